@@ -1,0 +1,127 @@
+"""The one scenario vocabulary that drives depth 3 (virtual time), depth 5 (live twin) and depth 6 (cluster).
+
+A scenario names a fault from :data:`FAULT_KINDS`, its target, and fixed parameters. Where the fault has a
+*level* (memory at 91% of the limit, 3 restarts, 4% free space) the level is not written in the scenario: it is
+derived from the documented threshold of the alert being proven, just past it for the firing case and just
+inside it for the healthy case (see :mod:`conformance.static.cases`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TargetKind = Literal["workload", "container", "node", "volume", "job"]
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    """A kind of failure: what it targets and which quantity its level is measured in (None: no level)."""
+
+    name: str
+    target: TargetKind
+    quantity: str | None
+    description: str
+    integer: bool = False
+
+
+FAULT_KINDS: dict[str, FaultKind] = {
+    fault.name: fault
+    for fault in (
+        FaultKind("kill-pods", "workload", None, "delete the workload's pods; the controller recreates them"),
+        FaultKind(
+            "crash-loop",
+            "container",
+            "restarts",
+            "the container exits after run_seconds; the kubelet restarts it with its back-off (10s doubling "
+            "to 5m); level = restarts within the alert's window",
+            integer=True,
+        ),
+        FaultKind(
+            "unavailable-replicas",
+            "workload",
+            "unavailable_replicas",
+            "pods that cannot become ready while the desired count stays (never a scale to zero)",
+            integer=True,
+        ),
+        FaultKind(
+            "stuck-rollout",
+            "workload",
+            None,
+            "a new revision whose pods cannot become ready: updated < desired, unavailable > 0",
+        ),
+        FaultKind("fill-volume", "volume", "volume_available_ratio", "write to the claim until free space is the level"),
+        FaultKind("cordon-node", "node", None, "spec.unschedulable=true plus the unschedulable taint"),
+        FaultKind(
+            "node-not-ready",
+            "node",
+            None,
+            "the kubelet stops: Ready=Unknown after the 40s heartbeat grace (param ready_status=false for Ready=False)",
+        ),
+        FaultKind(
+            "memory-near-limit", "container", "container_memory_limit_ratio", "working set climbs to a share of the limit"
+        ),
+        FaultKind("cpu-near-limit", "container", "container_cpu_limit_ratio", "CPU use climbs to a share of the limit"),
+        FaultKind("node-memory-pressure", "node", "node_memory_used_ratio", "node memory in use climbs to a share"),
+        FaultKind("fail-job", "job", None, "a run of the job fails (backoffLimit reached)"),
+        FaultKind("target-down", "workload", None, "the workload's metrics endpoint stops answering scrapes"),
+        FaultKind("error-rate", "workload", "error_ratio", "a share of HTTP requests answers 5xx"),
+        FaultKind("latency", "workload", "latency_seconds", "requests take this long (param quantile, default 0.95)"),
+        FaultKind(
+            "metric-rate-drop",
+            "workload",
+            "rate_per_second",
+            "a vendor counter (param metric) grows at the level rate per second instead of its healthy rate",
+        ),
+        FaultKind(
+            "error-counter",
+            "workload",
+            "errors_per_second",
+            "a vendor error counter (param metric) grows at the level rate per second",
+        ),
+        FaultKind(
+            "network-flood",
+            "workload",
+            "transmit_bytes_per_second",
+            "the workload's pods transmit at the level in bytes per second, summed over its pods",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a fault acts on. Which fields are needed follows the fault kind's ``target``."""
+
+    namespace: str | None = None
+    workload: str | None = None
+    container: str | None = None
+    node: str | None = None
+    volume_claim: str | None = None
+    job: str | None = None
+
+    def describe(self) -> str:
+        """A short human name: ``runai/cluster-sync/cluster-sync``, ``node worker-2``."""
+        if self.node and not self.workload:
+            return f"node {self.node}"
+        if self.volume_claim:
+            return f"pvc {self.namespace}/{self.volume_claim}"
+        if self.job:
+            return f"job {self.namespace}/{self.job}"
+        parts = [p for p in (self.namespace, self.workload, self.container) if p]
+        return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A fault on a target with fixed parameters. ``id`` is unique within its alert."""
+
+    id: str
+    fault: str
+    target: Target
+    params: dict[str, float | int | str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def kind(self) -> FaultKind:
+        return FAULT_KINDS[self.fault]
