@@ -1,0 +1,27 @@
+"""What depth 3 (rule behaviour in virtual time) predicts and the live depths then check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """For one alert scenario at its firing level, measured in unscaled virtual seconds from the fault.
+
+    ``fire_after_s`` is when promtool first saw the alert firing (None: it never fired); ``resolved_after_s``
+    when it stopped after the revert at ``revert_after_s``; ``labels`` the firing alert's labels, as routed.
+    ``level`` is the fault level used (None for faults without one).
+    """
+
+    alert_key: str
+    alert: str
+    scenario_id: str
+    level: float | None
+    hold_s: float
+    fire_after_s: float | None
+    revert_after_s: float
+    resolved_after_s: float | None
+    labels: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    evaluation_interval_s: float = 15.0
+    scrape_interval_s: float = 15.0

@@ -1,0 +1,32 @@
+"""The run's settings as one typed object, read from pytest options (or built directly from a script)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Backend = Literal["twin", "kind", "cluster"]
+KeepCluster = Literal["never", "on-failure", "always"]
+
+DEFAULT_TIME_SCALE = 20.0
+
+
+@dataclass(frozen=True)
+class Options:
+    profile: str
+    alert_pack: Path | None = None
+    backend: Backend = "twin"
+    time_scale: float = DEFAULT_TIME_SCALE
+    report_dir: Path | None = None
+    plan: bool = False
+    kubeconfig: Path | None = None
+    context: str | None = None
+    cluster_name: str = "alert-conformance"
+    keep_cluster: KeepCluster = "on-failure"
+    allow_disruption: bool = False
+    allow_namespaces: tuple[str, ...] = ()
+    allow_nodes: bool = False
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    tools: dict[str, str] = field(default_factory=dict)  # tool name -> explicit path from an option

@@ -1,0 +1,154 @@
+"""The pytest entry point (``pytest11``): options, the report header, and where ``--profile`` points collection.
+
+Only hooks and option handling live here; the engine does the work. With ``--profile`` and no test paths on
+the command line, pytest collects the conformance suite shipped in :mod:`conformance.suite`, so
+``pytest --profile runai`` behaves the same from a checkout and after ``pip install``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.errors import ConformanceError
+from conformance.options import DEFAULT_TIME_SCALE, Options
+from conformance.tools import TOOLS
+
+SUITE_DIR = Path(__file__).parent / "suite"
+OPTIONS_KEY = pytest.StashKey[Options]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from conformance import hooks
+
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alert-conformance", "prove an alert pack against its vendor's documented contract")
+    group.addoption("--profile", help="bundled profile name (runai, aistore, mlops, seldon) or a profile file")
+    group.addoption("--alert-pack", help="a pack file or folder to prove instead of the profile's reference pack")
+    group.addoption(
+        "--backend", default="twin", help="where live scenarios run: twin (default), kind or cluster"
+    )
+    group.addoption(
+        "--time-scale",
+        default=str(DEFAULT_TIME_SCALE),
+        help=f"live twin: shrink every duration by this factor (default {DEFAULT_TIME_SCALE:g}; 1 = real time)",
+    )
+    group.addoption("--conformance-report", metavar="DIR", help="write report.json and report.html into DIR")
+    group.addoption("--plan", action="store_true", help="print every change a run would make, and make none")
+    group.addoption("--kubeconfig", help="kubeconfig for --backend cluster")
+    group.addoption("--context", help="kubeconfig context for --backend cluster")
+    group.addoption("--cluster-name", default="alert-conformance", help="kind cluster to create or reuse")
+    group.addoption(
+        "--keep-cluster", default="on-failure", help="keep the kind cluster afterwards: never, on-failure, always"
+    )
+    group.addoption(
+        "--allow-disruption", action="store_true", help="allow disruptive faults on a real cluster (pods, nodes)"
+    )
+    group.addoption(
+        "--allow-namespace", action="append", default=[], help="a namespace faults may touch (repeatable)"
+    )
+    group.addoption("--allow-nodes", action="store_true", help="allow faults on nodes (cordon, NotReady)")
+    group.addoption("--prometheus-url", help="--backend cluster: the cluster's Prometheus (found if omitted)")
+    group.addoption("--alertmanager-url", help="--backend cluster: the cluster's Alertmanager (found if omitted)")
+    for tool, info in TOOLS.items():
+        group.addoption(f"--{tool}", dest=f"tool_{tool}", help=f"path to {tool} (else ${info.env_var}, then PATH)")
+
+
+def _options(config: pytest.Config) -> Options:
+    """Validate and type the command line; bad values are a one-line ``UsageError``."""
+    get = config.getoption
+    backend = get("backend")
+    if backend not in ("twin", "kind", "cluster"):
+        raise pytest.UsageError(f"--backend must be twin, kind or cluster, not {backend!r}")
+    keep = get("keep_cluster")
+    if keep not in ("never", "on-failure", "always"):
+        raise pytest.UsageError(f"--keep-cluster must be never, on-failure or always, not {keep!r}")
+    try:
+        scale = float(get("time_scale"))
+    except ValueError:
+        raise pytest.UsageError(f"--time-scale must be a number, not {get('time_scale')!r}") from None
+    if not 1 <= scale <= 600:
+        raise pytest.UsageError(f"--time-scale must be between 1 (real time) and 600, not {scale:g}")
+    pack = get("alert_pack")
+    if pack is not None and not Path(pack).exists():
+        raise pytest.UsageError(f"--alert-pack {pack}: no such file or folder")
+    report = get("conformance_report")
+    kubeconfig = get("kubeconfig")
+    if kubeconfig is not None and not Path(kubeconfig).is_file():
+        raise pytest.UsageError(f"--kubeconfig {kubeconfig}: no such file")
+    return Options(
+        profile=get("profile"),
+        alert_pack=Path(pack).resolve() if pack else None,
+        backend=backend,
+        time_scale=scale,
+        report_dir=Path(report).resolve() if report else None,
+        plan=bool(get("plan")),
+        kubeconfig=Path(kubeconfig).resolve() if kubeconfig else None,
+        context=get("context"),
+        cluster_name=get("cluster_name"),
+        keep_cluster=keep,
+        allow_disruption=bool(get("allow_disruption")),
+        allow_namespaces=tuple(get("allow_namespace")),
+        allow_nodes=bool(get("allow_nodes")),
+        prometheus_url=get("prometheus_url"),
+        alertmanager_url=get("alertmanager_url"),
+        tools={tool: get(f"tool_{tool}") for tool in TOOLS if get(f"tool_{tool}")},
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("profile"):
+        return
+    options = _options(config)
+    config.stash[OPTIONS_KEY] = options
+    from conformance.session import ConformanceSession
+
+    try:
+        session = ConformanceSession.open(options)
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SESSION_KEY] = session
+    if options.plan:
+        return
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No paths given: run the suite shipped in the package, wherever pytest was started.
+        config.args[:] = [str(SUITE_DIR)]
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--plan`` prints the plan and ends the run before any collection or change."""
+    if not (config.getoption("profile") and config.getoption("plan")):
+        return None
+    config._do_configure()
+    from conformance.plan import print_plan
+
+    session = config.stash[SESSION_KEY]
+    try:
+        print_plan(session, write=print)
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+    finally:
+        config._ensure_unconfigure()
+    return 0
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if SESSION_KEY not in config.stash:
+        return None
+    return config.stash[SESSION_KEY].header_lines()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+# Defined after the imports it needs, typed loosely to keep the engine import lazy.
+SESSION_KEY: pytest.StashKey[Any] = pytest.StashKey[Any]()
