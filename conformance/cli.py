@@ -1,0 +1,55 @@
+"""``python -m conformance`` / ``alert-conformance``: small commands around the profiles.
+
+    export-pack PROFILE DIR   write the profile's reference pack as files: a vendor's starting point
+    profiles                  list the bundled profiles
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.errors import ConformanceError
+from conformance.profiles import bundled_profile_names, load_profile
+
+
+def export_pack(profile_name: str, target: Path) -> list[Path]:
+    """Copy the reference pack's files into ``target`` (created if needed; existing files are not overwritten)."""
+    profile = load_profile(profile_name)
+    source = profile.pack_path
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    written: list[Path] = []
+    target.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        relative = file.name if source.is_file() else file.relative_to(source)
+        destination = target / relative
+        if destination.exists():
+            raise FileExistsError(f"{destination} already exists; export into an empty folder")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(file, destination)
+        written.append(destination)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="alert-conformance", description=__doc__.splitlines()[0] if __doc__ else "")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export-pack", help="write a profile's reference pack into a folder")
+    export.add_argument("profile", help="bundled profile name or profile file")
+    export.add_argument("directory", type=Path)
+    commands.add_parser("profiles", help="list the bundled profiles")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "export-pack":
+            for path in export_pack(args.profile, args.directory):
+                print(path)
+        else:
+            for name in bundled_profile_names():
+                print(name)
+    except (ConformanceError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

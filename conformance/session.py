@@ -1,0 +1,184 @@
+"""One conformance run: the options, the profile, the pack, and each depth's results computed once, on demand.
+
+Usable from a script as well as from the pytest plugin::
+
+    session = ConformanceSession.open(Options(profile="runai"))
+    for key, behaviour in session.behaviour().items():
+        print(key, behaviour.ok)
+    session.close()
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from conformance.backends.base import ScenarioRun
+from conformance.model.prediction import Prediction
+from conformance.model.profile import Profile
+from conformance.options import Options
+from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
+from conformance.packs.model import Pack
+from conformance.profiles import load_profile
+from conformance.static.behaviour import AlertBehaviour, prove_behaviour
+from conformance.static.contract import ContractResult, check_contract
+from conformance.static.routing_check import RoutingResult, check_routing
+from conformance.static.syntax import SyntaxReport, check_syntax
+from conformance.tools import find_tool
+
+T = TypeVar("T")
+
+
+class ConformanceSession:
+    """Holds everything one run shares. Results are computed at first use and kept (thread-safe)."""
+
+    def __init__(self, options: Options, profile: Profile, pack: Pack, workdir: Path) -> None:
+        self.options = options
+        self.profile = profile
+        self.pack = pack
+        self.workdir = workdir
+        self._memo: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._finalizers: list[Callable[[], None]] = []
+        self._closed = False
+
+    @classmethod
+    def open(cls, options: Options) -> ConformanceSession:
+        """Load and validate the profile and the pack; every input error is raised here, before any test runs."""
+        profile = load_profile(options.profile)
+        pack = load_pack(options.alert_pack or profile.pack_path)
+        workdir = Path(tempfile.mkdtemp(prefix=f"alert-conformance-{profile.name}-"))
+        return cls(options, profile, pack, workdir)
+
+    @property
+    def pack_label(self) -> str:
+        return str(self.options.alert_pack) if self.options.alert_pack else f"reference pack of {self.profile.name}"
+
+    def tool(self, name: str) -> Path:
+        """The binary for ``name``, from its option, its environment variable or PATH."""
+        return find_tool(name, self.options.tools.get(name))
+
+    def memo(self, key: str, factory: Callable[[], T]) -> T:
+        """``factory()`` computed once per session under ``key`` (a failure is kept and raised again)."""
+        with self._lock:
+            if key not in self._memo:
+                try:
+                    self._memo[key] = ("ok", factory())
+                except Exception as error:
+                    self._memo[key] = ("error", error)
+            state, value = self._memo[key]
+        if state == "error":
+            raise value
+        result: T = value
+        return result
+
+    def add_finalizer(self, finalizer: Callable[[], None]) -> None:
+        """Run at :meth:`close`, last added first."""
+        self._finalizers.append(finalizer)
+
+    # Files the tools read -------------------------------------------------------------------------------------
+
+    def rule_files(self) -> list[Path]:
+        return self.memo("rule_files", lambda: write_rule_files(self.pack, self.workdir / "rules"))
+
+    def alertmanager_files(self) -> dict[str, Path]:
+        """One ``alertmanager.yml`` per Alertmanager set-up of the pack, keyed by its form."""
+
+        def write() -> dict[str, Path]:
+            return {
+                setup.form: write_alertmanager_config(setup, self.workdir / "alertmanager" / f"{setup.form}.yml")
+                for setup in self.pack.setups
+            }
+
+        return self.memo("alertmanager_files", write)
+
+    # Depths 1 to 4 ---------------------------------------------------------------------------------------------
+
+    def contract(self) -> dict[str, ContractResult]:
+        return self.memo("contract", lambda: {a.key: check_contract(a, self.pack) for a in self.profile.alerts})
+
+    def syntax(self) -> SyntaxReport:
+        return self.memo(
+            "syntax",
+            lambda: check_syntax(
+                self.rule_files(),
+                self.alertmanager_files(),
+                promtool=self.tool("promtool"),
+                amtool=self.tool("amtool"),
+            ),
+        )
+
+    def behaviour(self) -> dict[str, AlertBehaviour]:
+        return self.memo(
+            "behaviour",
+            lambda: prove_behaviour(
+                self.profile,
+                self.pack,
+                self.rule_files(),
+                promtool=self.tool("promtool"),
+                workdir=self.workdir,
+            ),
+        )
+
+    def predictions(self) -> dict[tuple[str, str], Prediction]:
+        """Depth 3's firing predictions keyed by (alert key, scenario id)."""
+        return {
+            (prediction.alert_key, prediction.scenario_id): prediction
+            for behaviour in self.behaviour().values()
+            for prediction in behaviour.predictions
+        }
+
+    def scenario_runs(self) -> list[ScenarioRun]:
+        """Every (alert, scenario) with its firing level and prediction, for the live depths."""
+        predictions = self.predictions()
+        runs = []
+        for alert in self.profile.alerts:
+            for scenario in alert.scenarios:
+                prediction = predictions.get((alert.key, scenario.id))
+                if prediction is not None:
+                    runs.append(ScenarioRun(alert, scenario, prediction.level, prediction))
+        return runs
+
+    def routing(self) -> dict[tuple[str, str], RoutingResult]:
+        return self.memo(
+            "routing",
+            lambda: check_routing(
+                self.profile.alerts,
+                self.profile.routing,
+                self.pack,
+                self.behaviour(),
+                self.alertmanager_files(),
+                amtool=self.tool("amtool"),
+            ),
+        )
+
+    # Lifecycle -------------------------------------------------------------------------------------------------
+
+    def header_lines(self) -> list[str]:
+        options = self.options
+        alerts = len(self.profile.alerts)
+        lines = [
+            f"alert-conformance: profile {self.profile.name} ({alerts} documented alerts), {self.pack_label}",
+            f"alert-conformance: backend {options.backend}, time scale {options.time_scale:g}",
+        ]
+        return lines
+
+    def close(self) -> None:
+        """Run finalizers (stop processes, revert faults) and remove the work folder. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        errors: list[BaseException] = []
+        while self._finalizers:
+            finalizer = self._finalizers.pop()
+            try:
+                finalizer()
+            except BaseException as error:  # keep running the others: nothing may be left behind
+                errors.append(error)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if errors:
+            raise errors[0]

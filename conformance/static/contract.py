@@ -1,0 +1,203 @@
+"""Depth 1: the pack has every documented alert, with the documented severity, a threshold and ``for`` no looser
+than documented, and annotations a person can act on whose templates only use labels the expression keeps.
+
+Threshold comparison is static: the comparisons against number literals in the rule's expression (read through
+promql-parser) are set against the documented value, also as a percentage. When the expression measures the
+quantity in another unit (a rate instead of a count), nothing is concluded here and depth 3 decides by behaviour.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import promql_parser
+
+from conformance.model.contract import AlertContract, Threshold
+from conformance.model.durations import format_duration
+from conformance.packs.model import Pack, Rule
+
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
+_COMPARISONS = {">", "<", ">=", "<=", "==", "!="}
+_TEMPLATE_LABEL = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)|\.Labels\.([A-Za-z_][A-Za-z0-9_]*)")
+_PLACEHOLDER = re.compile(r"^\s*<[^>]*>\s*$")
+ACTIONABLE_ANNOTATIONS = ("summary", "description", "message", "runbook_url")
+
+
+@dataclass
+class ContractResult:
+    """``problems`` empty means the alert meets its contract statically; ``notes`` are informative."""
+
+    alert: AlertContract
+    rules: list[Rule]
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def comparisons(expr: str) -> list[tuple[str, float]]:
+    """Every ``<vector> op <number>`` in the expression, normalised so the number is on the right."""
+    found: list[tuple[str, float]] = []
+
+    def visit(node: object) -> None:
+        if not isinstance(node, promql_parser.BinaryExpr):
+            return
+        op = str(node.op).strip()
+        if op not in _COMPARISONS:
+            return
+        if isinstance(node.rhs, promql_parser.NumberLiteral) and not isinstance(node.lhs, promql_parser.NumberLiteral):
+            found.append((op, float(node.rhs.val)))
+        elif isinstance(node.lhs, promql_parser.NumberLiteral) and not isinstance(
+            node.rhs, promql_parser.NumberLiteral
+        ):
+            found.append((_FLIP[op], float(node.lhs.val)))
+
+    promql_parser.walk(promql_parser.parse(expr), visit, None)
+    return found
+
+
+def _same_direction(a: str, b: str) -> bool:
+    return (a in (">", ">=")) == (b in (">", ">=")) and a not in ("==", "!=")
+
+
+def threshold_finding(threshold: Threshold, expr: str) -> tuple[str | None, str | None]:
+    """(problem, note): a problem when the literal threshold is looser than documented."""
+    candidates = [(op, value) for op, value in comparisons(expr) if _same_direction(op, threshold.op)]
+    documented = threshold.value
+    best: tuple[float, str, float, float] | None = None
+    for op, literal in candidates:
+        for scale in (1.0, 100.0, 0.01):
+            scaled = literal / scale
+            if documented == 0:
+                distance = abs(scaled)
+            else:
+                if scaled <= 0 or not documented / 3 <= scaled <= documented * 3:
+                    continue
+                distance = abs(scaled - documented) / abs(documented)
+            if best is None or distance < best[0]:
+                best = (distance, op, literal, scaled)
+    if best is None:
+        return None, f"no literal comparable to {threshold.describe()} in the expression; depth 3 decides"
+    _, op, literal, scaled = best
+    above = threshold.op in (">", ">=")
+    if abs(scaled - documented) <= 1e-9 * max(1.0, abs(documented)):
+        if op != threshold.op and threshold.integer is False and (op in (">=", "<=")) != (threshold.op in (">=", "<=")):
+            return None, f"compares {op} {literal:g} where the document says {threshold.op} {documented:g}"
+        return None, None
+    looser = scaled < documented if above else scaled > documented
+    if looser:
+        return (
+            f"threshold {op} {literal:g} is looser than the documented {threshold.op} {documented:g}",
+            None,
+        )
+    return None, f"threshold {op} {literal:g} is tighter than the documented {threshold.op} {documented:g}"
+
+
+def kept_labels(expr: str) -> set[str] | None:
+    """Labels the expression's result can carry, or None when any label of the input series may survive."""
+    return _kept(promql_parser.parse(expr))
+
+
+def _kept(node: object) -> set[str] | None:
+    if isinstance(node, promql_parser.ParenExpr):
+        return _kept(node.expr)
+    if isinstance(node, promql_parser.AggregateExpr):
+        modifier = node.modifier
+        op = str(node.op)
+        if op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return _kept(node.expr)
+        if modifier is None:
+            return set()
+        labels = set(modifier.labels)
+        if "Exclude" in str(modifier.type) or "without" in str(modifier).lower():
+            inner = _kept(node.expr)
+            return None if inner is None else inner - labels
+        return labels
+    if isinstance(node, promql_parser.BinaryExpr):
+        lhs_scalar = isinstance(node.lhs, promql_parser.NumberLiteral)
+        rhs_scalar = isinstance(node.rhs, promql_parser.NumberLiteral)
+        if rhs_scalar:
+            return _kept(node.lhs)
+        if lhs_scalar:
+            return _kept(node.rhs)
+        left = _kept(node.lhs)
+        modifier = node.modifier
+        card = str(getattr(modifier, "card", "")) if modifier is not None else ""
+        op = str(node.op).strip()
+        if op in ("or",):
+            right = _kept(node.rhs)
+            return None if left is None or right is None else left | right
+        if "ManyToOne" in card or "OneToMany" in card:
+            return None
+        return left
+    if isinstance(node, promql_parser.Call):
+        name = str(getattr(node.func, "name", ""))
+        if name in ("label_replace", "label_join"):
+            return None
+        if name in ("vector", "time", "scalar"):
+            return set()
+        if name == "absent" or name == "absent_over_time":
+            return None
+        vector_args = [arg for arg in node.args if not isinstance(arg, promql_parser.NumberLiteral | promql_parser.StringLiteral)]
+        return _kept(vector_args[0]) if vector_args else set()
+    if isinstance(node, promql_parser.SubqueryExpr | promql_parser.UnaryExpr):
+        return _kept(node.expr)
+    return None
+
+
+def template_labels(text: str) -> set[str]:
+    return {a or b for a, b in _TEMPLATE_LABEL.findall(text)}
+
+
+def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
+    """Depth 1 for one documented alert."""
+    named = pack.rules_named(alert.name)
+    result = ContractResult(alert, named)
+    if not named:
+        result.problems.append(f"missing: the pack has no alerting rule named {alert.name}")
+        return result
+    rules = [rule for rule in named if rule.severity == alert.severity]
+    if not rules:
+        found = ", ".join(sorted({str(rule.severity) for rule in named}))
+        result.problems.append(f"severity is {found}, documented {alert.severity}")
+        rules = named
+    result.rules = rules
+    for rule in rules:
+        if alert.threshold is not None:
+            problem, note = threshold_finding(alert.threshold, rule.expr)
+            if problem:
+                result.problems.append(f"{problem} ({rule.where()})")
+            if note:
+                result.notes.append(note)
+        if alert.for_.documented and rule.for_s > alert.for_.seconds:
+            result.problems.append(
+                f"for: {format_duration(rule.for_s)} is looser than the documented {format_duration(alert.for_.seconds)}"
+                f" ({rule.where()})"
+            )
+        _check_annotations(rule, result)
+    return result
+
+
+def _check_annotations(rule: Rule, result: ContractResult) -> None:
+    actionable = [
+        key for key in ACTIONABLE_ANNOTATIONS
+        if rule.annotations.get(key, "").strip() and not _PLACEHOLDER.match(rule.annotations[key])
+    ]
+    if not actionable:
+        result.problems.append(
+            f"no summary or description a person can act on (annotations: {sorted(rule.annotations) or 'none'})"
+            f" ({rule.where()})"
+        )
+    kept = kept_labels(rule.expr)
+    if kept is None:
+        return
+    available = kept | set(rule.labels)
+    for key, text in sorted(rule.annotations.items()):
+        for label in sorted(template_labels(text) - available):
+            result.problems.append(
+                f"annotation {key} uses $labels.{label}, which the expression drops: it renders empty "
+                f"(kept: {', '.join(sorted(available)) or 'none'}) ({rule.where()})"
+            )

@@ -1,0 +1,146 @@
+"""Run many behaviour cases through ``promtool test rules`` in a few processes and read each firing timeline.
+
+Each case becomes a test group named by the case id, with an ``alert_rule_test`` expecting *no* alert at every
+evaluation step. promtool then reports, per group, every step at which the alert was firing, with its labels:
+the exact firing timeline of the pack's own rules on the case's series, in virtual time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.errors import ToolError
+from conformance.model.durations import format_duration, parse_duration
+from conformance.static.series import SeriesKey, series_text
+from conformance.tools import CommandRunner, run_command
+from conformance.yamlio import dump
+
+_NAME = re.compile(r"^\s*name: (?P<name>.*),\s*$")
+_ALERT = re.compile(r"^\s*alertname: (?P<alert>[^,]+), time: (?P<time>[^,]+),\s*$")
+_LABELS = re.compile(r"^\s*Labels:\{(?P<body>.*)\}\s*$")
+_PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """One test group: its name, the alert checked, its series and how long to check."""
+
+    name: str
+    alert: str
+    series: dict[SeriesKey, str]
+    horizon_s: float
+
+
+@dataclass
+class Timeline:
+    """Each (evaluation time in seconds from the series start, labels) at which an alert instance was firing."""
+
+    events: list[tuple[float, dict[str, str]]] = field(default_factory=list)
+
+    def add(self, at: float, labels: dict[str, str]) -> None:
+        self.events.append((at, labels))
+
+    def only(self, severity: str | None) -> Timeline:
+        """The events of alerts with this severity label (all events when ``severity`` is None)."""
+        if severity is None:
+            return self
+        return Timeline([(at, labels) for at, labels in self.events if labels.get("severity") == severity])
+
+    @property
+    def firing_at(self) -> list[float]:
+        return sorted({at for at, _ in self.events})
+
+    @property
+    def label_sets(self) -> list[dict[str, str]]:
+        unique: list[dict[str, str]] = []
+        for _, labels in self.events:
+            if labels not in unique:
+                unique.append(labels)
+        return unique
+
+
+def _unquote(value: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
+
+
+def parse_labels(body: str) -> dict[str, str]:
+    return {key: _unquote(value) for key, value in _PAIR.findall(body)}
+
+
+def parse_output(output: str) -> dict[str, Timeline]:
+    """Firing timelines by test-group name from promtool's failure report."""
+    timelines: dict[str, Timeline] = {}
+    group: str | None = None
+    at: float | None = None
+    for line in output.splitlines():
+        if match := _NAME.match(line):
+            group = match["name"]
+            at = None
+        elif (match := _ALERT.match(line)) and group is not None:
+            at = parse_duration(match["time"].strip())
+            timelines.setdefault(group, Timeline())
+        elif (match := _LABELS.match(line)) and group is not None and at is not None:
+            timelines[group].add(at, parse_labels(match["body"]))
+    return timelines
+
+
+def build_test_file(rule_files: Sequence[Path], cases: Sequence[CaseInput], scrape_s: float, evaluation_s: float) -> str:
+    """The YAML of a promtool test file for ``cases``."""
+    groups = []
+    for case in cases:
+        checks = int(case.horizon_s // evaluation_s) + 1
+        groups.append(
+            {
+                "name": case.name,
+                "interval": format_duration(scrape_s),
+                "input_series": [{"series": series_text(key), "values": values} for key, values in case.series.items()],
+                "alert_rule_test": [
+                    {"eval_time": format_duration(i * evaluation_s), "alertname": case.alert, "exp_alerts": []}
+                    for i in range(checks)
+                ],
+            }
+        )
+    return dump(
+        {
+            "rule_files": [str(p) for p in rule_files],
+            "evaluation_interval": format_duration(evaluation_s),
+            "tests": groups,
+        }
+    )
+
+
+def run_cases(
+    cases: Sequence[CaseInput],
+    rule_files: Sequence[Path],
+    *,
+    promtool: Path,
+    workdir: Path,
+    scrape_s: float,
+    evaluation_s: float,
+    workers: int = 2,
+    runner: CommandRunner = run_command,
+    timeout_s: float = 600.0,
+) -> dict[str, Timeline]:
+    """Every case's firing timeline (cases that never fire map to an empty timeline)."""
+    chunks = [list(cases[i::workers]) for i in range(workers) if cases[i::workers]]
+
+    def run_chunk(index: int) -> dict[str, Timeline]:
+        path = workdir / f"behaviour-{index}.test.yaml"
+        path.write_text(build_test_file(rule_files, chunks[index], scrape_s, evaluation_s), encoding="utf-8")
+        result = runner([str(promtool), "test", "rules", str(path)], timeout=timeout_s, cwd=workdir)
+        output = result.output
+        if result.returncode not in (0, 1) or (result.returncode == 1 and "FAILED" not in output):
+            raise ToolError("promtool test rules could not run the behaviour cases", argv=list(result.argv), stderr=output)
+        if result.returncode == 1 and "name:" not in output:
+            raise ToolError("promtool test rules failed without a case report", argv=list(result.argv), stderr=output)
+        return parse_output(output)
+
+    timelines: dict[str, Timeline] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(chunks))) as pool:
+        for part in pool.map(run_chunk, range(len(chunks))):
+            timelines.update(part)
+    return {case.name: timelines.get(case.name, Timeline()) for case in cases}

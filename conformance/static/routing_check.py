@@ -1,0 +1,129 @@
+"""Depth 4: each documented alert, with the labels it really fires with, reaches the documented receiver in every
+documented Alertmanager set-up of the pack.
+
+The labels come from depth 3 (the firing instances promtool reported), so what is routed is what the pack's rules
+really produce on the documented failure, namespace and all. Routing is evaluated in-process for every label set
+at once and checked against ``amtool config routes test`` on the same sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.model.contract import AlertContract, RoutingSetup
+from conformance.packs.model import AlertmanagerSetup, Pack
+from conformance.routing import amtool as amtool_routing
+from conformance.routing.explain import explain_route
+from conformance.routing.tree import route_alert
+from conformance.static.behaviour import AlertBehaviour
+from conformance.tools import CommandRunner, run_command
+
+
+@dataclass
+class RoutingResult:
+    alert: AlertContract
+    setup: RoutingSetup
+    expected: str
+    label_sets: list[dict[str, str]] = field(default_factory=list)
+    reached: list[list[str]] = field(default_factory=list)
+    labels_from: str = "depth 3 (firing instances)"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _label_sets(alert: AlertContract, pack: Pack, behaviour: AlertBehaviour | None) -> tuple[list[dict[str, str]], str]:
+    if behaviour is not None:
+        sets = [labels for prediction in behaviour.predictions for labels in prediction.labels]
+        if sets:
+            unique: list[dict[str, str]] = []
+            for labels in sets:
+                if labels not in unique:
+                    unique.append(labels)
+            return unique, "depth 3 (firing instances)"
+    rules = [r for r in pack.rules_named(alert.name) if r.severity == alert.severity] or pack.rules_named(alert.name)
+    return [{"alertname": alert.name, **rule.labels} for rule in rules], "the rule's own labels (it never fired in depth 3)"
+
+
+def _written(setup: AlertmanagerSetup, receivers: Sequence[str]) -> list[str]:
+    return [setup.written_name(name) for name in receivers]
+
+
+def check_routing(
+    alerts: Sequence[AlertContract],
+    routing: Sequence[RoutingSetup],
+    pack: Pack,
+    behaviour: Mapping[str, AlertBehaviour],
+    config_files: Mapping[str, Path],
+    *,
+    amtool: Path | None,
+    runner: CommandRunner = run_command,
+    amtool_sample: int = 200,
+) -> dict[tuple[str, str], RoutingResult]:
+    """Results keyed by (alert key, set-up name). ``config_files`` maps pack set-up form to its written file."""
+    results: dict[tuple[str, str], RoutingResult] = {}
+    batches: dict[str, list[tuple[RoutingResult, int]]] = {}
+    for alert in alerts:
+        for documented in routing:
+            expected = alert.receivers.get(documented.name, documented.receiver)
+            result = results[(alert.key, documented.name)] = RoutingResult(alert, documented, expected)
+            setup = pack.setup(documented.form)
+            if setup is None:
+                result.problems.append(
+                    f"the pack has no Alertmanager configuration of form {documented.form} "
+                    f"(documented in {documented.source.seed}: {documented.source.section})"
+                )
+                continue
+            result.label_sets, result.labels_from = _label_sets(alert, pack, behaviour.get(alert.key))
+            for index, labels in enumerate(result.label_sets):
+                matches = route_alert(setup.config, labels)
+                reached = [match.receiver for match in matches]
+                result.reached.append(_written(setup, reached))
+                if expected not in result.reached[-1] and expected not in reached:
+                    why = explain_route(setup.config, labels, _generated_name(setup, expected))
+                    shown = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+                    result.problems.append(
+                        f"{{{shown}}} reaches {', '.join(result.reached[-1]) or 'no receiver'}, not {expected}: {why}"
+                    )
+                batches.setdefault(documented.form, []).append((result, index))
+    if amtool is not None:
+        _cross_check(pack, batches, config_files, amtool, runner, amtool_sample)
+    return results
+
+
+def _generated_name(setup: AlertmanagerSetup, written: str) -> str:
+    for generated, name in setup.receiver_names.items():
+        if name == written:
+            return generated
+    return written
+
+
+def _cross_check(
+    pack: Pack,
+    batches: Mapping[str, list[tuple[RoutingResult, int]]],
+    config_files: Mapping[str, Path],
+    amtool: Path,
+    runner: CommandRunner,
+    sample: int,
+) -> None:
+    """amtool must agree with the in-process routing; a disagreement is reported on the alert it concerns."""
+    for form, entries in batches.items():
+        path = config_files.get(form)
+        setup = pack.setup(form)  # type: ignore[arg-type]
+        if path is None or setup is None:
+            continue
+        chosen = entries[:sample]
+        label_sets = [result.label_sets[index] for result, index in chosen]
+        answers = amtool_routing.amtool_routes(path, label_sets, amtool=amtool, runner=runner)
+        for (result, index), answer in zip(chosen, answers, strict=True):
+            mine = sorted(result.reached[index])
+            theirs = sorted(_written(setup, answer))
+            if mine != theirs:
+                result.problems.append(
+                    f"in-process routing ({', '.join(mine)}) disagrees with amtool ({', '.join(theirs)}) "
+                    f"for {result.label_sets[index]}"
+                )

@@ -1,0 +1,63 @@
+"""Fixtures and parametrization shared by the conformance suite: one item per documented alert and depth."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.model.contract import AlertContract
+from conformance.plugin import SESSION_KEY
+from conformance.session import ConformanceSession
+
+
+def _session(config: pytest.Config) -> ConformanceSession:
+    if SESSION_KEY not in config.stash:
+        raise pytest.UsageError("the conformance suite needs --profile NAME (e.g. pytest --profile runai)")
+    session: ConformanceSession = config.stash[SESSION_KEY]
+    return session
+
+
+def alert_id(session: ConformanceSession, alert: AlertContract) -> str:
+    """``runai:RunaiContainerRestarting``; the severity is added when one name carries several."""
+    same_name = [a for a in session.profile.alerts if a.name == alert.name]
+    suffix = f":{alert.severity}" if len(same_name) > 1 else ""
+    return f"{session.profile.name}:{alert.name}{suffix}"
+
+
+def expected_failure_marks(session: ConformanceSession, alert: AlertContract) -> list[pytest.MarkDecorator]:
+    """A documented finding of the reference pack is an expected failure, and only for the reference pack."""
+    if alert.expected_failure and session.options.alert_pack is None:
+        return [pytest.mark.xfail(reason=f"finding: {alert.expected_failure}", strict=True)]
+    return []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    session = _session(metafunc.config)
+    names = metafunc.fixturenames
+    depth_has_findings = metafunc.function.__name__ in ("test_behaviour", "test_live")
+    if "alert" in names and "routing_setup" in names:
+        params = [
+            pytest.param(alert, setup, id=f"{alert_id(session, alert)}:{setup.name}")
+            for alert in session.profile.alerts
+            for setup in session.profile.routing
+        ]
+        metafunc.parametrize(("alert", "routing_setup"), params)
+    elif "alert" in names:
+        params = [
+            pytest.param(
+                alert,
+                id=alert_id(session, alert),
+                marks=expected_failure_marks(session, alert) if depth_has_findings else [],
+            )
+            for alert in session.profile.alerts
+        ]
+        metafunc.parametrize("alert", params)
+    elif "pack_setup_form" in names:
+        forms = [setup.form for setup in session.pack.setups]
+        metafunc.parametrize(
+            "pack_setup_form", forms, ids=[f"{session.profile.name}:alertmanager:{form}" for form in forms]
+        )
+
+
+@pytest.fixture(scope="session")
+def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
+    return _session(request.config)

@@ -1,0 +1,84 @@
+"""Boundary levels and timing bounds of behaviour cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.model.contract import AlertContract, DocumentedDuration, Source, Threshold
+from conformance.model.scenario import Scenario, Target
+from conformance.static.cases import Timing, boundary_levels, build_cases, latest_fire_s, resolve_bound_s
+
+SOURCE = Source("seed.txt", "section", "quote")
+TIMING = Timing(scrape_s=15, evaluation_s=15, for_s=300, for_documented=True, window_s=600)
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "integer", "expected"),
+    [
+        (">", 0.9, False, (0.918, 0.882)),
+        ("<", 0.1, False, (0.098, 0.102)),
+        (">", 2, True, (3, 2)),
+        (">=", 2, True, (2, 1)),
+        ("<", 1, True, (0, 1)),
+        ("<=", 0, True, (0, 1)),
+        (">", 0, True, (1, 0)),
+        (">=", 0, True, (0, None)),
+    ],
+)
+def test_boundary_levels_sit_either_side_of_the_threshold(
+    op: str, value: float, integer: bool, expected: tuple[float, float | None]
+) -> None:
+    threshold = Threshold("q", op, value, True, integer=integer)  # type: ignore[arg-type]
+    fire, healthy = boundary_levels(threshold)
+    assert fire == pytest.approx(expected[0])
+    assert healthy == (None if expected[1] is None else pytest.approx(expected[1]))
+    assert threshold.fires(fire)
+    if healthy is not None:
+        assert not threshold.fires(healthy)
+
+
+def test_latest_fire_adds_mechanics_window_for_and_sampling() -> None:
+    assert latest_fire_s(40, TIMING) == 40 + 600 + 300 + 15 + 30
+    assert resolve_bound_s(TIMING) == 600 + 15 + 30 + 15
+
+
+def _alert(fault: str, threshold: Threshold | None, window: float | None = 600) -> AlertContract:
+    return AlertContract(
+        name="A",
+        severity="warning",
+        meaning="m",
+        source=SOURCE,
+        threshold=threshold,
+        for_=DocumentedDuration(300, True),
+        window=DocumentedDuration(window, True) if window else None,
+        receivers={},
+        scenarios=(Scenario("s", fault, Target(namespace="n", workload="w", container="c")),),
+    )
+
+
+def test_crash_loop_gets_fire_healthy_and_spread_cases() -> None:
+    alert = _alert("crash-loop", Threshold("restarts", ">", 2, True, integer=True))
+    cases = {case.kind: case for case in build_cases(alert, TIMING, warmup_s=900)}
+    assert set(cases) == {"fire", "healthy", "spread"}
+    assert cases["fire"].level == 3 and cases["healthy"].level == 2 and cases["spread"].level == 3
+    assert cases["fire"].fault_timing == {"over_s": 300}
+    # Three restarts evenly over the spread span: first and last are 2/3 of it apart, more than the window.
+    span = cases["spread"].fault_timing["over_s"] * 2 / 3
+    assert span > TIMING.window_s
+    assert cases["fire"].earliest_fire_s == 300
+    assert cases["fire"].latest_fire_s == 300 + 600 + 300 + 45
+    assert cases["fire"].hold_s >= 2 * cases["fire"].latest_fire_s
+
+
+def test_fault_without_level_only_has_a_fire_case() -> None:
+    alert = _alert("cordon-node", None, window=None)
+    cases = build_cases(alert, TIMING, warmup_s=600)
+    assert [case.kind for case in cases] == ["fire"]
+    assert cases[0].level is None
+
+
+def test_undocumented_for_sets_no_earliest_bound() -> None:
+    timing = Timing(15, 15, 300, False, 0)
+    alert = _alert("target-down", None, window=None)
+    (case,) = build_cases(alert, timing, warmup_s=600)
+    assert case.earliest_fire_s is None
