@@ -70,6 +70,7 @@ class Pack:
     setups: tuple[AlertmanagerSetup, ...]
     files: tuple[Path, ...]
     rule_sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the loader ignored or assumed (other Kubernetes kinds ...)
 
     @property
     def alerting_rules(self) -> list[Rule]:
