@@ -111,6 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     try:
         session = ConformanceSession.open(options)
+        if not options.plan:
+            session.require_tools(_tools_needed(config, options))
     except ConformanceError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = session
@@ -119,6 +121,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: run the suite shipped in the package, wherever pytest was started.
         config.args[:] = [str(SUITE_DIR)]
+
+
+def _tools_needed(config: pytest.Config, options: Options) -> list[str]:
+    """The static depths need promtool and amtool; the live twin also Prometheus and Alertmanager."""
+    needed = ["promtool", "amtool"]
+    markexpr = str(config.getoption("markexpr", "") or "")
+    static_only = "static" in markexpr.replace("not static", "") or "not live" in markexpr
+    if options.backend == "twin" and not static_only:
+        needed += ["prometheus", "alertmanager"]
+    return needed
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:

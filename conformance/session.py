@@ -62,6 +62,11 @@ class ConformanceSession:
         """The binary for ``name``, from its option, its environment variable or PATH."""
         return find_tool(name, self.options.tools.get(name))
 
+    def require_tools(self, names: list[str]) -> None:
+        """Find every tool the run needs up front, so a missing one is one clear line before any test."""
+        for name in names:
+            self.tool(name)
+
     def memo(self, key: str, factory: Callable[[], T]) -> T:
         """``factory()`` computed once per session under ``key`` (a failure is kept and raised again)."""
         with self._lock:

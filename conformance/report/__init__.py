@@ -1,0 +1,1 @@
+"""Certification reports: report.json for machines, report.html for people."""

@@ -1,0 +1,127 @@
+"""Every kind of bad input ends the run with one clear line naming the file and place, and no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+RUNAI_EMAIL_AS_PRINTED = """\
+ apiVersion: monitoring.coreos.com/v1alpha1
+ kind: AlertmanagerConfig
+ metadata:
+   name: runai
+   namespace: runai
+ labels:
+    alertmanagerConfig: runai
+ spec:
+    route:
+       continue: true
+       groupBy:
+       - alertname
+
+       groupWait: 30s
+       groupInterval: 5m
+       repeatInterval: 1h
+
+    matchers:
+    - matchType: =~
+      name: alertname
+      value: Runai.*
+
+    receiver: email
+
+ receivers:
+ - name: 'email'
+   emailConfigs:
+   - to: '<destination_email_address>'
+     from: '<from_email_address>'
+     smarthost: 'smtp.gmail.com:587'
+     authUsername: '<smtp_server_user_name>'
+     authPassword:
+       name: alertmanager-smtp-password
+         key: password
+"""
+
+
+def _single_error(result: pytest.RunResult) -> str:
+    """The run was refused with exactly one ERROR line and no traceback; that line is returned."""
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+def test_unknown_profile(pytester: pytest.Pytester) -> None:
+    line = _single_error(pytester.runpytest_subprocess("--profile", "nope"))
+    assert "unknown profile 'nope'" in line
+    assert "runai" in line or "bundled" in line
+
+
+def test_malformed_yaml_the_runai_email_example(pytester: pytest.Pytester, mini: Path) -> None:
+    (mini / "pack" / "email.yaml").write_text(RUNAI_EMAIL_AS_PRINTED)
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
+    assert "email.yaml: line 34, column 13: malformed YAML" in line
+
+
+def test_profile_breaking_its_schema(pytester: pytest.Pytester, mini: Path) -> None:
+    profile = mini / "profile.yaml"
+    profile.write_text(profile.read_text().replace("severity: critical", "severity: urgent"))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
+    assert "profile.yaml: line 23 (alerts[0].severity): breaks the profile schema" in line
+    assert "'urgent' is not one of" in line
+
+
+def test_invalid_promql(pytester: pytest.Pytester, mini: Path) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace('up{job="api"} == 0', 'up{job="api" == 0'))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
+    assert "rules.yaml: line 5" in line
+    assert "PromQL" in line or "promql" in line
+
+
+def test_route_to_an_undefined_receiver(pytester: pytest.Pytester, mini: Path) -> None:
+    config = mini / "pack" / "alertmanager.yaml"
+    config.write_text(config.read_text().replace("receiver: pager", "receiver: nobody"))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
+    assert "alertmanager.yaml" in line and "nobody" in line and "undefined receiver" in line
+
+
+def test_duplicate_alert_names(pytester: pytest.Pytester, mini: Path) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    text = rules.read_text()
+    rule = text[text.index("      - alert: ApiDown") :]
+    rules.write_text(text + rule)
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
+    assert "duplicate" in line.lower() and "ApiDown" in line and "rules.yaml" in line
+
+
+def test_missing_binary(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMTOOL", "/nonexistent/promtool")
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "-m", "static"))
+    assert "promtool: /nonexistent/promtool (from $PROMTOOL) is not an executable file" in line
+
+
+def test_binary_not_on_path(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(pytester.path))
+    monkeypatch.delenv("PROMTOOL", raising=False)
+    monkeypatch.setenv("ALERT_CONFORMANCE_CACHE", str(pytester.path / "cache"))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "-m", "static"))
+    assert "promtool not found" in line and "apt-get install" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--backend", "docker"], "--backend must be twin, kind or cluster, not 'docker'"),
+        (["--time-scale", "fast"], "--time-scale must be a number, not 'fast'"),
+        (["--time-scale", "0"], "--time-scale must be between 1"),
+        (["--keep-cluster", "maybe"], "--keep-cluster must be never, on-failure or always"),
+        (["--alert-pack", "/no/such/pack"], "--alert-pack /no/such/pack: no such file or folder"),
+    ],
+)
+def test_bad_option_values(pytester: pytest.Pytester, mini: Path, option: list[str], message: str) -> None:
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), *option))
+    assert message in line

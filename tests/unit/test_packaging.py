@@ -1,0 +1,29 @@
+"""The package list in pyproject.toml covers every package folder, so an installed copy is complete."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPED = {"plugins": "conformance_plugins", "fixtures": "conformance_fixtures", "profiles": "conformance_profiles"}
+
+
+def _declared() -> set[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(data["tool"]["setuptools"]["packages"])
+
+
+def test_every_conformance_subpackage_is_declared() -> None:
+    folders = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "conformance").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert folders <= _declared()
+
+
+def test_top_level_folders_install_under_their_package_names() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["tool"]["setuptools"]["package-dir"] == {name: folder for folder, name in MAPPED.items()}
+    assert set(MAPPED.values()) <= _declared()
