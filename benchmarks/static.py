@@ -1,0 +1,167 @@
+"""Wall time of ``pytest --profile P -m static`` for each seed profile and for a generated 500-alert pack.
+
+Targets on the 2-core reference machine: under 5 s per seed profile, under 30 s for 500 alerts.
+Each run is a fresh pytest subprocess, as a user would start it; the figures include interpreter start-up.
+
+    .venv/bin/python benchmarks/static.py [--alerts 500] [--profiles runai aistore mlops seldon]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = ("memory", "cpu", "replicas", "down", "node-memory", "volume")
+
+
+def _environment(workloads: int) -> dict[str, Any]:
+    return {
+        "namespaces": ["bench"],
+        "nodes": [{"name": f"node-{i}", "memory": "64Gi", "cpu_cores": 16} for i in range(3)],
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": f"app-{i}",
+                "namespace": "bench",
+                "replicas": 2,
+                "containers": [{"name": "app", "memory_limit": "1Gi", "cpu_limit": 1}],
+                "scrape": {"job": f"app-{i}"},
+                "volume_claims": [f"data-{i}"],
+            }
+            for i in range(workloads)
+        ],
+        "volume_claims": [
+            {"name": f"data-{i}", "namespace": "bench", "capacity": "10Gi", "mounted_by": f"app-{i}"}
+            for i in range(workloads)
+        ],
+    }
+
+
+def _alert(index: int, workloads: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A documented alert and the rule that meets it, cycling through fault kinds and thresholds."""
+    kind = KINDS[index % len(KINDS)]
+    app = f"app-{index % workloads}"
+    name = f"Bench{kind.title().replace('-', '')}{index}"
+    ratio = round(0.5 + (index % 9) * 0.05, 2)
+    source = {"seed": "generated", "section": name, "quote": "generated for the benchmark"}
+    contract: dict[str, Any] = {
+        "name": name,
+        "severity": "warning",
+        "meaning": f"generated {kind} alert",
+        "source": source,
+        "for": {"value": "2m", "documented": True},
+    }
+    workload_target = {"namespace": "bench", "workload": app}
+    if kind == "memory":
+        contract["threshold"] = {"quantity": "container_memory_limit_ratio", "op": ">", "value": ratio, "documented": True}
+        contract["scenarios"] = [{"fault": "memory-near-limit", "target": {**workload_target, "container": "app"}}]
+        expr = (
+            f'max by (namespace, pod, container) (container_memory_working_set_bytes{{namespace="bench", pod=~"{app}-.*", container="app"}})'
+            f' / max by (namespace, pod, container) (kube_pod_container_resource_limits{{namespace="bench", pod=~"{app}-.*", container="app", resource="memory"}}) > {ratio}'
+        )
+    elif kind == "cpu":
+        contract["threshold"] = {"quantity": "container_cpu_limit_ratio", "op": ">", "value": ratio, "documented": True}
+        contract["window"] = {"value": "5m", "documented": True}
+        contract["scenarios"] = [{"fault": "cpu-near-limit", "target": {**workload_target, "container": "app"}}]
+        expr = (
+            f'sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{namespace="bench", pod=~"{app}-.*", container="app"}}[5m]))'
+            f' / sum by (namespace, pod, container) (kube_pod_container_resource_limits{{namespace="bench", pod=~"{app}-.*", container="app", resource="cpu"}}) > {ratio}'
+        )
+    elif kind == "replicas":
+        contract["threshold"] = {"quantity": "unavailable_replicas", "op": ">", "value": 0, "documented": True}
+        contract["scenarios"] = [{"fault": "unavailable-replicas", "target": workload_target}]
+        expr = f'kube_deployment_status_replicas_unavailable{{namespace="bench", deployment="{app}"}} > 0'
+    elif kind == "down":
+        contract["scenarios"] = [{"fault": "target-down", "target": workload_target}]
+        expr = f'up{{job="{app}"}} == 0'
+    elif kind == "node-memory":
+        node = f"node-{index % 3}"
+        contract["threshold"] = {"quantity": "node_memory_used_ratio", "op": ">", "value": ratio, "documented": True}
+        contract["scenarios"] = [{"fault": "node-memory-pressure", "target": {"node": node}}]
+        expr = (
+            "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > "
+            f"{ratio}"
+        )
+    else:
+        claim = f"data-{index % workloads}"
+        available = round(0.05 + (index % 5) * 0.05, 2)
+        contract["threshold"] = {"quantity": "volume_available_ratio", "op": "<", "value": available, "documented": True}
+        contract["scenarios"] = [{"fault": "fill-volume", "target": {"namespace": "bench", "volume_claim": claim}}]
+        expr = (
+            f'kubelet_volume_stats_available_bytes{{persistentvolumeclaim="{claim}"}}'
+            f' / kubelet_volume_stats_capacity_bytes{{persistentvolumeclaim="{claim}"}} < {available}'
+        )
+    rule = {
+        "alert": name,
+        "expr": expr,
+        "for": "2m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": f"generated {kind} alert"},
+    }
+    return contract, rule
+
+
+def generate(folder: Path, alerts: int, workloads: int = 10) -> Path:
+    """Write a profile with ``alerts`` documented alerts and its pack; returns the profile file."""
+    contracts, rules = zip(*(_alert(i, workloads) for i in range(alerts)), strict=True)
+    pack = folder / "pack"
+    pack.mkdir(parents=True, exist_ok=True)
+    (pack / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "bench", "rules": list(rules)}]}))
+    (pack / "alertmanager.yaml").write_text(
+        yaml.safe_dump({"route": {"receiver": "all", "group_by": ["alertname"]}, "receivers": [{"name": "all"}]})
+    )
+    profile = {
+        "name": "bench",
+        "title": f"generated {alerts}-alert profile",
+        "seeds": ["generated"],
+        "pack": "pack",
+        "environment": _environment(workloads),
+        "routing": [
+            {"name": "all", "form": "file", "receiver": "all",
+             "source": {"seed": "generated", "section": "routing", "quote": "everything to one receiver"}}
+        ],
+        "alerts": list(contracts),
+    }
+    path = folder / "profile.yaml"
+    path.write_text(yaml.safe_dump(profile, sort_keys=False))
+    return path
+
+
+def run_static(profile: str, cwd: Path) -> tuple[float, str]:
+    """Seconds for one ``pytest --profile P -m static`` run, and its summary line."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--profile", profile, "-m", "static", "-q", "-p", "no:randomly"],
+        cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
+    )
+    elapsed = time.perf_counter() - start
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    return elapsed, lines[-1] if lines else result.stderr.strip()[-200:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--alerts", type=int, default=500)
+    parser.add_argument("--profiles", nargs="*", default=["runai", "aistore", "mlops", "seldon"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="alert-conformance-bench-") as tmp:
+        workdir = Path(tmp)
+        print(f"{'profile':<12} {'alerts':>6} {'wall s':>8}  target  result")
+        for name in args.profiles:
+            elapsed, summary = run_static(name, workdir)
+            print(f"{name:<12} {'-':>6} {elapsed:8.2f}  < 5 s   {summary}")
+        profile = generate(workdir / "generated", args.alerts)
+        elapsed, summary = run_static(str(profile), workdir)
+        print(f"{'generated':<12} {args.alerts:>6} {elapsed:8.2f}  < 30 s  {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
