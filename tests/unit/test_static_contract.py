@@ -1,0 +1,120 @@
+"""Depth 1 analysis: threshold literals, kept labels, annotations, severity, presence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.model.contract import AlertContract, DocumentedDuration, Source, Threshold
+from conformance.model.scenario import Scenario, Target
+from conformance.packs.model import Pack, Rule, RuleGroup
+from conformance.static.contract import check_contract, comparisons, kept_labels, threshold_finding
+
+MEMORY = Threshold("container_memory_limit_ratio", ">", 0.9, True)
+
+
+@pytest.mark.parametrize(
+    ("expr", "problem", "note"),
+    [
+        ("a / b > 0.9", None, None),
+        ("a / b * 100 > 90", None, None),
+        ("0.9 < a / b", None, None),
+        ("a / b > 0.85", "threshold > 0.85 is looser than the documented > 0.9", None),
+        ("a / b > 0.95", None, "threshold > 0.95 is tighter than the documented > 0.9"),
+        ("rate(x[5m]) > 12", None, "no literal comparable to container_memory_limit_ratio > 0.9 in the expression; depth 3 decides"),
+    ],
+)
+def test_threshold_literals_against_the_document(expr: str, problem: str | None, note: str | None) -> None:
+    assert threshold_finding(MEMORY, expr) == (problem, note)
+
+
+def test_lower_bound_thresholds_are_looser_when_higher() -> None:
+    free = Threshold("volume_available_ratio", "<", 0.1, True)
+    assert threshold_finding(free, "avail / cap < 0.2")[0] == "threshold < 0.2 is looser than the documented < 0.1"
+    assert threshold_finding(free, "avail / cap < 0.1") == (None, None)
+
+
+def test_comparisons_are_normalised_with_the_number_on_the_right() -> None:
+    assert comparisons("5 < x and y >= 2") == [(">", 5.0), (">=", 2.0)]
+
+
+@pytest.mark.parametrize(
+    ("expr", "kept"),
+    [
+        ("sum by (namespace, pod) (x)", {"namespace", "pod"}),
+        ("count(x) > 0", set()),
+        ("sum(rate(x[5m])) > 1e9", set()),
+        ("rate(x[5m]) > 0.2", None),
+        ("max by (node) (x) == 1 or max by (node) (y) == 1", {"node"}),
+        ("x / on (a) group_left y", None),
+    ],
+)
+def test_kept_labels(expr: str, kept: set[str] | None) -> None:
+    assert kept_labels(expr) == kept
+
+
+def _contract(**overrides: object) -> AlertContract:
+    values: dict[str, object] = {
+        "name": "HighMem",
+        "severity": "critical",
+        "meaning": "m",
+        "source": Source("s", "sec", "q"),
+        "threshold": MEMORY,
+        "for_": DocumentedDuration(300, True),
+        "window": None,
+        "receivers": {},
+        "scenarios": (Scenario("s", "memory-near-limit", Target(namespace="n", workload="w", container="c")),),
+    }
+    values.update(overrides)
+    return AlertContract(**values)  # type: ignore[arg-type]
+
+
+def _pack(*rules: Rule) -> Pack:
+    return Pack(root=Path("."), groups=(RuleGroup("g", tuple(rules), "rules.yaml"),), setups=(), files=())
+
+
+def _rule(**overrides: object) -> Rule:
+    values: dict[str, object] = {
+        "expr": "max by (pod) (a / b) > 0.9",
+        "group": "g",
+        "source": "rules.yaml",
+        "line": 4,
+        "alert": "HighMem",
+        "for_s": 300.0,
+        "labels": {"severity": "critical"},
+        "annotations": {"summary": "pod {{ $labels.pod }} near its memory limit"},
+    }
+    values.update(overrides)
+    return Rule(**values)  # type: ignore[arg-type]
+
+
+def test_a_conforming_rule_passes() -> None:
+    assert check_contract(_contract(), _pack(_rule())).problems == []
+
+
+def test_missing_alert() -> None:
+    result = check_contract(_contract(), _pack(_rule(alert="Other")))
+    assert result.problems == ["missing: the pack has no alerting rule named HighMem"]
+
+
+def test_wrong_severity() -> None:
+    result = check_contract(_contract(), _pack(_rule(labels={"severity": "warning"})))
+    assert result.problems == ["severity is warning, documented critical"]
+
+
+def test_longer_for_is_looser() -> None:
+    result = check_contract(_contract(), _pack(_rule(for_s=900.0)))
+    assert result.problems == ["for: 15m is looser than the documented 5m (rules.yaml:4)"]
+
+
+def test_annotation_label_dropped_by_aggregation() -> None:
+    rule = _rule(annotations={"summary": "{{ $labels.namespace }}/{{ $labels.pod }} near its limit"})
+    (problem,) = check_contract(_contract(), _pack(rule)).problems
+    assert problem.startswith("annotation summary uses $labels.namespace, which the expression drops")
+
+
+def test_placeholder_summary_is_not_actionable() -> None:
+    rule = _rule(annotations={"summary": "<ALERT-SUMMARY-TEXT>"})
+    (problem,) = check_contract(_contract(), _pack(rule)).problems
+    assert problem.startswith("no summary or description a person can act on")
