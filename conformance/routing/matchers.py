@@ -20,6 +20,8 @@ MatchOp = Literal["=", "!=", "=~", "!~"]
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 # Alertmanager's own matcher pattern: name, operator, then the raw value up to trailing blanks.
+# Perl constructs Python accepts but Go's RE2 (Alertmanager's regex engine) refuses: lookarounds, backreferences.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]")
 _MATCHER = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*(.*?)\s*$", re.DOTALL)
 
 
@@ -69,6 +71,9 @@ def quote(value: str) -> str:
 
 def compile_anchored(pattern: str) -> re.Pattern[str]:
     """The regex anchored as Alertmanager does (``^(?:pattern)$``); :class:`MatcherError` if it is bad."""
+    perl = _NOT_RE2.search(pattern)
+    if perl:
+        raise MatcherError(f"error parsing regexp: invalid or unsupported Perl syntax: `{perl.group(0)}`")
     try:
         return re.compile(f"(?:{pattern})")
     except re.error as error:

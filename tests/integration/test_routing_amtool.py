@@ -139,6 +139,7 @@ def write_alertmanager_config_dict(config: dict[str, Any], path: Path) -> None:
     [
         {"route": {"receiver": "a", "routes": [{"receiver": "zz"}]}, "receivers": [{"name": "a"}]},
         {"route": {"receiver": "a", "routes": [{"matchers": ['x=~"(a"']}]}, "receivers": [{"name": "a"}]},
+        {"route": {"receiver": "a", "routes": [{"match_re": {"x": "a(?=b)"}}]}, "receivers": [{"name": "a"}]},
         {"route": {"receiver": "a", "routes": [{"matchers": ['x="a']}]}, "receivers": [{"name": "a"}]},
         {"route": {"receiver": "a"}, "receivers": [{"name": "a"}, {"name": "a"}]},
         {"route": {"group_by": ["x"]}, "receivers": [{"name": "a"}]},
@@ -158,9 +159,7 @@ def example_packs() -> list[Path]:
     packs = []
     for expect in sorted(GOOD.rglob("*.expect")):
         stem = expect.with_suffix("")
-        packs.append(
-            next(p for p in (stem, stem.with_suffix(".yaml"), stem.with_suffix(".yml")) if p.exists())
-        )
+        packs.append(next(p for p in (stem, stem.with_suffix(".yaml"), stem.with_suffix(".yml")) if p.exists()))
     return packs
 
 
@@ -169,9 +168,7 @@ def test_example_packs_pass_the_real_tools(tmp_path: Path) -> None:
     paths, rule_files = [], []
     for index, pack_path in enumerate(example_packs()):
         pack = load_pack(pack_path)
-        paths += [
-            write_alertmanager_config(s, tmp_path / f"am-{index}-{n}.yml") for n, s in enumerate(pack.setups)
-        ]
+        paths += [write_alertmanager_config(s, tmp_path / f"am-{index}-{n}.yml") for n, s in enumerate(pack.setups)]
         rule_files += write_rule_files(pack, tmp_path / f"rules-{index}")
     assert len(paths) >= 6
     assert [(v.path.name, v.message) for v in check_config(paths, amtool=amtool) if not v.ok] == []

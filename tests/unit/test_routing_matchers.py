@@ -34,6 +34,8 @@ def test_parse_matcher(text: str, name: str, op: str, value: str) -> None:
         ("no operator here", "bad matcher format"),
         ("1abc=x", "bad matcher format"),
         ('a=~"(unclosed"', "error parsing regexp"),
+        ('a=~"x(?=y)"', "unsupported Perl syntax"),  # Python has lookaheads, Go's RE2 does not
+        ('a=~"(x)\\1"', "unsupported Perl syntax"),
     ],
 )
 def test_bad_matchers_are_refused(text: str, fragment: str) -> None:
