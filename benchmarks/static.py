@@ -60,19 +60,28 @@ def _alert(index: int, workloads: int) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     workload_target = {"namespace": "bench", "workload": app}
     if kind == "memory":
-        contract["threshold"] = {"quantity": "container_memory_limit_ratio", "op": ">", "value": ratio, "documented": True}
+        contract["threshold"] = {
+            "quantity": "container_memory_limit_ratio",
+            "op": ">",
+            "value": ratio,
+            "documented": True,
+        }
         contract["scenarios"] = [{"fault": "memory-near-limit", "target": {**workload_target, "container": "app"}}]
+        selector = f'namespace="bench", pod=~"{app}-.*", container="app"'
         expr = (
-            f'max by (namespace, pod, container) (container_memory_working_set_bytes{{namespace="bench", pod=~"{app}-.*", container="app"}})'
-            f' / max by (namespace, pod, container) (kube_pod_container_resource_limits{{namespace="bench", pod=~"{app}-.*", container="app", resource="memory"}}) > {ratio}'
+            f"max by (namespace, pod, container) (container_memory_working_set_bytes{{{selector}}})"
+            " / max by (namespace, pod, container) "
+            f'(kube_pod_container_resource_limits{{{selector}, resource="memory"}}) > {ratio}'
         )
     elif kind == "cpu":
         contract["threshold"] = {"quantity": "container_cpu_limit_ratio", "op": ">", "value": ratio, "documented": True}
         contract["window"] = {"value": "5m", "documented": True}
         contract["scenarios"] = [{"fault": "cpu-near-limit", "target": {**workload_target, "container": "app"}}]
+        selector = f'namespace="bench", pod=~"{app}-.*", container="app"'
         expr = (
-            f'sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{namespace="bench", pod=~"{app}-.*", container="app"}}[5m]))'
-            f' / sum by (namespace, pod, container) (kube_pod_container_resource_limits{{namespace="bench", pod=~"{app}-.*", container="app", resource="cpu"}}) > {ratio}'
+            f"sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[5m]))"
+            " / sum by (namespace, pod, container) "
+            f'(kube_pod_container_resource_limits{{{selector}, resource="cpu"}}) > {ratio}'
         )
     elif kind == "replicas":
         contract["threshold"] = {"quantity": "unavailable_replicas", "op": ">", "value": 0, "documented": True}
@@ -85,14 +94,16 @@ def _alert(index: int, workloads: int) -> tuple[dict[str, Any], dict[str, Any]]:
         node = f"node-{index % 3}"
         contract["threshold"] = {"quantity": "node_memory_used_ratio", "op": ">", "value": ratio, "documented": True}
         contract["scenarios"] = [{"fault": "node-memory-pressure", "target": {"node": node}}]
-        expr = (
-            "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > "
-            f"{ratio}"
-        )
+        expr = f"1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > {ratio}"
     else:
         claim = f"data-{index % workloads}"
         available = round(0.05 + (index % 5) * 0.05, 2)
-        contract["threshold"] = {"quantity": "volume_available_ratio", "op": "<", "value": available, "documented": True}
+        contract["threshold"] = {
+            "quantity": "volume_available_ratio",
+            "op": "<",
+            "value": available,
+            "documented": True,
+        }
         contract["scenarios"] = [{"fault": "fill-volume", "target": {"namespace": "bench", "volume_claim": claim}}]
         expr = (
             f'kubelet_volume_stats_available_bytes{{persistentvolumeclaim="{claim}"}}'
@@ -124,8 +135,12 @@ def generate(folder: Path, alerts: int, workloads: int = 10) -> Path:
         "pack": "pack",
         "environment": _environment(workloads),
         "routing": [
-            {"name": "all", "form": "file", "receiver": "all",
-             "source": {"seed": "generated", "section": "routing", "quote": "everything to one receiver"}}
+            {
+                "name": "all",
+                "form": "file",
+                "receiver": "all",
+                "source": {"seed": "generated", "section": "routing", "quote": "everything to one receiver"},
+            }
         ],
         "alerts": list(contracts),
     }
@@ -139,7 +154,11 @@ def run_static(profile: str, cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--profile", profile, "-m", "static", "-q", "-p", "no:randomly"],
-        cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     lines = [line for line in result.stdout.splitlines() if line.strip()]

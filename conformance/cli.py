@@ -1,7 +1,7 @@
 """``python -m conformance`` / ``alert-conformance``: small commands around the profiles.
 
-    export-pack PROFILE DIR   write the profile's reference pack as files: a vendor's starting point
-    profiles                  list the bundled profiles
+export-pack PROFILE DIR   write the profile's reference pack as files: a vendor's starting point
+profiles                  list the bundled profiles
 """
 
 from __future__ import annotations

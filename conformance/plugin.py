@@ -30,9 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alert-conformance", "prove an alert pack against its vendor's documented contract")
     group.addoption("--profile", help="bundled profile name (runai, aistore, mlops, seldon) or a profile file")
     group.addoption("--alert-pack", help="a pack file or folder to prove instead of the profile's reference pack")
-    group.addoption(
-        "--backend", default="twin", help="where live scenarios run: twin (default), kind or cluster"
-    )
+    group.addoption("--backend", default="twin", help="where live scenarios run: twin (default), kind or cluster")
     group.addoption(
         "--time-scale",
         default=str(DEFAULT_TIME_SCALE),
@@ -49,9 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--allow-disruption", action="store_true", help="allow disruptive faults on a real cluster (pods, nodes)"
     )
-    group.addoption(
-        "--allow-namespace", action="append", default=[], help="a namespace faults may touch (repeatable)"
-    )
+    group.addoption("--allow-namespace", action="append", default=[], help="a namespace faults may touch (repeatable)")
     group.addoption("--allow-nodes", action="store_true", help="allow faults on nodes (cordon, NotReady)")
     group.addoption("--prometheus-url", help="--backend cluster: the cluster's Prometheus (found if omitted)")
     group.addoption("--alertmanager-url", help="--backend cluster: the cluster's Alertmanager (found if omitted)")
@@ -153,7 +149,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if SESSION_KEY not in config.stash:
         return None
-    return config.stash[SESSION_KEY].header_lines()
+    lines: list[str] = config.stash[SESSION_KEY].header_lines()
+    return lines
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

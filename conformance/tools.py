@@ -84,13 +84,22 @@ class CommandResult:
 
 class CommandRunner(Protocol):
     def __call__(
-        self, argv: Sequence[str], *, timeout: float, cwd: Path | None = None, input_text: str | None = None,
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        cwd: Path | None = None,
+        input_text: str | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> CommandResult: ...
 
 
 def run_command(
-    argv: Sequence[str], *, timeout: float, cwd: Path | None = None, input_text: str | None = None,
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    input_text: str | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> CommandResult:
     """Run ``argv`` (no shell) with a timeout; a timeout or an unstartable binary is a :class:`ToolError`."""
@@ -98,7 +107,13 @@ def run_command(
     env.update(extra_env or {})
     try:
         completed = subprocess.run(
-            list(argv), cwd=cwd, input=input_text, capture_output=True, text=True, timeout=timeout, env=env,
+            list(argv),
+            cwd=cwd,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
             check=False,
         )
     except subprocess.TimeoutExpired as error:
@@ -116,7 +131,12 @@ class FakeRunner:
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
     def __call__(
-        self, argv: Sequence[str], *, timeout: float, cwd: Path | None = None, input_text: str | None = None,
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        cwd: Path | None = None,
+        input_text: str | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> CommandResult:
         self.calls.append(tuple(argv))

@@ -50,7 +50,9 @@ FAULT_KINDS: dict[str, FaultKind] = {
             None,
             "a new revision whose pods cannot become ready: updated < desired, unavailable > 0",
         ),
-        FaultKind("fill-volume", "volume", "volume_available_ratio", "write to the claim until free space is the level"),
+        FaultKind(
+            "fill-volume", "volume", "volume_available_ratio", "write to the claim until free space is the level"
+        ),
         FaultKind("cordon-node", "node", None, "spec.unschedulable=true plus the unschedulable taint"),
         FaultKind(
             "node-not-ready",
@@ -59,7 +61,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "the kubelet stops: Ready=Unknown after the 40s heartbeat grace (param ready_status=false for Ready=False)",
         ),
         FaultKind(
-            "memory-near-limit", "container", "container_memory_limit_ratio", "working set climbs to a share of the limit"
+            "memory-near-limit",
+            "container",
+            "container_memory_limit_ratio",
+            "working set climbs to a share of the limit",
         ),
         FaultKind("cpu-near-limit", "container", "container_cpu_limit_ratio", "CPU use climbs to a share of the limit"),
         FaultKind("node-memory-pressure", "node", "node_memory_used_ratio", "node memory in use climbs to a share"),

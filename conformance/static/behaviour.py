@@ -184,19 +184,37 @@ def prove_behaviour(
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
         )
         selectors: list[Selector] = selectors_in([r.expr for r in _dependencies(rules, pack)])
-        for case in build_cases(alert, timing, warmup):
-            case = _on_grid(case, scrape_s)
-            key = (case.scenario, case.kind, case.level, case.fault_at_s, case.hold_s, case.horizon_s,
-                   tuple(sorted(case.fault_timing.items())), tuple(selectors))
+        for raw_case in build_cases(alert, timing, warmup):
+            case = _on_grid(raw_case, scrape_s)
+            key = (
+                case.scenario,
+                case.kind,
+                case.level,
+                case.fault_at_s,
+                case.hold_s,
+                case.horizon_s,
+                tuple(sorted(case.fault_timing.items())),
+                tuple(selectors),
+            )
             series = recorded.get(key)
             if series is None:
                 series = recorded[key] = record_case(profile.environment, case, scrape_s, selectors)
             inputs.append(CaseInput(case.id, alert.name, series, case.horizon_s))
             planned.append((behaviour, case, severity))
-    timelines = run_cases(
-        inputs, rule_files, promtool=promtool, workdir=workdir, scrape_s=scrape_s, evaluation_s=evaluation_s,
-        workers=workers, runner=runner,
-    ) if inputs else {}
+    timelines = (
+        run_cases(
+            inputs,
+            rule_files,
+            promtool=promtool,
+            workdir=workdir,
+            scrape_s=scrape_s,
+            evaluation_s=evaluation_s,
+            workers=workers,
+            runner=runner,
+        )
+        if inputs
+        else {}
+    )
     for behaviour, case, severity in planned:
         verdict = _judge(case, timelines[case.id].only(severity), evaluation_s)
         behaviour.verdicts.append(verdict)

@@ -8,7 +8,8 @@ For each scenario of an alert:
 * ``healthy``: the level just inside the threshold, held as long; the alert must never fire. A pack looser than
   documented fires here; a pack tighter than documented does not fire in ``fire``.
 * ``spread``: for counted events in a window (restarts in 10 minutes), the same count as ``fire`` spread so that
-  no window of the documented length holds them all; the alert must never fire. A pack whose window is longer than documented fires here.
+  no window of the documented length holds them all; the alert must never fire. A pack whose window is longer
+  than documented fires here.
 """
 
 from __future__ import annotations
@@ -128,24 +129,43 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         common = {"alert_key": alert.key, "scenario": scenario, "fault_at_s": warmup_s, "horizon_s": horizon}
         cases.append(
             Case(
-                kind="fire", level=fire_level, hold_s=hold, fault_timing=fault_timing, earliest_fire_s=earliest,
-                latest_fire_s=latest, resolve_by_s=resolve, **common,  # type: ignore[arg-type]
+                kind="fire",
+                level=fire_level,
+                hold_s=hold,
+                fault_timing=fault_timing,
+                earliest_fire_s=earliest,
+                latest_fire_s=latest,
+                resolve_by_s=resolve,
+                **common,  # type: ignore[arg-type]
             )
         )
         if healthy_level is not None:
             cases.append(
                 Case(
-                    kind="healthy", level=healthy_level, hold_s=hold, fault_timing=fault_timing,
-                    earliest_fire_s=None, latest_fire_s=None, resolve_by_s=None, **common,  # type: ignore[arg-type]
+                    kind="healthy",
+                    level=healthy_level,
+                    hold_s=hold,
+                    fault_timing=fault_timing,
+                    earliest_fire_s=None,
+                    latest_fire_s=None,
+                    resolve_by_s=None,
+                    **common,  # type: ignore[arg-type]
                 )
             )
         if spread_over and fire_level is not None:
             spread_hold = spread_over + timing.window_s
             cases.append(
                 Case(
-                    kind="spread", level=fire_level, hold_s=spread_hold, fault_timing={"over_s": spread_over},
-                    earliest_fire_s=None, latest_fire_s=None, resolve_by_s=None,
-                    alert_key=alert.key, scenario=scenario, fault_at_s=warmup_s,
+                    kind="spread",
+                    level=fire_level,
+                    hold_s=spread_hold,
+                    fault_timing={"over_s": spread_over},
+                    earliest_fire_s=None,
+                    latest_fire_s=None,
+                    resolve_by_s=None,
+                    alert_key=alert.key,
+                    scenario=scenario,
+                    fault_at_s=warmup_s,
                     horizon_s=warmup_s + spread_hold + resolve + 2 * timing.evaluation_s,
                 )
             )

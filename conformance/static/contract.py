@@ -124,8 +124,7 @@ def _kept(node: object) -> set[str] | None:
         if lhs_scalar:
             return _kept(node.rhs)
         left = _kept(node.lhs)
-        modifier = node.modifier
-        card = str(getattr(modifier, "card", "")) if modifier is not None else ""
+        card = str(getattr(node.modifier, "card", "")) if node.modifier is not None else ""
         op = str(node.op).strip()
         if op in ("or",):
             right = _kept(node.rhs)
@@ -139,9 +138,11 @@ def _kept(node: object) -> set[str] | None:
             return None
         if name in ("vector", "time", "scalar"):
             return set()
-        if name == "absent" or name == "absent_over_time":
+        if name in {"absent", "absent_over_time"}:
             return None
-        vector_args = [arg for arg in node.args if not isinstance(arg, promql_parser.NumberLiteral | promql_parser.StringLiteral)]
+        vector_args = [
+            arg for arg in node.args if not isinstance(arg, promql_parser.NumberLiteral | promql_parser.StringLiteral)
+        ]
         return _kept(vector_args[0]) if vector_args else set()
     if isinstance(node, promql_parser.SubqueryExpr | promql_parser.UnaryExpr):
         return _kept(node.expr)
@@ -174,8 +175,8 @@ def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
                 result.notes.append(note)
         if alert.for_.documented and rule.for_s > alert.for_.seconds:
             result.problems.append(
-                f"for: {format_duration(rule.for_s)} is looser than the documented {format_duration(alert.for_.seconds)}"
-                f" ({rule.where()})"
+                f"for: {format_duration(rule.for_s)} is looser than the documented "
+                f"{format_duration(alert.for_.seconds)} ({rule.where()})"
             )
         _check_annotations(rule, result)
     return result
@@ -183,7 +184,8 @@ def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
 
 def _check_annotations(rule: Rule, result: ContractResult) -> None:
     actionable = [
-        key for key in ACTIONABLE_ANNOTATIONS
+        key
+        for key in ACTIONABLE_ANNOTATIONS
         if rule.annotations.get(key, "").strip() and not _PLACEHOLDER.match(rule.annotations[key])
     ]
     if not actionable:

@@ -88,7 +88,9 @@ def parse_output(output: str) -> dict[str, Timeline]:
     return timelines
 
 
-def build_test_file(rule_files: Sequence[Path], cases: Sequence[CaseInput], scrape_s: float, evaluation_s: float) -> str:
+def build_test_file(
+    rule_files: Sequence[Path], cases: Sequence[CaseInput], scrape_s: float, evaluation_s: float
+) -> str:
     """The YAML of a promtool test file for ``cases``."""
     groups = []
     for case in cases:
@@ -134,7 +136,9 @@ def run_cases(
         result = runner([str(promtool), "test", "rules", str(path)], timeout=timeout_s, cwd=workdir)
         output = result.output
         if result.returncode not in (0, 1) or (result.returncode == 1 and "FAILED" not in output):
-            raise ToolError("promtool test rules could not run the behaviour cases", argv=list(result.argv), stderr=output)
+            raise ToolError(
+                "promtool test rules could not run the behaviour cases", argv=list(result.argv), stderr=output
+            )
         if result.returncode == 1 and "name:" not in output:
             raise ToolError("promtool test rules failed without a case report", argv=list(result.argv), stderr=output)
         return parse_output(output)

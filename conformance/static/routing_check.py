@@ -46,7 +46,9 @@ def _label_sets(alert: AlertContract, pack: Pack, behaviour: AlertBehaviour | No
                     unique.append(labels)
             return unique, "depth 3 (firing instances)"
     rules = [r for r in pack.rules_named(alert.name) if r.severity == alert.severity] or pack.rules_named(alert.name)
-    return [{"alertname": alert.name, **rule.labels} for rule in rules], "the rule's own labels (it never fired in depth 3)"
+    return [
+        {"alertname": alert.name, **rule.labels} for rule in rules
+    ], "the rule's own labels (it never fired in depth 3)"
 
 
 def _written(setup: AlertmanagerSetup, receivers: Sequence[str]) -> list[str]:

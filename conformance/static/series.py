@@ -6,6 +6,7 @@ promql-parser), which keeps test files small without losing anything a rule coul
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,7 @@ def selectors_in(expressions: Iterable[str]) -> list[Selector]:
 
     def visit(node: object) -> None:
         if isinstance(node, promql_parser.VectorSelector):
-            matchers = tuple(
-                (m.name, _match_op(m.op), m.value) for m in node.matchers.matchers if m.name != "__name__"
-            )
+            matchers = tuple((m.name, _match_op(m.op), m.value) for m in node.matchers.matchers if m.name != "__name__")
             name_matchers = [m for m in node.matchers.matchers if m.name == "__name__"]
             name = node.name
             if name in ("ALERTS", "ALERTS_FOR_STATE"):
@@ -73,7 +72,7 @@ def selectors_in(expressions: Iterable[str]) -> list[Selector]:
 
 
 def _format_value(value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "+Inf" if value > 0 else "-Inf"

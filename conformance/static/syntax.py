@@ -10,7 +10,9 @@ from pathlib import Path
 
 from conformance.tools import CommandRunner, run_command
 
-_RULE_ERROR = re.compile(r'^(?P<file>.+?): (?:\d+:\d+: )?group "(?P<group>.*?)", rule (?P<index>\d+), "(?P<name>.*?)": (?P<message>.*)$')
+_RULE_ERROR = re.compile(
+    r'^(?P<file>.+?): (?:\d+:\d+: )?group "(?P<group>.*?)", rule (?P<index>\d+), "(?P<name>.*?)": (?P<message>.*)$'
+)
 _AMTOOL_FILE = re.compile(r"^Checking '(?P<file>.+?)'\s+(?P<verdict>SUCCESS|FAILED)(?::\s*(?P<message>.*))?$")
 
 
@@ -27,8 +29,8 @@ class SyntaxReport:
 
 def parse_promtool_check(output: str, files: Sequence[Path], report: SyntaxReport) -> None:
     names = {str(path) for path in files}
-    for line in output.splitlines():
-        line = line.strip()
+    for raw_line in output.splitlines():
+        line = raw_line.strip()
         if match := _RULE_ERROR.match(line):
             report.rule_errors.setdefault(match["name"], []).append(
                 f"{Path(match['file']).name}: group {match['group']!r}, rule {match['index']}: {match['message']}"

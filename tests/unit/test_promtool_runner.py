@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.static.promtool_runner import CaseInput, parse_labels, parse_output, run_cases, build_test_file
+from conformance.static.promtool_runner import CaseInput, build_test_file, parse_labels, parse_output, run_cases
 from conformance.tools import CommandResult, FakeRunner
 
 REPORT = """Unit Testing:  t.yml

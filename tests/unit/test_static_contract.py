@@ -22,7 +22,11 @@ MEMORY = Threshold("container_memory_limit_ratio", ">", 0.9, True)
         ("0.9 < a / b", None, None),
         ("a / b > 0.85", "threshold > 0.85 is looser than the documented > 0.9", None),
         ("a / b > 0.95", None, "threshold > 0.95 is tighter than the documented > 0.9"),
-        ("rate(x[5m]) > 12", None, "no literal comparable to container_memory_limit_ratio > 0.9 in the expression; depth 3 decides"),
+        (
+            "rate(x[5m]) > 12",
+            None,
+            "no literal comparable to container_memory_limit_ratio > 0.9 in the expression; depth 3 decides",
+        ),
     ],
 )
 def test_threshold_literals_against_the_document(expr: str, problem: str | None, note: str | None) -> None:

@@ -10,9 +10,12 @@ from conformance.tools import CommandResult, FakeRunner
 
 PROMTOOL_BAD = (
     "Checking rules/a.yml\n  SUCCESS: 2 rules found\n\nChecking rules/b.yml\n",
-    '  FAILED:\nrules/b.yml: group "g", rule 2, "BadTmpl": annotation "summary": template: __alert_BadTmpl:1: unclosed action\n',
+    '  FAILED:\nrules/b.yml: group "g", rule 2, "BadTmpl": '
+    'annotation "summary": template: __alert_BadTmpl:1: unclosed action\n',
 )
-AMTOOL_BAD = "Checking 'am/file.yml'  SUCCESS\nChecking 'am/operator.yml'  FAILED: undefined receiver \"x\" used in route\n"
+AMTOOL_BAD = (
+    "Checking 'am/file.yml'  SUCCESS\nChecking 'am/operator.yml'  FAILED: undefined receiver \"x\" used in route\n"
+)
 
 
 def _runner(argv: Sequence[str]) -> CommandResult:
