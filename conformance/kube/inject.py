@@ -1,0 +1,27 @@
+"""Apply faults with their reverts registered first, hold, and always revert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
+
+from conformance.kube.faults import FaultContext, Injector
+from conformance.kube.reverts import RevertStack
+
+T = TypeVar("T")
+
+
+def inject(ctx: FaultContext, injectors: Sequence[Injector], hold: Callable[[], T]) -> T:
+    """Register every revert, apply every fault, return ``hold()``; the reverts run on any way out.
+
+    A failing apply, a :class:`~conformance.kube.client.WaitTimeoutError` in a wait, an exception in ``hold``
+    and ``KeyboardInterrupt`` all unwind through the :class:`RevertStack`.
+    """
+    with RevertStack(ctx.status) as stack:
+        for injector in injectors:
+            stack.push(f"{injector.fault}: {injector.describe_revert()}", partial(injector.revert, ctx))
+        for injector in injectors:
+            ctx.status(f"applying {injector.fault}: {injector.describe()}")
+            injector.apply(ctx)
+        return hold()
