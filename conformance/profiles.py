@@ -37,6 +37,18 @@ from conformance.yamlio import Document, load_one
 
 PROFILE_FILE = "profile.yaml"
 
+#: Faults whose level is measured over a range of time, and what the alert's ``window`` is for them. The engine
+#: bounds the time to fire by ``for + window``, so an alert proven by one of these must say its window.
+RANGE_FAULTS: dict[str, str] = {
+    "crash-loop": "restarts within the window",
+    "cpu-near-limit": "the CPU rate's range",
+    "error-rate": "the request rates' range",
+    "latency": "the histogram rate's range",
+    "metric-rate-drop": "the counter rate's range",
+    "error-counter": "the error counter's range",
+    "network-flood": "the byte rate's range",
+}
+
 
 def bundled_profiles_dir() -> Path:
     """The folder holding the bundled profiles, from a checkout or an installed package."""
@@ -136,6 +148,7 @@ class _ProfileBuilder:
         )
 
     def _environment(self, raw: dict[str, Any]) -> Environment:
+        self._check_quantities(raw)
         nodes = tuple(
             NodeSpec(
                 name=n["name"],
@@ -163,12 +176,34 @@ class _ProfileBuilder:
             for c in raw.get("volume_claims", [])
         )
         jobs = tuple(
-            JobSpec(name=j["name"], namespace=j["namespace"], cronjob=j.get("cronjob"), image=j.get("image", "busybox:1.36"))
+            JobSpec(
+                name=j["name"], namespace=j["namespace"], cronjob=j.get("cronjob"), image=j.get("image", "busybox:1.36")
+            )
             for j in raw.get("jobs", [])
         )
         env = Environment(nodes, namespaces, workloads, claims, jobs, monitoring)
         self._check_environment(env)
         return env
+
+    def _check_quantities(self, raw: dict[str, Any]) -> None:
+        """Every Kubernetes quantity of the environment parses, else a :class:`ProfileError` at its place."""
+        places: list[list[str | int]] = []
+        places += [["nodes", i, "memory"] for i in range(len(raw["nodes"]))]
+        places += [["volume_claims", i, "capacity"] for i in range(len(raw.get("volume_claims", [])))]
+        for w, workload in enumerate(raw.get("workloads", [])):
+            for c in range(len(workload["containers"])):
+                for key in ("cpu_limit", "cpu_request", "memory_limit", "memory_request"):
+                    places.append(["workloads", w, "containers", c, key])
+        for place in places:
+            value: Any = raw
+            for part in place:
+                value = value.get(part) if isinstance(value, dict) else value[part]
+            if value is None:
+                continue
+            try:
+                parse_quantity(value)
+            except ValueError as error:
+                raise self.fail(str(error), ["environment", *place]) from None
 
     def _workload(self, raw: dict[str, Any], index: int, namespaces: tuple[str, ...]) -> WorkloadSpec:
         if raw["namespace"] not in namespaces:
@@ -227,10 +262,14 @@ class _ProfileBuilder:
         for index, workload in enumerate(env.workloads):
             key = (workload.namespace, workload.name)
             if key in seen:
-                raise self.fail(f"duplicate workload {workload.namespace}/{workload.name}", ["environment", "workloads", index])
+                raise self.fail(
+                    f"duplicate workload {workload.namespace}/{workload.name}", ["environment", "workloads", index]
+                )
             seen.add(key)
             if workload.http is not None and workload.scrape is None:
-                raise self.fail("a workload with http metrics needs a scrape job", ["environment", "workloads", index, "http"])
+                raise self.fail(
+                    "a workload with http metrics needs a scrape job", ["environment", "workloads", index, "http"]
+                )
             claim_names = {(c.namespace, c.name) for c in env.volume_claims}
             for claim in workload.volume_claims:
                 if (workload.namespace, claim) not in claim_names:
@@ -282,6 +321,7 @@ class _ProfileBuilder:
         ids = [s.id for s in scenarios]
         if len(set(ids)) != len(ids):
             raise self.fail("scenario ids must be unique within an alert (set `id:`)", [*where, "scenarios"])
+        self._check_levels(scenarios, threshold, "window" in raw, where)
         if threshold is not None:
             kind = FAULT_KINDS[scenarios[0].fault]
             threshold = Threshold(
@@ -309,6 +349,33 @@ class _ProfileBuilder:
             live_skip_reason=raw.get("live", {}).get("skip", ""),
         )
 
+    def _check_levels(
+        self, scenarios: list[Scenario], threshold: Threshold | None, has_window: bool, where: list[str | int]
+    ) -> None:
+        """A fault with a level needs the threshold it is set against; a level measured over a range needs
+        the alert's ``window``; a threshold needs a fault that has a level."""
+        for index, scenario in enumerate(scenarios):
+            quantity = scenario.kind.quantity
+            place = [*where, "scenarios", index, "fault"]
+            if quantity is not None and threshold is None:
+                # The level is derived from the threshold (just past it, just inside it): without one there is
+                # no level to inject.
+                raise self.fail(
+                    f"fault {scenario.fault} sets a level in {quantity}: the alert needs a threshold on {quantity}",
+                    place,
+                )
+            if scenario.fault in RANGE_FAULTS and not has_window:
+                raise self.fail(
+                    f"fault {scenario.fault} is measured over a range ({RANGE_FAULTS[scenario.fault]}): "
+                    "the alert needs a `window`",
+                    place,
+                )
+        if threshold is not None and all(s.kind.quantity is None for s in scenarios):
+            raise self.fail(
+                f"threshold on {threshold.quantity}, but no scenario's fault has a level to set it against",
+                [*where, "threshold"],
+            )
+
     def _check_scenario(
         self, scenario: Scenario, threshold: Threshold | None, env: Environment, where: list[str | int]
     ) -> None:
@@ -321,7 +388,9 @@ class _ProfileBuilder:
             )
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
-                raise self.fail(f"fault {scenario.fault} needs target.namespace and target.workload", [*where, "target"])
+                raise self.fail(
+                    f"fault {scenario.fault} needs target.namespace and target.workload", [*where, "target"]
+                )
             try:
                 workload = env.workload(target.namespace, target.workload)
             except KeyError as error:
@@ -333,7 +402,9 @@ class _ProfileBuilder:
                         f"fault {scenario.fault} needs target.container, one of {names}", [*where, "target"]
                     )
             if scenario.fault in ("target-down", "error-rate", "latency") and workload.scrape is None:
-                raise self.fail(f"workload {target.workload} has no scrape job for {scenario.fault}", [*where, "target"])
+                raise self.fail(
+                    f"workload {target.workload} has no scrape job for {scenario.fault}", [*where, "target"]
+                )
             if scenario.fault in ("metric-rate-drop", "error-counter"):
                 metric = scenario.params.get("metric")
                 if metric not in {m.name for m in workload.vendor_metrics}:

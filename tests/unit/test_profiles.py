@@ -1,0 +1,112 @@
+"""The profile loader against example profiles: good ones load as their ``.expect`` says, bad ones fail with
+the error their ``.expect`` names, one clear message naming file and place.
+
+A new case is a new file in ``tests/data/profiles/good`` or ``bad`` plus its ``.expect`` sibling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conformance import errors
+from conformance.model.contract import AlertContract
+from conformance.profiles import (
+    bundled_profile_names,
+    bundled_profiles_dir,
+    find_profile,
+    load_profile,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "profiles"
+
+
+def _cases(kind: str) -> list[Any]:
+    return [
+        pytest.param(path, path.with_suffix(".expect"), id=path.stem)
+        for path in sorted((DATA / kind).glob("*.yaml"))
+    ]
+
+
+def _expect(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def test_every_example_has_an_expectation() -> None:
+    for kind in ("good", "bad"):
+        for path in (DATA / kind).iterdir():
+            partner = path.with_suffix(".expect" if path.suffix == ".yaml" else ".yaml")
+            assert partner.exists(), f"{path} has no {partner.suffix} partner"
+    assert len(_cases("good")) >= 3
+    assert len(_cases("bad")) >= 25
+
+
+def _check_alert(alert: AlertContract, want: dict[str, Any]) -> None:
+    checks: dict[str, Any] = {
+        "threshold": lambda: alert.threshold.describe() if alert.threshold else None,
+        "integer": lambda: alert.threshold.integer if alert.threshold else None,
+        "margin": lambda: alert.threshold.margin if alert.threshold else None,
+        "for_s": lambda: alert.for_.seconds,
+        "for_documented": lambda: alert.for_.documented,
+        "window_s": lambda: alert.window.seconds if alert.window else None,
+        "receivers": lambda: alert.receivers,
+        "scenarios": lambda: [s.id for s in alert.scenarios],
+        "expected_failure": lambda: alert.expected_failure,
+        "live": lambda: alert.live,
+        "live_skip_reason": lambda: alert.live_skip_reason,
+    }
+    for key, value in want.items():
+        assert checks[key]() == value, f"{alert.key}.{key}"
+
+
+@pytest.mark.parametrize(("profile_path", "expect_path"), _cases("good"))
+def test_good_profile_loads(profile_path: Path, expect_path: Path) -> None:
+    expect = _expect(expect_path)
+    profile = load_profile(str(profile_path))
+    assert profile.path == profile_path
+    assert profile.pack_path == (DATA / "pack").resolve()
+    assert [alert.key for alert in profile.alerts] == list(expect["alerts"])
+    for key, want in expect["alerts"].items():
+        _check_alert(profile.alert(key), want)
+    for name, (form, receiver, documented) in expect.get("setups", {}).items():
+        setup = profile.setup(name)
+        assert (setup.form, setup.receiver, setup.documented) == (form, receiver, documented)
+    assert profile.scrape_interval_s == expect.get("scrape_interval_s", 15)
+    assert profile.evaluation_interval_s == expect.get("evaluation_interval_s", 15)
+
+
+@pytest.mark.parametrize(("profile_path", "expect_path"), _cases("bad"))
+def test_bad_profile_fails_with_one_clear_message(profile_path: Path, expect_path: Path) -> None:
+    expect = _expect(expect_path)
+    error_type: type[errors.InputError] = getattr(errors, expect["error"])
+    with pytest.raises(error_type) as caught:
+        load_profile(str(profile_path))
+    message = str(caught.value)
+    assert message.startswith(f"{profile_path}: "), message
+    assert "\n" not in message, message
+    for fragment in expect["contains"]:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_the_bundled_profiles_are_the_four_seed_vendors() -> None:
+    assert bundled_profile_names() == ["aistore", "mlops", "runai", "seldon"]
+
+
+@pytest.mark.parametrize("name", ["aistore", "mlops", "runai", "seldon"])
+def test_a_bundled_profile_is_found_by_name_folder_and_file(name: str) -> None:
+    folder = bundled_profiles_dir() / name
+    assert find_profile(name) == folder / "profile.yaml"
+    assert find_profile(str(folder)) == folder / "profile.yaml"
+    assert find_profile(str(folder / "profile.yaml")) == folder / "profile.yaml"
+    assert load_profile(name).name == name
+
+
+def test_an_unknown_profile_names_the_bundled_ones() -> None:
+    with pytest.raises(errors.UnknownProfileError) as caught:
+        load_profile("nope")
+    assert "unknown profile 'nope'" in str(caught.value)
+    assert "runai" in str(caught.value)
