@@ -26,8 +26,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "profiles"
 
 def _cases(kind: str) -> list[Any]:
     return [
-        pytest.param(path, path.with_suffix(".expect"), id=path.stem)
-        for path in sorted((DATA / kind).glob("*.yaml"))
+        pytest.param(path, path.with_suffix(".expect"), id=path.stem) for path in sorted((DATA / kind).glob("*.yaml"))
     ]
 
 
