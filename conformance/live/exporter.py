@@ -9,12 +9,12 @@ so virtual time only moves forward and the model is never read half-updated.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import quote, unquote
 
 from conformance.model.scenario import Scenario
 
@@ -45,7 +45,8 @@ class ClusterLike(Protocol):
 
 
 def target_path(target_id: str) -> str:
-    return "/t/" + quote(target_id, safe="")
+    """The target's path on the cluster server: only characters Prometheus passes through unescaped."""
+    return "/t/" + re.sub(r"[^A-Za-z0-9._-]", lambda m: f"~{ord(m.group()):02x}", target_id)
 
 
 class ClusterServer:
@@ -63,7 +64,7 @@ class ClusterServer:
         self._virtual = 0.0
         self._stop = threading.Event()
         self._scrapes: dict[str, int] = {}
-        self._known = {target.id for target in cluster.targets()}
+        self._paths = {target_path(target.id): target.id for target in cluster.targets()}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._threads: list[threading.Thread] = []
@@ -123,11 +124,9 @@ class ClusterServer:
                 self._advance()
 
     def _serve(self, path: str) -> tuple[int, str]:
-        if not path.startswith("/t/"):
-            return 404, "not a target path\n"
-        target_id = unquote(path[3:])
-        if target_id not in self._known:
-            return 404, f"no target {target_id}\n"
+        target_id = self._paths.get(path)
+        if target_id is None:
+            return 404, f"no target at {path}\n"
         with self._lock:
             self._advance()
             self._scrapes[target_id] = self._scrapes.get(target_id, 0) + 1

@@ -50,7 +50,7 @@ AGGREGATE_METRICS = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
 
 def default_cluster_factory(environment: Environment) -> ClusterLike:
-    from conformance.cluster import SimulatedCluster
+    from conformance.cluster.cluster import SimulatedCluster
 
     cluster: ClusterLike = SimulatedCluster(environment)
     return cluster
@@ -144,6 +144,7 @@ class TwinBackend:
         self.expectations: dict[str, Expectation] = {}
         self.wall_s: float | None = None
         self.healthy_s = 0.0
+        self.phases: dict[str, float] = {}  # phase name -> wall seconds it took
 
     # Setup ---------------------------------------------------------------------------------------------------
 
@@ -201,9 +202,14 @@ class TwinBackend:
                                        self._settings(lane.name))
                 lane.stack.start()
                 self.rewrites = list(lane.stack.rewrites)
+            self._phase("start", started)
+            mark = self._clock()
             self._warm_up(lanes, states, status)
+            self._phase("warm-up and healthy period", mark)
+            mark = self._clock()
             self._inject(states)
             self._watch(lanes, states, status)
+            self._phase("faults", mark)
         except ConformanceError as error:
             for state in states:
                 if state.observation.error is None:
@@ -212,10 +218,15 @@ class TwinBackend:
             try:
                 self._revert_all(states)
             finally:
+                mark = self._clock()
                 self._stop(lanes)
+                self._phase("stop", mark)
         self.wall_s = self._clock() - started
         by_id = {state.run.id: state.observation for state in states}
         return [by_id[run.id] for run in runs]
+
+    def _phase(self, name: str, since: float) -> None:
+        self.phases[name] = round(self._clock() - since, 3)
 
     def _warm_up(self, lanes: list[_Lane], states: list[_RunState], status: StatusCallback) -> None:
         """Every target scraped twice, then the healthy period, watched for documented alerts."""

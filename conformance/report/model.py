@@ -1,0 +1,60 @@
+"""The rows of the certification report (times in wall seconds as measured, at the run's time scale)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["pass", "fail", "skip", "xfail"]
+
+#: The keys of one alert in ``report.json``, in order, exactly as the issue specifies.
+JSON_KEYS = (
+    "alert", "severity", "verdict", "reason", "documented_threshold_s", "predicted_fire_s", "measured_fire_s",
+    "measured_notify_s", "receiver",
+)
+
+
+@dataclass
+class AlertRow:
+    """One documented alert's live outcome. ``timeline`` and ``window`` only feed the HTML picture."""
+
+    alert: str
+    severity: str
+    verdict: Verdict
+    reason: str = ""
+    documented_threshold_s: float | None = None
+    predicted_fire_s: float | None = None
+    measured_fire_s: float | None = None
+    measured_notify_s: float | None = None
+    receiver: str | None = None
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+    window: tuple[float, float] | None = None  # (earliest, latest) notification, wall seconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in JSON_KEYS}
+
+
+@dataclass
+class LiveReport:
+    """Rows collected while the live items run (thread-safe), written once at the end of the session."""
+
+    profile: str
+    time_scale: float
+    backend: str = "twin"
+    rows: list[AlertRow] = field(default_factory=list)
+    rewrites: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, row: AlertRow) -> None:
+        with self._lock:
+            self.rows = [r for r in self.rows if (r.alert, r.severity) != (row.alert, row.severity)]
+            self.rows.append(row)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "time_scale": self.time_scale,
+            "alerts": [row.to_json() for row in self.rows],
+        }

@@ -1,0 +1,122 @@
+"""Write ``report.json`` (exactly the documented keys) and ``report.html`` (a table and a timeline per alert)."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+from conformance.report.model import AlertRow, LiveReport
+
+_COLOURS = {
+    "pending": "#e0a800",
+    "firing": "#d9480f",
+    "notified": "#1c7ed6",
+    "reverted": "#868e96",
+    "resolved": "#2f9e44",
+}
+_VERDICT_COLOURS = {"pass": "#2f9e44", "fail": "#e03131", "xfail": "#f08c00", "skip": "#868e96"}
+_WIDTH, _HEIGHT, _PAD = 420, 34, 8
+
+
+def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
+    """``directory/report.json`` and ``directory/report.html``; the folder is created when missing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path = directory / "report.json"
+    json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    html_path = directory / "report.html"
+    html_path.write_text(render_html(report))
+    return json_path, html_path
+
+
+def _kind(event: str) -> str | None:
+    for kind in ("resolved", "notified", "reverted", "firing", "pending"):
+        if event.startswith(kind) or event.startswith(f"{kind} "):
+            return kind
+    return "resolved" if event.startswith("resolved") else None
+
+
+def timeline_svg(row: AlertRow) -> str:
+    """The row's timeline as an inline SVG: the allowed notification window shaded, one mark per event."""
+    times = [at for at, _ in row.timeline] + ([row.window[1]] if row.window else [])
+    start = min([0.0, *times])
+    end = max([1.0, *times]) * 1.05
+    span = end - start
+
+    def x(at: float) -> float:
+        return _PAD + (at - start) / span * (_WIDTH - 2 * _PAD)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" role="img" '
+        f'aria-label="timeline of {escape(row.alert)}">',
+        f'<line x1="{_PAD}" y1="20" x2="{_WIDTH - _PAD}" y2="20" stroke="#adb5bd"/>',
+        f'<line x1="{x(0):.1f}" y1="6" x2="{x(0):.1f}" y2="30" stroke="#212529" stroke-dasharray="2,2">'
+        "<title>fault injected (0s)</title></line>",
+    ]
+    if row.window:
+        low, high = row.window
+        parts.append(
+            f'<rect x="{x(low):.1f}" y="12" width="{max(x(high) - x(low), 1):.1f}" height="16" fill="#d0ebff">'
+            f"<title>allowed notification window {low:.2f}s to {high:.2f}s</title></rect>"
+        )
+    for at, event in sorted(row.timeline):
+        kind = _kind(event)
+        if kind is None:
+            continue
+        parts.append(
+            f'<circle cx="{x(at):.1f}" cy="20" r="4" fill="{_COLOURS[kind]}"><title>{at:+.2f}s {escape(event)}'
+            "</title></circle>"
+        )
+    parts.append(f'<text x="{_WIDTH - _PAD}" y="33" font-size="9" text-anchor="end">{end:.1f}s</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def render_html(report: LiveReport) -> str:
+    rows = []
+    for row in report.rows:
+        colour = _VERDICT_COLOURS[row.verdict]
+        rows.append(
+            "<tr>"
+            f"<td>{escape(row.alert)}</td><td>{escape(row.severity)}</td>"
+            f'<td style="color:{colour};font-weight:bold">{row.verdict}</td>'
+            f"<td>{_seconds(row.documented_threshold_s)}</td><td>{_seconds(row.predicted_fire_s)}</td>"
+            f"<td>{_seconds(row.measured_fire_s)}</td><td>{_seconds(row.measured_notify_s)}</td>"
+            f"<td>{escape(row.receiver or '')}</td><td>{timeline_svg(row)}</td>"
+            f'<td class="reason">{escape(row.reason)}</td>'
+            "</tr>"
+        )
+    legend = " ".join(
+        f'<span style="color:{colour}">&#9679; {kind}</span>' for kind, colour in _COLOURS.items()
+    )
+    rewrites = "".join(f"<li>{escape(item)}</li>" for item in report.rewrites)
+    notes = "".join(f"<li>{escape(item)}</li>" for item in report.notes)
+    counts = {v: sum(1 for r in report.rows if r.verdict == v) for v in _VERDICT_COLOURS}
+    summary = ", ".join(f"{count} {verdict}" for verdict, count in counts.items() if count)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>alert-conformance: {escape(report.profile)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border: 1px solid #dee2e6; padding: 4px 8px; vertical-align: top; font-size: 13px; }}
+th {{ background: #f1f3f5; }}
+td.reason {{ white-space: pre-wrap; max-width: 40em; font-family: monospace; font-size: 11px; }}
+</style></head><body>
+<h1>Live conformance: {escape(report.profile)}</h1>
+<p>Backend {escape(report.backend)}, time scale {report.time_scale:g} (every duration divided by it; times below are
+wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
+<p>{legend} <span style="background:#d0ebff">&nbsp;allowed notification window&nbsp;</span></p>
+<table>
+<tr><th>alert</th><th>severity</th><th>verdict</th><th>documented threshold (s)</th><th>predicted fire (s)</th>
+<th>measured fire (s)</th><th>measured notify (s)</th><th>receiver</th><th>timeline</th><th>reason</th></tr>
+{"".join(rows)}
+</table>
+<h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+</body></html>
+"""
