@@ -7,7 +7,7 @@ Depth 3 samples :meth:`SimulatedCluster.stored_samples` in virtual time; the liv
 
 from conformance.cluster.cluster import DEFAULT_EPOCH, KPS_CADVISOR_DROP, SimulatedCluster, merge_target_labels
 from conformance.cluster.faults import TIMING_KEYWORDS, FaultHandle
-from conformance.cluster.types import Sample, ScrapeTarget, SeriesKey, series_key
+from conformance.cluster.types import Sample, ScrapeTarget, SeriesKey, matching, series_key
 
 __all__ = [
     "DEFAULT_EPOCH",
@@ -18,6 +18,7 @@ __all__ = [
     "ScrapeTarget",
     "SeriesKey",
     "SimulatedCluster",
+    "matching",
     "merge_target_labels",
     "series_key",
 ]

@@ -17,14 +17,14 @@ from typing import Any
 
 from conformance.cluster import faults as fault_impl
 from conformance.cluster.exposition import Exposed, render
+from conformance.cluster.families import apps, cadvisor, ksm, kubelet, node_exporter
 from conformance.cluster.faults import FaultHandle
-from conformance.cluster.families import apps, cadvisor, kubelet, ksm, node_exporter
 from conformance.cluster.latency import LatencyModel, latency_model
 from conformance.cluster.naming import hex_id, name_suffix, object_uid, revision_hash
 from conformance.cluster.state import (
-    PRE_EXISTING_AGE_S,
     POD_READY_S,
     POD_START_S,
+    PRE_EXISTING_AGE_S,
     ClaimState,
     ContainerState,
     JobRun,
@@ -121,19 +121,17 @@ class SimulatedCluster:
                 # kind removes the control-plane taint when there is no worker to run anything else.
                 control_plane_taint=spec.role == "control-plane" and has_workers,
             )
-        monitoring = self._monitoring_workloads()
-        reserved = {(spec.namespace, spec.name) for spec in monitoring}
         seen: set[tuple[str, str]] = set()
-        for spec in env.workloads:
-            key = (spec.namespace, spec.name)
+        for workload_spec in env.workloads:
+            key = (workload_spec.namespace, workload_spec.name)
             if key in seen:
-                raise ValueError(f"workload {spec.namespace}/{spec.name} is declared twice")
+                raise ValueError(f"workload {key[0]}/{key[1]} is declared twice")
             seen.add(key)
         # A profile may declare the monitoring components itself; its declaration then wins.
-        for spec in [*(m for m in monitoring if (m.namespace, m.name) not in seen), *env.workloads]:
-            self._check_workload(spec)
-            self._add_workload(spec)
-        del reserved
+        monitoring = [m for m in self._monitoring_workloads() if (m.namespace, m.name) not in seen]
+        for workload_spec in [*monitoring, *env.workloads]:
+            self._check_workload(workload_spec)
+            self._add_workload(workload_spec)
         for claim in env.volume_claims:
             self.claims.append(
                 ClaimState(
@@ -190,9 +188,7 @@ class SimulatedCluster:
         if spec.scrape is not None:
             unknown = [m for m in spec.scrape.extra_metrics if m not in apps.EXTRA_METRICS]
             if unknown:
-                raise ValueError(
-                    f"{where}: unknown extra_metrics {unknown}; known: {sorted(apps.EXTRA_METRICS)}"
-                )
+                raise ValueError(f"{where}: unknown extra_metrics {unknown}; known: {sorted(apps.EXTRA_METRICS)}")
         if spec.http is not None:
             self._latency_baseline[(spec.namespace, spec.name)] = latency_model(
                 spec.http.latency_seconds, 0.95, spec.http.buckets
@@ -217,10 +213,8 @@ class SimulatedCluster:
                 self.new_pod(workload, start, node=self.pick_node(workload, start), slot_name=slot)
 
     def _add_job_run(self, spec: JobSpec, *, created: float, failed: bool) -> JobRun:
-        if spec.cronjob:
-            name = f"{spec.cronjob}-{int((self.epoch + created) // 60)}"
-        else:
-            name = spec.name
+        # A CronJob names its Jobs after the scheduled minute; a plain Job keeps its own name.
+        name = f"{spec.cronjob}-{int((self.epoch + created) // 60)}" if spec.cronjob else spec.name
         count = sum(1 for run in self.jobs if run.spec == spec) + 1
         run = JobRun(
             spec=spec,
@@ -632,9 +626,7 @@ class SimulatedCluster:
         return stored
 
 
-def merge_target_labels(
-    sample: dict[str, str], target: dict[str, str] | Any, *, honor: bool
-) -> dict[str, str]:
+def merge_target_labels(sample: dict[str, str], target: dict[str, str] | Any, *, honor: bool) -> dict[str, str]:
     """Prometheus's merge of a scraped sample's labels with its target's labels (scrape.mutateSampleLabels)."""
     merged = dict(sample)
     if honor:

@@ -35,7 +35,16 @@ from typing import TYPE_CHECKING
 
 from conformance.cluster.backoff import crash_schedule
 from conformance.cluster.latency import latency_model
-from conformance.cluster.state import EVICTION_TOLERATION_S, NODE_MONITOR_GRACE_S, ContainerState, PodState, Ramp, WorkloadState
+from conformance.cluster.state import (
+    EVICTION_TOLERATION_S,
+    NODE_MONITOR_GRACE_S,
+    ContainerState,
+    JobRun,
+    NodeState,
+    PodState,
+    Ramp,
+    WorkloadState,
+)
 from conformance.model.scenario import FAULT_KINDS, Scenario
 
 if TYPE_CHECKING:
@@ -88,7 +97,9 @@ def apply(
         )
     for name, value in timing.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or value < 0:
-            raise ValueError(f"fault {kind.name}: timing {name} must be a non-negative number of seconds, got {value!r}")
+            raise ValueError(
+                f"fault {kind.name}: timing {name} must be a non-negative number of seconds, got {value!r}"
+            )
     if kind.quantity is None and level is not None:
         raise ValueError(f"fault {kind.name} takes no level, got {level!r}")
     if kind.quantity is not None:
@@ -133,7 +144,7 @@ def _containers(cluster: SimulatedCluster, scenario: Scenario) -> list[tuple[Pod
     return [(pod, c) for pod in pods for c in pod.containers if c.name == name]
 
 
-def _node(cluster: SimulatedCluster, scenario: Scenario):  # type: ignore[no-untyped-def]
+def _node(cluster: SimulatedCluster, scenario: Scenario) -> NodeState:
     name = scenario.target.node
     if not name or name not in cluster.nodes:
         raise ValueError(
@@ -163,7 +174,9 @@ def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], 
         start = now
         if container.crash is not None:
             # Fold the earlier loop into the history; a restart it still owes happens first.
-            pending = [r for c, r in zip(container.crash.crashes, container.crash.restarts, strict=True) if c <= now < r]
+            pending = [
+                r for c, r in zip(container.crash.crashes, container.crash.restarts, strict=True) if c <= now < r
+            ]
             container.restart_base += container.crash.restarts_by(now)
             container.terminated_before = container.last_termination(now)
             if pending:
@@ -267,7 +280,9 @@ def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[],
     ]
     if not matches:
         known = sorted(f"{c.spec.namespace}/{c.spec.name}" for c in cluster.claims)
-        raise ValueError(f"scenario {scenario.id}: no volume claim {target.namespace}/{target.volume_claim}; declared: {known}")
+        raise ValueError(
+            f"scenario {scenario.id}: no volume claim {target.namespace}/{target.volume_claim}; declared: {known}"
+        )
     claim = matches[0]
     available = _ratio(scenario, handle.level)
     now = cluster.now
@@ -388,7 +403,9 @@ def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], No
     scenario = handle.scenario
     target = scenario.target
     specs = [
-        j for j in cluster.env.jobs if j.name == target.job and (target.namespace is None or j.namespace == target.namespace)
+        j
+        for j in cluster.env.jobs
+        if j.name == target.job and (target.namespace is None or j.namespace == target.namespace)
     ]
     if not specs:
         known = sorted(f"{j.namespace}/{j.name}" for j in cluster.env.jobs)
@@ -411,7 +428,7 @@ def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], No
     return undo
 
 
-def _delete_runs(cluster: SimulatedCluster, runs: list) -> None:  # type: ignore[type-arg]
+def _delete_runs(cluster: SimulatedCluster, runs: list[JobRun]) -> None:
     for run in runs:
         if run in cluster.jobs:
             cluster.jobs.remove(run)

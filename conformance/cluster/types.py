@@ -43,3 +43,13 @@ class ScrapeTarget:
     labels: Mapping[str, str] = field(default_factory=dict)
     node: str | None = None
     metric_drop: str = ""
+
+
+def matching(stored: Mapping[SeriesKey, float], name: str, **labels: str) -> dict[SeriesKey, float]:
+    """The stored series called ``name`` whose labels equal ``labels`` (an empty value means: label absent)."""
+    found: dict[SeriesKey, float] = {}
+    for key, value in stored.items():
+        pairs = dict(key)
+        if pairs["__name__"] == name and all(pairs.get(k, "") == v for k, v in labels.items()):
+            found[key] = value
+    return found

@@ -17,7 +17,11 @@ if TYPE_CHECKING:
     from conformance.cluster.cluster import SimulatedCluster
 
 EXTRA_METRICS: dict[str, tuple[str, str, float]] = {
-    "pg_up": ("gauge", "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).", 1.0),
+    "pg_up": (
+        "gauge",
+        "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).",
+        1.0,
+    ),
 }
 """Sidecar metrics a ``ScrapeSpec.extra_metrics`` entry may name: type, help, healthy value."""
 

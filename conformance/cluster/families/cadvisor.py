@@ -34,8 +34,14 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "container_cpu_system_seconds_total": ("counter", "Cumulative system cpu time consumed in seconds."),
     "container_cpu_cfs_periods_total": ("counter", "Number of elapsed enforcement period intervals."),
     "container_cpu_cfs_throttled_periods_total": ("counter", "Number of throttled period intervals."),
-    "container_cpu_cfs_throttled_seconds_total": ("counter", "Total time duration the container has been throttled."),
-    "container_memory_usage_bytes": ("gauge", "Current memory usage in bytes, including all memory regardless of when it was accessed"),
+    "container_cpu_cfs_throttled_seconds_total": (
+        "counter",
+        "Total time duration the container has been throttled.",
+    ),
+    "container_memory_usage_bytes": (
+        "gauge",
+        "Current memory usage in bytes, including all memory regardless of when it was accessed",
+    ),
     "container_memory_working_set_bytes": ("gauge", "Current working set in bytes."),
     "container_memory_rss": ("gauge", "Size of RSS in bytes."),
     "container_memory_cache": ("gauge", "Number of bytes of page cache memory."),
@@ -44,7 +50,10 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "container_memory_failcnt": ("counter", "Number of memory usage hits limits"),
     "container_oom_events_total": ("counter", "Count of out of memory events observed for the container"),
     "container_spec_memory_limit_bytes": ("gauge", "Memory limit for the container."),
-    "container_spec_memory_reservation_limit_bytes": ("gauge", "Memory reservation limit for the container."),
+    "container_spec_memory_reservation_limit_bytes": (
+        "gauge",
+        "Memory reservation limit for the container.",
+    ),
     "container_spec_memory_swap_limit_bytes": ("gauge", "Memory swap limit for the container."),
     "container_spec_cpu_period": ("gauge", "CPU period of the container."),
     "container_spec_cpu_quota": ("gauge", "CPU quota of the container."),
@@ -55,10 +64,22 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "container_network_transmit_bytes_total": ("counter", "Cumulative count of bytes transmitted"),
     "container_network_receive_packets_total": ("counter", "Cumulative count of packets received"),
     "container_network_transmit_packets_total": ("counter", "Cumulative count of packets transmitted"),
-    "container_network_receive_errors_total": ("counter", "Cumulative count of errors encountered while receiving"),
-    "container_network_transmit_errors_total": ("counter", "Cumulative count of errors encountered while transmitting"),
-    "container_network_receive_packets_dropped_total": ("counter", "Cumulative count of packets dropped while receiving"),
-    "container_network_transmit_packets_dropped_total": ("counter", "Cumulative count of packets dropped while transmitting"),
+    "container_network_receive_errors_total": (
+        "counter",
+        "Cumulative count of errors encountered while receiving",
+    ),
+    "container_network_transmit_errors_total": (
+        "counter",
+        "Cumulative count of errors encountered while transmitting",
+    ),
+    "container_network_receive_packets_dropped_total": (
+        "counter",
+        "Cumulative count of packets dropped while receiving",
+    ),
+    "container_network_transmit_packets_dropped_total": (
+        "counter",
+        "Cumulative count of packets dropped while transmitting",
+    ),
 }
 
 
@@ -210,7 +231,13 @@ def _container(
 ) -> None:
     cid = container_id(cluster, pod, container, t)
     instance = pod.container_instance(container, t)
-    labels = {**base, "container": container.name, "id": f"{cgroup}/cri-containerd-{cid}.scope", "image": container.image, "name": cid}
+    labels = {
+        **base,
+        "container": container.name,
+        "id": f"{cgroup}/cri-containerd-{cid}.scope",
+        "image": container.image,
+        "name": cid,
+    }
     spec = container.spec
     _cpu(cluster, out, labels, cluster.acc.get(("cpu", pod.uid, container.name, instance), 0.0))
     limit = float(spec.memory_limit_bytes or 0)

@@ -46,7 +46,10 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "kube_node_spec_unschedulable": (GAUGE, "Whether a node can schedule new pods."),
     "kube_node_spec_taint": (GAUGE, "The taint of a cluster node."),
     "kube_node_status_capacity": (GAUGE, "The capacity for different resources of a node."),
-    "kube_node_status_allocatable": (GAUGE, "The allocatable for different resources of a node that are available for scheduling."),
+    "kube_node_status_allocatable": (
+        GAUGE,
+        "The allocatable for different resources of a node that are available for scheduling.",
+    ),
     "kube_node_status_condition": (GAUGE, "The condition of a cluster node."),
     "kube_node_status_addresses": (GAUGE, "Node address information."),
     "kube_pod_info": (GAUGE, "Information about pod."),
@@ -65,102 +68,268 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "kube_pod_status_scheduled": (GAUGE, "Describes the status of the scheduling process for the pod."),
     "kube_pod_status_scheduled_time": (GAUGE, "Unix timestamp when pod moved into scheduled status"),
     "kube_pod_status_reason": (GAUGE, "The pod status reasons"),
-    "kube_pod_spec_volumes_persistentvolumeclaims_info": (GAUGE, "Information about persistentvolumeclaim volumes in a pod."),
-    "kube_pod_spec_volumes_persistentvolumeclaims_readonly": (GAUGE, "Describes whether a persistentvolumeclaim is mounted read only."),
+    "kube_pod_spec_volumes_persistentvolumeclaims_info": (
+        GAUGE,
+        "Information about persistentvolumeclaim volumes in a pod.",
+    ),
+    "kube_pod_spec_volumes_persistentvolumeclaims_readonly": (
+        GAUGE,
+        "Describes whether a persistentvolumeclaim is mounted read only.",
+    ),
     "kube_pod_container_info": (GAUGE, "Information about a container in a pod."),
-    "kube_pod_container_status_waiting": (GAUGE, "Describes whether the container is currently in waiting state."),
-    "kube_pod_container_status_waiting_reason": (GAUGE, "Describes the reason the container is currently in waiting state."),
-    "kube_pod_container_status_running": (GAUGE, "Describes whether the container is currently in running state."),
+    "kube_pod_container_status_waiting": (
+        GAUGE,
+        "Describes whether the container is currently in waiting state.",
+    ),
+    "kube_pod_container_status_waiting_reason": (
+        GAUGE,
+        "Describes the reason the container is currently in waiting state.",
+    ),
+    "kube_pod_container_status_running": (
+        GAUGE,
+        "Describes whether the container is currently in running state.",
+    ),
     "kube_pod_container_state_started": (GAUGE, "Start time in unix timestamp for a pod container."),
-    "kube_pod_container_status_terminated": (GAUGE, "Describes whether the container is currently in terminated state."),
-    "kube_pod_container_status_terminated_reason": (GAUGE, "Describes the reason the container is currently in terminated state."),
-    "kube_pod_container_status_last_terminated_reason": (GAUGE, "Describes the last reason the container was in terminated state."),
-    "kube_pod_container_status_last_terminated_exitcode": (GAUGE, "Describes the exit code for the last container in terminated state."),
-    "kube_pod_container_status_last_terminated_timestamp": (GAUGE, "Last terminated time for a pod container in unix timestamp."),
-    "kube_pod_container_status_ready": (GAUGE, "Describes whether the containers readiness check succeeded."),
-    "kube_pod_container_status_restarts_total": (COUNTER, "The number of container restarts per container."),
-    "kube_pod_container_resource_requests": (GAUGE, "The number of requested request resource by a container."),
+    "kube_pod_container_status_terminated": (
+        GAUGE,
+        "Describes whether the container is currently in terminated state.",
+    ),
+    "kube_pod_container_status_terminated_reason": (
+        GAUGE,
+        "Describes the reason the container is currently in terminated state.",
+    ),
+    "kube_pod_container_status_last_terminated_reason": (
+        GAUGE,
+        "Describes the last reason the container was in terminated state.",
+    ),
+    "kube_pod_container_status_last_terminated_exitcode": (
+        GAUGE,
+        "Describes the exit code for the last container in terminated state.",
+    ),
+    "kube_pod_container_status_last_terminated_timestamp": (
+        GAUGE,
+        "Last terminated time for a pod container in unix timestamp.",
+    ),
+    "kube_pod_container_status_ready": (
+        GAUGE,
+        "Describes whether the containers readiness check succeeded.",
+    ),
+    "kube_pod_container_status_restarts_total": (
+        COUNTER,
+        "The number of container restarts per container.",
+    ),
+    "kube_pod_container_resource_requests": (
+        GAUGE,
+        "The number of requested request resource by a container.",
+    ),
     "kube_pod_container_resource_limits": (GAUGE, "The number of requested limit resource by a container."),
     "kube_deployment_created": (GAUGE, "Unix creation timestamp"),
     "kube_deployment_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
-    "kube_deployment_metadata_generation": (GAUGE, "Sequence number representing a specific generation of the desired state."),
-    "kube_deployment_spec_paused": (GAUGE, "Whether the deployment is paused and will not be processed by the deployment controller."),
+    "kube_deployment_metadata_generation": (
+        GAUGE,
+        "Sequence number representing a specific generation of the desired state.",
+    ),
+    "kube_deployment_spec_paused": (
+        GAUGE,
+        "Whether the deployment is paused and will not be processed by the deployment controller.",
+    ),
     "kube_deployment_spec_replicas": (GAUGE, "Number of desired pods for a deployment."),
-    "kube_deployment_spec_strategy_rollingupdate_max_surge": (GAUGE, "Maximum number of replicas that can be scheduled above the desired number of replicas during a rolling update of a deployment."),
-    "kube_deployment_spec_strategy_rollingupdate_max_unavailable": (GAUGE, "Maximum number of unavailable replicas during a rolling update of a deployment."),
+    "kube_deployment_spec_strategy_rollingupdate_max_surge": (
+        GAUGE,
+        "Maximum number of replicas that can be scheduled above the desired number of "
+        "replicas during a rolling update of a deployment.",
+    ),
+    "kube_deployment_spec_strategy_rollingupdate_max_unavailable": (
+        GAUGE,
+        "Maximum number of unavailable replicas during a rolling update of a deployment.",
+    ),
     "kube_deployment_status_condition": (GAUGE, "The current status conditions of a deployment."),
-    "kube_deployment_status_observed_generation": (GAUGE, "The generation observed by the deployment controller."),
+    "kube_deployment_status_observed_generation": (
+        GAUGE,
+        "The generation observed by the deployment controller.",
+    ),
     "kube_deployment_status_replicas": (GAUGE, "The number of replicas per deployment."),
-    "kube_deployment_status_replicas_available": (GAUGE, "The number of available replicas per deployment."),
+    "kube_deployment_status_replicas_available": (
+        GAUGE,
+        "The number of available replicas per deployment.",
+    ),
     "kube_deployment_status_replicas_ready": (GAUGE, "The number of ready replicas per deployment."),
-    "kube_deployment_status_replicas_unavailable": (GAUGE, "The number of unavailable replicas per deployment."),
+    "kube_deployment_status_replicas_unavailable": (
+        GAUGE,
+        "The number of unavailable replicas per deployment.",
+    ),
     "kube_deployment_status_replicas_updated": (GAUGE, "The number of updated replicas per deployment."),
     "kube_replicaset_created": (GAUGE, "Unix creation timestamp"),
     "kube_replicaset_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
-    "kube_replicaset_metadata_generation": (GAUGE, "Sequence number representing a specific generation of the desired state."),
+    "kube_replicaset_metadata_generation": (
+        GAUGE,
+        "Sequence number representing a specific generation of the desired state.",
+    ),
     "kube_replicaset_owner": (GAUGE, "Information about the ReplicaSet's owner."),
     "kube_replicaset_spec_replicas": (GAUGE, "Number of desired pods for a ReplicaSet."),
-    "kube_replicaset_status_fully_labeled_replicas": (GAUGE, "The number of fully labeled replicas per ReplicaSet."),
-    "kube_replicaset_status_observed_generation": (GAUGE, "The generation observed by the ReplicaSet controller."),
+    "kube_replicaset_status_fully_labeled_replicas": (
+        GAUGE,
+        "The number of fully labeled replicas per ReplicaSet.",
+    ),
+    "kube_replicaset_status_observed_generation": (
+        GAUGE,
+        "The generation observed by the ReplicaSet controller.",
+    ),
     "kube_replicaset_status_ready_replicas": (GAUGE, "The number of ready replicas per ReplicaSet."),
     "kube_replicaset_status_replicas": (GAUGE, "The number of replicas per ReplicaSet."),
     "kube_statefulset_created": (GAUGE, "Unix creation timestamp"),
     "kube_statefulset_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
-    "kube_statefulset_metadata_generation": (GAUGE, "Sequence number representing a specific generation of the desired state for the StatefulSet."),
+    "kube_statefulset_metadata_generation": (
+        GAUGE,
+        "Sequence number representing a specific generation of the desired state for the StatefulSet.",
+    ),
     "kube_statefulset_ordinals_start": (GAUGE, "Start ordinal of the StatefulSet."),
-    "kube_statefulset_persistentvolumeclaim_retention_policy": (GAUGE, "Count of retention policy for StatefulSet template PVCs"),
+    "kube_statefulset_persistentvolumeclaim_retention_policy": (
+        GAUGE,
+        "Count of retention policy for StatefulSet template PVCs",
+    ),
     "kube_statefulset_replicas": (GAUGE, "Number of desired pods for a StatefulSet."),
-    "kube_statefulset_status_current_revision": (GAUGE, "Indicates the version of the StatefulSet used to generate Pods in the sequence [0,currentReplicas)."),
-    "kube_statefulset_status_observed_generation": (GAUGE, "The generation observed by the StatefulSet controller."),
+    "kube_statefulset_status_current_revision": (
+        GAUGE,
+        "Indicates the version of the StatefulSet used to generate Pods in the sequence [0,currentReplicas).",
+    ),
+    "kube_statefulset_status_observed_generation": (
+        GAUGE,
+        "The generation observed by the StatefulSet controller.",
+    ),
     "kube_statefulset_status_replicas": (GAUGE, "The number of replicas per StatefulSet."),
-    "kube_statefulset_status_replicas_available": (GAUGE, "The number of available replicas per StatefulSet."),
+    "kube_statefulset_status_replicas_available": (
+        GAUGE,
+        "The number of available replicas per StatefulSet.",
+    ),
     "kube_statefulset_status_replicas_current": (GAUGE, "The number of current replicas per StatefulSet."),
     "kube_statefulset_status_replicas_ready": (GAUGE, "The number of ready replicas per StatefulSet."),
     "kube_statefulset_status_replicas_updated": (GAUGE, "The number of updated replicas per StatefulSet."),
-    "kube_statefulset_status_update_revision": (GAUGE, "Indicates the version of the StatefulSet used to generate Pods in the sequence [replicas-updatedReplicas,replicas)"),
+    "kube_statefulset_status_update_revision": (
+        GAUGE,
+        "Indicates the version of the StatefulSet used to generate Pods in the sequence "
+        "[replicas-updatedReplicas,replicas)",
+    ),
     "kube_daemonset_created": (GAUGE, "Unix creation timestamp"),
     "kube_daemonset_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
-    "kube_daemonset_metadata_generation": (GAUGE, "Sequence number representing a specific generation of the desired state."),
-    "kube_daemonset_status_current_number_scheduled": (GAUGE, "The number of nodes running at least one daemon pod and are supposed to."),
-    "kube_daemonset_status_desired_number_scheduled": (GAUGE, "The number of nodes that should be running the daemon pod."),
-    "kube_daemonset_status_number_available": (GAUGE, "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available"),
-    "kube_daemonset_status_number_misscheduled": (GAUGE, "The number of nodes running a daemon pod but are not supposed to."),
-    "kube_daemonset_status_number_ready": (GAUGE, "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready."),
-    "kube_daemonset_status_number_unavailable": (GAUGE, "The number of nodes that should be running the daemon pod and have none of the daemon pod running and available"),
-    "kube_daemonset_status_observed_generation": (GAUGE, "The most recent generation observed by the daemon set controller."),
-    "kube_daemonset_status_updated_number_scheduled": (GAUGE, "The total number of nodes that are running updated daemon pod"),
+    "kube_daemonset_metadata_generation": (
+        GAUGE,
+        "Sequence number representing a specific generation of the desired state.",
+    ),
+    "kube_daemonset_status_current_number_scheduled": (
+        GAUGE,
+        "The number of nodes running at least one daemon pod and are supposed to.",
+    ),
+    "kube_daemonset_status_desired_number_scheduled": (
+        GAUGE,
+        "The number of nodes that should be running the daemon pod.",
+    ),
+    "kube_daemonset_status_number_available": (
+        GAUGE,
+        "The number of nodes that should be running the daemon pod and have one or more "
+        "of the daemon pod running and available",
+    ),
+    "kube_daemonset_status_number_misscheduled": (
+        GAUGE,
+        "The number of nodes running a daemon pod but are not supposed to.",
+    ),
+    "kube_daemonset_status_number_ready": (
+        GAUGE,
+        "The number of nodes that should be running the daemon pod and have one or more "
+        "of the daemon pod running and ready.",
+    ),
+    "kube_daemonset_status_number_unavailable": (
+        GAUGE,
+        "The number of nodes that should be running the daemon pod and have none of the "
+        "daemon pod running and available",
+    ),
+    "kube_daemonset_status_observed_generation": (
+        GAUGE,
+        "The most recent generation observed by the daemon set controller.",
+    ),
+    "kube_daemonset_status_updated_number_scheduled": (
+        GAUGE,
+        "The total number of nodes that are running updated daemon pod",
+    ),
     "kube_job_info": (GAUGE, "Information about job."),
     "kube_job_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
     "kube_job_owner": (GAUGE, "Information about the Job's owner."),
     "kube_job_created": (GAUGE, "Unix creation timestamp"),
-    "kube_job_spec_parallelism": (GAUGE, "The maximum desired number of pods the job should run at any given time."),
-    "kube_job_spec_completions": (GAUGE, "The desired number of successfully finished pods the job should be run with."),
+    "kube_job_spec_parallelism": (
+        GAUGE,
+        "The maximum desired number of pods the job should run at any given time.",
+    ),
+    "kube_job_spec_completions": (
+        GAUGE,
+        "The desired number of successfully finished pods the job should be run with.",
+    ),
     "kube_job_status_active": (GAUGE, "The number of actively running pods."),
     "kube_job_status_succeeded": (GAUGE, "The number of pods which reached Phase Succeeded."),
-    "kube_job_status_failed": (GAUGE, "The number of pods which reached Phase Failed and the reason for failure."),
-    "kube_job_status_start_time": (GAUGE, "StartTime represents time when the job was acknowledged by the Job Manager."),
-    "kube_job_status_completion_time": (GAUGE, "CompletionTime represents time when the job was completed."),
+    "kube_job_status_failed": (
+        GAUGE,
+        "The number of pods which reached Phase Failed and the reason for failure.",
+    ),
+    "kube_job_status_start_time": (
+        GAUGE,
+        "StartTime represents time when the job was acknowledged by the Job Manager.",
+    ),
+    "kube_job_status_completion_time": (
+        GAUGE,
+        "CompletionTime represents time when the job was completed.",
+    ),
     "kube_job_complete": (GAUGE, "The job has completed its execution."),
     "kube_job_failed": (GAUGE, "The job has failed its execution."),
     "kube_cronjob_info": (GAUGE, "Info about cronjob."),
     "kube_cronjob_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
     "kube_cronjob_created": (GAUGE, "Unix creation timestamp"),
     "kube_cronjob_status_active": (GAUGE, "Active holds pointers to currently running jobs."),
-    "kube_cronjob_status_last_schedule_time": (GAUGE, "LastScheduleTime keeps information of when was the last time the job was successfully scheduled."),
-    "kube_cronjob_status_last_successful_time": (GAUGE, "LastSuccessfulTime keeps information of when was the last time the job was completed successfully."),
-    "kube_cronjob_spec_suspend": (GAUGE, "Suspend flag tells the controller to suspend subsequent executions."),
-    "kube_cronjob_next_schedule_time": (GAUGE, "Next time the cronjob should be scheduled. The time after lastScheduleTime, or after the cron job's creation time if it's never been scheduled. Use this to determine if the job is delayed."),
-    "kube_cronjob_spec_successful_job_history_limit": (GAUGE, "Successful job history limit tells the controller how many completed jobs should be preserved."),
-    "kube_cronjob_spec_failed_job_history_limit": (GAUGE, "Failed job history limit tells the controller how many failed jobs should be preserved."),
+    "kube_cronjob_status_last_schedule_time": (
+        GAUGE,
+        "LastScheduleTime keeps information of when was the last time the job was successfully scheduled.",
+    ),
+    "kube_cronjob_status_last_successful_time": (
+        GAUGE,
+        "LastSuccessfulTime keeps information of when was the last time the job was completed successfully.",
+    ),
+    "kube_cronjob_spec_suspend": (
+        GAUGE,
+        "Suspend flag tells the controller to suspend subsequent executions.",
+    ),
+    "kube_cronjob_next_schedule_time": (
+        GAUGE,
+        "Next time the cronjob should be scheduled. The time after lastScheduleTime, or "
+        "after the cron job's creation time if it's never been scheduled. Use this to "
+        "determine if the job is delayed.",
+    ),
+    "kube_cronjob_spec_successful_job_history_limit": (
+        GAUGE,
+        "Successful job history limit tells the controller how many completed jobs should be preserved.",
+    ),
+    "kube_cronjob_spec_failed_job_history_limit": (
+        GAUGE,
+        "Failed job history limit tells the controller how many failed jobs should be preserved.",
+    ),
     "kube_persistentvolumeclaim_info": (GAUGE, "Information about persistent volume claim."),
     "kube_persistentvolumeclaim_labels": (GAUGE, "Kubernetes labels converted to Prometheus labels."),
     "kube_persistentvolumeclaim_created": (GAUGE, "Unix creation timestamp"),
-    "kube_persistentvolumeclaim_access_mode": (GAUGE, "The access mode(s) specified by the persistent volume claim."),
-    "kube_persistentvolumeclaim_status_phase": (GAUGE, "The phase the persistent volume claim is currently in."),
-    "kube_persistentvolumeclaim_resource_requests_storage_bytes": (GAUGE, "The capacity of storage requested by the persistent volume claim."),
+    "kube_persistentvolumeclaim_access_mode": (
+        GAUGE,
+        "The access mode(s) specified by the persistent volume claim.",
+    ),
+    "kube_persistentvolumeclaim_status_phase": (
+        GAUGE,
+        "The phase the persistent volume claim is currently in.",
+    ),
+    "kube_persistentvolumeclaim_resource_requests_storage_bytes": (
+        GAUGE,
+        "The capacity of storage requested by the persistent volume claim.",
+    ),
     "kube_persistentvolume_info": (GAUGE, "Information about persistentvolume."),
     "kube_persistentvolume_claim_ref": (GAUGE, "Information about the Persistent Volume Claim Reference."),
-    "kube_persistentvolume_status_phase": (GAUGE, "The phase indicates if a volume is available, bound to a claim, or released by a claim."),
+    "kube_persistentvolume_status_phase": (
+        GAUGE,
+        "The phase indicates if a volume is available, bound to a claim, or released by a claim.",
+    ),
     "kube_persistentvolume_capacity_bytes": (GAUGE, "Persistentvolume capacity in bytes."),
 }
 
@@ -482,7 +651,9 @@ def _deployment(cluster: SimulatedCluster, workload: WorkloadState, t: float, ou
     else:
         progressing = ("true", "NewReplicaSetAvailable")
     for condition, (status, reason) in (("Available", available), ("Progressing", progressing)):
-        _status_series(out, "kube_deployment_status_condition", base, status, {"condition": condition, "reason": reason})
+        _status_series(
+            out, "kube_deployment_status_condition", base, status, {"condition": condition, "reason": reason}
+        )
     for revision in workload.revisions:
         rs = f"{workload.name}-{revision}"
         rs_pods = [p for p in pods if p.revision == revision]
@@ -507,7 +678,9 @@ def _statefulset(cluster: SimulatedCluster, workload: WorkloadState, t: float, o
     base = {"namespace": workload.namespace, "statefulset": workload.name}
     pods = _active(cluster, workload)
     ready = sum(1 for p in pods if cluster.pod_ready(p, t))
-    current_revision = workload.previous_revision if workload.rollout_stuck and workload.previous_revision else workload.revision
+    current_revision = (
+        workload.previous_revision if workload.rollout_stuck and workload.previous_revision else workload.revision
+    )
     out.add("kube_statefulset_created", base, _ts(cluster, workload.created))
     out.add("kube_statefulset_labels", base, 1)
     out.add("kube_statefulset_metadata_generation", base, workload.generation)
@@ -559,11 +732,15 @@ def _jobs(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         out.add("kube_job_labels", base, 1)
         out.add("kube_job_created", base, _ts(cluster, run.created))
         cron = run.spec.cronjob
-        owner = {"owner_kind": "CronJob", "owner_name": cron, "owner_is_controller": "true"} if cron else {
-            "owner_kind": "",
-            "owner_name": "",
-            "owner_is_controller": "",
-        }
+        owner = (
+            {"owner_kind": "CronJob", "owner_name": cron, "owner_is_controller": "true"}
+            if cron
+            else {
+                "owner_kind": "",
+                "owner_name": "",
+                "owner_is_controller": "",
+            }
+        )
         out.add("kube_job_owner", {**base, **owner}, 1)
         out.add("kube_job_spec_parallelism", base, 1)
         out.add("kube_job_spec_completions", base, 1)
@@ -571,7 +748,11 @@ def _jobs(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         out.add("kube_job_status_succeeded", base, 0.0 if run.failed else 1.0)
         if run.failed:
             for reason in _JOB_FAILURE_REASONS:
-                out.add("kube_job_status_failed", {**base, "reason": reason}, 1.0 if reason == "BackoffLimitExceeded" else 0.0)
+                out.add(
+                    "kube_job_status_failed",
+                    {**base, "reason": reason},
+                    1.0 if reason == "BackoffLimitExceeded" else 0.0,
+                )
         else:
             out.add("kube_job_status_failed", base, 0)
         out.add("kube_job_status_start_time", base, _ts(cluster, run.created))
@@ -617,7 +798,9 @@ def _claims(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         out.add("kube_persistentvolumeclaim_created", base, _ts(cluster, claim.created))
         out.add("kube_persistentvolumeclaim_access_mode", {**base, "access_mode": "ReadWriteOnce"}, 1)
         for phase in ("Lost", "Bound", "Pending"):
-            out.add("kube_persistentvolumeclaim_status_phase", {**base, "phase": phase}, 1.0 if phase == "Bound" else 0.0)
+            out.add(
+                "kube_persistentvolumeclaim_status_phase", {**base, "phase": phase}, 1.0 if phase == "Bound" else 0.0
+            )
         out.add("kube_persistentvolumeclaim_resource_requests_storage_bytes", base, float(spec.capacity_bytes))
         pv = {"persistentvolume": claim.volume_name}
         out.add("kube_persistentvolume_info", {**pv, "storageclass": spec.storage_class}, 1)

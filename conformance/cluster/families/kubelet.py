@@ -27,11 +27,20 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "kubelet_volume_stats_inodes": ("gauge", "[ALPHA] Maximum number of inodes in the volume"),
     "kubelet_volume_stats_inodes_free": ("gauge", "[ALPHA] Number of free inodes in the volume"),
     "kubelet_volume_stats_inodes_used": ("gauge", "[ALPHA] Number of used inodes in the volume"),
-    "kubelet_volume_stats_health_status_abnormal": ("gauge", "[ALPHA] Abnormal volume health status. The count is either 1 or 0. 1 indicates the volume is unhealthy, 0 indicates volume is healthy"),
+    "kubelet_volume_stats_health_status_abnormal": (
+        "gauge",
+        "[ALPHA] Abnormal volume health status. The count is either 1 or 0. 1 indicates "
+        "the volume is unhealthy, 0 indicates volume is healthy",
+    ),
     "kubelet_node_name": ("gauge", "[ALPHA] The node's name. The count is always 1."),
     "kubelet_running_pods": ("gauge", "[ALPHA] Number of pods that have a running pod sandbox"),
     "kubelet_running_containers": ("gauge", "[ALPHA] Number of containers currently running"),
-    "kubernetes_build_info": ("gauge", "[ALPHA] A metric with a constant '1' value labeled by major, minor, git version, git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is running."),
+    "kubernetes_build_info": (
+        "gauge",
+        "[ALPHA] A metric with a constant '1' value labeled by major, minor, git version,"
+        " git commit, git tree state, build date, Go version, and compiler from which "
+        "Kubernetes was built, and platform on which it is running.",
+    ),
 }
 
 

@@ -45,7 +45,10 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "node_filesystem_files": ("gauge", "Filesystem total file nodes."),
     "node_filesystem_files_free": ("gauge", "Filesystem total free file nodes."),
     "node_filesystem_readonly": ("gauge", "Filesystem read-only status."),
-    "node_filesystem_device_error": ("gauge", "Whether an error occurred while getting statistics for the given device."),
+    "node_filesystem_device_error": (
+        "gauge",
+        "Whether an error occurred while getting statistics for the given device.",
+    ),
     "node_network_receive_bytes_total": ("counter", "Network device statistic receive_bytes."),
     "node_network_transmit_bytes_total": ("counter", "Network device statistic transmit_bytes."),
     "node_network_receive_packets_total": ("counter", "Network device statistic receive_packets."),
@@ -58,7 +61,12 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "node_boot_time_seconds": ("gauge", "Node boot time, in unixtime."),
     "node_time_seconds": ("gauge", "System time in seconds since epoch (1970)."),
     "node_uname_info": ("gauge", "Labeled system information as provided by the uname system call."),
-    "node_exporter_build_info": ("gauge", "A metric with a constant '1' value labeled by version, revision, branch, goversion from which node_exporter was built, and the goos and goarch for the build."),
+    "node_exporter_build_info": (
+        "gauge",
+        "A metric with a constant '1' value labeled by version, revision, branch, "
+        "goversion from which node_exporter was built, and the goos and goarch for the "
+        "build.",
+    ),
 }
 
 
