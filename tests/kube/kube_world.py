@@ -1,0 +1,163 @@
+"""A small world in the fake API server, and a fault context pointed at it, for the fault and backend tests.
+
+Imported by ``conftest.py`` (fixtures) and by the tests (constants, :class:`World`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conformance_fixtures import kube_objects as ko
+from conformance_fixtures.kube import fake_kube_api, fake_kubeconfig, kube_client
+
+from conformance.kube import resources as r
+from conformance.kube.client import KubeClient
+from conformance.kube.exec import ExecCall, ExecResult, FakeExecutor
+from conformance.kube.fake_api import FakeKubeApi
+from conformance.kube.faults import FaultContext, Timeouts
+from conformance.kube.placement import Placement
+from conformance.kube.resources import Resource
+from conformance.model.workloads import (
+    ContainerSpec,
+    Environment,
+    JobSpec,
+    NodeSpec,
+    ScrapeSpec,
+    VendorMetricSpec,
+    VolumeClaimSpec,
+    WorkloadSpec,
+)
+
+__all__ = ["fake_kube_api", "fake_kubeconfig", "kube_client"]
+
+CLUSTER = "ac"
+NS = "demo"
+RUN_ID = "r-test"
+
+ENVIRONMENT = Environment(
+    nodes=(NodeSpec("node-a"), NodeSpec("node-b"), NodeSpec("cp", role="control-plane")),
+    namespaces=(NS,),
+    workloads=(
+        WorkloadSpec("Deployment", "api", NS,
+                     (ContainerSpec("app", memory_limit_bytes=512 * 2**20, cpu_limit_cores=1.0),),
+                     replicas=3, scrape=ScrapeSpec("api", port=8080),
+                     vendor_metrics=(VendorMetricSpec("pushes_total", rate_per_second=5.0),),
+                     volume_claims=("data",)),
+        WorkloadSpec("StatefulSet", "db", NS, (ContainerSpec("db"),), replicas=3),
+        WorkloadSpec("DaemonSet", "agent", NS, (ContainerSpec("agent", cpu_limit_cores=None),)),
+    ),
+    volume_claims=(VolumeClaimSpec("data", NS, mounted_by="api"),),
+    jobs=(JobSpec("nightly", NS, cronjob="nightly"),),
+)
+
+
+def make_ready(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, Any]) -> None:
+    """A stand-in controller: a patched workload is rolled out and ready at once."""
+    if event == "patch" and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
+        status = obj.setdefault("status", {})
+        status["observedGeneration"] = obj["metadata"]["generation"]
+        if resource is r.DAEMONSETS:
+            status["updatedNumberScheduled"] = status.get("desiredNumberScheduled", 0)
+        else:
+            status["updatedReplicas"] = obj["spec"].get("replicas", 1)
+
+
+@dataclass
+class FakeNodeAgent:
+    """Stops and starts kubelets by flipping the node's Ready condition in the fake API."""
+
+    api: FakeKubeApi
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def _set(self, node: str, status: str) -> None:
+        def change(obj: dict[str, Any]) -> None:
+            obj["status"]["conditions"] = [{"type": "Ready", "status": status}]
+
+        self.api.update(r.NODES, node, None, change)
+
+    def stop_kubelet(self, node: str, *, hold_s: float) -> None:
+        self.calls.append(("stop", node))
+        self._set(node, "Unknown")
+
+    def start_kubelet(self, node: str) -> None:
+        self.calls.append(("start", node))
+        self._set(node, "True")
+
+
+def exec_answers(call: ExecCall) -> ExecResult:
+    """What the containers answer: df of a 1 GiB volume 10% used, 100 MiB cgroup use, 8 GB node memory."""
+    argv = call.argv
+    if argv[0] == "df":
+        return ExecResult(0, "Filesystem 1024-blocks Used Available Capacity Mounted on\n"
+                             "/dev/vda 1048576 104858 943718 10% /data\n")
+    if argv[0] == "cat" and argv[1] == "/proc/meminfo":
+        return ExecResult(0, "MemTotal:        8000000 kB\nMemFree: 1 kB\nMemAvailable:    6000000 kB\n")
+    if "memory.current" in " ".join(argv):
+        return ExecResult(0, f"{100 * 2**20}\n")
+    return ExecResult(0, "")
+
+
+@dataclass
+class World:
+    api: FakeKubeApi
+    client: KubeClient
+    ctx: FaultContext
+    executor: FakeExecutor
+    agent: FakeNodeAgent
+    placement: Placement
+    admin: list[tuple[str, str]]
+
+    def snapshot(self) -> dict[tuple[str, str, str, str], Any]:
+        """Every object's labels, annotations and spec (what a fault may change and must restore)."""
+        return {
+            key: (obj["metadata"].get("labels"), obj["metadata"].get("annotations"), obj.get("spec"))
+            for key, obj in self.api.objects.items()
+        }
+
+
+def populate(api: FakeKubeApi) -> list[tuple[str, str]]:
+    api.add(ko.namespace(NS))
+    for name in (f"{CLUSTER}-worker", f"{CLUSTER}-worker2"):
+        api.add(ko.node(name))
+    api.add(ko.node(f"{CLUSTER}-control-plane", control_plane=True))
+    volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
+    api_containers = [ko.container("app", claim_mount=("data", "/data"), port=8080)]
+    api.add(ko.workload("Deployment", "api", NS, containers=api_containers, volumes=volumes))
+    api.add(ko.workload("StatefulSet", "db", NS, containers=[ko.container("db")]))
+    api.add(ko.workload("DaemonSet", "agent", NS, replicas=2, containers=[ko.container("agent")]))
+    api.add(ko.pvc("data", NS))
+    api.add(ko.cronjob("nightly", NS))
+    admin: list[tuple[str, str]] = []
+    for index in range(3):
+        name = f"api-{index}"
+        api.add(ko.pod(name, NS, {"app.kubernetes.io/name": "api"}, containers=api_containers, volumes=volumes))
+
+        def handler(method: str, path: str, body: bytes, pod: str = name) -> tuple[int, bytes]:
+            admin.append((pod, f"{method} {path}"))
+            return 200, b"ok"
+
+        api.on_proxy("pods", NS, name, 8080, handler)
+        api.add(ko.pod(f"db-{index}", NS, {"app.kubernetes.io/name": "db"}, containers=[ko.container("db")]))
+    for index in range(2):
+        api.add(ko.pod(f"agent-{index}", NS, {"app.kubernetes.io/name": "agent"}, containers=[ko.container("agent")]))
+    return admin
+
+
+FAST = Timeouts(rollout_s=0.5, node_s=0.5, delete_s=0.5, exec_s=2.0, poll_s=0.02)
+
+
+@pytest.fixture
+def world(fake_kube_api: FakeKubeApi, tmp_path: Path) -> Iterator[World]:
+    admin = populate(fake_kube_api)
+    fake_kube_api.reactors.append(make_ready)
+    client = KubeClient.from_kubeconfig(fake_kube_api.write_kubeconfig(tmp_path / "kubeconfig"))
+    client.request_timeout_s = 5.0
+    executor = FakeExecutor(exec_answers)
+    agent = FakeNodeAgent(fake_kube_api)
+    ctx = FaultContext(client, executor, RUN_ID, "kind", node_agent=agent, timeouts=FAST)
+    fake_kube_api.calls.clear()
+    yield World(fake_kube_api, client, ctx, executor, agent, Placement.for_kind(ENVIRONMENT, CLUSTER), admin)

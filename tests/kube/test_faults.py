@@ -1,0 +1,393 @@
+"""Every fault against the fake API server: the exact calls it makes, and its revert on every way out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conformance_plugins.registry import FaultRegistry
+from kube_world import NS, RUN_ID, World
+
+from conformance.errors import BackendError
+from conformance.kube import labels as lb
+from conformance.kube import resources as r
+from conformance.kube.client import WaitTimeoutError
+from conformance.kube.exec import ExecCall, ExecResult
+from conformance.kube.faults import Injector
+from conformance.kube.inject import inject
+from conformance.kube.reverts import RevertError
+from conformance.model.scenario import FAULT_KINDS, Scenario, Target
+
+REGISTRY = FaultRegistry()
+
+# fault -> (target in profile names, params, level)
+CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
+    "kill-pods": (Target(namespace=NS, workload="api"), {}, None),
+    "crash-loop": (Target(namespace=NS, workload="api", container="app"), {}, 3),
+    "unavailable-replicas": (Target(namespace=NS, workload="api"), {}, 2),
+    "stuck-rollout": (Target(namespace=NS, workload="api"), {"progress_deadline_s": 60}, None),
+    "fill-volume": (Target(namespace=NS, volume_claim="data"), {}, 0.04),
+    "cordon-node": (Target(node="node-a"), {}, None),
+    "node-not-ready": (Target(node="node-b"), {}, None),
+    "memory-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
+    "cpu-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
+    "node-memory-pressure": (Target(node="node-a"), {"namespace": NS}, 0.9),
+    "fail-job": (Target(namespace=NS, job="nightly"), {}, None),
+    "target-down": (Target(namespace=NS, workload="api"), {}, None),
+    "error-rate": (Target(namespace=NS, workload="api"), {}, 0.1),
+    "latency": (Target(namespace=NS, workload="api"), {}, 2.5),
+    "metric-rate-drop": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 0.0),
+    "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
+}
+SKIPPED_EVERYWHERE = {"network-flood"}
+
+
+def build(world: World, fault: str) -> Injector:
+    target, params, level = CASES[fault]
+    scenario = Scenario(id=fault, fault=fault, target=target, params=params)
+    return REGISTRY.get(fault).build(scenario, world.placement.resolve(scenario), level)
+
+
+def prepare(world: World, fault: str) -> Injector:
+    if fault == "node-memory-pressure":
+        world.ctx.backend = "cluster"  # skipped on kind (see test_skips); proven on the existing-cluster path
+
+        def pod_running(api: Any, event: str, resource: Any, obj: dict[str, Any]) -> None:
+            if event == "create" and resource is r.PODS:
+                obj["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+
+        world.api.reactors.append(pod_running)
+    return build(world, fault)
+
+
+def comparable(world: World) -> dict[Any, Any]:
+    return world.snapshot()
+
+
+def assert_restored(world: World, before: dict[Any, Any]) -> None:
+    """Everything the fault changed is back; what it created is gone; no pod lost its state."""
+    after = comparable(world)
+    for key, value in after.items():
+        if key[1] == "pods" and key not in before:
+            pytest.fail(f"a pod the fault created is left behind: {key}")
+        assert before.get(key) == value, f"{key} differs after the revert"
+    for key in before:
+        if key[1] != "pods":  # kill-pods deletes pods: their controller recreates them
+            assert key in after, f"{key} was deleted and not restored"
+    marked = [
+        key for key, obj in world.api.objects.items()
+        if lb.FAULT_ANNOTATION in (obj["metadata"].get("annotations") or {})
+    ]
+    assert marked == []
+
+
+ALL_FAULTS = sorted(CASES)
+
+
+def test_every_fault_kind_has_a_case_or_a_skip() -> None:
+    assert set(CASES) | SKIPPED_EVERYWHERE == set(FAULT_KINDS)
+
+
+@pytest.mark.parametrize("fault", ALL_FAULTS)
+def test_revert_runs_when_the_hold_fails(world: World, fault: str) -> None:
+    injector = prepare(world, fault)
+    before = comparable(world)
+
+    def hold() -> None:
+        assert world.api.writes, "the fault changed nothing"
+        raise RuntimeError("the observation failed")
+
+    with pytest.raises(RuntimeError, match="observation failed"):
+        inject(world.ctx, [injector], hold)
+    assert_restored(world, before)
+
+
+@pytest.mark.parametrize("fault", ALL_FAULTS)
+def test_revert_runs_on_keyboard_interrupt(world: World, fault: str) -> None:
+    injector = prepare(world, fault)
+    before = comparable(world)
+
+    def hold() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        inject(world.ctx, [injector], hold)
+    assert_restored(world, before)
+
+
+@pytest.mark.parametrize("fault", ALL_FAULTS)
+def test_revert_runs_when_a_wait_times_out(world: World, fault: str) -> None:
+    injector = prepare(world, fault)
+    before = comparable(world)
+
+    def hold() -> None:
+        world.client.wait_for("an alert that never fires", lambda: None, timeout_s=0.1, interval_s=0.02)
+
+    with pytest.raises(WaitTimeoutError, match=r"an alert that never fires after 0\.1s"):
+        inject(world.ctx, [injector], hold)
+    assert_restored(world, before)
+
+
+@pytest.mark.parametrize("fault", ALL_FAULTS)
+def test_revert_is_safe_when_apply_never_ran_and_twice(world: World, fault: str) -> None:
+    injector = prepare(world, fault)
+    before = comparable(world)
+    injector.revert(world.ctx)
+    injector.revert(world.ctx)
+    assert_restored(world, before)
+    assert [c for c in world.api.writes if c.method != "DELETE"] == []
+
+
+def test_revert_runs_when_apply_fails_half_way(world: World) -> None:
+    """fill-volume: the claim is annotated, then df fails; the annotation is removed again."""
+    injector = build(world, "fill-volume")
+    before = comparable(world)
+    world.executor.handler = lambda call: ExecResult(1, "", "df: not found") if call.argv[0] == "df" \
+        else ExecResult(0, "")
+    with pytest.raises(BackendError, match="df in demo/api-0 failed"):
+        inject(world.ctx, [injector], lambda: None)
+    assert world.api.calls_to("PATCH", "/persistentvolumeclaims/data")  # it had changed something
+    assert_restored(world, before)
+
+
+def test_statefulset_pod_delete_failing_still_restores_the_template(world: World) -> None:
+    scenario = Scenario("s", "unavailable-replicas", Target(namespace=NS, workload="db"))
+    injector = REGISTRY.get("unavailable-replicas").build(scenario, world.placement.resolve(scenario), 1)
+    before = comparable(world)
+    world.api.fail("DELETE", "/pods/db-2", 500)
+    with pytest.raises(BackendError, match="500"):
+        inject(world.ctx, [injector], lambda: None)
+    assert_restored(world, before)
+
+
+def test_node_not_ready_timing_out_starts_the_kubelet_again(world: World) -> None:
+    """The kubelet 'stops' but the node never turns NotReady: the wait times out and the revert still runs."""
+    injector = build(world, "node-not-ready")
+
+    def stop_without_effect(node: str, *, hold_s: float) -> None:
+        world.agent.calls.append(("stop", node))
+
+    world.agent.stop_kubelet = stop_without_effect  # type: ignore[method-assign]
+    before = comparable(world)
+    with pytest.raises(WaitTimeoutError, match="node ac-worker2 to be NotReady"):
+        inject(world.ctx, [injector], lambda: None)
+    assert world.agent.calls == [("stop", "ac-worker2"), ("start", "ac-worker2")]
+    assert_restored(world, before)
+
+
+def test_a_failing_revert_is_reported_and_the_others_still_run(world: World) -> None:
+    cordon, crash = build(world, "cordon-node"), build(world, "crash-loop")
+    world.api.reactors.clear()  # the deployment never becomes ready again: crash-loop's revert wait times out
+    with pytest.raises(RevertError, match="crash-loop: restore the original pod template") as info:
+        inject(world.ctx, [cordon, crash], lambda: None)
+    assert "gave up waiting for Deployment demo/api to be ready" in str(info.value)
+    node = world.api.get(r.NODES, "ac-worker")
+    assert node is not None and "unschedulable" not in node["spec"]
+
+
+# -- the exact calls of each fault --------------------------------------------------------------------------
+
+def applied(world: World, fault: str) -> list[tuple[str, str, Any]]:
+    injector = prepare(world, fault)
+    injector.apply(world.ctx)
+    return [(c.method, c.path, c.body) for c in world.api.writes]
+
+
+def restore_of(body: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(body["metadata"]["annotations"][lb.RESTORE_ANNOTATION])
+    return result
+
+
+def test_cordon_calls(world: World) -> None:
+    [(method, path, body)] = applied(world, "cordon-node")
+    assert (method, path) == ("PATCH", "/api/v1/nodes/ac-worker")
+    assert body["spec"] == {"unschedulable": True}
+    assert body["metadata"]["labels"] == {lb.MANAGED_BY_KEY: lb.MANAGED_BY, lb.RUN_KEY: RUN_ID}
+    assert restore_of(body)["spec"] == {"unschedulable": None}
+    assert world.api.calls_to("PATCH")[0].content_type == "application/strategic-merge-patch+json"
+
+
+def test_cordon_keeps_a_node_that_was_already_cordoned(world: World) -> None:
+    world.api.update(r.NODES, "ac-worker", None, lambda node: node["spec"].update(unschedulable=True))
+    injector = build(world, "cordon-node")
+    inject(world.ctx, [injector], lambda: None)
+    node = world.api.get(r.NODES, "ac-worker")
+    assert node is not None and node["spec"]["unschedulable"] is True
+
+
+def test_unavailable_replicas_keeps_the_desired_count(world: World) -> None:
+    [(method, path, body)] = applied(world, "unavailable-replicas")
+    assert (method, path) == ("PATCH", "/apis/apps/v1/namespaces/demo/deployments/api")
+    assert "replicas" not in body["spec"]
+    assert body["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 2}}
+    assert body["spec"]["template"]["spec"]["nodeSelector"] == {"alert-conformance/unschedulable": RUN_ID}
+    deployment = world.api.get(r.DEPLOYMENTS, "api", NS)
+    assert deployment is not None and deployment["spec"]["replicas"] == 3
+    assert restore_of(body)["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": "25%", "maxUnavailable": "25%"}
+
+
+def test_unavailable_replicas_on_a_daemonset_uses_a_readiness_probe(world: World) -> None:
+    scenario = Scenario("s", "unavailable-replicas", Target(namespace=NS, workload="agent"))
+    injector = REGISTRY.get("unavailable-replicas").build(scenario, world.placement.resolve(scenario), 1)
+    injector.apply(world.ctx)
+    [call] = world.api.writes
+    containers = call.body["spec"]["template"]["spec"]["containers"]
+    assert containers[0]["readinessProbe"]["tcpSocket"] == {"port": 1}
+    assert "nodeSelector" not in call.body["spec"]["template"]["spec"]
+
+
+def test_unavailable_replicas_on_a_statefulset_deletes_the_highest_ordinals(world: World) -> None:
+    scenario = Scenario("s", "unavailable-replicas", Target(namespace=NS, workload="db"))
+    injector = REGISTRY.get("unavailable-replicas").build(scenario, world.placement.resolve(scenario), 2)
+    injector.apply(world.ctx)
+    writes = [(c.method, c.path) for c in world.api.writes]
+    assert writes == [
+        ("PATCH", "/apis/apps/v1/namespaces/demo/statefulsets/db"),
+        ("DELETE", "/api/v1/namespaces/demo/pods/db-1"),
+        ("DELETE", "/api/v1/namespaces/demo/pods/db-2"),
+    ]
+    assert world.api.writes[0].body["spec"]["updateStrategy"] == {"type": "OnDelete", "rollingUpdate": None}
+
+
+def test_crash_loop_calls(world: World) -> None:
+    [(_, path, body)] = applied(world, "crash-loop")
+    assert path == "/apis/apps/v1/namespaces/demo/deployments/api"
+    [container] = body["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["sh", "-c", "sleep 5; exit 1"]
+    assert restore_of(body)["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", "3600"]
+
+
+def test_stuck_rollout_calls(world: World) -> None:
+    [(_, _, body)] = applied(world, "stuck-rollout")
+    assert body["spec"]["progressDeadlineSeconds"] == 60
+    assert "strategy" not in body["spec"] and "replicas" not in body["spec"]
+
+
+def test_kill_pods_calls(world: World) -> None:
+    writes = applied(world, "kill-pods")
+    assert [(m, p) for m, p, _ in writes] == [("DELETE", f"/api/v1/namespaces/demo/pods/api-{i}") for i in range(3)]
+    assert all(body["gracePeriodSeconds"] == 0 for _, _, body in writes)
+
+
+def test_fill_volume_writes_to_the_level(world: World) -> None:
+    writes = applied(world, "fill-volume")
+    assert [(m, p) for m, p, _ in writes] == [("PATCH", "/api/v1/namespaces/demo/persistentvolumeclaims/data")]
+    df, fill = world.executor.calls
+    assert df == ExecCall(NS, "api-0", "app", ("df", "-Pk", "/data"))
+    # 1 GiB volume, 943718 KiB free; 4% of 1 GiB must stay free.
+    expected = 943718 * 1024 - int(0.04 * 1048576 * 1024)
+    assert fill.argv[:2] == ("sh", "-c") and f"fallocate -l {expected} /data/.alert-conformance-fill" in fill.argv[2]
+    world.executor.calls.clear()
+    injector = build(world, "fill-volume")
+    injector.revert(world.ctx)
+    assert world.executor.calls == [ExecCall(NS, "api-0", "app", ("rm", "-f", "/data/.alert-conformance-fill"))]
+
+
+def test_fill_volume_refuses_a_volume_already_past_the_level(world: World) -> None:
+    world.executor.handler = lambda call: ExecResult(0, "F 1048576 1040000 8576 99% /data") if call.argv[0] == "df" \
+        else ExecResult(0, "")
+    with pytest.raises(BackendError, match=r"already has only 0\.8% free"):
+        inject(world.ctx, [build(world, "fill-volume")], lambda: None)
+
+
+def test_memory_near_limit_holds_the_difference(world: World) -> None:
+    applied(world, "memory-near-limit")
+    read, start = world.executor.calls
+    assert "memory.current" in read.argv[2]
+    hold = int(0.9 * 512 * 2**20) - 100 * 2**20
+    assert f'sprintf("%{hold}s", "")' in start.argv[2] and "alert-conformance-stress" in start.argv[2]
+    assert start.argv[2].startswith("nohup timeout -s KILL 1800 awk")
+
+
+def test_cpu_near_limit_runs_one_loop_per_core(world: World) -> None:
+    applied(world, "cpu-near-limit")
+    [start] = world.executor.calls
+    assert start.argv[2].count("while(1)") == 1
+
+
+def test_stress_revert_kills_by_marker(world: World) -> None:
+    injector = build(world, "memory-near-limit")
+    inject(world.ctx, [injector], lambda: None)
+    assert world.executor.calls[-1].argv == ("sh", "-c", "pkill -KILL -f alert-conformance-stress; true")
+
+
+def test_node_not_ready_stops_and_starts_the_kubelet(world: World) -> None:
+    injector = build(world, "node-not-ready")
+    seen: list[str] = []
+
+    def hold() -> None:
+        node = world.api.get(r.NODES, "ac-worker2")
+        assert node is not None
+        seen.append(node["status"]["conditions"][0]["status"])
+
+    inject(world.ctx, [injector], hold)
+    assert seen == ["Unknown"]
+    assert world.agent.calls == [("stop", "ac-worker2"), ("start", "ac-worker2")]
+
+
+def test_fail_job_creates_a_failing_run_owned_by_the_cronjob(world: World) -> None:
+    [(method, path, body)] = applied(world, "fail-job")
+    assert (method, path) == ("POST", "/apis/batch/v1/namespaces/demo/jobs")
+    assert body["spec"]["backoffLimit"] == 0
+    assert body["spec"]["template"]["spec"]["containers"][0]["command"] == ["sh", "-c", "exit 1"]
+    assert body["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    assert body["metadata"]["labels"][lb.CREATED_KEY] == "true"
+
+
+@pytest.mark.parametrize(
+    ("fault", "path"),
+    [("error-rate", "/admin/set/error_ratio/0.1"), ("latency", "/admin/set/latency_seconds/2.5"),
+     ("metric-rate-drop", "/admin/set/rate/pushes_total/0"), ("error-counter", "/admin/set/rate/pushes_total/1"),
+     ("target-down", "/admin/set/target_down/1")],
+)
+def test_admin_faults_reach_every_pod_through_the_proxy(world: World, fault: str, path: str) -> None:
+    inject(world.ctx, [build(world, fault)], lambda: None)
+    assert world.admin == [(f"api-{i}", f"POST {path}") for i in range(3)] + \
+        [(f"api-{i}", "POST /admin/reset") for i in range(3)]
+
+
+def test_target_down_on_a_real_workload_uses_a_network_policy(world: World) -> None:
+    from kube_world import ENVIRONMENT
+
+    from conformance.kube.placement import Placement
+
+    placement = Placement.for_cluster(ENVIRONMENT, allowed_namespaces=(NS,))
+    scenario = Scenario("s", "target-down", Target(namespace=NS, workload="api"))
+    injector = REGISTRY.get("target-down").build(scenario, placement.resolve(scenario), None)
+    assert injector.target.standin is False
+    inject(world.ctx, [injector], lambda: None)
+    assert [(c.method, c.path) for c in world.api.writes] == [
+        ("POST", "/apis/networking.k8s.io/v1/namespaces/demo/networkpolicies"),
+        ("DELETE", "/apis/networking.k8s.io/v1/namespaces/demo/networkpolicies/alert-conformance-deny-api"),
+    ]
+    assert world.api.writes[0].body["spec"]["ingress"] == []
+
+
+def test_skips(world: World) -> None:
+    from kube_world import ENVIRONMENT
+
+    from conformance.kube.placement import Placement
+
+    flood = Scenario("s", "network-flood", Target(namespace=NS, workload="api"))
+    assert "1 GB/s inside kind cannot be honest" in str(
+        REGISTRY.get("network-flood").skip_reason("kind", world.placement.resolve(flood)))
+    memory = Scenario("s", "node-memory-pressure", Target(node="node-a"))
+    reason = REGISTRY.get("node-memory-pressure").skip_reason("kind", world.placement.resolve(memory))
+    assert "host's memory" in str(reason)
+    real = Placement.for_cluster(ENVIRONMENT, allowed_namespaces=(NS,))
+    rate = Scenario("s", "error-rate", Target(namespace=NS, workload="api"))
+    assert "no fault endpoint" in str(REGISTRY.get("error-rate").skip_reason("cluster", real.resolve(rate)))
+    agent = Scenario("s", "cpu-near-limit", Target(namespace=NS, workload="agent", container="agent"))
+    assert "no CPU limit" in str(REGISTRY.get("cpu-near-limit").skip_reason("kind", world.placement.resolve(agent)))
+
+
+def test_a_second_fault_on_the_same_object_is_refused(world: World) -> None:
+    first, second = build(world, "crash-loop"), build(world, "stuck-rollout")
+    first.apply(world.ctx)
+    with pytest.raises(BackendError, match=r"already carries a fault \(crash-loop\)"):
+        second.apply(world.ctx)
+
+
+Check = Callable[[World], None]
