@@ -228,3 +228,23 @@ def wait_workload_ready(ctx: FaultContext, target: ResolvedTarget) -> None:
 def workload_permissions(target: ResolvedTarget, *verbs: str) -> list[Permission]:
     group, plural = ("apps", r.WORKLOADS[target.workload_kind].plural) if target.workload else ("apps", "deployments")
     return [Permission(verb, plural, group, target.namespace) for verb in verbs]
+
+
+class FaultLookup(Protocol):
+    """What the engine needs of :class:`conformance_plugins.registry.FaultRegistry`."""
+
+    def get(self, name: str) -> type[Injector]: ...
+
+
+def load_registry() -> FaultLookup:
+    """The built-in injectors plus every ``alert_conformance_faults`` entry point.
+
+    Imported by name at run time: the engine does not depend on ``conformance_plugins`` statically (the
+    dependency points plugins -> engine), and the pytest plugin passes its own registry, with the vendor's
+    ``pytest_conformance_register_faults`` additions, where it has one.
+    """
+    import importlib
+
+    module = importlib.import_module("conformance_plugins.registry")
+    registry: FaultLookup = module.default_registry()
+    return registry
