@@ -39,7 +39,7 @@ class NodeMemoryPressure(Injector):
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
         if level is None:
             raise ValueError("node-memory-pressure needs a level (share of the node's memory in use)")
-        namespace = str(scenario.params.get("namespace", target.namespace or "alert-conformance-stress"))
+        namespace = str(scenario.params.get("namespace", target.namespace or target.work_namespace or "default"))
         return cls(target, NodeMemoryParams(float(level), namespace, int(scenario.params.get("max_hold_s", 1800))))
 
     @classmethod

@@ -34,6 +34,8 @@ class ResolvedTarget:
     claim: VolumeClaimSpec | None = None
     job: JobSpec | None = None
     standin: bool = True
+    #: a namespace the suite manages, for objects a node fault creates (a stress pod)
+    work_namespace: str | None = None
 
     @property
     def workload_name(self) -> str:
@@ -135,6 +137,7 @@ class Placement:
             claim=claim,
             job=job,
             standin=standin,
+            work_namespace=min(self.standin_namespaces) if self.standin_namespaces else None,
         )
 
 

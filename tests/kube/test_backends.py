@@ -1,0 +1,300 @@
+"""The backends' safety, preflight, leftovers, kind lifecycle and plan, against the fake API and FakeRunner."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conformance_fixtures import kube_objects as ko
+from conformance_plugins.registry import FaultRegistry
+from kube_world import FAST, NS, RUN_ID, World
+
+from conformance.errors import SafetyError, ToolNotFoundError
+from conformance.kube import labels as lb
+from conformance.kube import resources as r
+from conformance.kube.backend import KubeBackend, waves
+from conformance.kube.client import KubeClient
+from conformance.kube.exec import FakeExecutor
+from conformance.kube.fake_api import FakeKubeApi
+from conformance.kube.faults import Permission
+from conformance.kube.kind import KindCluster, should_delete
+from conformance.kube.leftovers import clean_leftovers
+from conformance.kube.placement import Placement
+from conformance.kube.planning import plan_run, render_plan
+from conformance.kube.preflight import preflight
+from conformance.kube.safety import check_namespace
+from conformance.model.profile import Profile
+from conformance.model.workloads import Environment, NodeSpec
+from conformance.options import Options
+from conformance.packs.loader import load_pack
+from conformance.packs.model import Pack
+from conformance.plan import print_plan
+from conformance.profiles import load_profile
+from conformance.tools import CommandResult, FakeRunner
+
+REGISTRY = FaultRegistry()
+
+
+@pytest.fixture(scope="module")
+def runai() -> tuple[Profile, Pack]:
+    profile = load_profile("runai")
+    return profile, load_pack(profile.pack_path)
+
+
+def cluster_backend(api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack], **options: Any) -> KubeBackend:
+    profile, pack = runai
+    kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
+    opts = Options(profile="runai", backend="cluster", kubeconfig=kubeconfig, **options)
+    return KubeBackend(opts, profile, pack, REGISTRY, timeouts=FAST, run_id=RUN_ID, workdir=tmp_path,
+                       executor_factory=lambda client: FakeExecutor())
+
+
+# -- existing cluster: safety before anything ------------------------------------------------------------------
+
+def test_cluster_refuses_without_allow_disruption_before_any_call(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    backend = cluster_backend(fake_kube_api, tmp_path, runai)
+    with pytest.raises(SafetyError) as info:
+        backend.prepare()
+    message = str(info.value)
+    assert message.startswith("refusing to run:") and "nothing was touched" in message
+    assert "--allow-disruption is not given" in message
+    assert "cordon-node" in message and "--allow-nodes is not given" in message
+    assert fake_kube_api.calls == []  # not even a read: the refusal needs no cluster
+
+
+def test_cluster_lists_every_refused_fault_at_once(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    backend = cluster_backend(fake_kube_api, tmp_path, runai, allow_disruption=True)
+    refused = backend.plan.refused
+    node_faults = [s for s in backend.plan.steps if s.injector and s.injector.node_fault and s.skip is None]
+    assert len(refused) == len(node_faults) > 1
+    assert all("--allow-nodes" in line and "--allow-disruption" not in line for line in refused)
+
+
+def test_admin_only_faults_need_no_disruption_allowance(runai: tuple[Profile, Pack]) -> None:
+    profile, pack = runai
+    plan = plan_run(Options(profile="runai", backend="cluster"), profile, pack, REGISTRY)
+    rate_drops = [line for line in plan.refused if "metric-rate-drop" in line]
+    assert rate_drops == []
+
+
+def test_kube_system_is_never_touched_even_when_allowed() -> None:
+    env = Environment(nodes=(NodeSpec("n"),), namespaces=("kube-system", "app"))
+    placement = Placement.for_cluster(env, allowed_namespaces=("kube-system", "app"))
+    assert placement.namespace("kube-system") == "alert-conformance-kube-system"
+    assert placement.namespace("app") == "app"
+    with pytest.raises(SafetyError, match="kube-system is never touched"):
+        check_namespace("kube-system")
+
+
+def test_cluster_preflight_lists_every_missing_permission_and_writes_nothing(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    fake_kube_api.add(ko.node("real-worker-1"))
+    fake_kube_api.deny(verb="patch", resource="nodes")
+    fake_kube_api.deny(verb="create", resource="namespaces")
+    fake_kube_api.deny(verb="create", subresource="exec")
+    backend = cluster_backend(fake_kube_api, tmp_path, runai, allow_disruption=True, allow_nodes=True)
+    with pytest.raises(SafetyError) as info:
+        backend.prepare()
+    message = str(info.value)
+    assert "patch nodes (cluster-wide)" in message
+    assert "create namespaces (cluster-wide)" in message
+    assert "create pods/exec in namespace alert-conformance-runai" in message
+    assert message.count("\n  ") >= 3
+    assert fake_kube_api.writes == []
+
+
+def test_preflight_passes_when_everything_is_allowed(kube_client: KubeClient) -> None:
+    preflight(kube_client, [Permission("patch", "nodes"), Permission("get", "pods", "", "x")])
+
+
+def test_cluster_run_deploys_only_into_its_namespaces_with_a_continue_route(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    api = fake_kube_api
+    api.add(ko.node("real-worker-1"))
+    api.add(ko.namespace("kube-system"))
+    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
+             "metadata": {"name": "main", "namespace": "monitoring"},
+             "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}}})
+
+    def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
+        if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
+            replicas = obj["spec"].get("replicas", 1)
+            obj["status"] = {"observedGeneration": obj["metadata"]["generation"], "availableReplicas": replicas,
+                             "updatedReplicas": replicas, "desiredNumberScheduled": 1, "numberAvailable": 1,
+                             "updatedNumberScheduled": 1}
+
+    api.reactors.append(ready_on_create)
+    backend = cluster_backend(api, tmp_path, runai, allow_disruption=True, allow_nodes=True)
+    backend.prepare()
+    written = {call.path.split("/namespaces/")[1].split("/")[0] for call in api.writes if "/namespaces/" in call.path}
+    assert written <= {"alert-conformance-runai", "alert-conformance-runai-backend", "alert-conformance-monitoring"}
+    assert not [c for c in api.calls if "kube-system" in c.path]
+    routes = api.items(r.ALERTMANAGERCONFIGS)
+    assert {route["metadata"]["namespace"] for route in routes} == written
+    for route in routes:
+        assert route["spec"]["route"]["continue"] is True
+        assert route["metadata"]["labels"]["team"] == "platform"
+    assert api.items(r.PROMETHEUSRULES) == []  # no --alert-pack: the cluster's own rules are certified
+
+
+# -- leftovers ---------------------------------------------------------------------------------------------
+
+def test_leftovers_of_a_killed_run_are_restored_or_deleted(world: World) -> None:
+    old = dataclasses.replace(world.ctx, run_id="r-old")
+    cordon = REGISTRY.get("cordon-node")
+    fail = REGISTRY.get("fail-job")
+    placement = world.placement
+    from conformance.model.scenario import Scenario, Target
+
+    cordon_scenario = Scenario("c", "cordon-node", Target(node="node-a"))
+    job_scenario = Scenario("j", "fail-job", Target(namespace=NS, job="nightly"))
+    cordon.build(cordon_scenario, placement.resolve(cordon_scenario), None).apply(old)
+    fail.build(job_scenario, placement.resolve(job_scenario), None).apply(old)
+    current = REGISTRY.get("crash-loop")
+    crash_scenario = Scenario("x", "crash-loop", Target(namespace=NS, workload="api", container="app"))
+    current.build(crash_scenario, placement.resolve(crash_scenario), 3).apply(world.ctx)  # this run's: kept
+
+    done = clean_leftovers(world.ctx, [NS], REGISTRY.get)
+    assert sorted(done) == ["deleted Job demo/nightly-failed-by-alert-conformance", "restored Node ac-worker"]
+    node = world.api.get(r.NODES, "ac-worker")
+    assert node is not None and "unschedulable" not in node["spec"]
+    assert lb.MANAGED_BY_KEY not in node["metadata"]["labels"]
+    deployment = world.api.get(r.DEPLOYMENTS, "api", NS)
+    assert deployment is not None and deployment["metadata"]["annotations"][lb.FAULT_ANNOTATION] == "crash-loop"
+
+
+def test_leftover_cleanup_never_looks_into_kube_system(world: World) -> None:
+    clean_leftovers(world.ctx, [NS, "kube-system"], REGISTRY.get)
+    assert not [c for c in world.api.calls if "kube-system" in c.path]
+
+
+# -- kind lifecycle ----------------------------------------------------------------------------------------
+
+def kind_runner(existing: Sequence[str]) -> FakeRunner:
+    def answer(argv: Sequence[str]) -> CommandResult:
+        if list(argv[1:3]) == ["get", "clusters"]:
+            return CommandResult(tuple(argv), 0, "\n".join(existing) + "\n", "")
+        if list(argv[1:3]) == ["get", "kubeconfig"]:
+            return CommandResult(tuple(argv), 0, "apiVersion: v1\n", "")
+        return CommandResult(tuple(argv), 0, "", "")
+
+    return FakeRunner(answer)
+
+
+def test_kind_reuses_an_existing_cluster(tmp_path: Path) -> None:
+    runner = kind_runner(["other", "ac"])
+    cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
+    assert cluster.ensure() == "reused"
+    assert runner.calls == [("/bin/kind", "get", "clusters")]
+    assert "kept kind cluster ac (it was reused" in cluster.finish("never", failed=False)
+    assert runner.calls[-1] == ("/bin/kind", "get", "clusters")
+
+
+def test_kind_creates_from_the_fixture_config(tmp_path: Path) -> None:
+    runner = kind_runner(["other"])
+    cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
+    assert cluster.ensure() == "created"
+    create = runner.calls[1]
+    assert create[:5] == ("/bin/kind", "create", "cluster", "--name", "ac")
+    config = Path(create[create.index("--config") + 1])
+    assert config.name == "cluster.yaml" and config.read_text().count("role: worker") == 2
+
+
+@pytest.mark.parametrize(
+    ("keep", "failed", "deleted"),
+    [("never", False, True), ("never", True, True), ("on-failure", False, True), ("on-failure", True, False),
+     ("always", False, False), ("always", True, False)],
+)
+def test_kind_keep_cluster_policy(keep: Any, failed: bool, deleted: bool) -> None:
+    runner = kind_runner([])
+    cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
+    cluster.ensure()
+    cluster.finish(keep, failed=failed)
+    assert (("/bin/kind", "delete", "cluster", "--name", "ac") in runner.calls) is deleted
+    assert should_delete(keep, failed=failed, created=False) is False
+
+
+def test_missing_kind_stops_the_run_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runai: tuple[Profile, Pack]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("ALERT_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    for var in ("KIND", "HELM", "DOCKER"):
+        monkeypatch.delenv(var, raising=False)
+    profile, pack = runai
+    runner = kind_runner([])
+    backend = KubeBackend(Options(profile="runai", backend="kind"), profile, pack, REGISTRY, runner=runner,
+                          workdir=tmp_path)
+    with pytest.raises(ToolNotFoundError) as info:
+        backend.prepare()
+    assert "\n" not in str(info.value) and str(info.value).startswith("kind not found")
+    assert runner.calls == []
+
+
+def test_kind_node_agent_uses_docker_exec() -> None:
+    from conformance.kube.kind import DockerNodeAgent
+
+    runner = kind_runner([])
+    agent = DockerNodeAgent(Path("/bin/docker"), runner)
+    agent.stop_kubelet("ac-worker", hold_s=60)
+    agent.start_kubelet("ac-worker")
+    assert runner.calls == [("/bin/docker", "exec", "ac-worker", "systemctl", "stop", "kubelet"),
+                            ("/bin/docker", "exec", "ac-worker", "systemctl", "start", "kubelet")]
+
+
+# -- the plan ----------------------------------------------------------------------------------------------
+
+def test_runai_kind_plan_shows_every_change_and_touches_nothing(
+    runai: tuple[Profile, Pack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no binaries at all
+    profile, pack = runai
+    lines: list[str] = []
+    session = SimpleNamespace(options=Options(profile="runai", backend="kind"), profile=profile, pack=pack)
+    print_plan(session, write=lines.append)
+    text = "\n".join(lines)
+    assert "kube-prometheus-stack --version 65.1.1" in text
+    assert "kind create cluster --config fixtures/kind/cluster.yaml" in text
+    assert "create Deployment runai/cluster-sync" in text
+    scenarios = sum(len(a.scenarios) for a in profile.alerts)
+    assert text.count("    fault:  ") + text.count("    SKIP: ") == scenarios
+    assert text.count("    fault:  ") == text.count("    revert: ")
+    assert "cordon node alert-conformance-worker" in text
+
+
+def test_cluster_plan_shows_refusals_and_permissions(runai: tuple[Profile, Pack]) -> None:
+    profile, pack = runai
+    plan = plan_run(Options(profile="runai", backend="cluster"), profile, pack, REGISTRY)
+    text = "\n".join(render_plan(plan))
+    assert "REFUSED: the run would stop before touching anything" in text
+    assert "Permissions checked by the preflight:" in text
+    assert "runai -> alert-conformance-runai" in text
+
+
+def test_waves_never_put_two_faults_on_one_object(runai: tuple[Profile, Pack]) -> None:
+    profile, pack = runai
+    plan = plan_run(Options(profile="runai", backend="kind"), profile, pack, REGISTRY)
+    runnable = [s for s in plan.steps if s.skip is None]
+    grouped = waves(runnable)
+    assert sum(len(w) for w in grouped) == len(runnable)
+    for wave in grouped:
+        targets = [s.injector.target.describe() for s in wave if s.injector]
+        nodes = [t for t in targets if t.startswith("node ")]
+        assert len(nodes) == len(set(nodes))
+
+
+def test_plan_from_the_command_line(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--profile", "runai", "--backend", "kind", "--plan",
+                                           "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["alert-conformance plan, backend kind (nothing has been touched)", "*revert:*"])
+    assert result.ret == 0
