@@ -1,0 +1,55 @@
+"""Managed processes run in their own group and are always stopped; temp dirs always removed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import BackendError
+from conformance.live.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir, stop_all
+
+
+def test_stop_terminates_the_whole_group(tmp_path: Path) -> None:
+    # The child starts a grandchild; stopping the group must end both.
+    code = "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); " \
+           "print('up', flush=True); time.sleep(60)"
+    process = ManagedProcess("sleeper", [sys.executable, "-c", code], tmp_path / "log", tmp_path).start()
+    assert process.pid is not None
+    pgid = os.getpgid(process.pid)
+    assert pgid == process.pid != os.getpgid(0)
+    process.stop(term_timeout=5)
+    assert not process.alive()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+    process.stop()  # twice is fine
+
+
+def test_sigterm_ignored_then_killed(tmp_path: Path) -> None:
+    code = "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('x', flush=True); time.sleep(60)"
+    process = ManagedProcess("stubborn", [sys.executable, "-c", code], tmp_path / "log", tmp_path).start()
+    deadline = time.monotonic() + 10
+    while "x" not in process.log_tail() and time.monotonic() < deadline:  # SIGTERM is ignored from here on
+        time.sleep(0.02)
+    process.stop(term_timeout=0.5, kill_timeout=5)
+    assert not process.alive()
+
+
+def test_wait_ready_reports_a_dead_process_with_its_log(tmp_path: Path) -> None:
+    code = "import sys; print('bad flag --x'); sys.exit(2)"
+    process = ManagedProcess("broken", [sys.executable, "-c", code], tmp_path / "log", tmp_path).start()
+    with pytest.raises(BackendError, match=r"broken exited while starting:\nbad flag --x"):
+        process.wait_ready(f"http://127.0.0.1:{free_port()}/-/ready", timeout=10)
+    process.stop()
+
+
+def test_temp_dirs_are_swept(tmp_path: Path) -> None:
+    first = make_temp_dir("unit")
+    second = make_temp_dir("unit")
+    remove_temp_dir(first)
+    assert not first.exists() and second.exists()
+    stop_all()
+    assert not second.exists()

@@ -1,0 +1,90 @@
+"""Verdicts: the notification window, the resolved notification, the healthy period, and the message."""
+
+from __future__ import annotations
+
+from conformance.backends.base import Notification, Observation
+from conformance.live.expectations import TOLERANCE_S, Expectation, ReceiverExpectation, route_timers
+from conformance.live.verdict import judge
+
+RECEIVER = ReceiverExpectation("main/team", True, group_wait_s=30.0, group_interval_s=300.0)
+
+
+def expectation(**override: object) -> Expectation:
+    values: dict[str, object] = {
+        "run_id": "A[warning]:s", "scale": 10.0, "fire_s": 30.0, "scrape_s": 1.5, "evaluation_s": 1.5,
+        "receivers": (RECEIVER,), "revert_s": 60.0, "resolve_delta_s": 2.0,
+    }
+    values.update(override)
+    return Expectation(**values)  # type: ignore[arg-type]
+
+
+def observed(notify: float | None, resolved: float | None = 45.0, timeline: list[tuple[float, str]] | None = None
+             ) -> Observation:
+    notes = []
+    if notify is not None:
+        notes.append(Notification(notify, "main/team", "firing", {}))
+    if resolved is not None:
+        notes.append(Notification(resolved, "main/team", "resolved", {}))
+    return Observation("A[warning]:s", True, firing_s=29.0, notified_s=notify, reverted_s=36.0,
+                       notifications=notes, timeline=timeline or [(29.0, "firing"), (36.0, "reverted")])
+
+
+def test_inside_the_window_passes() -> None:
+    # budget = scrape 1.5 + evaluation 1.5 + group_wait 30/10 = 6s
+    assert judge(expectation(), observed(35.9)).outcome == "pass"
+
+
+def test_early_notification_fails() -> None:
+    verdict = judge(expectation(), observed(30.0 - TOLERANCE_S - 0.1))
+    assert verdict.outcome == "fail"
+    assert "before the predicted time-to-fire 30.00s" in verdict.message()
+
+
+def test_late_notification_fails_and_shows_the_timeline() -> None:
+    verdict = judge(expectation(), observed(36.6))
+    message = verdict.message()
+    assert "later than predicted 30.00s + budget 6.50s (scrape + evaluation + group_wait) = 36.50s" in message
+    assert "+29.00s  firing" in message
+
+
+def test_group_interval_counts_when_the_group_had_notified() -> None:
+    timeline = [(29.0, "firing"), (36.0, "reverted"), (50.0, "group already notified main/team")]
+    assert judge(expectation(), observed(50.0, resolved=60.0, timeline=timeline)).outcome == "pass"
+
+
+def test_missing_resolved_notification_fails() -> None:
+    verdict = judge(expectation(), observed(33.0, resolved=None))
+    assert "no resolved notification reached main/team after the revert at 36.00s" in verdict.message()
+
+
+def test_resolved_not_needed_without_send_resolved() -> None:
+    quiet = ReceiverExpectation("main/team", False, 30.0, 300.0)
+    assert judge(expectation(receivers=(quiet,)), observed(33.0, resolved=None)).outcome == "pass"
+
+
+def test_wrong_receiver_is_named() -> None:
+    obs = observed(None, resolved=None)
+    obs.notifications.append(Notification(33.0, "main/null", "firing", {}))
+    verdict = judge(expectation(), obs)
+    assert "no notification reached main/team; it reached main/null instead" in verdict.message()
+
+
+def test_healthy_period_activity_fails() -> None:
+    timeline = [(-3.0, "pending (healthy cluster)"), (29.0, "firing"), (36.0, "reverted")]
+    verdict = judge(expectation(), observed(33.0, timeline=timeline))
+    assert verdict.outcome == "fail"
+    assert "the healthy cluster, before any fault, already showed: pending (healthy cluster) at -3.00s" in (
+        verdict.message()
+    )
+
+
+def test_skipped_observation_skips() -> None:
+    obs = Observation("A[warning]:s", False, skipped="1 GB/s is not honest in kind")
+    assert judge(expectation(), obs).outcome == "skip"
+
+
+def test_route_timers_inherit() -> None:
+    config = {"route": {"group_wait": "10s", "routes": [{"group_interval": "1m", "routes": [{"group_wait": "5s"}]}]}}
+    assert route_timers(config, ()) == (10.0, 300.0)
+    assert route_timers(config, (0,)) == (10.0, 60.0)
+    assert route_timers(config, (0, 0)) == (5.0, 60.0)

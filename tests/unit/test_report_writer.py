@@ -1,0 +1,45 @@
+"""report.json has exactly the documented keys; report.html has a row and a timeline picture per alert."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+from conformance.report import AlertRow, LiveReport, write_report
+from conformance.report.writer import timeline_svg
+
+
+def test_report_json_and_html(tmp_path: Path) -> None:
+    report = LiveReport("runai", 20.0)
+    report.add(AlertRow("RunaiX", "critical", "pass", "", 15.0, 16.0, 16.5, 17.2, "helm/webhook",
+                        timeline=[(1.0, "pending"), (16.5, "firing"), (17.2, "notified helm/webhook")],
+                        window=(16.0, 20.0)))
+    report.add(AlertRow("RunaiY", "warning", "xfail", "finding: <never>"))
+    json_path, html_path = write_report(report, tmp_path / "out")
+    data = json.loads(json_path.read_text())
+    assert data["profile"] == "runai" and data["time_scale"] == 20.0
+    assert list(data) == ["profile", "time_scale", "alerts"]
+    assert data["alerts"][0] == {
+        "alert": "RunaiX", "severity": "critical", "verdict": "pass", "reason": "",
+        "documented_threshold_s": 15.0, "predicted_fire_s": 16.0, "measured_fire_s": 16.5,
+        "measured_notify_s": 17.2, "receiver": "helm/webhook",
+    }
+    html = html_path.read_text()
+    assert html.count("<tr>") == 3 and "finding: &lt;never&gt;" in html and "time scale 20" in html
+
+
+def test_timeline_svg_is_well_formed_and_marks_events() -> None:
+    row = AlertRow("A", "w", "fail", timeline=[(-2.0, "pending (healthy cluster)"), (3.0, "notified x/y")],
+                   window=(1.0, 2.0))
+    svg = ElementTree.fromstring(timeline_svg(row))
+    circles = svg.findall("{http://www.w3.org/2000/svg}circle")
+    assert len(circles) == 2
+    assert svg.find("{http://www.w3.org/2000/svg}rect") is not None
+
+
+def test_adding_a_row_twice_keeps_the_last() -> None:
+    report = LiveReport("p", 1.0)
+    report.add(AlertRow("A", "w", "fail"))
+    report.add(AlertRow("A", "w", "pass"))
+    assert [r.verdict for r in report.rows] == ["pass"]
