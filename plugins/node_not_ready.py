@@ -1,9 +1,9 @@
 """node-not-ready: the node's kubelet stops; the node goes ``Ready=Unknown`` after the 40 s heartbeat grace.
 
-On kind: ``docker exec <node> systemctl stop kubelet``. On an existing cluster (only with ``--allow-nodes`` and
-``--allow-disruption``): a privileged pod on the node stops the kubelet through ``nsenter`` and starts it again
-by itself after the hold, a dead man's switch, since nothing can reach a node whose kubelet is down. The node is
-annotated first, so a later run knows to start the kubelet again. Revert: start the kubelet, wait for Ready.
+On kind: ``docker exec <node> systemctl stop kubelet``. The node is annotated first, so a later run knows to start
+the kubelet again. Revert: start the kubelet, wait for Ready. On an existing cluster the scenario is skipped: once
+a real node's kubelet is down nothing can reach the node through the API to start it again, and the suite does
+not apply a fault it cannot revert.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from conformance.errors import BackendError
 from conformance.kube import resources as r
 from conformance.kube.client import Obj
 from conformance.kube.faults import FaultContext, Injector, Permission, patch_with_restore, restore
-from conformance.kube.placement import ResolvedTarget
+from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.kube.resources import Resource
 from conformance.model.scenario import Scenario
 
@@ -33,6 +33,13 @@ class NodeNotReady(Injector):
     @classmethod
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
         return cls(target, NodeNotReadyParams(hold_s=float(scenario.params.get("hold_s", 600))))
+
+    @classmethod
+    def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
+        if backend == "cluster":
+            return ("stopping a real node's kubelet cannot be reverted through the API (nothing reaches a node whose "
+                    "kubelet is down); the suite only applies faults it can revert")
+        return None
 
     def describe(self) -> str:
         return f"stop the kubelet on node {self.target.node} (at most {self.params.hold_s:g}s)"
