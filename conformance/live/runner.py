@@ -289,6 +289,13 @@ class TwinBackend:
             fire = expectation.fire_s if expectation.fire_s is not None else expectation.revert_s
             state.notify_deadline = now + fire + longest_budget
             state.revert_due = now + min(expectation.revert_s, fire + longest_budget)
+        # A run depth 3 predicts never fires is watched as long as the others, not for its whole hold.
+        predicted = [s.revert_due for s in states if s.observation.fault_applied and s.expectation.fire_s is not None]
+        if predicted:
+            for state in states:
+                if state.expectation.fire_s is None:
+                    state.revert_due = min(state.revert_due, max(predicted))
+                    state.notify_deadline = state.revert_due
 
     def _watch(self, lanes: list[_Lane], states: list[_RunState], status: StatusCallback) -> None:
         hard_deadline = max((s.revert_due for s in states), default=self._clock())

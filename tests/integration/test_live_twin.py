@@ -90,7 +90,7 @@ def test_pack_that_can_never_fire_fails_naming_the_alert() -> None:
 
 
 def test_per_second_rates_are_kept_at_scale() -> None:
-    profile, pack = toy_profile(DATA / "pack")
+    _, pack = toy_profile(DATA / "pack")
     cluster = ToyCluster([("toy", "gamma")], rate_per_second=10.0)
     with TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack:
         query = '(rate(toy_requests_total{workload="gamma"}[3s]) / 20)'  # what rate(...[1m]) became
