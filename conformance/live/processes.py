@@ -112,6 +112,19 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._popen.pid, sig)
 
+    def peak_rss_bytes(self) -> int | None:
+        """The process's peak resident memory so far (Linux ``VmHWM``), None when unknown."""
+        if self._popen is None:
+            return None
+        try:
+            status = Path(f"/proc/{self._popen.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return None
+
     def log_tail(self, max_chars: int = 4000) -> str:
         """The end of the process's log (empty when there is none)."""
         try:

@@ -145,6 +145,7 @@ class TwinBackend:
         self.wall_s: float | None = None
         self.healthy_s = 0.0
         self.phases: dict[str, float] = {}  # phase name -> wall seconds it took
+        self.peak_rss: dict[str, int] = {}  # child process -> peak resident bytes, read just before it stopped
 
     # Setup ---------------------------------------------------------------------------------------------------
 
@@ -369,6 +370,8 @@ class TwinBackend:
                 continue
             for name, text in lane.stack.logs().items():
                 self.logs[f"{lane.name} {name}"] = text
+            for process in lane.stack.processes:
+                self.peak_rss[f"{lane.name} {process.name}"] = process.peak_rss_bytes() or 0
             lane.stack.close()
 
     # Observing -----------------------------------------------------------------------------------------------

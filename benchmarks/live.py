@@ -1,0 +1,91 @@
+"""Figures of the live twin for a profile (default runai).
+
+* wall time of the whole live run at the default time scale, and its ratio to the slowest measured notification
+  (the target is at most 1.3: a profile should take about as long as its slowest alert);
+* at ``--time-scale 1`` for the alert with the shortest predicted time-to-fire: measured minus predicted notify
+  time, against the pipeline budget;
+* peak memory of the twin (this Python process) plus Prometheus plus the Alertmanagers.
+
+Usage: ``python benchmarks/live.py [--profile runai] [--skip-real-time]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+from conformance.backends.base import Observation, ScenarioRun
+from conformance.live.runner import TwinBackend
+from conformance.live.verdict import judge
+from conformance.options import DEFAULT_TIME_SCALE, Options
+from conformance.session import ConformanceSession
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:.0f} MiB"
+
+
+def _run(session: ConformanceSession, runs: list[ScenarioRun], scale: float) -> tuple[TwinBackend, list[Observation]]:
+    backend = TwinBackend(session.profile, session.pack, time_scale=scale, tools=dict(session.options.tools))
+    try:
+        observations = backend.run(runs, status=lambda line: print("\r\x1b[K" + line, end="", file=sys.stderr))
+    finally:
+        print("\r\x1b[K", end="", file=sys.stderr)
+        backend.close()
+    return backend, observations
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="runai")
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE)
+    parser.add_argument("--skip-real-time", action="store_true", help="skip the --time-scale 1 measurement")
+    args = parser.parse_args(argv)
+
+    session = ConformanceSession.open(Options(profile=args.profile, time_scale=args.time_scale))
+    try:
+        started = time.monotonic()
+        runs = [r for r in session.scenario_runs() if r.alert.live and not r.alert.live_skip_reason]
+        print(f"depth 3 predictions for {len(runs)} scenario runs: {time.monotonic() - started:.1f}s")
+
+        backend, observations = _run(session, runs, args.time_scale)
+        wall = backend.wall_s or 0.0
+        verdicts = [judge(backend.expectations[r.id], o) for r, o in zip(runs, observations, strict=True)]
+        notified = [o.notified_s for o in observations if o.notified_s is not None]
+        slowest = max(notified, default=0.0)
+        passed = sum(1 for v in verdicts if v.outcome == "pass")
+        print(f"profile {args.profile} at time scale {args.time_scale:g}: {passed}/{len(verdicts)} runs pass")
+        print(f"  wall time of the live run: {wall:.1f}s  (phases: {backend.phases})")
+        print(f"  slowest measured notify (from the fault): {slowest:.1f}s")
+        if slowest:
+            print(f"  ratio wall / slowest notify: {wall / slowest:.2f}  (target <= 1.3)")
+        children = sum(backend.peak_rss.values())
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(f"  peak memory: twin {_mib(own)} + Prometheus/Alertmanager {_mib(children)} = {_mib(own + children)}")
+        for name, size in sorted(backend.peak_rss.items()):
+            print(f"    {name}: {_mib(size)}")
+
+        if not args.skip_real_time:
+            timed = [r for r in runs if r.prediction.fire_after_s is not None]
+            if timed:
+                short = min(timed, key=lambda r: r.prediction.fire_after_s or 0.0)
+                backend, (observation,) = _run(session, [short], 1.0)
+                expectation = backend.expectations[short.id]
+                verdict = judge(expectation, observation)
+                predicted = expectation.fire_s or 0.0
+                budget = max((expectation.budget_s(r, False) for r in expectation.receivers), default=0.0)
+                print(f"time scale 1, {short.id}: verdict {verdict.outcome}")
+                if observation.notified_s is not None:
+                    print(f"  measured notify {observation.notified_s:.1f}s - predicted {predicted:.1f}s = "
+                          f"{observation.notified_s - predicted:+.1f}s against a budget of {budget:.1f}s")
+                else:
+                    print(f"  no notification; predicted {predicted:.1f}s, budget {budget:.1f}s")
+    finally:
+        session.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
