@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -31,6 +32,13 @@ def test_long_live_run():
     finally:
         backend.close()
 '''
+
+
+def _stop_leftovers(text: str) -> None:
+    """If the run under test failed to clean up, do it here so one failure does not leak processes."""
+    for line in _processes_mentioning(text):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
 
 
 def _processes_mentioning(text: str) -> list[str]:
@@ -77,6 +85,8 @@ def test_sigint_mid_run_stops_everything(tmp_path: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait(timeout=10)
+        leftovers = _processes_mentioning(str(temp))
+        _stop_leftovers(str(temp))
     assert "KeyboardInterrupt" in output
-    assert _processes_mentioning(str(temp)) == []
+    assert leftovers == []
     assert [p.name for p in temp.iterdir() if p.name.startswith(TEMP_PREFIX)] == []
