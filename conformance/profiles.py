@@ -142,8 +142,9 @@ class _ProfileBuilder:
             environment=environment,
             routing=routing,
             alerts=alerts,
-            scrape_interval_s=parse_duration(self.data.get("scrape_interval", "15s")),
-            evaluation_interval_s=parse_duration(self.data.get("evaluation_interval", "15s")),
+            # kube-prometheus-stack's defaults: Prometheus scrapes and evaluates every 30 s.
+            scrape_interval_s=parse_duration(self.data.get("scrape_interval", "30s")),
+            evaluation_interval_s=parse_duration(self.data.get("evaluation_interval", "30s")),
             notes=tuple(self.data.get("notes", [])),
         )
 

@@ -123,7 +123,6 @@ class ConformanceSession:
             lambda: prove_behaviour(
                 self.profile,
                 self.pack,
-                self.rule_files(),
                 promtool=self.tool("promtool"),
                 workdir=self.workdir,
             ),

@@ -17,6 +17,11 @@ class Exposed:
     samples: list[Sample] = field(default_factory=list)
     meta: dict[str, tuple[str, str]] = field(default_factory=dict)
     family_of: dict[str, str] = field(default_factory=dict)
+    wanted: frozenset[str] | None = None  # when set, samples of other names are not kept (see stored_samples)
+
+    def wants(self, *prefixes: str) -> bool:
+        """Whether any kept name starts with one of ``prefixes``: emitters skip whole sections otherwise."""
+        return self.wanted is None or any(name.startswith(prefixes) for name in self.wanted)
 
     def declare(self, family: str, type_: str, help_: str) -> None:
         self.meta.setdefault(family, (type_, help_))
@@ -26,6 +31,8 @@ class Exposed:
         if family not in self.meta:
             raise KeyError(f"metric family {family} was not declared")
         name = family + suffix
+        if self.wanted is not None and name not in self.wanted:
+            return
         self.family_of[name] = family
         self.samples.append(Sample(name, labels, float(value)))
 

@@ -21,8 +21,8 @@ class Profile:
     environment: Environment
     routing: tuple[RoutingSetup, ...]
     alerts: tuple[AlertContract, ...]
-    scrape_interval_s: float = 15.0
-    evaluation_interval_s: float = 15.0
+    scrape_interval_s: float = 30.0
+    evaluation_interval_s: float = 30.0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def alert(self, key: str) -> AlertContract:

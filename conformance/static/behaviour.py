@@ -8,8 +8,10 @@ the :class:`~conformance.model.prediction.Prediction` the live depths check agai
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import promql_parser
@@ -18,10 +20,12 @@ from conformance.model.contract import AlertContract
 from conformance.model.durations import format_duration
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
+from conformance.model.workloads import Environment
+from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.static.cases import Case, Timing, build_cases, round_up
-from conformance.static.promtool_runner import CaseInput, Timeline, run_cases
-from conformance.static.series import Selector, record_case, selectors_in
+from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
+from conformance.static.series import SeriesKey, Selector, WarmUp, record_case, selectors_in, warm_up
 from conformance.tools import CommandRunner, run_command
 
 
@@ -146,25 +150,38 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     return verdict
 
 
+@dataclass
+class _Planned:
+    behaviour: AlertBehaviour
+    case: Case
+    severity: str | None
+    recording: int  # index into the list of distinct recordings
+
+
 def prove_behaviour(
     profile: Profile,
     pack: Pack,
-    rule_files: Sequence[Path],
     *,
     promtool: Path,
     workdir: Path,
     runner: CommandRunner = run_command,
     workers: int = 2,
+    alerts_per_batch: int = 8,
 ) -> dict[str, AlertBehaviour]:
-    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``."""
+    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
+
+    Three stages: plan every case; record each distinct case's series once (in ``workers`` processes); run
+    promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
+    """
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
     all_exprs = [rule.expr for group in pack.groups for rule in group.rules]
     warmup = round_up(max(_max_range_s(all_exprs), 300.0) + 2 * scrape_s, scrape_s)
     results: dict[str, AlertBehaviour] = {}
-    inputs: list[CaseInput] = []
-    planned: list[tuple[AlertBehaviour, Case, str | None]] = []
-    recorded: dict[tuple[object, ...], dict[tuple[tuple[str, str], ...], str]] = {}
+    planned: list[_Planned] = []
+    recordings: list[tuple[Case, tuple[Selector, ...]]] = []
+    recording_index: dict[tuple[object, ...], int] = {}
+    dependencies: dict[str, list[Rule]] = {}
     for alert in profile.alerts:
         behaviour = results[alert.key] = AlertBehaviour(alert)
         rules = pack.rules_named(alert.name)
@@ -173,72 +190,137 @@ def prove_behaviour(
             continue
         severity = _severity_filter(alert, rules)
         own = [r for r in rules if severity is None or r.severity == severity] or rules
-        pack_for = max(rule.for_s for rule in own)
         timing = Timing(
             scrape_s=scrape_s,
             evaluation_s=evaluation_s,
             # Undocumented durations are the pack's to choose: judge timing against the pack's own value then.
-            for_s=alert.for_.seconds if alert.for_.documented else pack_for,
+            for_s=alert.for_.seconds if alert.for_.documented else max(rule.for_s for rule in own),
             for_documented=alert.for_.documented,
             window_s=alert.window.seconds if alert.window else 0.0,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
         )
-        selectors: list[Selector] = selectors_in([r.expr for r in _dependencies(rules, pack)])
+        dependencies[alert.key] = _dependencies(rules, pack)
+        selectors = tuple(selectors_in([r.expr for r in dependencies[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
-            key = (
-                case.scenario,
-                case.kind,
-                case.level,
-                case.fault_at_s,
-                case.hold_s,
-                case.horizon_s,
-                tuple(sorted(case.fault_timing.items())),
-                tuple(selectors),
-            )
-            series = recorded.get(key)
-            if series is None:
-                series = recorded[key] = record_case(profile.environment, case, scrape_s, selectors)
-            inputs.append(CaseInput(case.id, alert.name, series, case.horizon_s))
-            planned.append((behaviour, case, severity))
+            key = (repr(case.scenario), case.kind, case.level, case.fault_at_s, case.hold_s, case.horizon_s,
+                   tuple(sorted(case.fault_timing.items())), selectors)
+            if key not in recording_index:
+                recording_index[key] = len(recordings)
+                recordings.append((case, selectors))
+            planned.append(_Planned(behaviour, case, severity, recording_index[key]))
+    series = _record_all(profile, recordings, scrape_s, workers)
+    batches = _batches(planned, series, pack, dependencies, workdir, alerts_per_batch)
     timelines = (
         run_cases(
-            inputs,
-            rule_files,
-            promtool=promtool,
-            workdir=workdir,
-            scrape_s=scrape_s,
-            evaluation_s=evaluation_s,
-            workers=workers,
-            runner=runner,
+            batches, promtool=promtool, workdir=workdir, scrape_s=scrape_s, evaluation_s=evaluation_s,
+            workers=workers, runner=runner,
         )
-        if inputs
+        if batches
         else {}
     )
-    for behaviour, case, severity in planned:
-        verdict = _judge(case, timelines[case.id].only(severity), evaluation_s)
-        behaviour.verdicts.append(verdict)
-        if case.kind == "fire":
-            behaviour.predictions.append(
-                Prediction(
-                    alert_key=behaviour.alert.key,
-                    alert=behaviour.alert.name,
-                    scenario_id=case.scenario.id,
-                    level=case.level,
-                    hold_s=case.hold_s,
-                    fire_after_s=verdict.fire_after_s,
-                    revert_after_s=case.hold_s,
-                    resolved_after_s=verdict.resolved_after_s,
-                    labels=tuple(verdict.timeline.label_sets),
-                    evaluation_interval_s=evaluation_s,
-                    scrape_interval_s=scrape_s,
-                )
-            )
+    for item in planned:
+        verdict = _judge(item.case, timelines[item.case.id].only(item.severity), evaluation_s)
+        item.behaviour.verdicts.append(verdict)
+        if item.case.kind == "fire":
+            item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
     return results
+
+
+def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile: Profile) -> Prediction:
+    return Prediction(
+        alert_key=alert.key,
+        alert=alert.name,
+        scenario_id=case.scenario.id,
+        level=case.level,
+        hold_s=case.hold_s,
+        fire_after_s=verdict.fire_after_s,
+        revert_after_s=case.hold_s,
+        resolved_after_s=verdict.resolved_after_s,
+        labels=tuple(verdict.timeline.label_sets),
+        evaluation_interval_s=profile.evaluation_interval_s,
+        scrape_interval_s=profile.scrape_interval_s,
+    )
+
+
+_RecordJob = tuple[Environment, Case, tuple[Selector, ...], float]
+
+# The shared warm-up, set before the worker processes fork so they inherit it instead of unpickling it per job.
+_WARM: WarmUp | None = None
+
+
+def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
+    environment, case, selectors, scrape_s = job
+    return record_case(environment, case, scrape_s, selectors, _WARM)
+
+
+def _record_all(
+    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], scrape_s: float, workers: int
+) -> list[dict[SeriesKey, str]]:
+    """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
+
+    The healthy warm-up before the faults is the same for every case: it is sampled once, for all selectors.
+    """
+    global _WARM
+    if not recordings:
+        return []
+    fault_at = recordings[0][0].fault_at_s
+    every_selector = tuple({selector for _, selectors in recordings for selector in selectors})
+    shared = all(case.fault_at_s == fault_at for case, _ in recordings)
+    _WARM = warm_up(profile.environment, fault_at, scrape_s, every_selector) if shared else None
+    try:
+        jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
+        methods = multiprocessing.get_all_start_methods()
+        if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
+            return [_record_one(job) for job in jobs]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    finally:
+        _WARM = None
+
+
+def _batches(
+    planned: Sequence[_Planned],
+    series: Sequence[dict[SeriesKey, str]],
+    pack: Pack,
+    dependencies: dict[str, list[Rule]],
+    workdir: Path,
+    alerts_per_batch: int,
+) -> list[Batch]:
+    """Group cases by alert into batches, each with rule files holding only the rules its alerts need."""
+    by_alert: dict[str, list[_Planned]] = {}
+    for item in planned:
+        by_alert.setdefault(item.behaviour.alert.key, []).append(item)
+    # Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a
+    # batch are not evaluated against the whole pack.
+    heavy = [key for key in by_alert if len(dependencies[key]) > alerts_per_batch]
+    light = [key for key in by_alert if key not in heavy]
+    chunks = [[key] for key in heavy] + [
+        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
+    ]
+    batches = []
+    for number, chunk in enumerate(chunks):
+        needed = {id(rule) for key in chunk for rule in dependencies[key]}
+        subset = Pack(
+            root=pack.root,
+            groups=tuple(
+                replace(group, rules=tuple(rule for rule in group.rules if id(rule) in needed))
+                for group in pack.groups
+                if any(id(rule) in needed for rule in group.rules)
+            ),
+            setups=(),
+            files=pack.files,
+        )
+        rule_files = tuple(write_rule_files(subset, workdir / f"rules-{number}"))
+        cases = tuple(
+            CaseInput(item.case.id, item.behaviour.alert.name, series[item.recording], item.case.horizon_s)
+            for key in chunk
+            for item in by_alert[key]
+        )
+        batches.append(Batch(rule_files, cases))
+    return batches
 
 
 def _on_grid(case: Case, step: float) -> Case:
     """Put the fault, its revert and the horizon on the scrape grid so they happen at a sample."""
-    from dataclasses import replace
-
     return replace(case, hold_s=round_up(case.hold_s, step), horizon_s=round_up(case.horizon_s, step))

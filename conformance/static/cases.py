@@ -121,8 +121,9 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
                 # than the window so no window can hold all N.
                 spread_over = timing.window_s * fire_level / (fire_level - 1) * 1.3
         latest = latest_fire_s(intrinsic, timing, fault_timing.get("over_s", 0.0))
-        # Hold long enough to measure a pack that fires late rather than call it "never".
-        hold = max(2 * latest, latest + 600.0)
+        # Hold a quarter longer than the latest acceptable time, so a late pack is measured rather than called
+        # "never" (a pack later than that is reported as never firing within the hold, which is as clear).
+        hold = latest + max(4 * timing.evaluation_s, latest / 4)
         resolve = resolve_bound_s(timing)
         horizon = warmup_s + hold + resolve + 2 * timing.evaluation_s
         earliest = timing.for_s if timing.for_documented else None

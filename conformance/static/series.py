@@ -112,8 +112,47 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def record_case(env: Environment, case: Case, scrape_s: float, selectors: Sequence[Selector]) -> dict[SeriesKey, str]:
-    """Sample the cluster through ``case`` on the scrape grid; each kept series as promtool value notation."""
+@dataclass(frozen=True)
+class WarmUp:
+    """The healthy cluster's stored samples at each scrape step before the faults, shared by every case.
+
+    Sampling never changes the cluster, so a case can advance through these steps without sampling and take
+    its columns from here: the same series as sampling them itself, at a fraction of the cost.
+    """
+
+    steps: tuple[dict[SeriesKey, float], ...]
+
+
+def wanted_names(selectors: Sequence[Selector]) -> set[str] | None:
+    """The metric names the selectors can match (None when one selects by a name regex)."""
+    return None if any(s.name is None for s in selectors) else {s.name for s in selectors if s.name}
+
+
+def warm_up(env: Environment, fault_at_s: float, scrape_s: float, selectors: Sequence[Selector]) -> WarmUp:
+    """Sample the healthy cluster on the grid up to (not including) ``fault_at_s``."""
+    from conformance.cluster import SimulatedCluster
+
+    cluster = SimulatedCluster(env)
+    names = wanted_names(selectors)
+    steps = []
+    for step in range(_first_fault_step(fault_at_s, scrape_s)):
+        cluster.advance_to(step * scrape_s)
+        steps.append(cluster.stored_samples(names))
+    return WarmUp(tuple(steps))
+
+
+def _first_fault_step(fault_at_s: float, scrape_s: float) -> int:
+    return math.ceil(fault_at_s / scrape_s - 1e-9)
+
+
+def record_case(
+    env: Environment, case: Case, scrape_s: float, selectors: Sequence[Selector], warm: WarmUp | None = None
+) -> dict[SeriesKey, str]:
+    """Sample the cluster through ``case`` on the scrape grid; each kept series as promtool value notation.
+
+    ``warm`` must come from :func:`warm_up` with the same environment, fault time and scrape interval, and
+    selectors covering these.
+    """
     from conformance.cluster import SimulatedCluster
 
     cluster = SimulatedCluster(env)
@@ -122,15 +161,21 @@ def record_case(env: Environment, case: Case, scrape_s: float, selectors: Sequen
     handle = None
     reverted = False
     relevant: dict[SeriesKey, bool] = {}
+    # Restricting the cluster to the selected metric names is the same result, much cheaper per step.
+    names = wanted_names(selectors)
+    warm_steps = len(warm.steps) if warm is not None else 0
     for step in range(steps):
         now = step * scrape_s
-        cluster.advance_to(now)
+        # Counters integrate exactly over any interval, so the unsampled warm-up is crossed in one jump.
+        if step >= warm_steps - 1:
+            cluster.advance_to(now)
         if handle is None and now >= case.fault_at_s - 1e-9:
             handle = cluster.apply_fault(case.scenario, case.level, **case.fault_timing)
         if handle is not None and not reverted and now >= case.revert_at_s - 1e-9:
             cluster.revert_fault(handle)
             reverted = True
-        for key, value in cluster.stored_samples().items():
+        samples = warm.steps[step] if warm is not None and step < warm_steps else cluster.stored_samples(names)
+        for key, value in samples.items():
             keep = relevant.get(key)
             if keep is None:
                 labels = dict(key)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.static.promtool_runner import CaseInput, build_test_file, parse_labels, parse_output, run_cases
+from conformance.static.promtool_runner import Batch, CaseInput, build_test_file, parse_labels, parse_output, run_cases
 from conformance.tools import CommandResult, FakeRunner
 
 REPORT = """Unit Testing:  t.yml
@@ -63,7 +63,7 @@ def test_test_file_checks_every_evaluation_step() -> None:
     assert all(check["exp_alerts"] == [] for check in group["alert_rule_test"])
 
 
-def test_run_cases_spreads_groups_over_workers_and_maps_silent_cases(tmp_path: Path) -> None:
+def test_run_cases_runs_one_process_per_batch_and_maps_silent_cases(tmp_path: Path) -> None:
     def answer(argv: object) -> CommandResult:
         text = Path(list(argv)[-1]).read_text()  # type: ignore[call-overload]
         output = REPORT if "A[critical]|s|fire" in text else "SUCCESS"
@@ -71,8 +71,9 @@ def test_run_cases_spreads_groups_over_workers_and_maps_silent_cases(tmp_path: P
 
     runner = FakeRunner(answer)
     cases = [CaseInput(name, "A", {}, 60) for name in ("A[critical]|s|fire", "quiet-1", "quiet-2")]
+    batches = [Batch((Path("a.yml"),), (cases[0], cases[2])), Batch((Path("b.yml"),), (cases[1],))]
     timelines = run_cases(
-        cases, [], promtool=Path("promtool"), workdir=tmp_path, scrape_s=15, evaluation_s=15, runner=runner
+        batches, promtool=Path("promtool"), workdir=tmp_path, scrape_s=15, evaluation_s=15, runner=runner
     )
     assert len(runner.calls) == 2
     assert timelines["A[critical]|s|fire"].firing_at == [150.0, 3615.0]

@@ -342,20 +342,29 @@ def _declare(out: Exposed) -> None:
 def emit(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
     """Every kube-state-metrics family for the cluster's state at ``t``."""
     _declare(out)
-    _namespaces(cluster, t, out)
-    for node in cluster.nodes.values():
-        _node(cluster, node, t, out)
-    for pod in sorted(cluster.pods, key=lambda p: (p.namespace, p.name)):
-        _pod(cluster, pod, t, out)
+    # Each section is skipped when none of its families is wanted (see Exposed.wanted): same result, cheaper.
+    if out.wants("kube_namespace_"):
+        _namespaces(cluster, t, out)
+    if out.wants("kube_node_"):
+        for node in cluster.nodes.values():
+            _node(cluster, node, t, out)
+    if out.wants("kube_pod_"):
+        for pod in sorted(cluster.pods, key=lambda p: (p.namespace, p.name)):
+            _pod(cluster, pod, t, out)
+    sections = {"Deployment": ("kube_deployment_", "kube_replicaset_"), "StatefulSet": ("kube_statefulset_",)}
     for workload in cluster.workloads:
+        if not out.wants(*sections.get(workload.kind, ("kube_daemonset_",))):
+            continue
         if workload.kind == "Deployment":
             _deployment(cluster, workload, t, out)
         elif workload.kind == "StatefulSet":
             _statefulset(cluster, workload, t, out)
         else:
             _daemonset(cluster, workload, t, out)
-    _jobs(cluster, t, out)
-    _claims(cluster, t, out)
+    if out.wants("kube_job_", "kube_cronjob_"):
+        _jobs(cluster, t, out)
+    if out.wants("kube_persistentvolume"):
+        _claims(cluster, t, out)
 
 
 def _ts(cluster: SimulatedCluster, t: float) -> float:
