@@ -36,11 +36,14 @@ conformance: setup
 test: setup
 	$(BIN)/pytest -n 2 tests $(ARGS)
 
-lint: venv
+lint: venv typecheck
 	$(BIN)/ruff check conformance plugins fixtures tests benchmarks
-	$(BIN)/mypy
 
+# mypy reads plugins/ and fixtures/ under their installed package names (see [tool.mypy] in pyproject.toml).
 typecheck: venv
+	@mkdir -p build/typecheck
+	@ln -sfn ../../plugins build/typecheck/conformance_plugins
+	@ln -sfn ../../fixtures build/typecheck/conformance_fixtures
 	$(BIN)/mypy
 
 bench: setup

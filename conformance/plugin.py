@@ -112,11 +112,21 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = session
+    _register_faults(config, session)
     if options.plan:
         return
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: run the suite shipped in the package, wherever pytest was started.
         config.args[:] = [str(SUITE_DIR)]
+
+
+def _register_faults(config: pytest.Config, session: Any) -> None:
+    """Built-in fault injectors, entry-point extensions, then a vendor's ``conftest.py`` additions."""
+    from conformance_plugins.registry import default_registry
+
+    registry = default_registry()
+    config.hook.pytest_conformance_register_faults(registry=registry)
+    session.fault_registry = registry
 
 
 def _tools_needed(config: pytest.Config, options: Options) -> list[str]:
@@ -126,6 +136,8 @@ def _tools_needed(config: pytest.Config, options: Options) -> list[str]:
     static_only = "static" in markexpr.replace("not static", "") or "not live" in markexpr
     if options.backend == "twin" and not static_only:
         needed += ["prometheus", "alertmanager"]
+    if options.backend == "kind" and not static_only:
+        needed += ["kind", "helm", "docker"]
     return needed
 
 

@@ -45,6 +45,9 @@ class ConformanceSession:
         self._lock = threading.RLock()
         self._finalizers: list[Callable[[], None]] = []
         self._closed = False
+        #: Fault injectors for real Kubernetes (``conformance_plugins.registry.FaultRegistry``); the pytest plugin
+        #: fills it with the built-ins plus what a vendor's ``pytest_conformance_register_faults`` adds.
+        self.fault_registry: Any = None
 
     @classmethod
     def open(cls, options: Options) -> ConformanceSession:

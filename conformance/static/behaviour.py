@@ -25,7 +25,7 @@ from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
-from conformance.static.series import SeriesKey, Selector, WarmUp, record_case, selectors_in, warm_up
+from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
 from conformance.tools import CommandRunner, run_command
 
 
@@ -261,7 +261,7 @@ def _record_all(
 
     The healthy warm-up before the faults is the same for every case: it is sampled once, for all selectors.
     """
-    global _WARM
+    global _WARM  # noqa: PLW0603 -- inherited by the forked workers, see _WARM
     if not recordings:
         return []
     fault_at = recordings[0][0].fault_at_s

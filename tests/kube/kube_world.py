@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import conformance_fixtures.kube_objects as ko
 import pytest
-from conformance_fixtures import kube_objects as ko
 from conformance_fixtures.kube import fake_kube_api, fake_kubeconfig, kube_client
 
 from conformance.kube import resources as r

@@ -63,7 +63,8 @@ def prepare(world: World, fault: str) -> Injector:
 
 
 def comparable(world: World) -> dict[Any, Any]:
-    return world.snapshot()
+    snapshot: dict[Any, Any] = world.snapshot()
+    return snapshot
 
 
 def assert_restored(world: World, before: dict[Any, Any]) -> None:
