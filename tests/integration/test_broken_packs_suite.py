@@ -1,0 +1,66 @@
+"""Packs broken in one way each fail the conformance suite on the broken alert, named in the failing test id.
+
+The broken packs and what was broken are listed in tests/data/broken-packs/README.md (one row per folder).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken-packs"
+ROW = re.compile(r"^\| (?P<folder>[\w-]+) \| (?P<profile>\w+) \| (?P<alert>\w+)\[(?P<severity>\w+)\] \| (?P<how>[\w-]+) \|")
+
+pytestmark = [
+    pytest.mark.needs_binaries,
+    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"),
+]
+
+
+def _rows() -> list[dict[str, str]]:
+    rows = [m.groupdict() for line in (BROKEN / "README.md").read_text().splitlines() if (m := ROW.match(line))]
+    assert rows, "no rows in the broken-packs README"
+    return rows
+
+
+def _failed_ids(result: pytest.RunResult) -> list[str]:
+    return [line.split(" ", 2)[1] for line in result.outlines if line.startswith("FAILED ")]
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest shortens summary lines to the terminal width; keep whole ids and reasons."""
+    monkeypatch.setenv("COLUMNS", "1000")
+
+
+@pytest.mark.parametrize("row", _rows(), ids=lambda row: row["folder"])
+def test_broken_alert_fails_with_its_name_in_the_test_id(pytester: pytest.Pytester, row: dict[str, str]) -> None:
+    result = pytester.runpytest_subprocess(
+        "--profile", row["profile"], "--alert-pack", str(BROKEN / row["folder"]), "-m", "static",
+        "-k", row["alert"], "-p", "no:randomly", "-rf",
+    )
+    failed = _failed_ids(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert failed, result.stdout.str()
+    assert all(f"{row['profile']}:{row['alert']}" in test_id for test_id in failed), failed
+    # The reason is one line, after the test id.
+    reasons = [line for line in result.outlines if line.startswith("FAILED ")]
+    assert all(" - " in line and line.split(" - ", 1)[1].strip() for line in reasons), reasons
+
+
+def test_only_the_broken_alert_fails(pytester: pytest.Pytester) -> None:
+    """A whole static run on one broken pack: every failure belongs to the broken alert, the rest passes."""
+    row = next(r for r in _rows() if r["folder"] == "runai-wrong-namespace")
+    result = pytester.runpytest_subprocess(
+        "--profile", row["profile"], "--alert-pack", str(BROKEN / row["folder"]), "-m", "static", "-p", "no:randomly",
+        "-rf",
+    )
+    failed = _failed_ids(result)
+    assert failed, result.stdout.str()
+    assert all(f"runai:{row['alert']}" in test_id for test_id in failed), failed
+    assert any(test_id.endswith(f"test_routing[runai:{row['alert']}:email]") for test_id in failed), failed
+    reasons = [line for line in result.outlines if line.startswith("FAILED ")]
+    assert any('requires namespace="runai"' in line for line in reasons), reasons
