@@ -115,10 +115,12 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     if not case.must_fire:
         if times:
             after = times[0] - case.fault_at_s
-            verdict.problem = (
-                f"fires {format_duration(after)} after the fault although the level stays inside the documented "
-                f"threshold ({case.kind} case)"
+            why = (
+                "the same events are spread over more than the documented window"
+                if case.kind == "spread"
+                else "the level stays inside the documented threshold"
             )
+            verdict.problem = f"fires {format_duration(after)} after the fault although {why}"
         return verdict
     if not times:
         verdict.problem = (

@@ -1,0 +1,24 @@
+"""Every bundled profile passes its static depths with its reference pack, run from outside the repository."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conformance.profiles import bundled_profile_names
+
+pytestmark = [
+    pytest.mark.needs_binaries,
+    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"),
+]
+
+
+@pytest.mark.parametrize("profile", bundled_profile_names())
+def test_reference_pack_passes_the_static_depths(pytester: pytest.Pytester, profile: str) -> None:
+    # pytester runs in a temporary folder: the suite comes from the installed package, not from this checkout.
+    result = pytester.runpytest_subprocess("--profile", profile, "-m", "static", "-p", "no:randomly")
+    outcomes = result.parseoutcomes()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert outcomes.get("passed", 0) >= 4 * 3, outcomes
+    assert "failed" not in outcomes and "error" not in outcomes, outcomes
