@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 
 BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken-packs"
-ROW = re.compile(r"^\| (?P<folder>[\w-]+) \| (?P<profile>\w+) \| (?P<alert>\w+)\[(?P<severity>\w+)\] \| (?P<how>[\w-]+) \|")
+ROW = re.compile(
+    r"^\| (?P<folder>[\w-]+) \| (?P<profile>\w+) \| (?P<alert>\w+)\[(?P<severity>\w+)\] \| (?P<how>[\w-]+) \|"
+)
 
 pytestmark = [
     pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"),
+    pytest.mark.skipif(
+        shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"
+    ),
 ]
 
 
@@ -39,8 +43,17 @@ def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("row", _rows(), ids=lambda row: row["folder"])
 def test_broken_alert_fails_with_its_name_in_the_test_id(pytester: pytest.Pytester, row: dict[str, str]) -> None:
     result = pytester.runpytest_subprocess(
-        "--profile", row["profile"], "--alert-pack", str(BROKEN / row["folder"]), "-m", "static",
-        "-k", row["alert"], "-p", "no:randomly", "-rf",
+        "--profile",
+        row["profile"],
+        "--alert-pack",
+        str(BROKEN / row["folder"]),
+        "-m",
+        "static",
+        "-k",
+        row["alert"],
+        "-p",
+        "no:randomly",
+        "-rf",
     )
     failed = _failed_ids(result)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
@@ -55,7 +68,14 @@ def test_only_the_broken_alert_fails(pytester: pytest.Pytester) -> None:
     """A whole static run on one broken pack: every failure belongs to the broken alert, the rest passes."""
     row = next(r for r in _rows() if r["folder"] == "runai-wrong-namespace")
     result = pytester.runpytest_subprocess(
-        "--profile", row["profile"], "--alert-pack", str(BROKEN / row["folder"]), "-m", "static", "-p", "no:randomly",
+        "--profile",
+        row["profile"],
+        "--alert-pack",
+        str(BROKEN / row["folder"]),
+        "-m",
+        "static",
+        "-p",
+        "no:randomly",
         "-rf",
     )
     failed = _failed_ids(result)

@@ -10,7 +10,9 @@ from conformance.profiles import bundled_profile_names
 
 pytestmark = [
     pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"),
+    pytest.mark.skipif(
+        shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"
+    ),
 ]
 
 

@@ -14,8 +14,8 @@ SCRAPE = 30.0
 
 EXPRESSIONS = {
     "unavailable-replicas": 'kube_deployment_status_replicas_unavailable{deployment="api"} > 0',
-    "memory-near-limit": "max by (pod) (container_memory_working_set_bytes{container=\"api\"})"
-    " / max by (pod) (kube_pod_container_resource_limits{resource=\"memory\"}) > 0.9",
+    "memory-near-limit": 'max by (pod) (container_memory_working_set_bytes{container="api"})'
+    ' / max by (pod) (kube_pod_container_resource_limits{resource="memory"}) > 0.9',
     "target-down": 'up{job="api"} == 0',
     "crash-loop": "changes(kube_pod_container_status_restarts_total[10m]) > 2",
 }
@@ -36,8 +36,14 @@ def test_shared_warm_up_gives_the_same_series_as_sampling_every_step(fault: str)
         quantity, value = QUANTITY[fault]
         threshold = Threshold(quantity, ">", value, True, integer=fault != "memory-near-limit")
     alert = AlertContract(
-        name="A", severity="warning", meaning="m", source=Source("s", "s", "q"), threshold=threshold,
-        for_=DocumentedDuration(120, True), window=DocumentedDuration(600, True), receivers={},
+        name="A",
+        severity="warning",
+        meaning="m",
+        source=Source("s", "s", "q"),
+        threshold=threshold,
+        for_=DocumentedDuration(120, True),
+        window=DocumentedDuration(600, True),
+        receivers={},
         scenarios=(Scenario("s", fault, target),),
     )
     selectors = tuple(selectors_in([EXPRESSIONS[fault]]))
