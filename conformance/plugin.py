@@ -99,6 +99,9 @@ def _options(config: pytest.Config) -> Options:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, not in an ini file, so `-m static` works wherever the suite runs from.
+    config.addinivalue_line("markers", "static: depths 1 to 4 (contract, syntax, behaviour in virtual time, routing)")
+    config.addinivalue_line("markers", "live: depths 5 and 6 (live twin, kind or an existing cluster)")
     if not config.getoption("profile"):
         return
     options = _options(config)
