@@ -7,6 +7,8 @@ resolve), :func:`expectation_for` derives the window a notification must arrive 
     earliest = predicted time-to-fire
     latest   = predicted time-to-fire + scrape + evaluation + group_wait (+ group_interval if the group had
                already notified) + a small fixed tolerance for process scheduling
+               (+ one more evaluation for an alert that reads ``ALERTS``: a real Prometheus evaluates rule
+               groups independently, so it sees another group's alert one evaluation later than promtool)
 
 A receiver is named ``<routing set-up>/<receiver>`` (:func:`qualified`), set-up names being the profile's.
 """
@@ -17,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import promql_parser
+
 from conformance.backends.base import ScenarioRun
 from conformance.live.rewrite import ROUTE_TIMER_DEFAULTS, send_resolved_of
 from conformance.model.durations import parse_duration
@@ -25,6 +29,32 @@ from conformance.packs.model import AlertmanagerSetup, Pack
 
 #: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
 TOLERANCE_S = 0.5
+
+
+AGGREGATE_METRICS = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
+
+
+def _selected_metrics(expr: str) -> set[str]:
+    names: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            for matcher in node.matchers.matchers:
+                if matcher.name == "__name__":
+                    names.add(matcher.value)
+
+    try:
+        promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    except ValueError:
+        return set()
+    return names
+
+
+def is_aggregate(pack: Pack, alert_name: str) -> bool:
+    """Whether the pack's rule for ``alert_name`` reads other alerts (``ALERTS``/``ALERTS_FOR_STATE``)."""
+    return any(_selected_metrics(rule.expr) & AGGREGATE_METRICS for rule in pack.rules_named(alert_name))
 
 
 def qualified(setup: str, receiver: str) -> str:
@@ -55,11 +85,12 @@ class Expectation:
     revert_s: float
     resolve_delta_s: float | None  # predicted resolution after the revert
     notes: tuple[str, ...] = field(default_factory=tuple)
+    chain_s: float = 0.0  # extra evaluation for alerts built on ALERTS
 
     def latest_notify_s(self, receiver: ReceiverExpectation, group_notified: bool) -> float | None:
         if self.fire_s is None:
             return None
-        budget = self.scrape_s + self.evaluation_s + receiver.group_wait_s / self.scale
+        budget = self.scrape_s + self.evaluation_s + self.chain_s + receiver.group_wait_s / self.scale
         if group_notified:
             budget += receiver.group_interval_s / self.scale
         return self.fire_s + budget + TOLERANCE_S
@@ -169,4 +200,5 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
         receivers=receivers,
         revert_s=prediction.revert_after_s / scale,
         resolve_delta_s=resolve_delta,
+        chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
     )

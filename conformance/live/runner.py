@@ -32,7 +32,7 @@ from conformance.backends.base import Notification, Observation, ScenarioRun, St
 from conformance.errors import BackendError, ConformanceError
 from conformance.live.attribution import owners
 from conformance.live.capture import Captured
-from conformance.live.expectations import Expectation, expectation_for, qualified
+from conformance.live.expectations import Expectation, expectation_for, is_aggregate, qualified
 from conformance.live.exporter import ClusterLike
 from conformance.live.rewrite import Rewrite
 from conformance.live.stack import StackSettings, TwinStack
@@ -46,7 +46,6 @@ ClusterFactory = Callable[[Environment], ClusterLike]
 WARMUP_CAP_S = 600.0
 #: How long after its deadline a run that never showed anything is given up (wall seconds).
 HTTP_TIMEOUT_S = 2.0
-AGGREGATE_METRICS = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
 
 def default_cluster_factory(environment: Environment) -> ClusterLike:
@@ -54,29 +53,6 @@ def default_cluster_factory(environment: Environment) -> ClusterLike:
 
     cluster: ClusterLike = SimulatedCluster(environment)
     return cluster
-
-
-def _selected_metrics(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            if node.name:
-                names.add(node.name)
-            for matcher in node.matchers.matchers:
-                if matcher.name == "__name__":
-                    names.add(matcher.value)
-
-    try:
-        promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
-    except ValueError:
-        return set()
-    return names
-
-
-def is_aggregate(pack: Pack, alert_name: str) -> bool:
-    """Whether the pack's rule for ``alert_name`` reads other alerts (``ALERTS``/``ALERTS_FOR_STATE``)."""
-    return any(_selected_metrics(rule.expr) & AGGREGATE_METRICS for rule in pack.rules_named(alert_name))
 
 
 @dataclass
@@ -158,15 +134,22 @@ class TwinBackend:
             label=label,
         )
 
-    def _warmup_s(self) -> float:
-        """Healthy period (wall seconds): the longest range window (capped), at least a full pipeline cycle."""
+    def _warmup_s(self) -> tuple[float, float]:
+        """``(fill, judged)`` wall seconds of healthy cluster.
+
+        First the longest range window of the pack (capped) fills, as depth 3 has it before its fault; alerts
+        are not judged then, since a rate over a half-empty window is not the healthy value. Then one full
+        pipeline cycle (two scrapes, two evaluations, group_wait) is judged: nothing documented may be
+        pending, firing or notified.
+        """
         longest = 0.0
         for group in self.pack.groups:
             for rule in group.rules:
                 longest = max(longest, _max_range_s(rule.expr))
         profile = self.profile
         cycle = 2 * profile.scrape_interval_s + 2 * profile.evaluation_interval_s + 30.0
-        return max(cycle, min(longest + 2 * profile.scrape_interval_s, WARMUP_CAP_S)) / self.time_scale
+        fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 0.0
+        return fill / self.time_scale, cycle / self.time_scale
 
     def _plan(self, runs: Sequence[ScenarioRun]) -> list[_Lane]:
         main = _Lane("twin")
@@ -243,12 +226,18 @@ class TwinBackend:
                     raise BackendError(f"Prometheus did not scrape {', '.join(missing[:5])} in time")
                 self._check_alive(lane)
                 time.sleep(0.05)
-        self.healthy_s = self._warmup_s()
+        fill, judged = self._warmup_s()
+        self.healthy_s = fill + judged
         end = self._clock() + self.healthy_s
+        judged_from = end - judged
         names = {state.run.alert.name for state in states}
         healthy_events: list[tuple[float, _RunState, str]] = []
         while self._clock() < end:
             now = self._clock()
+            if now < judged_from:
+                status(f"twin x{scale:g}: filling range windows {now - end + self.healthy_s:.1f}/{fill:.1f}s")
+                time.sleep(self._poll_s())
+                continue
             for lane in lanes:
                 for labels, state_name in self._prometheus_alerts(lane):
                     if labels.get("alertname") in names:
@@ -256,6 +245,8 @@ class TwinBackend:
                             if state.run.alert.name == labels["alertname"]:
                                 healthy_events.append((now, state, f"{state_name} (healthy cluster)"))
                 for captured in self._new_captures(lane):
+                    if captured.notification.at_s < judged_from:
+                        continue  # sent for a half-filled window
                     for alert in captured.notification.alerts:
                         name = (alert.get("labels") or {}).get("alertname")
                         for state in lane.runs:
@@ -274,7 +265,7 @@ class TwinBackend:
         for state in states:
             lane = state.lane
             assert lane.stack is not None
-            timing = _fault_timing(state.run)
+            timing = _fault_timing(state.run, self.profile)
             try:
                 with lane.stack.cluster_server.at_now() as cluster:
                     state.handle = cluster.apply_fault(state.run.scenario, state.run.level, **timing)
@@ -289,7 +280,9 @@ class TwinBackend:
             )
             fire = expectation.fire_s if expectation.fire_s is not None else expectation.revert_s
             state.notify_deadline = now + fire + longest_budget
-            state.revert_due = now + min(expectation.revert_s, fire + longest_budget)
+            # Held until every expected notification is overdue, even past depth 3's hold: an alert whose
+            # Alertmanager group had already notified waits a group_interval, and must not resolve meanwhile.
+            state.revert_due = state.notify_deadline
         # A run depth 3 predicts never fires is watched as long as the others, not for its whole hold.
         predicted = [s.revert_due for s in states if s.observation.fault_applied and s.expectation.fire_s is not None]
         if predicted:
@@ -532,10 +525,27 @@ def _max_range_s(expr: str) -> float:
     return longest
 
 
-def _fault_timing(run: ScenarioRun) -> dict[str, float]:
-    """Extra timing of the fault (e.g. a crash loop's ``over_s``) when the run or its prediction carries it."""
+def _fault_timing(run: ScenarioRun, profile: Profile) -> dict[str, float]:
+    """The fault's extra timing (a crash loop's ``over_s`` ...) exactly as depth 3 used it for its prediction.
+
+    Taken from the run or its prediction when they carry it, else rebuilt with depth 3's own case builder:
+    the live fault must unfold as the predicted one did.
+    """
     for owner in (run, run.prediction):
         timing = getattr(owner, "fault_timing", None)
         if isinstance(timing, dict):
             return {str(k): float(v) for k, v in timing.items()}
+    from conformance.static.cases import Timing, build_cases
+
+    alert = run.alert
+    clocks = Timing(
+        scrape_s=profile.scrape_interval_s,
+        evaluation_s=profile.evaluation_interval_s,
+        for_s=alert.for_.seconds,
+        for_documented=alert.for_.documented,
+        window_s=alert.window.seconds if alert.window else 0.0,
+    )
+    for case in build_cases(alert, clocks, 0.0):
+        if case.kind == "fire" and case.scenario.id == run.scenario.id:
+            return dict(case.fault_timing)
     return {}

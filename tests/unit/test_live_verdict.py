@@ -88,3 +88,22 @@ def test_route_timers_inherit() -> None:
     assert route_timers(config, ()) == (10.0, 300.0)
     assert route_timers(config, (0,)) == (10.0, 60.0)
     assert route_timers(config, (0, 0)) == (5.0, 60.0)
+
+
+def test_alerts_built_on_alerts_get_one_more_evaluation() -> None:
+    from pathlib import Path
+
+    from conformance.live.expectations import is_aggregate
+    from conformance.packs.model import Pack, Rule, RuleGroup
+
+    rules = (
+        Rule('count(ALERTS{severity="critical"}) > 0', "g", "f", 1, alert="Any"),
+        Rule("up == 0", "g", "f", 2, alert="Down"),
+    )
+    pack = Pack(Path("."), (RuleGroup("g", rules, "f"),), (), ())
+    assert is_aggregate(pack, "Any") and not is_aggregate(pack, "Down")
+    chained = expectation(chain_s=1.5)
+    plain = expectation().latest_notify_s(RECEIVER, False)
+    assert plain is not None and chained.latest_notify_s(RECEIVER, False) == plain + 1.5
+    assert judge(chained, observed(37.5)).outcome == "pass"
+    assert judge(expectation(), observed(37.5)).outcome == "fail"
