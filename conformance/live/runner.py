@@ -3,7 +3,8 @@
 Phases, all in wall time at the time scale:
 
 1. **start**: one *lane* per isolation group, each its own simulated cluster and its own stack. Most runs share
-   the main lane (each scenario has its own target in the profile); an alert whose rule reads ``ALERTS`` or
+   the main lane (each scenario has its own target in the profile). Node faults share a second lane: a node
+   going NotReady evicts and reschedules the pods of other scenarios. An alert whose rule reads ``ALERTS`` or
    ``ALERTS_FOR_STATE`` (an aggregate such as RunaiCriticalProblem) gets a lane of its own, because any other
    scenario's alert would set it off.
 2. **warm-up and healthy period**: every target scraped, then at least the longest range window of the pack
@@ -153,12 +154,15 @@ class TwinBackend:
 
     def _plan(self, runs: Sequence[ScenarioRun]) -> list[_Lane]:
         main = _Lane("twin")
-        lanes = [main]
+        nodes = _Lane("twin-nodes")
+        lanes = [main, nodes]
         for run in runs:
             lane = main
             if is_aggregate(self.pack, run.alert.name):
                 lane = _Lane(f"twin-{len(lanes)}")
                 lanes.append(lane)
+            elif run.scenario.kind.target == "node":
+                lane = nodes
             expectation = expectation_for(run, self.profile, self.pack, self.time_scale)
             self.expectations[run.id] = expectation
             lane.runs.append(_RunState(run, expectation, lane, Observation(run.id, fault_applied=False)))
