@@ -168,7 +168,7 @@ def prove_behaviour(
     workdir: Path,
     runner: CommandRunner = run_command,
     workers: int = 2,
-    alerts_per_batch: int = 8,
+    alerts_per_batch: int = 3,
 ) -> dict[str, AlertBehaviour]:
     """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
 
@@ -320,7 +320,8 @@ def _batches(
             for item in by_alert[key]
         )
         batches.append(Batch(rule_files, cases))
-    return batches
+    # Longest first, so the workers finish together: promtool's time grows with checks and series.
+    return sorted(batches, key=lambda batch: -sum(len(c.series) * c.horizon_s for c in batch.cases))
 
 
 def _on_grid(case: Case, step: float) -> Case:

@@ -132,8 +132,8 @@ def warm_up(env: Environment, fault_at_s: float, scrape_s: float, selectors: Seq
     """Sample the healthy cluster on the grid up to (not including) ``fault_at_s``."""
     from conformance.cluster import SimulatedCluster
 
-    cluster = SimulatedCluster(env)
     names = wanted_names(selectors)
+    cluster = SimulatedCluster(env, sampled_names=names)
     steps = []
     for step in range(_first_fault_step(fault_at_s, scrape_s)):
         cluster.advance_to(step * scrape_s)
@@ -155,14 +155,14 @@ def record_case(
     """
     from conformance.cluster import SimulatedCluster
 
-    cluster = SimulatedCluster(env)
+    # Restricting the cluster to the selected metric names is the same result, much cheaper per step.
+    names = wanted_names(selectors)
+    cluster = SimulatedCluster(env, sampled_names=names)
     steps = int(case.horizon_s // scrape_s) + 1
     columns: dict[SeriesKey, list[str | None]] = {}
     handle = None
     reverted = False
     relevant: dict[SeriesKey, bool] = {}
-    # Restricting the cluster to the selected metric names is the same result, much cheaper per step.
-    names = wanted_names(selectors)
     warm_steps = len(warm.steps) if warm is not None else 0
     for step in range(steps):
         now = step * scrape_s

@@ -494,6 +494,17 @@ def container_id(cluster: SimulatedCluster, pod: PodState, container: ContainerS
 
 def _pod(cluster: SimulatedCluster, pod: PodState, t: float, out: Exposed) -> None:
     base = {"namespace": pod.namespace, "pod": pod.name, "uid": pod.uid}
+    # The pod's own families and its containers' are skipped separately when none of them is wanted.
+    if out.wanted is None or any(
+        name.startswith("kube_pod_") and not name.startswith("kube_pod_container_") for name in out.wanted
+    ):
+        _pod_level(cluster, pod, base, t, out)
+    if out.wants("kube_pod_container_"):
+        for container in pod.containers:
+            _container(cluster, pod, container, base, t, out)
+
+
+def _pod_level(cluster: SimulatedCluster, pod: PodState, base: Labels, t: float, out: Exposed) -> None:
     node = cluster.nodes.get(pod.node) if pod.node else None
     host_network = pod.workload is not None and (pod.namespace, pod.workload.name) in cluster.host_network
     out.add(
@@ -551,8 +562,6 @@ def _pod(cluster: SimulatedCluster, pod: PodState, t: float, out: Exposed) -> No
         claim_labels = {**base, "volume": claim, "persistentvolumeclaim": claim}
         out.add("kube_pod_spec_volumes_persistentvolumeclaims_info", claim_labels, 1)
         out.add("kube_pod_spec_volumes_persistentvolumeclaims_readonly", claim_labels, 0)
-    for container in pod.containers:
-        _container(cluster, pod, container, base, t, out)
 
 
 def _container(
