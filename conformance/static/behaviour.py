@@ -205,8 +205,16 @@ def prove_behaviour(
         selectors = tuple(selectors_in([r.expr for r in dependencies[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
-            key = (repr(case.scenario), case.kind, case.level, case.fault_at_s, case.hold_s, case.horizon_s,
-                   tuple(sorted(case.fault_timing.items())), selectors)
+            key = (
+                repr(case.scenario),
+                case.kind,
+                case.level,
+                case.fault_at_s,
+                case.hold_s,
+                case.horizon_s,
+                tuple(sorted(case.fault_timing.items())),
+                selectors,
+            )
             if key not in recording_index:
                 recording_index[key] = len(recordings)
                 recordings.append((case, selectors))
@@ -215,8 +223,13 @@ def prove_behaviour(
     batches = _batches(planned, series, pack, dependencies, workdir, alerts_per_batch)
     timelines = (
         run_cases(
-            batches, promtool=promtool, workdir=workdir, scrape_s=scrape_s, evaluation_s=evaluation_s,
-            workers=workers, runner=runner,
+            batches,
+            promtool=promtool,
+            workdir=workdir,
+            scrape_s=scrape_s,
+            evaluation_s=evaluation_s,
+            workers=workers,
+            runner=runner,
         )
         if batches
         else {}
