@@ -85,6 +85,9 @@ class Expectation:
     revert_s: float
     resolve_delta_s: float | None  # predicted resolution after the revert
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # When depth 3 saw the alert resolve on its own before the revert (events leaving a range window), the
+    # earliest the live run can expect it resolved, in wall seconds from the fault, whenever it reverts.
+    self_resolve_s: float | None = None
     chain_s: float = 0.0  # extra evaluation for alerts built on ALERTS
 
     def latest_notify_s(self, receiver: ReceiverExpectation, group_notified: bool) -> float | None:
@@ -102,10 +105,8 @@ class Expectation:
     def resolve_by_s(self, receiver: ReceiverExpectation, reverted_s: float) -> float:
         """Latest wall second for the resolved notification, given the actual revert time."""
         delta = self.resolve_delta_s if self.resolve_delta_s is not None else self.scrape_s + 2 * self.evaluation_s
-        return (
-            reverted_s + delta + self.scrape_s + self.evaluation_s + receiver.group_interval_s / self.scale
-            + TOLERANCE_S
-        )
+        resolved = max(reverted_s + delta, self.self_resolve_s or 0.0)
+        return resolved + self.scrape_s + self.evaluation_s + receiver.group_interval_s / self.scale + TOLERANCE_S
 
 
 def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[float, float]:
@@ -189,8 +190,11 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
         for setup, receiver in sorted(run.alert.receivers.items())
     )
     resolve_delta = None
+    self_resolve = None
     if prediction.resolved_after_s is not None:
         resolve_delta = max(prediction.resolved_after_s - prediction.revert_after_s, 0.0) / scale
+        if prediction.resolved_after_s <= prediction.revert_after_s:
+            self_resolve = prediction.resolved_after_s / scale
     return Expectation(
         run_id=run.id,
         scale=scale,
@@ -200,5 +204,6 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
         receivers=receivers,
         revert_s=prediction.revert_after_s / scale,
         resolve_delta_s=resolve_delta,
+        self_resolve_s=self_resolve,
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
     )

@@ -107,3 +107,13 @@ def test_alerts_built_on_alerts_get_one_more_evaluation() -> None:
     assert plain is not None and chained.latest_notify_s(RECEIVER, False) == plain + 1.5
     assert judge(chained, observed(37.5)).outcome == "pass"
     assert judge(expectation(), observed(37.5)).outcome == "fail"
+
+
+def test_an_alert_that_resolves_on_its_own_may_resolve_after_an_early_revert() -> None:
+    """Restarts leave a 15m window on their own schedule: reverting early does not make them leave sooner."""
+    # Reverted at 36s: from the revert the bound is 36 + 2 + 1.5 + 1.5 + 30 + 0.5 = 71.5s; from the predicted
+    # self-resolution at 45s it is 45 + 1.5 + 1.5 + 30 + 0.5 = 78.5s.
+    late_resolution = observed(33.0, resolved=78.0)
+    assert judge(expectation(), late_resolution).outcome == "fail"
+    assert judge(expectation(self_resolve_s=45.0), late_resolution).outcome == "pass"
+    assert judge(expectation(self_resolve_s=45.0), observed(33.0, resolved=79.0)).outcome == "fail"
