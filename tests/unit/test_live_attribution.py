@@ -26,3 +26,16 @@ def test_claims_by_predicted_labels() -> None:
 
 def test_without_predicted_labels_the_alert_name_decides() -> None:
     assert claims(run(()), {"alertname": "A", "pod": "anything"})
+
+
+def test_generated_names_match_by_their_owner() -> None:
+    """A CronJob's Job is named after the minute it ran, a pod after its ReplicaSet and a random suffix: the
+    live run's names differ from depth 3's for the same scenario."""
+    job = run(({"alertname": "A", "job_name": "postgres-backup-28333349", "namespace": "ml"},))
+    assert claims(job, {"alertname": "A", "job_name": "postgres-backup-28333348", "namespace": "ml"})
+    assert not claims(job, {"alertname": "A", "job_name": "restore-28333348", "namespace": "ml"})
+    pod = run(({"alertname": "A", "pod": "churn-api-7d9f8b6c5d-x2k4q", "instance": "10.0.0.1:80"},))
+    assert claims(pod, {"alertname": "A", "pod": "churn-api-5c8d7f9b4a-q7w2e", "instance": "10.0.0.9:80"})
+    assert not claims(pod, {"alertname": "A", "pod": "mlflow-7d9f8b6c5d-x2k4q", "instance": "10.0.0.1:80"})
+    stateful = run(({"alertname": "A", "pod": "postgres-0"},))
+    assert not claims(stateful, {"alertname": "A", "pod": "postgres-1"})
