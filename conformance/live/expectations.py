@@ -4,7 +4,9 @@ From the contract (which receiver of which routing set-up), the pack (the route 
 timers, whether that receiver sends resolved notifications) and depth 3's prediction (time to fire, to
 resolve), :func:`expectation_for` derives the window a notification must arrive in::
 
-    earliest = predicted time-to-fire
+    earliest = predicted time-to-fire - one evaluation interval - the tolerance
+               (promtool evaluates on a grid that starts at the fault; a live Prometheus evaluates at another
+               phase, so a threshold crossed between two grid points is seen up to one interval sooner)
     latest   = predicted time-to-fire + scrape + evaluation + group_wait (+ group_interval if the group had
                already notified) + a small fixed tolerance for process scheduling
                (+ one more evaluation for an alert that reads ``ALERTS``: a real Prometheus evaluates rule
@@ -89,6 +91,11 @@ class Expectation:
     # earliest the live run can expect it resolved, in wall seconds from the fault, whenever it reverts.
     self_resolve_s: float | None = None
     chain_s: float = 0.0  # extra evaluation for alerts built on ALERTS
+
+    def earliest_notify_s(self) -> float | None:
+        if self.fire_s is None:
+            return None
+        return self.fire_s - self.evaluation_s - TOLERANCE_S
 
     def latest_notify_s(self, receiver: ReceiverExpectation, group_notified: bool) -> float | None:
         if self.fire_s is None:

@@ -72,13 +72,13 @@ def _judge_receiver(
     if expectation.fire_s is None:
         problems.append(f"notified {receiver.name} at {notified:.2f}s although depth 3 predicted it never fires")
         return notified
-    earliest = expectation.fire_s - TOLERANCE_S
+    earliest = expectation.earliest_notify_s()
     latest = expectation.latest_notify_s(receiver, group_notified)
-    assert latest is not None
+    assert latest is not None and earliest is not None
     if notified < earliest:
         problems.append(
             f"notified {receiver.name} at {notified:.2f}s, before the predicted time-to-fire "
-            f"{expectation.fire_s:.2f}s"
+            f"{expectation.fire_s:.2f}s (less one evaluation interval {expectation.evaluation_s:.2f}s)"
         )
     if notified > latest:
         parts = "scrape + evaluation + group_wait" + (" + group_interval" if group_notified else "")

@@ -35,9 +35,11 @@ def test_inside_the_window_passes() -> None:
 
 
 def test_early_notification_fails() -> None:
-    verdict = judge(expectation(), observed(30.0 - TOLERANCE_S - 0.1))
+    # The prediction is on promtool's evaluation grid: one evaluation (1.5s) sooner is still on time.
+    assert judge(expectation(), observed(30.0 - 1.5 - TOLERANCE_S + 0.05)).outcome == "pass"
+    verdict = judge(expectation(), observed(30.0 - 1.5 - TOLERANCE_S - 0.1))
     assert verdict.outcome == "fail"
-    assert "before the predicted time-to-fire 30.00s" in verdict.message()
+    assert "before the predicted time-to-fire 30.00s (less one evaluation interval 1.50s)" in verdict.message()
 
 
 def test_late_notification_fails_and_shows_the_timeline() -> None:
