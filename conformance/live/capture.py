@@ -26,8 +26,15 @@ _LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
 WEBHOOK_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
-        "version", "groupKey", "status", "receiver", "groupLabels", "commonLabels", "commonAnnotations",
-        "externalURL", "alerts",
+        "version",
+        "groupKey",
+        "status",
+        "receiver",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
+        "alerts",
     ],
     "properties": {
         "version": {"const": "4"},

@@ -76,7 +76,11 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             try:
                 self._popen = subprocess.Popen(
-                    self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    self.argv,
+                    cwd=self.cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,  # own process group: stopped as a whole, not hit by the terminal's ^C
                 )
             except OSError as error:

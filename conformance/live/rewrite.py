@@ -116,9 +116,7 @@ def rewrite_config(
         }
         captured.append(CapturedReceiver(setup_name, name, path, resolved, integrations))
         before = ", ".join(integrations) if integrations else "no integration"
-        rewrites.append(
-            Rewrite(setup_name, f"receivers[{name}]", before, f"webhook {path} (send_resolved={resolved})")
-        )
+        rewrites.append(Rewrite(setup_name, f"receivers[{name}]", before, f"webhook {path} (send_resolved={resolved})"))
 
     for key, default in ROUTE_TIMER_DEFAULTS.items():
         if key not in route:

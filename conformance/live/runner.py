@@ -186,8 +186,9 @@ class TwinBackend:
         try:
             for lane in lanes:
                 lane.setup_names = self._setup_names()
-                lane.stack = TwinStack(self._cluster_factory(self.profile.environment), self.pack,
-                                       self._settings(lane.name))
+                lane.stack = TwinStack(
+                    self._cluster_factory(self.profile.environment), self.pack, self._settings(lane.name)
+                )
                 lane.stack.start()
                 self.rewrites = list(lane.stack.rewrites)
             self._phase("start", started)
@@ -329,12 +330,15 @@ class TwinBackend:
                 self._revert(state, now)
             return
         waiting = [
-            r for r in state.expectation.receivers
+            r
+            for r in state.expectation.receivers
             if r.send_resolved and r.name in state.notified and r.name not in state.resolved
         ]
         due = max(
-            (state.injected_at + state.expectation.resolve_by_s(r, state.reverted_at - state.injected_at)
-             for r in waiting),
+            (
+                state.injected_at + state.expectation.resolve_by_s(r, state.reverted_at - state.injected_at)
+                for r in waiting
+            ),
             default=now,
         )
         if not waiting or now > due:
@@ -436,7 +440,7 @@ class TwinBackend:
     def _new_captures(self, lane: _Lane) -> list[Captured]:
         assert lane.stack is not None
         records = lane.stack.capture.records()
-        fresh = records[lane.consumed:]
+        fresh = records[lane.consumed :]
         lane.consumed = len(records)
         return fresh
 
@@ -454,20 +458,28 @@ class TwinBackend:
                 alert_status = str(alert.get("status", note.status))
                 for state in owners(lane.runs, labels):
                     claimed = True
-                    self._attribute(state, captured, receiver, alert, alert_status, (receiver, group_key) in
-                                    lane.groups_notified)
+                    self._attribute(
+                        state, captured, receiver, alert, alert_status, (receiver, group_key) in lane.groups_notified
+                    )
             lane.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(captured)
 
     def _attribute(
-        self, state: _RunState, captured: Captured, receiver: str, alert: dict[str, Any], status: str,
+        self,
+        state: _RunState,
+        captured: Captured,
+        receiver: str,
+        alert: dict[str, Any],
+        status: str,
         group_notified: bool,
     ) -> None:
         note = captured.notification
         observation = state.observation
-        if any(n.at_s == round(note.at_s - state.injected_at, 3) and n.receiver == receiver and n.status == status
-               for n in observation.notifications):
+        if any(
+            n.at_s == round(note.at_s - state.injected_at, 3) and n.receiver == receiver and n.status == status
+            for n in observation.notifications
+        ):
             return  # the same notification carried several alert instances of this run
         at = note.at_s
         observation.notifications.append(

@@ -104,7 +104,6 @@ WORKLOADS = [("toy", "alpha"), ("toy", "beta"), ("toy", "gamma")]
 SOURCE = Source("hand-made", "tests", "toy")
 
 
-
 def toy_cluster(_environment: Environment) -> ToyCluster:
     return ToyCluster(WORKLOADS)
 
@@ -112,8 +111,15 @@ def toy_cluster(_environment: Environment) -> ToyCluster:
 def _alert(name: str, severity: str, receivers: dict[str, str], fault: str, workload: str) -> AlertContract:
     scenario = Scenario(id=fault, fault=fault, target=Target(namespace="toy", workload=workload))
     return AlertContract(
-        name=name, severity=severity, meaning=name, source=SOURCE, threshold=None,
-        for_=DocumentedDuration(60.0, True), window=None, receivers=receivers, scenarios=(scenario,),
+        name=name,
+        severity=severity,
+        meaning=name,
+        source=SOURCE,
+        threshold=None,
+        for_=DocumentedDuration(60.0, True),
+        window=None,
+        receivers=receivers,
+        scenarios=(scenario,),
     )
 
 
@@ -126,7 +132,11 @@ def toy_profile(pack_dir: Path) -> tuple[Profile, Pack]:
         _alert("ToyAnyCritical", "page", {"main": "pager"}, "target-down", "beta"),
     )
     profile = Profile(
-        name="toy", title="toy", path=pack_dir / "profile.yaml", seeds=(), pack_path=pack_dir,
+        name="toy",
+        title="toy",
+        path=pack_dir / "profile.yaml",
+        seeds=(),
+        pack_path=pack_dir,
         environment=Environment(nodes=(NodeSpec("node-1"),), namespaces=("toy",)),
         routing=(
             RoutingSetup("main", "file", "team-email", SOURCE),
@@ -149,8 +159,14 @@ def toy_runs(profile: Profile) -> list[ScenarioRun]:
     for alert in profile.alerts:
         scenario = alert.scenarios[0]
         prediction = Prediction(
-            alert_key=alert.key, alert=alert.name, scenario_id=scenario.id, level=None, hold_s=600.0,
-            fire_after_s=fire[alert.name], revert_after_s=600.0, resolved_after_s=630.0,
+            alert_key=alert.key,
+            alert=alert.name,
+            scenario_id=scenario.id,
+            level=None,
+            hold_s=600.0,
+            fire_after_s=fire[alert.name],
+            revert_after_s=600.0,
+            resolved_after_s=630.0,
             labels=(labels[alert.name],),
         )
         runs.append(ScenarioRun(alert, scenario, None, prediction))

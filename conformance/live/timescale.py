@@ -107,10 +107,7 @@ def scale_expr(expr: str, scale: float, *, source: str | None = None, place: str
         if isinstance(node, promql_parser.SubqueryExpr):
             step = f":{_duration(node.step, scale)}" if node.step else ":"
             window = _duration(node.range, scale) if node.range else ""
-            text = (
-                f"({node.expr.prettify()})[{window}{step}]"
-                f"{_modifiers(node.offset, node.at, scale)}"
-            )
+            text = f"({node.expr.prettify()})[{window}{step}]{_modifiers(node.offset, node.at, scale)}"
             return promql_parser.parse(text)
         if isinstance(node, promql_parser.Call):
             return _scale_call(node, scale)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.backends.base import Observation
-from conformance.live.expectations import TOLERANCE_S, Expectation, ReceiverExpectation
+from conformance.live.expectations import Expectation, ReceiverExpectation
 
 Outcome = Literal["pass", "fail", "skip"]
 

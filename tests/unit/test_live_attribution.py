@@ -11,8 +11,9 @@ from conformance.model.scenario import Scenario, Target
 
 def run(labels: tuple[dict[str, str], ...], severity: str = "warning") -> ScenarioRun:
     scenario = Scenario("s", "crash-loop", Target(namespace="ns", workload="w", container="c"))
-    alert = AlertContract("A", severity, "", Source("x", "y", "z"), None, DocumentedDuration(0, True), None,
-                          {}, (scenario,))
+    alert = AlertContract(
+        "A", severity, "", Source("x", "y", "z"), None, DocumentedDuration(0, True), None, {}, (scenario,)
+    )
     return ScenarioRun(alert, scenario, 3, Prediction(alert.key, "A", "s", 3, 60, 30, 60, 90, labels))
 
 

@@ -11,22 +11,36 @@ RECEIVER = ReceiverExpectation("main/team", True, group_wait_s=30.0, group_inter
 
 def expectation(**override: object) -> Expectation:
     values: dict[str, object] = {
-        "run_id": "A[warning]:s", "scale": 10.0, "fire_s": 30.0, "scrape_s": 1.5, "evaluation_s": 1.5,
-        "receivers": (RECEIVER,), "revert_s": 60.0, "resolve_delta_s": 2.0,
+        "run_id": "A[warning]:s",
+        "scale": 10.0,
+        "fire_s": 30.0,
+        "scrape_s": 1.5,
+        "evaluation_s": 1.5,
+        "receivers": (RECEIVER,),
+        "revert_s": 60.0,
+        "resolve_delta_s": 2.0,
     }
     values.update(override)
     return Expectation(**values)  # type: ignore[arg-type]
 
 
-def observed(notify: float | None, resolved: float | None = 45.0, timeline: list[tuple[float, str]] | None = None
-             ) -> Observation:
+def observed(
+    notify: float | None, resolved: float | None = 45.0, timeline: list[tuple[float, str]] | None = None
+) -> Observation:
     notes = []
     if notify is not None:
         notes.append(Notification(notify, "main/team", "firing", {}))
     if resolved is not None:
         notes.append(Notification(resolved, "main/team", "resolved", {}))
-    return Observation("A[warning]:s", True, firing_s=29.0, notified_s=notify, reverted_s=36.0,
-                       notifications=notes, timeline=timeline or [(29.0, "firing"), (36.0, "reverted")])
+    return Observation(
+        "A[warning]:s",
+        True,
+        firing_s=29.0,
+        notified_s=notify,
+        reverted_s=36.0,
+        notifications=notes,
+        timeline=timeline or [(29.0, "firing"), (36.0, "reverted")],
+    )
 
 
 def test_inside_the_window_passes() -> None:
