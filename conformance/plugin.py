@@ -110,9 +110,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     try:
         session = ConformanceSession.open(options)
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+    try:
         if not options.plan:
             session.require_tools(_tools_needed(config, options))
     except ConformanceError as error:
+        session.close()  # nothing may be left behind, not even the work folder
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = session
     _register_faults(config, session)

@@ -100,8 +100,11 @@ def test_duplicate_alert_names(pytester: pytest.Pytester, mini: Path) -> None:
 
 def test_missing_binary(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMTOOL", "/nonexistent/promtool")
+    monkeypatch.setenv("TMPDIR", str(pytester.path / "tmp"))
+    (pytester.path / "tmp").mkdir()
     line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "-m", "static"))
     assert "promtool: /nonexistent/promtool (from $PROMTOOL) is not an executable file" in line
+    assert not [p for p in (pytester.path / "tmp").iterdir() if p.name.startswith("alert-conformance")]
 
 
 def test_binary_not_on_path(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
