@@ -10,8 +10,15 @@ Verdict = Literal["pass", "fail", "skip", "xfail"]
 
 #: The keys of one alert in ``report.json``, in order, exactly as the issue specifies.
 JSON_KEYS = (
-    "alert", "severity", "verdict", "reason", "documented_threshold_s", "predicted_fire_s", "measured_fire_s",
-    "measured_notify_s", "receiver",
+    "alert",
+    "severity",
+    "verdict",
+    "reason",
+    "documented_threshold_s",
+    "predicted_fire_s",
+    "measured_fire_s",
+    "measured_notify_s",
+    "receiver",
 )
 
 
@@ -45,6 +52,8 @@ class LiveReport:
     rows: list[AlertRow] = field(default_factory=list)
     rewrites: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The documented contract per alert (see conformance.report.contract): which numbers are documented.
+    contract: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, row: AlertRow) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from conformance.report.model import AlertRow, LiveReport
 
@@ -20,10 +21,17 @@ _WIDTH, _HEIGHT, _PAD = 420, 34, 8
 
 
 def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
-    """``directory/report.json`` and ``directory/report.html``; the folder is created when missing."""
+    """``directory/report.json`` and ``directory/report.html``; the folder is created when missing.
+
+    ``report.json`` keeps exactly the documented keys; the contract, with which numbers the vendor documents and
+    which are the reference pack's choice, goes to ``directory/contract.json`` beside it (and into the HTML).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    if report.contract:
+        contract = {"profile": report.profile, "alerts": report.contract}
+        (directory / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
     html_path = directory / "report.html"
     html_path.write_text(render_html(report))
     return json_path, html_path
@@ -76,6 +84,30 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def _documented(value: dict[str, Any] | None, text: str) -> str:
+    if value is None:
+        return "&ndash;"
+    tag = "documented" if value["documented"] else "pack's choice"
+    note = f' title="{escape(value["note"])}"' if value.get("note") else ""
+    return f"{escape(text)} <em{note}>({tag})</em>"
+
+
+def _seconds_text(value: dict[str, Any] | None) -> str:
+    return "" if value is None else f"{value['seconds']:g}s"
+
+
+def _contract_row(entry: dict[str, Any]) -> str:
+    threshold = entry["threshold"]
+    condition = threshold["condition"] if threshold else ""
+    return (
+        f"<tr><td>{escape(entry['alert'])}</td><td>{escape(entry['severity'])}</td>"
+        f"<td>{_documented(threshold, condition)}</td>"
+        f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}</td>"
+        f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}</td>"
+        f"<td>{escape(entry['source'])}</td></tr>"
+    )
+
+
 def render_html(report: LiveReport) -> str:
     rows = []
     for row in report.rows:
@@ -90,9 +122,8 @@ def render_html(report: LiveReport) -> str:
             f'<td class="reason">{escape(row.reason)}</td>'
             "</tr>"
         )
-    legend = " ".join(
-        f'<span style="color:{colour}">&#9679; {kind}</span>' for kind, colour in _COLOURS.items()
-    )
+    legend = " ".join(f'<span style="color:{colour}">&#9679; {kind}</span>' for kind, colour in _COLOURS.items())
+    contract = "".join(_contract_row(entry) for entry in report.contract)
     rewrites = "".join(f"<li>{escape(item)}</li>" for item in report.rewrites)
     notes = "".join(f"<li>{escape(item)}</li>" for item in report.notes)
     counts = {v: sum(1 for r in report.rows if r.verdict == v) for v in _VERDICT_COLOURS}
@@ -116,6 +147,12 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
 <th>measured fire (s)</th><th>measured notify (s)</th><th>receiver</th><th>timeline</th><th>reason</th></tr>
 {"".join(rows)}
 </table>
+{
+        f"<h2>The documented contract</h2><table><tr><th>alert</th><th>severity</th><th>threshold</th><th>for</th>"
+        f"<th>window</th><th>source</th></tr>{contract}</table>"
+        if contract
+        else ""
+    }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 </body></html>

@@ -23,6 +23,7 @@ from conformance.live.expectations import Expectation, expectation_for
 from conformance.live.verdict import LiveVerdict, judge
 from conformance.model.contract import AlertContract
 from conformance.report import AlertRow, LiveReport, write_report
+from conformance.report.contract import contract_entries
 from conformance.session import ConformanceSession
 
 pytestmark = pytest.mark.live
@@ -122,6 +123,7 @@ def _live_results(session: ConformanceSession, config: pytest.Config) -> LiveRes
 def _report(session: ConformanceSession) -> LiveReport:
     def create() -> LiveReport:
         report = LiveReport(session.profile.name, session.options.time_scale, session.options.backend)
+        report.contract = contract_entries(session.profile)
         directory = session.options.report_dir
         if directory is not None:
 
@@ -178,8 +180,9 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
     runs = [run for run in results.runs if run.alert.key == alert.key]
     if not runs:
         message = "depth 3 made no firing prediction for this alert's scenarios, so there is nothing to run live"
-        report.add(AlertRow(alert.name, alert.severity, "xfail" if _expected_failure(session, alert) else "fail",
-                            message))
+        report.add(
+            AlertRow(alert.name, alert.severity, "xfail" if _expected_failure(session, alert) else "fail", message)
+        )
         pytest.fail(message, pytrace=False)
     verdicts = [judge(results.expectations[run.id], results.observations[run.id]) for run in runs]
     row = _row(alert, verdicts, results, runs)

@@ -12,26 +12,45 @@ from conformance.report.writer import timeline_svg
 
 def test_report_json_and_html(tmp_path: Path) -> None:
     report = LiveReport("runai", 20.0)
-    report.add(AlertRow("RunaiX", "critical", "pass", "", 15.0, 16.0, 16.5, 17.2, "helm/webhook",
-                        timeline=[(1.0, "pending"), (16.5, "firing"), (17.2, "notified helm/webhook")],
-                        window=(16.0, 20.0)))
+    report.add(
+        AlertRow(
+            "RunaiX",
+            "critical",
+            "pass",
+            "",
+            15.0,
+            16.0,
+            16.5,
+            17.2,
+            "helm/webhook",
+            timeline=[(1.0, "pending"), (16.5, "firing"), (17.2, "notified helm/webhook")],
+            window=(16.0, 20.0),
+        )
+    )
     report.add(AlertRow("RunaiY", "warning", "xfail", "finding: <never>"))
     json_path, html_path = write_report(report, tmp_path / "out")
     data = json.loads(json_path.read_text())
     assert data["profile"] == "runai" and data["time_scale"] == 20.0
     assert list(data) == ["profile", "time_scale", "alerts"]
     assert data["alerts"][0] == {
-        "alert": "RunaiX", "severity": "critical", "verdict": "pass", "reason": "",
-        "documented_threshold_s": 15.0, "predicted_fire_s": 16.0, "measured_fire_s": 16.5,
-        "measured_notify_s": 17.2, "receiver": "helm/webhook",
+        "alert": "RunaiX",
+        "severity": "critical",
+        "verdict": "pass",
+        "reason": "",
+        "documented_threshold_s": 15.0,
+        "predicted_fire_s": 16.0,
+        "measured_fire_s": 16.5,
+        "measured_notify_s": 17.2,
+        "receiver": "helm/webhook",
     }
     html = html_path.read_text()
     assert html.count("<tr>") == 3 and "finding: &lt;never&gt;" in html and "time scale 20" in html
 
 
 def test_timeline_svg_is_well_formed_and_marks_events() -> None:
-    row = AlertRow("A", "w", "fail", timeline=[(-2.0, "pending (healthy cluster)"), (3.0, "notified x/y")],
-                   window=(1.0, 2.0))
+    row = AlertRow(
+        "A", "w", "fail", timeline=[(-2.0, "pending (healthy cluster)"), (3.0, "notified x/y")], window=(1.0, 2.0)
+    )
     svg = ElementTree.fromstring(timeline_svg(row))
     circles = svg.findall("{http://www.w3.org/2000/svg}circle")
     assert len(circles) == 2
@@ -43,3 +62,25 @@ def test_adding_a_row_twice_keeps_the_last() -> None:
     report.add(AlertRow("A", "w", "fail"))
     report.add(AlertRow("A", "w", "pass"))
     assert [r.verdict for r in report.rows] == ["pass"]
+
+
+def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path: Path) -> None:
+    from conformance.profiles import load_profile
+    from conformance.report.contract import CHOSEN, contract_entries
+
+    report = LiveReport("runai", 20.0)
+    report.contract = contract_entries(load_profile("runai"))
+    json_path, html_path = write_report(report, tmp_path)
+    assert list(json.loads(json_path.read_text())) == ["profile", "time_scale", "alerts"]
+    entries = {
+        e["alert"] + ":" + e["severity"]: e for e in json.loads((tmp_path / "contract.json").read_text())["alerts"]
+    }
+    memory = entries["RunaiContainerMemoryUsageCritical:critical"]
+    assert memory["threshold"]["condition"] == "container_memory_limit_ratio > 0.9"
+    assert memory["threshold"]["documented"] is True
+    # Run:ai documents no durations: the for: is marked as the reference pack's choice, with a note.
+    assert memory["for"]["documented"] is False and memory["for"]["note"]
+    assert all(not e["for"]["documented"] for e in entries.values())
+    html = html_path.read_text()
+    assert "The documented contract" in html and "(pack's choice)" in html and "(documented)" in html
+    assert f'title="{CHOSEN}"' in html or "title=" in html
