@@ -83,4 +83,5 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     assert all(not e["for"]["documented"] for e in entries.values())
     html = html_path.read_text()
     assert "The documented contract" in html and "(pack's choice)" in html and "(documented)" in html
-    assert f'title="{CHOSEN}"' in html or "title=" in html
+    assert f'<em title="{memory["for"]["note"][:20]}' in html  # the note travels with the mark
+    assert CHOSEN.startswith("the reference pack's choice")
