@@ -84,6 +84,11 @@ class ConformanceSession:
         result: T = value
         return result
 
+    def has_memo(self, key: str) -> bool:
+        """Whether ``key`` was computed (or attempted) in this session."""
+        with self._lock:
+            return key in self._memo
+
     def add_finalizer(self, finalizer: Callable[[], None]) -> None:
         """Run at :meth:`close`, last added first."""
         self._finalizers.append(finalizer)

@@ -61,3 +61,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
     return _session(request.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """``--conformance-report`` on a run without live items: the report from the static depths."""
+    config = session.config
+    if SESSION_KEY not in config.stash:
+        return
+    conformance = _session(config)
+    directory = conformance.options.report_dir
+    if directory is None or conformance.options.plan or conformance.has_memo("live-report"):
+        return
+    from conformance.report import LiveReport, write_report
+    from conformance.report.contract import contract_entries
+    from conformance.report.static_rows import static_rows
+
+    report = LiveReport(conformance.profile.name, 1.0, "static")
+    report.contract = contract_entries(conformance.profile)
+    report.notes.append("static depths only: predicted times are unscaled virtual seconds; nothing ran live")
+    for row in static_rows(conformance):
+        report.add(row)
+    write_report(report, directory)

@@ -1,0 +1,38 @@
+"""Report rows from the static depths alone, for runs without a live depth (``-m static``)."""
+
+from __future__ import annotations
+
+from conformance.report.model import AlertRow, Verdict
+from conformance.session import ConformanceSession
+
+
+def static_rows(session: ConformanceSession) -> list[AlertRow]:
+    """One row per documented alert: the verdict of depths 1 to 4 together, and depth 3's prediction.
+
+    Times are unscaled virtual seconds (nothing ran live); measured times stay empty.
+    """
+    contract = session.contract()
+    behaviour = session.behaviour()
+    routing = session.routing()
+    rows = []
+    for alert in session.profile.alerts:
+        reasons = list(contract[alert.key].problems) + behaviour[alert.key].reasons()
+        for setup in session.profile.routing:
+            reasons += routing[(alert.key, setup.name)].problems
+        predictions = [p for p in behaviour[alert.key].predictions if p.fire_after_s is not None]
+        verdict: Verdict = "fail" if reasons else "pass"
+        if reasons and alert.expected_failure and session.options.alert_pack is None:
+            verdict = "xfail"
+            reasons = [f"finding: {alert.expected_failure}", *reasons]
+        rows.append(
+            AlertRow(
+                alert=alert.name,
+                severity=alert.severity,
+                verdict=verdict,
+                reason="; ".join(reasons),
+                documented_threshold_s=alert.for_.seconds if alert.for_.documented else None,
+                predicted_fire_s=min((p.fire_after_s or 0.0) for p in predictions) if predictions else None,
+                receiver=", ".join(f"{setup}/{receiver}" for setup, receiver in sorted(alert.receivers.items())),
+            )
+        )
+    return rows
