@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 from conformance.backends.base import ScenarioRun
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
@@ -80,7 +82,8 @@ class ConformanceSession:
                     self._memo[key] = ("error", error)
             state, value = self._memo[key]
         if state == "error":
-            raise value
+            # A fresh traceback each time: re-raising the stored object would grow its traceback at every item.
+            raise value.with_traceback(None)
         result: T = value
         return result
 
@@ -97,6 +100,22 @@ class ConformanceSession:
 
     def rule_files(self) -> list[Path]:
         return self.memo("rule_files", lambda: write_rule_files(self.pack, self.workdir / "rules"))
+
+    def rule_file_names(self) -> dict[str, set[str]]:
+        """For each written rule file, the alert and record names it holds (to attribute file-level errors)."""
+
+        def index() -> dict[str, set[str]]:
+            names: dict[str, set[str]] = {}
+            for path in self.rule_files():
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                names[str(path)] = {
+                    str(rule.get("alert") or rule.get("record"))
+                    for group in data.get("groups") or []
+                    for rule in group.get("rules") or []
+                }
+            return names
+
+        return self.memo("rule_file_names", index)
 
     def alertmanager_files(self) -> dict[str, Path]:
         """One ``alertmanager.yml`` per Alertmanager set-up of the pack, keyed by its form."""

@@ -58,14 +58,33 @@ def _construct(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], loader
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                raise _MappingKeyError(f"a mapping key must be a plain value, not {type(key).__name__}", line) from None
+            if key in result:
+                # PyYAML would keep the last value silently; Prometheus and Alertmanager refuse the file.
+                raise _MappingKeyError(f"mapping key {key!r} already defined at line {first_line[key]}", line)
+            first_line[key] = line
             key_text = key if isinstance(key, str) else str(key)
             result[key] = _construct(value_node, (*path, key_text), lines, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(child, (*path, index), lines, loader) for index, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+class _MappingKeyError(Exception):
+    """A mapping key YAML allows but Prometheus-family tools refuse: repeated, or not a plain value."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
 
 
 def _syntax_error(source: str, error: yaml.YAMLError) -> YamlSyntaxError:
@@ -92,6 +111,8 @@ def load_text(text: str, source: str) -> list[Document]:
                 documents.append(Document(data=data, source=source, lines=lines))
     except yaml.YAMLError as error:
         raise _syntax_error(source, error) from None
+    except _MappingKeyError as error:
+        raise YamlSyntaxError(f"malformed YAML: {error.message}", source=source, place=f"line {error.line}") from None
     finally:
         loader.dispose()
     return documents

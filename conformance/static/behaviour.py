@@ -63,23 +63,33 @@ class AlertBehaviour:
         return reasons
 
 
+def _seconds(value: object) -> float:
+    return abs(value.total_seconds()) if value is not None and hasattr(value, "total_seconds") else 0.0
+
+
+def lookback_s(node: object) -> float:
+    """How far back an expression reads: range, offset and subquery range add up along each path."""
+    if isinstance(node, promql_parser.VectorSelector):
+        return _seconds(node.offset)
+    if isinstance(node, promql_parser.MatrixSelector):
+        return _seconds(node.range) + lookback_s(node.vector_selector)
+    if isinstance(node, promql_parser.SubqueryExpr):
+        return _seconds(node.range) + _seconds(node.offset) + lookback_s(node.expr)
+    if isinstance(node, promql_parser.Call):
+        return max((lookback_s(arg) for arg in node.args), default=0.0)
+    if isinstance(node, promql_parser.BinaryExpr):
+        return max(lookback_s(node.lhs), lookback_s(node.rhs))
+    if isinstance(node, promql_parser.AggregateExpr | promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return lookback_s(node.expr)
+    return 0.0
+
+
 def _max_range_s(expressions: Sequence[str]) -> float:
-    """The longest range window or offset any expression looks back over."""
-    longest = 0.0
-
-    def visit(node: object) -> None:
-        nonlocal longest
-        for attribute in ("range", "offset"):
-            value = getattr(node, attribute, None)
-            if value is not None and hasattr(value, "total_seconds"):
-                longest = max(longest, abs(value.total_seconds()))
-
-    for expression in expressions:
-        promql_parser.walk(promql_parser.parse(expression), visit, None)
-    return longest
+    """The longest stretch of the past any expression reads."""
+    return max((lookback_s(promql_parser.parse(expression)) for expression in expressions), default=0.0)
 
 
-def _dependencies(rules: Sequence[Rule], pack: Pack) -> list[Rule]:
+def dependencies(rules: Sequence[Rule], pack: Pack) -> list[Rule]:
     """The rules plus every rule their expressions depend on: recorded series, and all alerts for ``ALERTS``."""
     recorded = {rule.record: rule for group in pack.groups for rule in group.rules if rule.record}
     wanted = list(rules)
@@ -107,6 +117,9 @@ def _severity_filter(alert: AlertContract, rules: Sequence[Rule]) -> str | None:
 
 def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     verdict = CaseVerdict(case, timeline)
+    if timeline.error:
+        verdict.problem = timeline.error
+        return verdict
     times = timeline.firing_at
     early = [t for t in times if t < case.fault_at_s]
     if early:
@@ -140,9 +153,10 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
             f"{format_duration(case.earliest_fire_s)}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
+        basis = "documented" if case.bound_documented else "the pack's own for/window (not documented)"
         verdict.problem = (
-            f"fires {format_duration(first)} after the fault, later than the documented bound "
-            f"{format_duration(case.latest_fire_s)}"
+            f"fires {format_duration(first)} after the fault, later than the bound "
+            f"{format_duration(case.latest_fire_s)} (from {basis})"
         )
     elif case.resolve_by_s is not None and after_revert and last - case.revert_at_s > case.resolve_by_s:
         verdict.problem = (
@@ -183,7 +197,7 @@ def prove_behaviour(
     planned: list[_Planned] = []
     recordings: list[tuple[Case, tuple[Selector, ...]]] = []
     recording_index: dict[tuple[object, ...], int] = {}
-    dependencies: dict[str, list[Rule]] = {}
+    needs: dict[str, list[Rule]] = {}
     for alert in profile.alerts:
         behaviour = results[alert.key] = AlertBehaviour(alert)
         rules = pack.rules_named(alert.name)
@@ -198,11 +212,15 @@ def prove_behaviour(
             # Undocumented durations are the pack's to choose: judge timing against the pack's own value then.
             for_s=alert.for_.seconds if alert.for_.documented else max(rule.for_s for rule in own),
             for_documented=alert.for_.documented,
-            window_s=alert.window.seconds if alert.window else 0.0,
+            # Likewise the window: documented, or else the longest the pack's own rules for this alert read.
+            window_s=alert.window.seconds
+            if alert.window is not None and alert.window.documented
+            else _max_range_s([r.expr for r in dependencies(rules, pack)]),
+            window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
         )
-        dependencies[alert.key] = _dependencies(rules, pack)
-        selectors = tuple(selectors_in([r.expr for r in dependencies[alert.key]]))
+        needs[alert.key] = dependencies(rules, pack)
+        selectors = tuple(selectors_in([r.expr for r in needs[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
             key = (
@@ -220,7 +238,7 @@ def prove_behaviour(
                 recordings.append((case, selectors))
             planned.append(_Planned(behaviour, case, severity, recording_index[key]))
     series = _record_all(profile, recordings, scrape_s, workers)
-    batches = _batches(planned, series, pack, dependencies, workdir, alerts_per_batch)
+    batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
@@ -298,7 +316,7 @@ def _batches(
     planned: Sequence[_Planned],
     series: Sequence[dict[SeriesKey, str]],
     pack: Pack,
-    dependencies: dict[str, list[Rule]],
+    needs: dict[str, list[Rule]],
     workdir: Path,
     alerts_per_batch: int,
 ) -> list[Batch]:
@@ -308,14 +326,14 @@ def _batches(
         by_alert.setdefault(item.behaviour.alert.key, []).append(item)
     # Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a
     # batch are not evaluated against the whole pack.
-    heavy = [key for key in by_alert if len(dependencies[key]) > alerts_per_batch]
+    heavy = [key for key in by_alert if len(needs[key]) > alerts_per_batch]
     light = [key for key in by_alert if key not in heavy]
     chunks = [[key] for key in heavy] + [
         light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
     ]
     batches = []
     for number, chunk in enumerate(chunks):
-        needed = {id(rule) for key in chunk for rule in dependencies[key]}
+        needed = {id(rule) for key in chunk for rule in needs[key]}
         subset = Pack(
             root=pack.root,
             groups=tuple(

@@ -37,6 +37,7 @@ class Timing:
     for_s: float
     for_documented: bool
     window_s: float
+    window_documented: bool = True
     keep_firing_for_s: float = 0.0
 
     @property
@@ -60,6 +61,7 @@ class Case:
     earliest_fire_s: float | None
     latest_fire_s: float | None
     resolve_by_s: float | None
+    bound_documented: bool = True  # the latest-fire bound rests on documented numbers only
 
     @property
     def id(self) -> str:
@@ -130,6 +132,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         common = {"alert_key": alert.key, "scenario": scenario, "fault_at_s": warmup_s, "horizon_s": horizon}
         cases.append(
             Case(
+                bound_documented=timing.for_documented and timing.window_documented,
                 kind="fire",
                 level=fire_level,
                 hold_s=hold,

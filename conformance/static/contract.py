@@ -83,6 +83,16 @@ def threshold_finding(threshold: Threshold, expr: str) -> tuple[str | None, str 
         return None, f"no literal comparable to {threshold.describe()} in the expression; depth 3 decides"
     _, op, literal, scaled = best
     above = threshold.op in (">", ">=")
+    if threshold.integer and scaled == int(scaled):
+        # Counts: "> 2" and ">= 3" are the same condition; compare in the inclusive form.
+        shift = {">": 1, "<": -1, ">=": 0, "<=": 0}
+        mine, theirs = scaled + shift.get(op, 0), documented + shift[threshold.op]
+        if mine == theirs:
+            return None, None
+        looser = mine < theirs if above else mine > theirs
+        word = "looser" if looser else "tighter"
+        message = f"threshold {op} {literal:g} is {word} than the documented {threshold.op} {documented:g}"
+        return (message, None) if looser else (None, message)
     if abs(scaled - documented) <= 1e-9 * max(1.0, abs(documented)):
         if op != threshold.op and threshold.integer is False and (op in (">=", "<=")) != (threshold.op in (">=", "<=")):
             return None, f"compares {op} {literal:g} where the document says {threshold.op} {documented:g}"
@@ -125,12 +135,20 @@ def _kept(node: object) -> set[str] | None:
             return _kept(node.rhs)
         left = _kept(node.lhs)
         card = str(getattr(node.modifier, "card", "")) if node.modifier is not None else ""
+        matching = getattr(node.modifier, "matching", None) if node.modifier is not None else None
         op = str(node.op).strip()
         if op in ("or",):
             right = _kept(node.rhs)
             return None if left is None or right is None else left | right
         if "ManyToOne" in card or "OneToMany" in card:
             return None
+        if matching is not None and op not in ("and", "unless") and left is not None:
+            # One-to-one arithmetic or comparison keeps only the matching labels: on(...) keeps those listed,
+            # ignoring(...) drops those listed. Set operators keep the left side's labels whole.
+            listed = set(matching.labels)
+            return left & listed if "Include" in str(matching.type) else left - listed
+        if matching is not None and op not in ("and", "unless"):
+            return set(matching.labels) if "Include" in str(matching.type) else None
         return left
     if isinstance(node, promql_parser.Call):
         name = str(getattr(node.func, "name", ""))
@@ -147,6 +165,18 @@ def _kept(node: object) -> set[str] | None:
     if isinstance(node, promql_parser.SubqueryExpr | promql_parser.UnaryExpr):
         return _kept(node.expr)
     return None
+
+
+def _ranges(expr: str) -> set[float]:
+    """The range windows (``[5m]``, subquery ranges) an expression reads, in seconds."""
+    found: set[float] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.MatrixSelector | promql_parser.SubqueryExpr) and node.range is not None:
+            found.add(node.range.total_seconds())
+
+    promql_parser.walk(promql_parser.parse(expr), visit, None)
+    return found
 
 
 def template_labels(text: str) -> set[str]:
@@ -173,6 +203,13 @@ def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
                 result.problems.append(f"{problem} ({rule.where()})")
             if note:
                 result.notes.append(note)
+        if alert.window is not None and alert.window.documented:
+            ranges = _ranges(rule.expr)
+            if ranges and alert.window.seconds not in ranges:
+                shown = ", ".join(format_duration(r) for r in sorted(ranges))
+                result.problems.append(
+                    f"measures over {shown}, the document says {format_duration(alert.window.seconds)} ({rule.where()})"
+                )
         if alert.for_.documented and rule.for_s > alert.for_.seconds:
             result.problems.append(
                 f"for: {format_duration(rule.for_s)} is looser than the documented "

@@ -25,6 +25,7 @@ class SyntaxReport:
     setup_errors: dict[str, list[str]] = field(default_factory=dict)
     promtool_output: str = ""
     amtool_output: str = ""
+    promtool_failed: bool = False  # promtool check rules refused something, attributed or not
 
 
 def parse_promtool_check(output: str, files: Sequence[Path], report: SyntaxReport) -> None:
@@ -65,6 +66,7 @@ def check_syntax(
         result = runner([str(promtool), "check", "rules", *map(str, rule_files)], timeout=timeout_s)
         report.promtool_output = result.output
         parse_promtool_check(result.output, rule_files, report)
+        report.promtool_failed = result.returncode != 0
         if result.returncode != 0 and not (report.rule_errors or report.file_errors):
             report.file_errors.setdefault("promtool", []).append(result.output.strip() or "promtool check rules failed")
     if setups and amtool is not None:

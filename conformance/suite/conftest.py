@@ -51,6 +51,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for alert in session.profile.alerts
         ]
         metafunc.parametrize("alert", params)
+    elif "rule_files" in names:
+        metafunc.parametrize("rule_files", ["rules"], ids=[f"{session.profile.name}:rule-files"])
     elif "pack_setup_form" in names:
         forms = [setup.form for setup in session.pack.setups]
         metafunc.parametrize(

@@ -82,3 +82,21 @@ def test_undocumented_for_sets_no_earliest_bound() -> None:
     alert = _alert("target-down", None, window=None)
     (case,) = build_cases(alert, timing, warmup_s=600)
     assert case.earliest_fire_s is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "seconds"),
+    [
+        ("rate(x[5m])", 300),
+        ("rate(x[5m] offset 1h)", 3900),
+        ("max_over_time(rate(x[1m])[20m:1m])", 1260),
+        ("max_over_time(rate(x[1m])[20m:1m] offset 5m) > on() y offset 2h", 7200),
+        ("up == 0", 0),
+    ],
+)
+def test_lookback_adds_up_along_each_path(expr: str, seconds: float) -> None:
+    import promql_parser
+
+    from conformance.static.behaviour import lookback_s
+
+    assert lookback_s(promql_parser.parse(expr)) == seconds

@@ -122,3 +122,33 @@ def test_placeholder_summary_is_not_actionable() -> None:
     rule = _rule(annotations={"summary": "<ALERT-SUMMARY-TEXT>"})
     (problem,) = check_contract(_contract(), _pack(rule)).problems
     assert problem.startswith("no summary or description a person can act on")
+
+
+@pytest.mark.parametrize(
+    ("expr", "problem"),
+    [
+        ("changes(x[10m]) > 2", None),
+        ("changes(x[10m]) >= 3", None),
+        ("changes(x[10m]) >= 2", "threshold >= 2 is looser than the documented > 2"),
+        ("changes(x[10m]) > 1", "threshold > 1 is looser than the documented > 2"),
+        ("changes(x[10m]) > 3", None),
+    ],
+)
+def test_integer_thresholds_compare_in_inclusive_form(expr: str, problem: str | None) -> None:
+    restarts = Threshold("restarts", ">", 2, True, integer=True)
+    assert threshold_finding(restarts, expr)[0] == problem
+
+
+def test_one_to_one_matching_keeps_only_the_matched_labels() -> None:
+    assert kept_labels("sum by (namespace, pod, node) (a) / on (pod) sum by (pod) (b) > 0.5") == {"pod"}
+    assert kept_labels("sum by (namespace, pod) (a) / ignoring (namespace) sum by (pod) (b)") == {"pod"}
+    assert kept_labels("sum by (namespace, pod) (a) and on (pod) b") == {"namespace", "pod"}
+
+
+def test_a_window_other_than_documented_fails() -> None:
+    rule = _rule(expr="sum(rate(errors[1m])) / sum(rate(requests[1m])) > 0.05", annotations={"summary": "s"})
+    contract = _contract(threshold=Threshold("error_ratio", ">", 0.05, True), window=DocumentedDuration(300, True))
+    (problem,) = check_contract(contract, _pack(rule)).problems
+    assert problem == "measures over 1m, the document says 5m (rules.yaml:4)"
+    undocumented = _contract(threshold=Threshold("error_ratio", ">", 0.05, True), window=DocumentedDuration(300, False))
+    assert check_contract(undocumented, _pack(rule)).problems == []
