@@ -15,15 +15,14 @@ its fault and runs on any way out; notifications are read from the capture webho
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.backends.base import Notification, Observation, ScenarioRun, StatusCallback
-from conformance.errors import BackendError
+from conformance.backends.base import Observation, ScenarioRun, StatusCallback
+from conformance.errors import BackendError, ConformanceError
 from conformance.kube import labels as lb
 from conformance.kube import resources as r
 from conformance.kube.client import KubeApiError, KubeClient, Obj
@@ -34,17 +33,20 @@ from conformance.kube.kind import DockerNodeAgent, KindCluster, find_kind_tools
 from conformance.kube.leftovers import clean_leftovers, stale_suite_namespaces
 from conformance.kube.planning import FaultStep, RunPlan, plan_run
 from conformance.kube.preflight import preflight
+from conformance.kube.reverts import RevertError
 from conformance.kube.safety import check_namespace, check_safety
+from conformance.kube.sources import AlertSources, find_sources, operator_object, rule_selection
 from conformance.kube.stack import (
     CAPTURE_NAME,
-    CAPTURE_PORT,
     RELEASE,
+    STACK_INTERVAL_S,
     alertmanager_configs,
     helm_install_argv,
     prometheus_rules,
     stack_values,
 )
 from conformance.kube.standins import capture_manifests, local_storage_class, local_volumes, render
+from conformance.kube.watch import RunWatch, Watcher, new_watches
 from conformance.model.profile import Profile
 from conformance.options import Options
 from conformance.packs.model import Pack
@@ -84,7 +86,9 @@ class KubeBackend:
         runner: CommandRunner = run_command,
         client_factory: Callable[[Path | None, str | None], KubeClient] | None = None,
         executor_factory: Callable[[KubeClient], PodExecutor] | None = None, timeouts: Timeouts | None = None,
-        run_id: str | None = None, workdir: Path | None = None,
+        run_id: str | None = None, workdir: Path | None = None, sources: AlertSources | None = None,
+        poll_s: float = 5.0, healthy_s: float | None = None,
+        wall_clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options, self.profile, self.pack, self.registry = options, profile, pack, registry
         self.name = options.backend
@@ -100,6 +104,17 @@ class KubeBackend:
         self.failed = False
         self.closed = False
         self.log: list[str] = []
+        self.capture_namespace = profile.environment.monitoring_namespace if self.name == "kind" else \
+            sorted(self.plan.placement.standin_namespaces or {profile.environment.monitoring_namespace})[0]
+        self._sources = sources
+        self.watcher: Watcher | None = None
+        # Polls and waits are injectable so tests run in seconds. The healthy period before each wave is one
+        # pipeline cycle (two scrapes, two evaluations, a group_wait) at the stack's intervals.
+        self.poll_s = poll_s
+        interval = min(STACK_INTERVAL_S, profile.scrape_interval_s, profile.evaluation_interval_s)
+        self.healthy_s = healthy_s if healthy_s is not None else 4 * interval + 30.0
+        self.wall_clock = wall_clock
+        self.sleep = sleep
 
     # -- preparation ----------------------------------------------------------------------------------------
 
@@ -195,7 +210,8 @@ class KubeBackend:
             self._apply(client, obj)
         if kind or self.options.alert_pack:
             rules_ns = env.monitoring_namespace if kind else capture_ns
-            for obj in prometheus_rules(self.pack, rules_ns, self.run_id, {"release": RELEASE}):
+            selector = {"release": RELEASE} if kind else self._rule_selector(client, rules_ns)
+            for obj in prometheus_rules(self.pack, rules_ns, self.run_id, selector):
                 self._apply(client, obj)
         if kind:
             for obj in alertmanager_configs(self.pack, self.run_id, capture_ns):
@@ -214,6 +230,22 @@ class KubeBackend:
                 client.wait_workload_ready(r.WORKLOADS[workload.kind], namespace, workload.name,
                                            timeout_s=self.timeouts.rollout_s)
 
+    def _rule_selector(self, client: KubeClient, rules_namespace: str) -> dict[str, str]:
+        """Existing cluster: the labels its Prometheus selects PrometheusRules by (``spec.ruleSelector``); the
+        labels of its ``spec.ruleNamespaceSelector`` go onto the suite's own rules namespace."""
+        prometheus = operator_object(client, r.PROMETHEUSES, None)
+        if prometheus is None:
+            raise BackendError("no monitoring.coreos.com/v1 Prometheus found in the cluster to load the pack's rules "
+                               "into; run without --alert-pack to certify the rules the cluster already has")
+        rule_labels, namespace_labels = rule_selection(prometheus)
+        meta = prometheus["metadata"]
+        self.log.append(f"PrometheusRules labelled {rule_labels or '(nothing: the selector is empty)'}, as "
+                        f"Prometheus {meta.get('namespace')}/{meta['name']} selects them")
+        if namespace_labels:
+            check_namespace(rules_namespace)
+            client.patch(r.NAMESPACES, rules_namespace, {"metadata": {"labels": namespace_labels}})
+        return rule_labels
+
     def _alertmanager_config_selector(self, client: KubeClient) -> dict[str, str]:
         """The labels the cluster's Alertmanager selects AlertmanagerConfigs by (first Alertmanager found)."""
         for alertmanager in client.list(r.ALERTMANAGERS):
@@ -224,77 +256,128 @@ class KubeBackend:
 
     # -- the run --------------------------------------------------------------------------------------------
 
-    def captured(self, client: KubeClient, since: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """Notifications the in-cluster capture webhook holds, through the API server's service proxy."""
-        raw = client.proxy("GET", "services", self.capture_namespace, CAPTURE_NAME, CAPTURE_PORT,
-                           f"captured?since={since}")
-        data = json.loads(raw)
-        return list(data.get("entries", [])), int(data.get("next", since))
+    def sources(self, client: KubeClient) -> AlertSources:
+        """Prometheus, Alertmanager (``--prometheus-url``/``--alertmanager-url`` or found) and the capture webhook."""
+        if self._sources is None:
+            monitoring = self.profile.environment.monitoring_namespace if self.name == "kind" else None
+            self._sources = find_sources(client, monitoring_namespace=monitoring,
+                                         capture_namespace=self.capture_namespace,
+                                         prometheus_url=self.options.prometheus_url,
+                                         alertmanager_url=self.options.alertmanager_url)
+            self.log.extend(self._sources.describe())
+        return self._sources
 
     def run(self, runs: Sequence[ScenarioRun], *, status: StatusCallback) -> list[Observation]:
+        """Every scenario run, wave by wave (see the module docstring); one observation per run, in order.
+
+        A wave whose faults cannot be applied records the error on its runs and the run goes on; a revert that
+        failed, ``KeyboardInterrupt`` and anything unexpected end the run (after that wave's reverts ran).
+        """
         ctx = self.ctx or self.prepare(status)
-        by_id = {run.id: run for run in runs}
+        sources = self.sources(ctx.client)
         chosen = [(run.alert, run.scenario, run.level) for run in runs]
         steps = plan_run(self.options, self.profile, self.pack, self.registry, chosen).steps
-        observations: dict[str, Observation] = {}
+        watches = new_watches(runs, self.profile, self.pack, self.plan.placement)
+        watcher = Watcher(sources, self.profile, self.pack, self.wall_clock)
+        self.watcher = watcher
+        watcher.skip_captured()
         for step in steps:
-            if step.skip is not None:
-                observations[step.run_id] = Observation(step.run_id, fault_applied=False, skipped=step.skip)
-        for wave in waves([s for s in steps if s.skip is None and s.injector is not None]):
-            injectors: list[Injector] = [s.injector for s in wave if s.injector is not None]
-            started = time.monotonic()
-            _, cursor = self.captured(ctx.client)
-            budget = max((by_id[s.run_id].prediction.fire_after_s or 0.0) for s in wave if s.run_id in by_id) + 120.0
-
-            def hold(wave: list[FaultStep] = wave, started: float = started, cursor: int = cursor,
-                     budget: float = budget) -> list[dict[str, Any]]:
-                seen: list[dict[str, Any]] = []
-
-                def all_notified() -> bool | None:
-                    entries, _ = self.captured(ctx.client, cursor)
-                    seen[:] = entries
-                    names = {a.get("labels", {}).get("alertname") for e in entries
-                             for a in e["payload"].get("alerts", [])}
-                    return True if all(by_id[s.run_id].alert.name in names for s in wave if s.run_id in by_id) \
-                        else None
-
+            if step.skip is not None and step.run_id in watches:
+                watches[step.run_id].observation.skipped = step.skip
+        runnable = [s for s in steps if s.skip is None and s.injector is not None and s.run_id in watches]
+        try:
+            for number, wave in enumerate(waves(runnable), start=1):
+                wave_watches = [watches[s.run_id] for s in wave]
                 try:
-                    ctx.client.wait_for("notifications of this wave", all_notified, timeout_s=budget, interval_s=5.0)
-                except BackendError as error:
-                    status(str(error))
-                return seen
-
-            try:
-                entries = inject(ctx, injectors, hold)
-            except BaseException:
-                self.failed = True
-                raise
-            for step in wave:
-                observations[step.run_id] = self._observe(step, entries, started, by_id)
-        return [observations.get(run.id) or Observation(run.id, fault_applied=False, skipped="not planned")
-                for run in runs]
-
-    def _observe(self, step: FaultStep, entries: list[dict[str, Any]], started: float,
-                 by_id: dict[str, ScenarioRun]) -> Observation:
-        observation = Observation(step.run_id, fault_applied=True)
-        name = step.alert.name
-        wall_start = time.time() - (time.monotonic() - started)
-        for entry in entries:
-            alerts = [a for a in entry["payload"].get("alerts", []) if a.get("labels", {}).get("alertname") == name]
-            if not alerts:
-                continue
-            at = float(entry["at"]) - wall_start
-            receiver = str(entry["payload"].get("receiver", ""))
-            status_text = str(entry["payload"].get("status", ""))
-            observation.notifications.append(Notification(at, receiver, status_text, entry["payload"], alerts))
-            if status_text == "firing" and observation.notified_s is None:
-                observation.notified_s = at
-                observation.timeline.append((at, f"notified {receiver}"))
-            if receiver not in observation.receivers:
-                observation.receivers.append(receiver)
-        if observation.notified_s is None:
+                    self._run_wave(ctx, wave, wave_watches, watcher, status, f"wave {number}")
+                except RevertError:
+                    raise
+                except ConformanceError as error:
+                    self.failed = True
+                    for watch in wave_watches:
+                        watch.observation.error = watch.observation.error or str(error)
+        except BaseException:
             self.failed = True
-        return observation
+            raise
+        observations = [watches[run.id].observation for run in runs]
+        if any(o.notified_s is None and not o.skipped for o in observations):
+            self.failed = True
+        return observations
+
+    def _run_wave(self, ctx: FaultContext, wave: list[FaultStep], watches: list[RunWatch], watcher: Watcher,
+                  status: StatusCallback, name: str) -> None:
+        """Healthy period, faults applied (reverts registered first), held until notified or overdue, reverted,
+        then resolved notifications awaited, every wait bounded."""
+        clock = self.wall_clock
+        healthy_end = clock() + self.healthy_s
+        while clock() < healthy_end:
+            watcher.poll(watches)
+            status(f"{self.name} {name}: healthy period, {healthy_end - clock():.0f}s left")
+            self.sleep(self.poll_s)
+        injected = clock()
+        for watch in watches:
+            watch.injected(injected)
+        revert_due = self._revert_due(watches, injected)
+        hard_deadline = revert_due + max((self._resolve_window(w) for w in watches), default=0.0) + self.poll_s
+
+        def hold() -> None:
+            for watch in watches:
+                watch.observation.fault_applied = True
+            while True:
+                watcher.poll(watches)
+                now = clock()
+                if all(w.all_notified() for w in watches) or now >= revert_due:
+                    return
+                status(self._status_line(name, watches, now, injected, revert_due))
+                self.sleep(self.poll_s)
+
+        injectors: list[Injector] = [s.injector for s in wave if s.injector is not None]
+        try:
+            inject(ctx, injectors, hold)
+        finally:
+            reverted = clock()
+            for watch in watches:
+                if watch.observation.fault_applied:
+                    watch.reverted_at = reverted
+                    watch.observation.reverted_s = watch.rel(reverted)
+                    watch.event(reverted, "reverted")
+        while any(w.waiting_resolved() and clock() <= w.resolve_due() for w in watches):
+            if clock() > hard_deadline:
+                for watch in watches:
+                    if watch.waiting_resolved():
+                        watch.event(clock(), "gave up waiting")
+                break
+            status(f"{self.name} {name}: waiting for resolved notifications")
+            self.sleep(self.poll_s)
+            watcher.poll(watches)
+        watcher.poll(watches)  # the last word: a resolved alert disappears from Prometheus
+
+    def _revert_due(self, watches: list[RunWatch], injected: float) -> float:
+        """When the wave is reverted at the latest: every expected notification overdue (as the twin does); a
+        run depth 3 predicts never fires is watched as long as the others, or for its predicted hold."""
+        dues = []
+        for watch in watches:
+            expectation = watch.expectation
+            if expectation.fire_s is None:
+                continue
+            budget = max((expectation.budget_s(r, True) for r in expectation.receivers),
+                         default=expectation.scrape_s)
+            dues.append(injected + expectation.fire_s + budget)
+        if dues:
+            return max(dues)
+        return injected + max(w.expectation.revert_s for w in watches)
+
+    @staticmethod
+    def _resolve_window(watch: RunWatch) -> float:
+        expectation = watch.expectation
+        return max((expectation.resolve_by_s(r, 0.0) for r in expectation.receivers if r.send_resolved),
+                   default=0.0)
+
+    def _status_line(self, name: str, watches: list[RunWatch], now: float, injected: float, due: float) -> str:
+        firing = sum(1 for w in watches if w.observation.firing_s is not None)
+        notified = sum(1 for w in watches if w.all_notified())
+        return (f"{self.name} {name}: firing {firing}, notified {notified}/{len(watches)} | "
+                f"{now - injected:.0f}s of at most {due - injected:.0f}s")
 
     def close(self) -> None:
         """Apply ``--keep-cluster`` (kind). Reverts already ran with each wave. Safe to call twice."""

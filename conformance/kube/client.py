@@ -189,12 +189,13 @@ class KubeClient:
         return bool(review.get("status", {}).get("allowed", False))
 
     def proxy(
-        self, method: str, kind: Literal["services", "pods"], namespace: str, name: str, port: int | str, path: str
+        self, method: str, kind: Literal["services", "pods"], namespace: str, name: str, port: int | str, path: str,
+        *, query: dict[str, str] | None = None,
     ) -> bytes:
         """An HTTP request to a service or pod through the API server's proxy (no port-forward, no ingress)."""
         target = quote(f"{name}:{port}", safe=":")
         api_path = f"/api/v1/namespaces/{quote(namespace, safe='')}/{kind}/{target}/proxy/{path.lstrip('/')}"
-        data: bytes = self.request(method, api_path, raw=True)
+        data: bytes = self.request(method, api_path, query=query, raw=True)
         return data
 
     # -- waits ----------------------------------------------------------------------------------------------

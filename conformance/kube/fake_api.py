@@ -183,7 +183,8 @@ class FakeKubeApi:
         self.failures.append((method, path_contains, status))
 
     def on_proxy(self, kind: str, namespace: str, name: str, port: int | str, handler: ProxyHandler) -> None:
-        """Answer ``/api/v1/namespaces/<ns>/<kind>/<name>:<port>/proxy/<path>`` with ``handler(method, path, body)``."""
+        """Answer ``/api/v1/namespaces/<ns>/<kind>/<name>:<port>/proxy/<path>`` with ``handler(method, path, body)``
+        (``path`` keeps its query string, as the real proxy passes it on)."""
         self.proxy_handlers[(kind, namespace, name, str(port))] = handler
 
     @property
@@ -212,7 +213,7 @@ class FakeKubeApi:
                 if fail_method == method and fragment in split.path:
                     del self.failures[index]
                     raise _ApiError(status, HTTPStatus(status).phrase.replace(" ", ""), "injected failure")
-            proxied = self._proxy(method, split.path, body)
+            proxied = self._proxy(method, split.path + (f"?{split.query}" if split.query else ""), body)
             if proxied is not None:
                 return proxied[0], proxied[1], "application/octet-stream"
             result = self._dispatch(method, split.path, query, decoded, content_type)
@@ -226,11 +227,12 @@ class FakeKubeApi:
         return error.code, json.dumps(status).encode(), "application/json"
 
     def _proxy(self, method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
+        path, _, query = path.partition("?")
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if len(parts) >= 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[6] == "proxy":
             namespace, kind, target = parts[3], parts[4], parts[5]
             name, _, port = target.partition(":")
-            rest = "/" + "/".join(parts[7:])
+            rest = "/" + "/".join(parts[7:]) + (f"?{query}" if query else "")
             handler = self.proxy_handlers.get((kind, namespace, name, port))
             if handler is None:
                 raise _ApiError(503, "ServiceUnavailable", f"no endpoints available for {kind} {name!r}")
