@@ -10,7 +10,18 @@
 
 ``run()`` applies the scenarios in waves (scenarios on different objects together; two on the same object one
 after the other), each wave through :func:`conformance.kube.inject.inject`, so every revert is registered before
-its fault and runs on any way out; notifications are read from the capture webhook through the API server.
+its fault and runs on any way out (failure, timeout, Ctrl-C). Each wave:
+
+* a healthy period (one pipeline cycle; ``healthy_s``), watched: anything documented pending, firing or notified
+  then is recorded at negative times and fails the run in the verdict;
+* faults applied; Prometheus ``/api/v1/alerts``, Alertmanager ``/api/v2/alerts`` and the capture webhook polled
+  (``poll_s``) through :mod:`conformance.kube.watch`, which attributes every alert instance by the labels depth 3
+  predicted; the wave is reverted once every expected receiver of every run was notified, or when the last
+  expected notification is overdue (the twin's rule);
+* after the revert, resolved notifications awaited until each is overdue.
+
+The sources are ``--prometheus-url``/``--alertmanager-url`` or the operator's services, through the API server's
+proxy (:mod:`conformance.kube.sources`).
 """
 
 from __future__ import annotations

@@ -102,6 +102,11 @@ def plan_run(
             "receivers re-pointed at the capture webhook",
             f"{len(pack.groups)} PrometheusRule(s) labelled release={RELEASE} in {env.monitoring_namespace}",
             f"capture webhook alert-conformance-capture (Deployment + Service) in {env.monitoring_namespace}",
+            "watched during the run: Prometheus /api/v1/alerts (pending, firing) at "
+            + (options.prometheus_url or f"service prometheus-operated:9090 in {env.monitoring_namespace}")
+            + ", Alertmanager /api/v2/alerts at "
+            + (options.alertmanager_url or f"service alertmanager-operated:9093 in {env.monitoring_namespace}")
+            + ", the capture webhook; services through the API server's proxy",
         ]
         if env.volume_claims:
             plan.installs.append(
@@ -115,15 +120,21 @@ def plan_run(
         where = str(options.kubeconfig) if options.kubeconfig else "the default kubeconfig"
         plan.cluster = [
             f"cluster: context {options.context or '(current)'} of {where}; nothing is installed with Helm",
-            "Prometheus: " + (options.prometheus_url or "found from monitoring.coreos.com/v1 Prometheus resources"),
-            "Alertmanager: "
-            + (options.alertmanager_url or "found from monitoring.coreos.com/v1 Alertmanager resources"),
+            "Prometheus: " + (options.prometheus_url or "the first monitoring.coreos.com/v1 Prometheus, read at "
+                              "service prometheus-operated:9090 through the API server's proxy"),
+            "Alertmanager: " + (options.alertmanager_url or "the first monitoring.coreos.com/v1 Alertmanager, read at "
+                                "service alertmanager-operated:9093 through the API server's proxy"),
             "preflight: a SelfSubjectAccessReview for every permission listed below, before any change",
             "namespace mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.namespaces.items()),
             "node mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.nodes.items()),
         ]
-        rules = "the pack's rules as PrometheusRule resources" if options.alert_pack else \
+        rules = (
+            "the pack's rules as PrometheusRule resources in the suite's namespace, labelled with the labels the "
+            "cluster's Prometheus selects rules by (the matchLabels of its spec.ruleSelector, read at run time; "
+            "the matchLabels of its spec.ruleNamespaceSelector are added to that namespace)"
+            if options.alert_pack else
             "no rules installed: the rules already loaded in the cluster's Prometheus are certified"
+        )
         plan.installs = [
             rules,
             "capture webhook alert-conformance-capture in the suite's namespace; an AlertmanagerConfig with "

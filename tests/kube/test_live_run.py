@@ -17,8 +17,9 @@ from kube_world import CLUSTER, FAST, RUN_ID, World
 from conformance.backends.base import Observation, ScenarioRun
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend
+from conformance.kube.fake_api import FakeKubeApi
 from conformance.kube.kind import KindCluster
-from conformance.kube.sources import find_sources, rule_selection
+from conformance.kube.sources import AlertSources, Endpoint, find_sources, rule_selection
 from conformance.kube.watch import translate_labels
 from conformance.live.expectations import expectation_for, pack_setup_for
 from conformance.live.rewrite import capture_path
@@ -389,3 +390,92 @@ def test_predicted_labels_are_translated_to_cluster_names(runai: tuple[Profile, 
     placement = Placement.for_cluster(profile.environment, (), ["real-1", "real-2"])
     labels = translate_labels({"node": "gpu-node-1", "namespace": "runai", "job": "runai"}, placement)
     assert labels == {"node": placement.nodes["gpu-node-1"], "namespace": "alert-conformance-runai", "job": "runai"}
+
+
+def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    from conformance_fixtures import kube_objects as ko
+
+    from conformance.kube.exec import FakeExecutor
+
+    api = fake_kube_api
+    api.add(ko.node("real-worker-1"))
+    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
+             "metadata": {"name": "main", "namespace": "monitoring"},
+             "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}}})
+    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+             "metadata": {"name": "k8s", "namespace": "monitoring"},
+             "spec": {"ruleSelector": {"matchLabels": {"role": "alert-rules", "prometheus": "k8s"}},
+                      "ruleNamespaceSelector": {"matchLabels": {"monitoring": "enabled"}}}})
+
+    def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
+        if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
+            replicas = obj["spec"].get("replicas", 1)
+            obj["status"] = {"observedGeneration": obj["metadata"]["generation"], "availableReplicas": replicas,
+                             "updatedReplicas": replicas, "desiredNumberScheduled": 1, "numberAvailable": 1,
+                             "updatedNumberScheduled": 1}
+
+    api.reactors.append(ready_on_create)
+    profile, pack = runai
+    options = Options(profile="runai", backend="cluster", kubeconfig=api.write_kubeconfig(tmp_path / "kubeconfig"),
+                      allow_disruption=True, allow_nodes=True, alert_pack=profile.pack_path)
+    backend = KubeBackend(options, profile, pack, REGISTRY, timeouts=FAST, run_id=RUN_ID, workdir=tmp_path,
+                          executor_factory=lambda client: FakeExecutor())
+    backend.prepare()
+    rules = api.items(r.PROMETHEUSRULES)
+    assert rules and all(rule["metadata"]["labels"]["role"] == "alert-rules" for rule in rules)
+    assert all(rule["metadata"]["labels"]["prometheus"] == "k8s" and "release" not in rule["metadata"]["labels"]
+               for rule in rules)
+    namespace = api.get(r.NAMESPACES, rules[0]["metadata"]["namespace"])
+    assert namespace is not None and namespace["metadata"]["labels"]["monitoring"] == "enabled"
+    assert namespace["metadata"]["name"].startswith("alert-conformance-")
+    assert any("as Prometheus monitoring/k8s selects them" in line for line in backend.log)
+    # and the run reads that Prometheus through the API server's proxy
+    assert backend.ctx is not None
+    sources = backend.sources(backend.ctx.client)
+    assert sources.prometheus.namespace == "monitoring" and sources.prometheus.service == "prometheus-operated"
+    assert sources.capture.namespace == namespace["metadata"]["name"]
+
+
+
+class StaticSources(AlertSources):
+    """Fixed answers, for the watcher alone."""
+
+    def __init__(self, am: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
+        super().__init__(Endpoint("p"), Endpoint("a"), Endpoint("c"))
+        object.__setattr__(self, "am", am)
+        object.__setattr__(self, "entries", entries)
+
+    def prometheus_alerts(self) -> list[tuple[dict[str, str], str]] | None:
+        return []
+
+    def alertmanager_alerts(self) -> list[dict[str, Any]] | None:
+        return list(self.am)  # type: ignore[attr-defined]
+
+    def captured(self, since: int = 0) -> tuple[list[dict[str, Any]], int] | None:
+        entries: list[dict[str, Any]] = self.entries  # type: ignore[attr-defined]
+        return entries[since:], len(entries)
+
+
+def test_existing_cluster_notifications_are_named_after_the_real_receivers(runai: tuple[Profile, Pack]) -> None:
+    from conformance.kube.placement import Placement
+    from conformance.kube.watch import Watcher, new_watches
+
+    profile, pack = runai
+    placement = Placement.for_cluster(profile.environment, (), ["real-1"])
+    run = scenario_run(profile, "ready-unknown", "gpu-node-1", 1.0)
+    labels = {"alertname": ALERT, "severity": "critical", "node": "real-1"}
+    capture = "alert-conformance-runai/alert-conformance-capture/capture"
+    am = [{"labels": labels, "status": {"state": "active"},
+           "receivers": [{"name": "webhook-notifications"}, {"name": capture}]}]
+    payload = {"version": "4", "groupKey": "k", "status": "firing", "receiver": capture, "groupLabels": {},
+               "commonLabels": labels, "commonAnnotations": {}, "externalURL": "", "alerts": [
+                   {"status": "firing", "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}]}
+    entries = [{"at": 105.0, "path": "/r/cluster/alert-conformance-runai", "payload": payload}]
+    watch = new_watches([run], profile, pack, placement)[run.id]
+    watch.injected(100.0)
+    watcher = Watcher(StaticSources(am, entries), profile, pack, clock=lambda: 106.0)
+    watcher.poll([watch])
+    assert watch.observation.receivers == [WEBHOOK] and watch.observation.notified_s == 5.0
+    assert "in alertmanager webhook" in [text for _, text in watch.observation.timeline]
