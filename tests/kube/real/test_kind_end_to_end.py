@@ -49,6 +49,14 @@ def test_runai_on_kind_every_live_alert_is_notified() -> None:
     assert ran, "no scenario could run on kind"
     missed = [o.run_id for o in ran if o.notified_s is None]
     assert missed == [], f"no notification captured for {missed}"
+    # judged exactly as test_live judges twin runs
+    from conformance.live.expectations import expectation_for
+    from conformance.live.verdict import judge
+
+    by_id = {run.id: run for run in runs}
+    failed = [judge(expectation_for(by_id[o.run_id], session.profile, session.pack, backend.time_scale), o)
+              for o in ran]
+    assert [v.message() for v in failed if v.outcome == "fail"] == []
     for observation in observations:
         if observation.skipped is not None:
             assert observation.skipped  # every skip carries its reason
