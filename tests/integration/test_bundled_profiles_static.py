@@ -18,7 +18,8 @@ pytestmark = [
 
 @pytest.mark.parametrize("profile", bundled_profile_names())
 def test_reference_pack_passes_the_static_depths(pytester: pytest.Pytester, profile: str) -> None:
-    # pytester runs in a temporary folder: the suite comes from the installed package, not from this checkout.
+    # pytester runs in a temporary folder: the suite comes through the installed plugin (an editable install
+    # here), not from the folder pytest was started in.
     result = pytester.runpytest_subprocess("--profile", profile, "-m", "static", "-p", "no:randomly")
     outcomes = result.parseoutcomes()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()

@@ -7,6 +7,7 @@ notifications. The aistore profile proves it against the real simulated cluster 
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -56,10 +57,13 @@ def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
         observations = backend.run(runs, status=lines.append)
     finally:
         backend.close()
-    verdicts = {run.alert.name: judge(backend.expectations[run.id], obs) for run, obs in zip(runs, observations,
-                                                                                            strict=True)}
+    verdicts = {
+        run.alert.name: judge(backend.expectations[run.id], obs) for run, obs in zip(runs, observations, strict=True)
+    }
     assert {name: v.outcome for name, v in verdicts.items()} == {
-        "ToyFaulty": "pass", "ToyDown": "pass", "ToyAnyCritical": "pass"
+        "ToyFaulty": "pass",
+        "ToyDown": "pass",
+        "ToyAnyCritical": "pass",
     }, "\n".join(v.message() for v in verdicts.values())
     # Both documented set-ups were proven: each got its own Alertmanager and its own notification.
     assert set(verdicts["ToyDown"].receivers) == {"main/pager", "secret/everything"}
@@ -107,7 +111,7 @@ def test_per_second_rates_are_kept_at_scale() -> None:
         rules = requests.get(f"{stack.prometheus_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert value is not None and value == pytest.approx(10.0, rel=0.15)
     exprs = {r["name"]: r["query"] for g in rules for r in g["rules"]}
-    assert exprs["ToyTrafficHigh"].startswith("(rate(toy_requests_total{workload=\"gamma\"}[3s]) / 20)")
+    assert exprs["ToyTrafficHigh"].startswith('(rate(toy_requests_total{workload="gamma"}[3s]) / 20)')
 
 
 def test_real_simulated_cluster_and_depth3_prediction() -> None:
@@ -127,5 +131,58 @@ def test_real_simulated_cluster_and_depth3_prediction() -> None:
         assert verdict.outcome == "pass", verdict.message()
         labels = observation.notifications[0].alerts[0]["labels"]
         assert labels["persistentvolumeclaim"] == "ais-data-ais-target-0"
+    finally:
+        session.close()
+
+
+def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
+    """Series identities, metric drops and counters of the backfill match what the live scrapes store."""
+    from conformance.cluster.cluster import KPS_CADVISOR_DROP, SimulatedCluster
+    from conformance.options import Options
+    from conformance.session import ConformanceSession
+
+    session = ConformanceSession.open(Options(profile="runai", time_scale=SCALE))
+    try:
+        backend = TwinBackend(session.profile, session.pack, time_scale=SCALE)
+        settings = backend._settings("twin-test", backfill=True)
+        assert settings.backfill_names is not None and "container_cpu_usage_seconds_total" in settings.backfill_names
+        with TwinStack(SimulatedCluster(session.profile.environment), session.pack, settings) as stack:
+            assert stack.backfilled_s == settings.backfill_s > 0
+            server = stack.cluster_server
+            targets = [t.id for t in server.cluster.targets()]
+            deadline = time.monotonic() + 30
+            while min(server.scrapes(t) for t in targets) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            # Long enough to reach back before the backfill's first sample: every sample Prometheus holds.
+            window = f"{int(settings.backfill_s / SCALE) + 60}s"
+            names = sorted({*settings.backfill_names, "up"})
+
+            def query(expr: str) -> list[dict[str, object]]:
+                body = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": expr}, timeout=5).json()
+                assert body["status"] == "success", body
+                return list(body["data"]["result"])
+
+            def number(expr: str) -> float:
+                result = query(expr)
+                return float(result[0]["value"][1]) if result else 0.0  # type: ignore[index]
+
+            steps = int(settings.backfill_s / settings.scrape_s) + 1
+            held = live = 0.0
+            for name in names:
+                # One identity per series: had the live scrapes stored other labels, each would be two series.
+                held += number(f"count(count_over_time({name}[{window}]))")
+                live += number(f"count({name})")
+                # Every series has the whole warm-up plus live samples (none is made of backfill alone).
+                if number(f"count({name})"):
+                    assert number(f"min(count_over_time({name}[{window}]))") >= steps + 1, name
+            assert held == live == stack.backfilled_series
+            # Counters carry on without a reset across the start of the live scrapes.
+            resets = query(f"sum(resets(container_cpu_usage_seconds_total[{window}]))")
+            assert float(resets[0]["value"][1]) == 0.0  # type: ignore[index]
+            # The ServiceMonitor's metric drops hold live too: served by cAdvisor, never stored.
+            served = server.cluster.exposition(next(t for t in targets if t.startswith("cadvisor-")))
+            assert served is not None and "container_cpu_system_seconds_total{" in served
+            assert re.fullmatch(KPS_CADVISOR_DROP, "container_cpu_system_seconds_total")
+            assert query("count(container_cpu_system_seconds_total)") == []
     finally:
         session.close()
