@@ -32,6 +32,8 @@ class ScrapeTargetLike(Protocol):
     def honor_labels(self) -> bool: ...
     @property
     def labels(self) -> Mapping[str, str]: ...
+    @property
+    def metric_drop(self) -> str: ...
 
 
 class ClusterLike(Protocol):
@@ -50,7 +52,7 @@ def target_path(target_id: str) -> str:
 
 
 class ClusterServer:
-    """Serves ``cluster`` on 127.0.0.1; virtual time = (wall seconds since :meth:`start`) x ``scale``."""
+    """Serves ``cluster`` on 127.0.0.1; virtual time = start time + (wall seconds since :meth:`start`) x ``scale``."""
 
     def __init__(
         self, cluster: ClusterLike, scale: float, *, tick_s: float = 0.05, clock: Callable[[], float] = time.monotonic
@@ -61,6 +63,8 @@ class ClusterServer:
         self._clock = clock
         self._lock = threading.RLock()
         self._started_at: float | None = None
+        self._origin = 0.0  # virtual seconds at start
+        self._started_epoch = 0.0  # Unix time at start, for timestamps of samples written outside Prometheus
         self._virtual = 0.0
         self._stop = threading.Event()
         self._scrapes: dict[str, int] = {}
@@ -75,7 +79,15 @@ class ClusterServer:
         host, port = self._server.server_address[:2]
         return f"{host!s}:{port}"
 
-    def start(self) -> ClusterServer:
+    def start(self, at_virtual_s: float = 0.0) -> ClusterServer:
+        """Serve, with the cluster's clock running on from ``at_virtual_s`` (where a backfilled warm-up ended)."""
+        if at_virtual_s < self._virtual:
+            raise ValueError(f"virtual time only moves forward: at {self._virtual}, asked to start at {at_virtual_s}")
+        if at_virtual_s > 0:
+            self.cluster.advance_to(at_virtual_s)  # a no-op when the backfill already took it there
+            self._paths = {target_path(target.id): target.id for target in self.cluster.targets()}
+        self._virtual = self._origin = at_virtual_s
+        self._started_epoch = time.time()
         self._started_at = self._clock()
         serve = threading.Thread(target=self._server.serve_forever, name="twin-cluster-http", daemon=True)
         tick = threading.Thread(target=self._run_clock, name="twin-cluster-clock", daemon=True)
@@ -95,10 +107,16 @@ class ClusterServer:
         self._server.server_close()
 
     def virtual_now(self) -> float:
-        """Virtual seconds since start (0 before it)."""
+        """The cluster's virtual seconds now (its start time before :meth:`start`)."""
         if self._started_at is None:
-            return 0.0
-        return (self._clock() - self._started_at) * self.scale
+            return self._virtual
+        return self._origin + (self._clock() - self._started_at) * self.scale
+
+    def unix_time_of(self, virtual_s: float) -> float:
+        """The Unix time (wall clock) at which the running server's cluster is, was or will be at ``virtual_s``."""
+        if self._started_at is None:
+            raise ValueError("the cluster server has not started: its virtual clock has no wall time yet")
+        return self._started_epoch + (virtual_s - self._origin) / self.scale
 
     @contextlib.contextmanager
     def at_now(self) -> Iterator[ClusterLike]:
@@ -130,7 +148,11 @@ class ClusterServer:
         with self._lock:
             self._advance()
             self._scrapes[target_id] = self._scrapes.get(target_id, 0) + 1
-            text = self.cluster.exposition(target_id)
+            try:
+                text = self.cluster.exposition(target_id)
+            except KeyError:
+                # The pod behind a configured target is gone (evicted, replaced): it no longer answers.
+                text = None
         if text is None:
             return 503, "target down (simulated)\n"
         return 200, text

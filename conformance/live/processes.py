@@ -173,6 +173,12 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def install_exit_hooks() -> None:
+    """Install the exit sweep and the SIGTERM handler now: call it on the main thread before starting stacks
+    from worker threads (a signal handler can only be installed from the main thread)."""
+    _install_hooks()
+
+
 def _install_hooks() -> None:
     with _REGISTRY_LOCK:
         if _HOOKS:

@@ -1,8 +1,11 @@
 """The twin's Prometheus configuration and the pack's rule files, scaled by the time scale.
 
-One scrape job per (target job, ``honor_labels``): targets with their own static labels (``instance``
-included) and their own path on the cluster server (``__metrics_path__``). The ``job`` label is set per target,
-so two scrape configs (kubelet's ``/metrics`` and ``/metrics/cadvisor``) can both say ``job="kubelet"``.
+One scrape job per (target job, ``honor_labels``, metric drop): targets with their own static labels
+(``instance`` included) and their own path on the cluster server (``__metrics_path__``). The ``job`` label is set
+per target, so two scrape configs (kubelet's ``/metrics`` and ``/metrics/cadvisor``) can both say
+``job="kubelet"``. A target's ``metric_drop`` (the ServiceMonitor's ``metricRelabelings`` that drop by name)
+becomes a ``metric_relabel_configs`` drop: the live Prometheus stores what the simulated cluster's
+``stored_samples`` (depth 3, the backfilled warm-up) say it stores.
 """
 
 from __future__ import annotations
@@ -39,12 +42,14 @@ def prometheus_config(
     evaluation_s: float,
 ) -> dict[str, Any]:
     """The config as a dict; intervals are already scaled, in seconds."""
-    groups: dict[tuple[str, bool], list[ScrapeTargetLike]] = {}
+    groups: dict[tuple[str, bool, str], list[ScrapeTargetLike]] = {}
     for target in targets:
-        groups.setdefault((target.job, bool(target.honor_labels)), []).append(target)
+        key = (target.job, bool(target.honor_labels), target.metric_drop)
+        groups.setdefault(key, []).append(target)
     taken: set[str] = set()
     scrape_configs = []
-    for (job, honor), members in sorted(groups.items()):
+    for (job, honor, drop), members in sorted(groups.items()):
+        drops = [{"source_labels": ["__name__"], "regex": drop, "action": "drop"}] if drop else []
         scrape_configs.append(
             {
                 "job_name": _job_name(job, honor, taken),
@@ -62,6 +67,7 @@ def prometheus_config(
                     }
                     for target in members
                 ],
+                **({"metric_relabel_configs": drops} if drops else {}),
             }
         )
     return {

@@ -7,9 +7,12 @@ Phases, all in wall time at the time scale:
    going NotReady evicts and reschedules the pods of other scenarios. An alert whose rule reads ``ALERTS`` or
    ``ALERTS_FOR_STATE`` (an aggregate such as RunaiCriticalProblem) gets a lane of its own, because any other
    scenario's alert would set it off.
-2. **warm-up and healthy period**: every target scraped, then at least the longest range window of the pack
-   (capped) of healthy cluster, as depth 3 has before its fault; a documented alert pending, firing or notified
-   now fails its runs.
+2. **warm-up and healthy period**: depth 3 judges every fault after a healthy warm-up that fills the pack's
+   longest range window. The twin backfills that warm-up into Prometheus's storage before starting it
+   (:mod:`conformance.live.backfill`), so only what cannot be backfilled is waited for in wall time: range
+   windows over recorded series or ``ALERTS`` (only a running Prometheus writes those), or the whole window
+   for a cluster that cannot say what Prometheus would store. Then every target is scraped and one full
+   pipeline cycle of healthy cluster is judged: a documented alert pending, firing or notified fails its runs.
 3. **fault**: every run's fault applied at once; Prometheus ``/api/v1/alerts``, Alertmanager ``/api/v2/alerts``
    and the capture webhook are watched; a run's fault is reverted once every expected receiver was notified,
    or at the latest when the notification is overdue or the prediction's hold ends.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,19 +36,25 @@ import requests
 from conformance.backends.base import Notification, Observation, ScenarioRun, StatusCallback
 from conformance.errors import BackendError, ConformanceError
 from conformance.live.attribution import owners
+from conformance.live.backfill import SampledCluster
 from conformance.live.capture import Captured
 from conformance.live.expectations import Expectation, expectation_for, is_aggregate, qualified
 from conformance.live.exporter import ClusterLike
+from conformance.live.processes import install_exit_hooks
 from conformance.live.rewrite import Rewrite
 from conformance.live.stack import StackSettings, TwinStack
 from conformance.model.profile import Profile
 from conformance.model.workloads import Environment
 from conformance.packs.model import Pack
+from conformance.static.cases import round_up
+from conformance.static.series import selectors_in, wanted_names
 
 ClusterFactory = Callable[[Environment], ClusterLike]
 
-#: Longest healthy warm-up, unscaled: range windows longer than this start partly empty.
+#: Longest healthy warm-up waited for in wall time, unscaled: range windows longer than this start partly empty.
 WARMUP_CAP_S = 600.0
+#: Shortest backfilled warm-up, unscaled: depth 3's, at least one lookback delta of healthy history.
+MIN_BACKFILL_S = 300.0
 #: How long after its deadline a run that never showed anything is given up (wall seconds).
 HTTP_TIMEOUT_S = 2.0
 
@@ -121,32 +131,50 @@ class TwinBackend:
         self.expectations: dict[str, Expectation] = {}
         self.wall_s: float | None = None
         self.healthy_s = 0.0
+        self.backfilled_s = 0.0  # virtual seconds of healthy warm-up backfilled before Prometheus started
         self.phases: dict[str, float] = {}  # phase name -> wall seconds it took
         self.peak_rss: dict[str, int] = {}  # child process -> peak resident bytes, read just before it stopped
 
     # Setup ---------------------------------------------------------------------------------------------------
 
-    def _settings(self, label: str) -> StackSettings:
+    def _settings(self, label: str, *, backfill: bool) -> StackSettings:
+        exprs = [rule.expr for group in self.pack.groups for rule in group.rules]
         return StackSettings(
             scale=self.time_scale,
             scrape_s=self.profile.scrape_interval_s,
             evaluation_s=self.profile.evaluation_interval_s,
             tools=self.tools,
             label=label,
+            backfill_s=self._backfill_s() if backfill else 0.0,
+            backfill_names=wanted_names(selectors_in(exprs)) if backfill else None,
         )
 
-    def _warmup_s(self) -> tuple[float, float]:
-        """``(fill, judged)`` wall seconds of healthy cluster.
+    def _backfill_s(self) -> float:
+        """Virtual seconds of healthy warm-up to backfill: depth 3's own warm-up (none without range windows).
 
-        First the longest range window of the pack (capped) fills, as depth 3 has it before its fault; alerts
-        are not judged then, since a rate over a half-empty window is not the healthy value. Then one full
-        pipeline cycle (two scrapes, two evaluations, group_wait) is judged: nothing documented may be
-        pending, firing or notified.
+        Depth 3 (:func:`conformance.static.behaviour.judge_pack`) puts its faults after
+        ``round_up(max(longest range, 300 s) + 2 scrapes, scrape)`` of healthy cluster; the twin's backfill is
+        the same, so the live timing matches the prediction.
         """
+        longest = max((_max_range_s(r.expr) for g in self.pack.groups for r in g.rules), default=0.0)
+        if not longest:
+            return 0.0
+        scrape_s = self.profile.scrape_interval_s
+        return round_up(max(longest, MIN_BACKFILL_S) + 2 * scrape_s, scrape_s)
+
+    def _warmup_s(self, backfilled: bool) -> tuple[float, float]:
+        """``(fill, judged)`` wall seconds of healthy cluster once every target was scraped.
+
+        First the range windows that are not ``backfilled`` fill (with a backfill, only windows over series
+        Prometheus itself writes: recorded series and ``ALERTS``); alerts are not judged then, since a rate
+        over a half-empty window is not the healthy value. Then one full pipeline cycle (two scrapes, two
+        evaluations, group_wait) is judged: nothing documented may be pending, firing or notified.
+        """
+        written = {r.record for g in self.pack.groups for r in g.rules if r.record} | {"ALERTS", "ALERTS_FOR_STATE"}
         longest = 0.0
         for group in self.pack.groups:
             for rule in group.rules:
-                longest = max(longest, _max_range_s(rule.expr))
+                longest = max(longest, _max_range_s(rule.expr, over=written if backfilled else None))
         profile = self.profile
         cycle = 2 * profile.scrape_interval_s + 2 * profile.evaluation_interval_s + 30.0
         fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 0.0
@@ -184,13 +212,7 @@ class TwinBackend:
         self._lanes = lanes = self._plan(runs)
         states = [state for lane in lanes for state in lane.runs]
         try:
-            for lane in lanes:
-                lane.setup_names = self._setup_names()
-                lane.stack = TwinStack(
-                    self._cluster_factory(self.profile.environment), self.pack, self._settings(lane.name)
-                )
-                lane.stack.start()
-                self.rewrites = list(lane.stack.rewrites)
+            self._start_lanes(lanes)
             self._phase("start", started)
             mark = self._clock()
             self._warm_up(lanes, states, status)
@@ -214,52 +236,106 @@ class TwinBackend:
         by_id = {state.run.id: state.observation for state in states}
         return [by_id[run.id] for run in runs]
 
+    def _start_lanes(self, lanes: list[_Lane]) -> None:
+        """Start every lane's stack side by side: each waits on its own processes and its backfill's promtool.
+
+        Every stack is assigned to its lane before it starts, so the caller's ``finally`` stops all of them;
+        on an error or Ctrl-C the pool is left only once every start has returned.
+        """
+        install_exit_hooks()  # on this (main) thread: workers cannot install the SIGTERM handler
+        for lane in lanes:
+            lane.setup_names = self._setup_names()
+            cluster = self._cluster_factory(self.profile.environment)
+            settings = self._settings(lane.name, backfill=isinstance(cluster, SampledCluster))
+            lane.stack = TwinStack(cluster, self.pack, settings)
+        stacks = [lane.stack for lane in lanes if lane.stack is not None]
+        with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-start") as pool:
+            futures = [pool.submit(stack.start) for stack in stacks]
+        for future in futures:
+            future.result()  # the first start that failed raises here
+        self.rewrites = list(stacks[-1].rewrites) if stacks else []
+        self.backfilled_s = max((stack.backfilled_s for stack in stacks), default=0.0)
+
     def _phase(self, name: str, since: float) -> None:
         self.phases[name] = round(self._clock() - since, 3)
 
     def _warm_up(self, lanes: list[_Lane], states: list[_RunState], status: StatusCallback) -> None:
-        """Every target scraped twice, then the healthy period, watched for documented alerts."""
+        """Every target scraped, range windows full, and the healthy period watched for documented alerts.
+
+        Where every lane was backfilled and nothing is left to fill in wall time, the windows are full from
+        Prometheus's first evaluation, so the judged period starts at once and overlaps the wait for the
+        first live scrape (Prometheus applies its scrape targets only on its first 5 s reload tick). It
+        lasts one pipeline cycle and at least two evaluations past the first live scrape of every target
+        (the second on a cold start), so the live scrapes, not only the backfill, are judged healthy.
+        """
         scale = self.time_scale
-        deadline = self._clock() + 30.0 + 4 * self.profile.scrape_interval_s / scale
+        backfilled = all(lane.stack is not None and lane.stack.backfilled_s > 0 for lane in lanes)
+        fill, judged = self._warmup_s(backfilled)
+        started = self._clock()
+        deadline = started + 30.0 + 4 * self.profile.scrape_interval_s / scale
+        judged_from: float | None = started if backfilled and not fill else None
+        # A cold start needs two scrapes for a first rate; after a backfill one live scrape continues the series.
+        scrapes = 1 if backfilled else 2
+        end: float | None = None
+        names = {state.run.alert.name for state in states}
+        healthy_events: list[tuple[float, _RunState, str]] = []
+        while end is None or self._clock() < end:
+            now = self._clock()
+            if end is None:
+                for lane in lanes:
+                    self._check_alive(lane)
+                missing = self._unscraped(lanes, scrapes)
+                if not missing:
+                    if judged_from is None:
+                        judged_from = now + fill
+                    end = max(judged_from + judged, now + 2 * self.profile.evaluation_interval_s / scale)
+                elif now > deadline:
+                    raise BackendError(f"Prometheus did not scrape {', '.join(missing[:5])} in time")
+            if judged_from is None or now < judged_from:
+                line = "waiting for the first scrapes" if judged_from is None else "filling range windows"
+                status(f"twin x{scale:g}: {line} {now - started:.1f}s")
+                time.sleep(min(self._poll_s(), 0.1))
+                continue
+            self._judge_healthy(lanes, names, now, judged_from, healthy_events)
+            total = (end - judged_from) if end is not None else judged
+            status(f"twin x{scale:g}: healthy period {now - judged_from:.1f}/{total:.1f}s")
+            time.sleep(self._poll_s())
+        self.healthy_s = round(end - (judged_from if judged_from is not None else end), 3)
+        self._healthy_events = healthy_events
+
+    def _unscraped(self, lanes: list[_Lane], scrapes: int) -> list[str]:
+        """Targets not yet scraped ``scrapes`` times by their lane's Prometheus."""
+        missing = []
         for lane in lanes:
             assert lane.stack is not None
             server = lane.stack.cluster_server
-            targets = [t.id for t in server.cluster.targets()]
-            while not all(server.scrapes(t) >= 2 for t in targets):
-                if self._clock() > deadline:
-                    missing = [t for t in targets if server.scrapes(t) < 2]
-                    raise BackendError(f"Prometheus did not scrape {', '.join(missing[:5])} in time")
-                self._check_alive(lane)
-                time.sleep(0.05)
-        fill, judged = self._warmup_s()
-        self.healthy_s = fill + judged
-        end = self._clock() + self.healthy_s
-        judged_from = end - judged
-        names = {state.run.alert.name for state in states}
-        healthy_events: list[tuple[float, _RunState, str]] = []
-        while self._clock() < end:
-            now = self._clock()
-            if now < judged_from:
-                status(f"twin x{scale:g}: filling range windows {now - end + self.healthy_s:.1f}/{fill:.1f}s")
-                time.sleep(self._poll_s())
-                continue
-            for lane in lanes:
-                for labels, state_name in self._prometheus_alerts(lane):
-                    if labels.get("alertname") in names:
-                        for state in lane.runs:
-                            if state.run.alert.name == labels["alertname"]:
-                                healthy_events.append((now, state, f"{state_name} (healthy cluster)"))
-                for captured in self._new_captures(lane):
-                    if captured.notification.at_s < judged_from:
-                        continue  # sent for a half-filled window
-                    for alert in captured.notification.alerts:
-                        name = (alert.get("labels") or {}).get("alertname")
-                        for state in lane.runs:
-                            if state.run.alert.name == name:
-                                healthy_events.append((now, state, f"notified {captured.receiver} (healthy cluster)"))
-            status(f"twin x{scale:g}: healthy period {now - end + self.healthy_s:.1f}/{self.healthy_s:.1f}s")
-            time.sleep(self._poll_s())
-        self._healthy_events = healthy_events
+            with server.at_now() as cluster:  # the clock thread changes the cluster: read it under the lock
+                missing += [t.id for t in cluster.targets() if server.scrapes(t.id) < scrapes]
+        return missing
+
+    def _judge_healthy(
+        self,
+        lanes: list[_Lane],
+        names: set[str],
+        now: float,
+        judged_from: float,
+        healthy_events: list[tuple[float, _RunState, str]],
+    ) -> None:
+        """Record every documented alert pending, firing or notified now, on the healthy cluster."""
+        for lane in lanes:
+            for labels, state_name in self._prometheus_alerts(lane):
+                if labels.get("alertname") in names:
+                    for state in lane.runs:
+                        if state.run.alert.name == labels["alertname"]:
+                            healthy_events.append((now, state, f"{state_name} (healthy cluster)"))
+            for captured in self._new_captures(lane):
+                if captured.notification.at_s < judged_from:
+                    continue  # sent for a half-filled window
+                for alert in captured.notification.alerts:
+                    name = (alert.get("labels") or {}).get("alertname")
+                    for state in lane.runs:
+                        if state.run.alert.name == name:
+                            healthy_events.append((now, state, f"notified {captured.receiver} (healthy cluster)"))
 
     def _inject(self, states: list[_RunState]) -> None:
         now = self._clock()
@@ -366,6 +442,8 @@ class TwinBackend:
             raise BackendError("could not revert every fault: " + "; ".join(errors))
 
     def _stop(self, lanes: list[_Lane]) -> None:
+        """Keep each process's log and peak memory, then stop the lanes' stacks side by side."""
+        stacks = [lane.stack for lane in lanes if lane.stack is not None]
         for lane in lanes:
             if lane.stack is None:
                 continue
@@ -373,7 +451,13 @@ class TwinBackend:
                 self.logs[f"{lane.name} {name}"] = text
             for process in lane.stack.processes:
                 self.peak_rss[f"{lane.name} {process.name}"] = process.peak_rss_bytes() or 0
-            lane.stack.close()
+        # Each close waits for its processes to exit (Prometheus takes a second or two): in parallel, the run
+        # ends when the slowest lane has stopped, not after the sum. Every close runs whatever the others do.
+        with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-stop") as pool:
+            futures = [pool.submit(stack.close) for stack in stacks]
+        errors = [str(future.exception()) for future in futures if future.exception() is not None]
+        if errors:
+            raise BackendError("; ".join(errors))
 
     # Observing -----------------------------------------------------------------------------------------------
 
@@ -526,12 +610,32 @@ class TwinBackend:
                     lane.stack.close()
 
 
-def _max_range_s(expr: str) -> float:
+def _max_range_s(expr: str, *, over: set[str] | None = None) -> float:
+    """The longest range window (matrix selector or subquery) of ``expr``, in seconds.
+
+    With ``over``, only windows over a selector of one of those metric names, or of no name at all (a name
+    regex may match one of them), count.
+    """
     longest = 0.0
+
+    def reads(node: Any) -> bool:
+        if over is None:
+            return True
+        found = False
+
+        def visit_inner(inner: Any) -> None:
+            nonlocal found
+            if isinstance(inner, promql_parser.VectorSelector) and (inner.name is None or inner.name in over):
+                found = True
+
+        promql_parser.walk(node, pre_visit=visit_inner)
+        return found
 
     def visit(node: Any) -> None:
         nonlocal longest
-        if isinstance(node, promql_parser.MatrixSelector | promql_parser.SubqueryExpr) and node.range:
+        if not isinstance(node, promql_parser.MatrixSelector | promql_parser.SubqueryExpr) or not node.range:
+            return
+        if reads(node.vector_selector if isinstance(node, promql_parser.MatrixSelector) else node.expr):
             longest = max(longest, node.range.total_seconds())
 
     try:

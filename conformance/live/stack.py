@@ -1,18 +1,23 @@
 """One twin stack: the cluster server, the capture webhook, one Alertmanager per routing set-up, one Prometheus.
 
 Everything listens on 127.0.0.1 on ports picked free, in a temp dir of its own; each server is health-checked
-(``/-/ready``) before use. :meth:`TwinStack.close` stops everything in reverse order and removes the temp dir,
-whatever state the start reached; an ``atexit`` sweep (:mod:`conformance.live.processes`) backs it up.
+(``/-/ready``) before use. With ``backfill_s`` set (and a cluster that can say what Prometheus would store),
+Prometheus starts warm: that much healthy virtual time is backfilled into its storage first
+(:mod:`conformance.live.backfill`) and the cluster's live clock continues from there.
+:meth:`TwinStack.close` stops everything in reverse order and removes the temp dir, whatever state the start
+reached; an ``atexit`` sweep (:mod:`conformance.live.processes`) backs it up.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.errors import BackendError
+from conformance.live.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
 from conformance.live.capture import CaptureServer
 from conformance.live.exporter import ClusterLike, ClusterServer
 from conformance.live.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir
@@ -40,6 +45,10 @@ class StackSettings:
     evaluation_s: float = 15.0
     tools: Mapping[str, str] = field(default_factory=dict)  # tool name -> explicit path
     label: str = "twin"
+    #: Virtual seconds of healthy cluster backfilled before Prometheus starts (0: none, a cold start).
+    backfill_s: float = 0.0
+    #: Metric names worth backfilling (those the rules can select); None: every series.
+    backfill_names: Collection[str] | None = None
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -66,6 +75,9 @@ class TwinStack:
         self.prometheus_url = ""
         self.rewrites: list[Rewrite] = []
         self.workdir: Path | None = None
+        self.backfilled_s = 0.0  # virtual seconds backfilled (0: a cold start)
+        self.backfilled_series = 0
+        self.backfill_wall_s = 0.0  # wall seconds the backfill took (sampling, writing, promtool)
         self._closed = False
 
     def __enter__(self) -> TwinStack:
@@ -92,9 +104,11 @@ class TwinStack:
         settings = self.settings
         prometheus_bin = find_tool("prometheus", settings.tools.get("prometheus"))
         alertmanager_bin = find_tool("alertmanager", settings.tools.get("alertmanager")) if self.pack.setups else None
+        cluster = self.cluster_server.cluster
+        backfill = settings.backfill_s > 0 and isinstance(cluster, SampledCluster)
+        promtool = find_tool("promtool", settings.tools.get("promtool")) if backfill else None
         self.workdir = workdir = make_temp_dir(settings.label)
         self.capture.start()
-        self.cluster_server.start()
 
         for index, setup in enumerate(self.pack.setups):
             assert alertmanager_bin is not None
@@ -120,11 +134,27 @@ class TwinStack:
             ).start()
             url = f"http://127.0.0.1:{port}"
             self.alertmanagers.append(AlertmanagerInstance(setup.name, process, url, receivers))
-        for am in self.alertmanagers:
-            am.process.wait_ready(f"{am.url}/-/ready", READY_TIMEOUT_S)
 
         home = workdir / "prometheus"
         home.mkdir()
+        # The warm-up is sampled while the Alertmanagers start; the live clock starts where it ends, and the
+        # backfill's timestamps are those the live clock gives its virtual seconds, all before the first scrape.
+        if backfill:
+            assert isinstance(cluster, SampledCluster) and promtool is not None
+            mark = time.monotonic()
+            snapshots = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_names)
+            self.cluster_server.start(at_virtual_s=settings.backfill_s)
+            create_blocks(
+                openmetrics(snapshots, self.cluster_server.unix_time_of), home / "data", promtool, work_dir=home
+            )
+            self.backfilled_s = settings.backfill_s
+            self.backfilled_series = len({key for snapshot in snapshots for key in snapshot.samples})
+            self.backfill_wall_s = time.monotonic() - mark
+        else:
+            self.cluster_server.start()
+        for am in self.alertmanagers:
+            am.process.wait_ready(f"{am.url}/-/ready", READY_TIMEOUT_S)
+
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
         config = prometheus_config(
             self.cluster_server.cluster.targets(),

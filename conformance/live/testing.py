@@ -3,7 +3,8 @@
 :class:`ToyCluster` meets :class:`~conformance.live.exporter.ClusterLike` with one scrape target per declared
 workload (job = the workload's name). Each target exposes ``toy_fault_level{namespace,workload}`` (0 when
 healthy, the fault's level or 1 under a fault) and ``toy_requests_total``, a counter growing at
-``rate_per_second`` of virtual time. A ``target-down`` fault makes the target answer as down. It is a test
+``rate_per_second`` of virtual time. A ``target-down`` fault makes the target answer as down. Like the simulated
+cluster it says what Prometheus stores (``stored_samples``), so the twin backfills its warm-up. It is a test
 double for the pipeline (processes, scaling, routing, capture, verdicts), not a model of Kubernetes.
 
 :func:`toy_profile` and :func:`toy_runs` describe three alerts over it for a toy pack (the integration tests keep
@@ -12,10 +13,14 @@ one in ``tests/integration/data/live/pack``), with the predictions depth 3 would
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.backends.base import ScenarioRun
+from conformance.cluster.cluster import merge_target_labels
+from conformance.cluster.exposition import format_value
+from conformance.cluster.types import SeriesKey, series_key
 from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup, Source
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
@@ -33,6 +38,7 @@ class ToyTarget:
     honor_labels: bool
     labels: dict[str, str] = field(default_factory=dict)
     node: str | None = None
+    metric_drop: str = ""
 
 
 @dataclass
@@ -85,19 +91,44 @@ class ToyCluster:
     def targets(self) -> list[ToyTarget]:
         return list(self._targets.values())
 
-    def exposition(self, target_id: str) -> str | None:
+    def _samples(self, target_id: str) -> list[tuple[str, dict[str, str], float]] | None:
         target = self._targets[target_id]
         faults = [f for f in self._faults.values() if f.target == target_id]
         if any(f.down for f in faults):
             return None
         level = max((f.level for f in faults), default=0.0)
-        labels = f'namespace="{target.labels["namespace"]}",workload="{target.job}"'
-        return (
-            "# TYPE toy_fault_level gauge\n"
-            f"toy_fault_level{{{labels}}} {level:g}\n"
-            "# TYPE toy_requests_total counter\n"
-            f"toy_requests_total{{{labels}}} {self.now * self.rate_per_second:.3f}\n"
-        )
+        labels = {"namespace": target.labels["namespace"], "workload": target.job}
+        return [("toy_fault_level", labels, level), ("toy_requests_total", labels, self.requests_total())]
+
+    def requests_total(self) -> float:
+        """The counter's value now, as exposed (millisecond precision)."""
+        return round(self.now * self.rate_per_second, 3)
+
+    def exposition(self, target_id: str) -> str | None:
+        samples = self._samples(target_id)
+        if samples is None:
+            return None
+        lines = []
+        for name, labels, value in samples:
+            inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+            lines += [
+                f"# TYPE {name} {'counter' if name.endswith('_total') else 'gauge'}",
+                f"{name}{{{inner}}} {format_value(value)}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def stored_samples(self, names: Collection[str] | None = None) -> dict[SeriesKey, float]:
+        """What Prometheus stores after scraping every target now (``up`` included), as the real cluster says."""
+        stored: dict[SeriesKey, float] = {}
+        for target in self._targets.values():
+            samples = self._samples(target.id)
+            for name, labels, value in samples or []:
+                if names is None or name in names:
+                    merged = merge_target_labels(labels, {"job": target.job, **target.labels}, honor=False)
+                    stored[series_key(name, merged)] = value
+            if names is None or "up" in names:
+                stored[series_key("up", {"job": target.job, **target.labels})] = 0.0 if samples is None else 1.0
+        return stored
 
 
 WORKLOADS = [("toy", "alpha"), ("toy", "beta"), ("toy", "gamma")]
