@@ -46,7 +46,7 @@ from conformance.live.stack import StackSettings, TwinStack
 from conformance.model.profile import Profile
 from conformance.model.workloads import Environment
 from conformance.packs.model import Pack
-from conformance.static.cases import round_up
+from conformance.static.behaviour import warmup_s
 from conformance.static.series import selectors_in, wanted_names
 
 ClusterFactory = Callable[[Environment], ClusterLike]
@@ -54,7 +54,6 @@ ClusterFactory = Callable[[Environment], ClusterLike]
 #: Longest healthy warm-up waited for in wall time, unscaled: range windows longer than this start partly empty.
 WARMUP_CAP_S = 600.0
 #: Shortest backfilled warm-up, unscaled: depth 3's, at least one lookback delta of healthy history.
-MIN_BACKFILL_S = 300.0
 #: How long after its deadline a run that never showed anything is given up (wall seconds).
 HTTP_TIMEOUT_S = 2.0
 
@@ -152,15 +151,11 @@ class TwinBackend:
     def _backfill_s(self) -> float:
         """Virtual seconds of healthy warm-up to backfill: depth 3's own warm-up (none without range windows).
 
-        Depth 3 (:func:`conformance.static.behaviour.judge_pack`) puts its faults after
-        ``round_up(max(longest range, 300 s) + 2 scrapes, scrape)`` of healthy cluster; the twin's backfill is
-        the same, so the live timing matches the prediction.
+        Exactly depth 3's warm-up (:func:`conformance.static.behaviour.warmup_s`), so the live timing matches
+        the prediction.
         """
         longest = max((_max_range_s(r.expr) for g in self.pack.groups for r in g.rules), default=0.0)
-        if not longest:
-            return 0.0
-        scrape_s = self.profile.scrape_interval_s
-        return round_up(max(longest, MIN_BACKFILL_S) + 2 * scrape_s, scrape_s)
+        return warmup_s(self.pack, self.profile.scrape_interval_s) if longest else 0.0
 
     def _warmup_s(self, backfilled: bool) -> tuple[float, float]:
         """``(fill, judged)`` wall seconds of healthy cluster once every target was scraped.

@@ -89,6 +89,19 @@ def _max_range_s(expressions: Sequence[str]) -> float:
     return max((lookback_s(promql_parser.parse(expression)) for expression in expressions), default=0.0)
 
 
+#: The shortest healthy warm-up before any fault: long enough that the cluster's series settle.
+MIN_WARMUP_S = 300.0
+
+
+def warmup_s(pack: Pack, scrape_s: float) -> float:
+    """Virtual seconds of healthy cluster before the faults: every rule's look-back filled, on the scrape grid.
+
+    The live twin backfills exactly this much, so live timings match depth 3's predictions.
+    """
+    longest = _max_range_s([rule.expr for group in pack.groups for rule in group.rules])
+    return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)
+
+
 def dependencies(rules: Sequence[Rule], pack: Pack) -> list[Rule]:
     """The rules plus every rule their expressions depend on: recorded series, and all alerts for ``ALERTS``."""
     recorded = {rule.record: rule for group in pack.groups for rule in group.rules if rule.record}
@@ -191,8 +204,7 @@ def prove_behaviour(
     """
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
-    all_exprs = [rule.expr for group in pack.groups for rule in group.rules]
-    warmup = round_up(max(_max_range_s(all_exprs), 300.0) + 2 * scrape_s, scrape_s)
+    warmup = warmup_s(pack, scrape_s)
     results: dict[str, AlertBehaviour] = {}
     planned: list[_Planned] = []
     recordings: list[tuple[Case, tuple[Selector, ...]]] = []
