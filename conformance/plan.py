@@ -17,8 +17,10 @@ def print_plan(session: Any, write: Callable[[str], None] = print) -> None:
     options, profile, pack = session.options, session.profile, session.pack
     if options.backend == "twin":
         write("alert-conformance plan, backend twin (nothing has been touched)")
-        write("  no cluster is touched: Prometheus and Alertmanager run as subprocesses on 127.0.0.1 against a "
-              "simulated cluster; faults are state changes of that simulation")
+        write(
+            "  no cluster is touched: Prometheus and Alertmanager run as subprocesses on 127.0.0.1 against a "
+            "simulated cluster; faults are state changes of that simulation"
+        )
         for alert in profile.alerts:
             for scenario in alert.scenarios:
                 write(f"  {alert.key}:{scenario.id}: {scenario.fault} on {scenario.target.describe()}")

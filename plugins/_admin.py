@@ -66,8 +66,10 @@ class AdminEndpointFault(Injector):
     def permissions(self) -> list[Permission]:
         ns = self.target.namespace
         return [
-            Permission("get", "deployments", "apps", ns), Permission("list", "pods", "", ns),
-            Permission("patch", "pods", "", ns), Permission("create", "pods", "", ns, "proxy"),
+            Permission("get", "deployments", "apps", ns),
+            Permission("list", "pods", "", ns),
+            Permission("patch", "pods", "", ns),
+            Permission("create", "pods", "", ns, "proxy"),
         ]
 
     def apply(self, ctx: FaultContext) -> None:

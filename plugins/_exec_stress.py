@@ -21,8 +21,12 @@ class ContainerStressFault(Injector):
 
     def permissions(self) -> list[Permission]:
         ns = self.target.namespace
-        return [Permission("get", "deployments", "apps", ns), Permission("list", "pods", "", ns),
-                Permission("patch", "pods", "", ns), Permission("create", "pods", "", ns, "exec")]
+        return [
+            Permission("get", "deployments", "apps", ns),
+            Permission("list", "pods", "", ns),
+            Permission("patch", "pods", "", ns),
+            Permission("create", "pods", "", ns, "exec"),
+        ]
 
     def apply(self, ctx: FaultContext) -> None:
         pod = running_pod(ctx, self.target)["metadata"]["name"]
@@ -30,15 +34,19 @@ class ContainerStressFault(Injector):
         patch = {"metadata": {"annotations": {STRESS_CONTAINER_ANNOTATION: str(self.target.container)}}}
         patch_with_restore(ctx, r.PODS, pod, namespace, patch, self.fault)
         argv = self.stress_argv(ctx, pod)
-        checked(ctx.executor(namespace, pod, self.target.container, argv, timeout_s=ctx.timeouts.exec_s),
-                f"starting {self.fault} in {namespace}/{pod}")
+        checked(
+            ctx.executor(namespace, pod, self.target.container, argv, timeout_s=ctx.timeouts.exec_s),
+            f"starting {self.fault} in {namespace}/{pod}",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         namespace = str(self.target.namespace)
         for pod in ctx.client.list(r.PODS, namespace):
             annotations = pod["metadata"].get("annotations") or {}
-            if annotations.get("alert-conformance/fault") == self.fault and \
-                    annotations.get(STRESS_CONTAINER_ANNOTATION) == self.target.container:
+            if (
+                annotations.get("alert-conformance/fault") == self.fault
+                and annotations.get(STRESS_CONTAINER_ANNOTATION) == self.target.container
+            ):
                 self._kill(ctx, pod)
 
     @classmethod
@@ -46,8 +54,10 @@ class ContainerStressFault(Injector):
         meta = pod["metadata"]
         container = (meta.get("annotations") or {}).get(STRESS_CONTAINER_ANNOTATION)
         if pod.get("status", {}).get("phase") == "Running":
-            checked(ctx.executor(meta["namespace"], meta["name"], container, kill_argv(),
-                                 timeout_s=ctx.timeouts.exec_s), f"stopping the stress in {meta['name']}")
+            checked(
+                ctx.executor(meta["namespace"], meta["name"], container, kill_argv(), timeout_s=ctx.timeouts.exec_s),
+                f"stopping the stress in {meta['name']}",
+            )
         restore(ctx, r.PODS, meta["name"], meta["namespace"])
 
     @classmethod

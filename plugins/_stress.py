@@ -27,6 +27,7 @@ def kill_argv() -> list[str]:
 
 
 CGROUP_MEMORY_ARGV = [
-    "sh", "-c",
+    "sh",
+    "-c",
     "cat /sys/fs/cgroup/memory.current 2>/dev/null || cat /sys/fs/cgroup/memory/memory.usage_in_bytes",
 ]

@@ -23,7 +23,21 @@ from conformance_plugins.unavailable_replicas import UnavailableReplicas
 from conformance.kube.faults import Injector
 
 BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
-    KillPods, CrashLoop, UnavailableReplicas, StuckRollout, FillVolume, CordonNode, NodeNotReady, MemoryNearLimit,
-    CpuNearLimit, NodeMemoryPressure, FailJob, TargetDown, ErrorRate, Latency, MetricRateDrop, ErrorCounter,
+    KillPods,
+    CrashLoop,
+    UnavailableReplicas,
+    StuckRollout,
+    FillVolume,
+    CordonNode,
+    NodeNotReady,
+    MemoryNearLimit,
+    CpuNearLimit,
+    NodeMemoryPressure,
+    FailJob,
+    TargetDown,
+    ErrorRate,
+    Latency,
+    MetricRateDrop,
+    ErrorCounter,
     NetworkFlood,
 )

@@ -37,8 +37,15 @@ class CordonNode(Injector):
         return [Permission("get", "nodes"), Permission("patch", "nodes")]
 
     def apply(self, ctx: FaultContext) -> None:
-        patch_with_restore(ctx, r.NODES, str(self.target.node), None, {"spec": {"unschedulable": True}}, self.fault,
-                           strategy="strategic")
+        patch_with_restore(
+            ctx,
+            r.NODES,
+            str(self.target.node),
+            None,
+            {"spec": {"unschedulable": True}},
+            self.fault,
+            strategy="strategic",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         restore(ctx, r.NODES, str(self.target.node), None)

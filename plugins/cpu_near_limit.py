@@ -53,8 +53,10 @@ class CpuNearLimit(ContainerStressFault):
         return None
 
     def describe(self) -> str:
-        return (f"run {self.params.processes} busy loop(s) in {self.target.describe()}: CPU at least "
-                f"{self.params.ratio:.0%} of the {self.params.limit_cores:g}-core limit")
+        return (
+            f"run {self.params.processes} busy loop(s) in {self.target.describe()}: CPU at least "
+            f"{self.params.ratio:.0%} of the {self.params.limit_cores:g}-core limit"
+        )
 
     def describe_revert(self) -> str:
         return f"kill the busy loops in {self.target.describe()}"

@@ -35,14 +35,19 @@ class CrashLoop(Injector):
 
     @classmethod
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
-        return cls(target, CrashLoopParams(
-            run_seconds=float(scenario.params.get("run_seconds", 5)),
-            exit_code=int(scenario.params.get("exit_code", 1)),
-        ))
+        return cls(
+            target,
+            CrashLoopParams(
+                run_seconds=float(scenario.params.get("run_seconds", 5)),
+                exit_code=int(scenario.params.get("exit_code", 1)),
+            ),
+        )
 
     def describe(self) -> str:
-        return (f"patch {self.target.describe()}: command `sh -c 'sleep {self.params.run_seconds:g}; "
-                f"exit {self.params.exit_code}'` (the kubelet restarts it with back-off)")
+        return (
+            f"patch {self.target.describe()}: command `sh -c 'sleep {self.params.run_seconds:g}; "
+            f"exit {self.params.exit_code}'` (the kubelet restarts it with back-off)"
+        )
 
     def describe_revert(self) -> str:
         return f"restore the original pod template of {self.target.describe()} and wait for the rollout"

@@ -35,16 +35,21 @@ class FailJob(Injector):
 
     def describe(self) -> str:
         owner = f", owned by cronjob {self.target.job.cronjob}" if self.target.job and self.target.job.cronjob else ""
-        return (f"create job {self.target.namespace}/{self.job_name} exiting {self.params.exit_code} with "
-                f"backoffLimit 0{owner}")
+        return (
+            f"create job {self.target.namespace}/{self.job_name} exiting {self.params.exit_code} with "
+            f"backoffLimit 0{owner}"
+        )
 
     def describe_revert(self) -> str:
         return f"delete job {self.target.namespace}/{self.job_name} and its pods"
 
     def permissions(self) -> list[Permission]:
         ns = self.target.namespace
-        perms = [Permission("create", "jobs", "batch", ns), Permission("delete", "jobs", "batch", ns),
-                 Permission("get", "jobs", "batch", ns)]
+        perms = [
+            Permission("create", "jobs", "batch", ns),
+            Permission("delete", "jobs", "batch", ns),
+            Permission("get", "jobs", "batch", ns),
+        ]
         if self.target.job and self.target.job.cronjob:
             perms.append(Permission("get", "cronjobs", "batch", ns))
         return perms
@@ -59,15 +64,29 @@ class FailJob(Injector):
         }
         if job and job.cronjob:
             cron = ctx.client.get(r.CRONJOBS, job.cronjob, self.target.namespace)
-            meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "CronJob", "name": job.cronjob,
-                                        "uid": cron["metadata"]["uid"]}]
-        spec = {"backoffLimit": 0, "template": {"metadata": {"labels": lb.managed_labels(ctx.run_id)}, "spec": {
-            "restartPolicy": "Never",
-            "containers": [{"name": "fail", "image": image, "command": ["sh", "-c", f"exit {self.params.exit_code}"]}],
-        }}}
+            meta["ownerReferences"] = [
+                {"apiVersion": "batch/v1", "kind": "CronJob", "name": job.cronjob, "uid": cron["metadata"]["uid"]}
+            ]
+        spec = {
+            "backoffLimit": 0,
+            "template": {
+                "metadata": {"labels": lb.managed_labels(ctx.run_id)},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "fail", "image": image, "command": ["sh", "-c", f"exit {self.params.exit_code}"]}
+                    ],
+                },
+            },
+        }
         ctx.client.create(r.JOBS, {"metadata": meta, "spec": spec}, self.target.namespace)
 
     def revert(self, ctx: FaultContext) -> None:
         if ctx.client.delete(r.JOBS, self.job_name, self.target.namespace, propagation="Background"):
-            ctx.client.wait_gone(r.JOBS, self.job_name, self.target.namespace, timeout_s=ctx.timeouts.delete_s,
-                                 interval_s=ctx.timeouts.poll_s)
+            ctx.client.wait_gone(
+                r.JOBS,
+                self.job_name,
+                self.target.namespace,
+                timeout_s=ctx.timeouts.delete_s,
+                interval_s=ctx.timeouts.poll_s,
+            )

@@ -57,25 +57,34 @@ class FillVolume(Injector):
         return self.target.claim.name
 
     def describe(self) -> str:
-        return (f"write {FILL_FILE} on {self.target.describe()} (exec in a pod mounting it) until "
-                f"{self.params.available_ratio:.1%} of its capacity is free")
+        return (
+            f"write {FILL_FILE} on {self.target.describe()} (exec in a pod mounting it) until "
+            f"{self.params.available_ratio:.1%} of its capacity is free"
+        )
 
     def describe_revert(self) -> str:
         return f"delete {FILL_FILE} from {self.target.describe()}"
 
     def permissions(self) -> list[Permission]:
         ns = self.target.namespace
-        return [Permission("get", "persistentvolumeclaims", "", ns),
-                Permission("patch", "persistentvolumeclaims", "", ns),
-                Permission("list", "pods", "", ns), Permission("create", "pods", "", ns, "exec")]
+        return [
+            Permission("get", "persistentvolumeclaims", "", ns),
+            Permission("patch", "persistentvolumeclaims", "", ns),
+            Permission("list", "pods", "", ns),
+            Permission("create", "pods", "", ns, "exec"),
+        ]
 
     def apply(self, ctx: FaultContext) -> None:
         namespace = str(self.target.namespace)
         mount = find_mount(ctx, namespace, self.claim)
         patch = {"metadata": {"annotations": {FILL_ANNOTATION: json.dumps(mount.__dict__)}}}
         patch_with_restore(ctx, r.PVCS, self.claim, namespace, patch, self.fault)
-        df = checked(ctx.executor(namespace, mount.pod, mount.container, ["df", "-Pk", mount.path],
-                                  timeout_s=ctx.timeouts.exec_s), f"df in {namespace}/{mount.pod}")
+        df = checked(
+            ctx.executor(
+                namespace, mount.pod, mount.container, ["df", "-Pk", mount.path], timeout_s=ctx.timeouts.exec_s
+            ),
+            f"df in {namespace}/{mount.pod}",
+        )
         size, available = parse_df(df.stdout)
         to_write = available - int(self.params.available_ratio * size)
         if to_write <= 0:
@@ -83,10 +92,14 @@ class FillVolume(Injector):
                 f"{self.target.describe()} already has only {available / size:.1%} free; cannot fill to "
                 f"{self.params.available_ratio:.1%}"
             )
-        script = (f"fallocate -l {to_write} {mount.file} 2>/dev/null || "
-                  f"dd if=/dev/zero of={mount.file} bs=1024 count={to_write // 1024} 2>/dev/null; sync")
-        checked(ctx.executor(namespace, mount.pod, mount.container, ["sh", "-c", script],
-                             timeout_s=ctx.timeouts.exec_s), f"filling {self.target.describe()}")
+        script = (
+            f"fallocate -l {to_write} {mount.file} 2>/dev/null || "
+            f"dd if=/dev/zero of={mount.file} bs=1024 count={to_write // 1024} 2>/dev/null; sync"
+        )
+        checked(
+            ctx.executor(namespace, mount.pod, mount.container, ["sh", "-c", script], timeout_s=ctx.timeouts.exec_s),
+            f"filling {self.target.describe()}",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         pvc = ctx.client.get_or_none(r.PVCS, self.claim, self.target.namespace)
@@ -102,8 +115,12 @@ class FillVolume(Injector):
         namespace = meta["namespace"]
         # The pod may have been replaced since: remove through whichever pod mounts the claim now.
         mount = find_mount(ctx, namespace, meta["name"])
-        checked(ctx.executor(namespace, mount.pod, mount.container, ["rm", "-f", mount.file],
-                             timeout_s=ctx.timeouts.exec_s), f"removing {mount.file}")
+        checked(
+            ctx.executor(
+                namespace, mount.pod, mount.container, ["rm", "-f", mount.file], timeout_s=ctx.timeouts.exec_s
+            ),
+            f"removing {mount.file}",
+        )
         restore(ctx, r.PVCS, meta["name"], namespace)
 
     @classmethod
@@ -117,8 +134,11 @@ def find_mount(ctx: FaultContext, namespace: str, claim: str) -> Mount:
     for pod in sorted(ctx.client.list(r.PODS, namespace), key=lambda p: str(p["metadata"]["name"])):
         if pod.get("status", {}).get("phase") != "Running":
             continue
-        volumes = [v["name"] for v in pod["spec"].get("volumes", [])
-                   if v.get("persistentVolumeClaim", {}).get("claimName") == claim]
+        volumes = [
+            v["name"]
+            for v in pod["spec"].get("volumes", [])
+            if v.get("persistentVolumeClaim", {}).get("claimName") == claim
+        ]
         for container in pod["spec"]["containers"]:
             for mount in container.get("volumeMounts", []):
                 if mount["name"] in volumes and not mount.get("readOnly"):

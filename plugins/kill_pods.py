@@ -42,15 +42,19 @@ class KillPods(Injector):
 
     def permissions(self) -> list[Permission]:
         ns = self.target.namespace
-        return [*workload_permissions(self.target, "get"), Permission("list", "pods", "", ns),
-                Permission("delete", "pods", "", ns)]
+        return [
+            *workload_permissions(self.target, "get"),
+            Permission("list", "pods", "", ns),
+            Permission("delete", "pods", "", ns),
+        ]
 
     def apply(self, ctx: FaultContext) -> None:
         pods = sorted(workload_pods(ctx, self.target), key=lambda p: str(p["metadata"]["name"]))
         chosen = pods if self.params.count is None else pods[: self.params.count]
         for pod in chosen:
-            ctx.client.delete(r.PODS, pod["metadata"]["name"], self.target.namespace,
-                              grace_period_s=self.params.grace_period_s)
+            ctx.client.delete(
+                r.PODS, pod["metadata"]["name"], self.target.namespace, grace_period_s=self.params.grace_period_s
+            )
 
     def revert(self, ctx: FaultContext) -> None:
         wait_workload_ready(ctx, self.target)

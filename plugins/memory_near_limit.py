@@ -40,8 +40,9 @@ class MemoryNearLimit(ContainerStressFault):
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
         if level is None:
             raise ValueError("memory-near-limit needs a level (share of the memory limit)")
-        return cls(target, MemoryParams(float(level), _limit(target) or 0,
-                                        int(scenario.params.get("max_hold_s", 1800))))
+        return cls(
+            target, MemoryParams(float(level), _limit(target) or 0, int(scenario.params.get("max_hold_s", 1800)))
+        )
 
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
@@ -50,16 +51,20 @@ class MemoryNearLimit(ContainerStressFault):
         return None
 
     def describe(self) -> str:
-        return (f"hold memory in {self.target.describe()} until its working set is {self.params.ratio:.0%} "
-                f"of the {self.params.limit_bytes / 2**20:g}Mi limit")
+        return (
+            f"hold memory in {self.target.describe()} until its working set is {self.params.ratio:.0%} "
+            f"of the {self.params.limit_bytes / 2**20:g}Mi limit"
+        )
 
     def describe_revert(self) -> str:
         return f"kill the stress process in {self.target.describe()}"
 
     def stress_argv(self, ctx: FaultContext, pod: str) -> list[str]:
         namespace = str(self.target.namespace)
-        usage = checked(ctx.executor(namespace, pod, self.target.container, CGROUP_MEMORY_ARGV,
-                                     timeout_s=ctx.timeouts.exec_s), f"reading memory use in {pod}")
+        usage = checked(
+            ctx.executor(namespace, pod, self.target.container, CGROUP_MEMORY_ARGV, timeout_s=ctx.timeouts.exec_s),
+            f"reading memory use in {pod}",
+        )
         try:
             current = int(usage.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):

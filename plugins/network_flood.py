@@ -15,10 +15,14 @@ from conformance.kube.faults import FaultContext, Injector, Permission
 from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.model.scenario import Scenario
 
-KIND_REASON = ("a set transmit rate such as 1 GB/s inside kind cannot be honest: all kind nodes share one host "
-               "bridge, so the traffic never crosses a real network")
-CLUSTER_REASON = ("the suite cannot hold a set transmit rate on a real cluster with public images, and does not "
-                  "flood a production network without one")
+KIND_REASON = (
+    "a set transmit rate such as 1 GB/s inside kind cannot be honest: all kind nodes share one host "
+    "bridge, so the traffic never crosses a real network"
+)
+CLUSTER_REASON = (
+    "the suite cannot hold a set transmit rate on a real cluster with public images, and does not "
+    "flood a production network without one"
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ class NetworkFlood(Injector):
         return []
 
     def apply(self, ctx: FaultContext) -> None:
-        raise BackendError(f"network-flood is skipped on {ctx.backend}: "
-                           + (KIND_REASON if ctx.backend == "kind" else CLUSTER_REASON))
+        raise BackendError(
+            f"network-flood is skipped on {ctx.backend}: " + (KIND_REASON if ctx.backend == "kind" else CLUSTER_REASON)
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         """Nothing was applied."""

@@ -45,8 +45,10 @@ class NodeMemoryPressure(Injector):
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
         if backend == "kind":
-            return ("kind nodes share the host's kernel and node-exporter reports the host's memory: pushing it "
-                    "to the level would pressure the CI machine itself, not a node")
+            return (
+                "kind nodes share the host's kernel and node-exporter reports the host's memory: pushing it "
+                "to the level would pressure the CI machine itself, not a node"
+            )
         return None
 
     @property
@@ -54,45 +56,74 @@ class NodeMemoryPressure(Injector):
         return f"alert-conformance-memory-{self.target.node}"[:63].rstrip("-.")
 
     def describe(self) -> str:
-        return (f"run pod {self.params.namespace}/{self.pod_name} on node {self.target.node} holding memory until "
-                f"{self.params.ratio:.0%} of the node's memory is in use")
+        return (
+            f"run pod {self.params.namespace}/{self.pod_name} on node {self.target.node} holding memory until "
+            f"{self.params.ratio:.0%} of the node's memory is in use"
+        )
 
     def describe_revert(self) -> str:
         return f"delete pod {self.params.namespace}/{self.pod_name}"
 
     def permissions(self) -> list[Permission]:
         ns = self.params.namespace
-        return [Permission("create", "pods", "", ns), Permission("get", "pods", "", ns),
-                Permission("delete", "pods", "", ns), Permission("create", "pods", "", ns, "exec")]
+        return [
+            Permission("create", "pods", "", ns),
+            Permission("get", "pods", "", ns),
+            Permission("delete", "pods", "", ns),
+            Permission("create", "pods", "", ns, "exec"),
+        ]
 
     def apply(self, ctx: FaultContext) -> None:
         ns = self.params.namespace
-        meta = {"name": self.pod_name, "labels": lb.managed_labels(ctx.run_id, created=True),
-                "annotations": {lb.FAULT_ANNOTATION: self.fault}}
-        spec = {"nodeName": self.target.node, "restartPolicy": "Never",
-                "tolerations": [{"operator": "Exists"}],
-                "containers": [{"name": "stress", "image": STRESS_IMAGE,
-                                "command": ["sleep", str(self.params.max_hold_s)]}]}
+        meta = {
+            "name": self.pod_name,
+            "labels": lb.managed_labels(ctx.run_id, created=True),
+            "annotations": {lb.FAULT_ANNOTATION: self.fault},
+        }
+        spec = {
+            "nodeName": self.target.node,
+            "restartPolicy": "Never",
+            "tolerations": [{"operator": "Exists"}],
+            "containers": [
+                {"name": "stress", "image": STRESS_IMAGE, "command": ["sleep", str(self.params.max_hold_s)]}
+            ],
+        }
         ctx.client.create(r.PODS, {"metadata": meta, "spec": spec}, ns)
 
         def ready() -> bool | None:
             return True if pod_ready(ctx.client.get(r.PODS, self.pod_name, ns)) else None
 
-        ctx.client.wait_for(f"pod {ns}/{self.pod_name} to run", ready, timeout_s=ctx.timeouts.rollout_s,
-                            interval_s=ctx.timeouts.poll_s)
-        meminfo = checked(ctx.executor(ns, self.pod_name, "stress", ["cat", "/proc/meminfo"],
-                                       timeout_s=ctx.timeouts.exec_s), "reading /proc/meminfo")
+        ctx.client.wait_for(
+            f"pod {ns}/{self.pod_name} to run", ready, timeout_s=ctx.timeouts.rollout_s, interval_s=ctx.timeouts.poll_s
+        )
+        meminfo = checked(
+            ctx.executor(ns, self.pod_name, "stress", ["cat", "/proc/meminfo"], timeout_s=ctx.timeouts.exec_s),
+            "reading /proc/meminfo",
+        )
         total, available = parse_meminfo(meminfo.stdout)
         hold = int(self.params.ratio * total) - (total - available)
         if hold <= 0:
             raise BackendError(f"node {self.target.node} already uses {(total - available) / total:.0%} of its memory")
-        checked(ctx.executor(ns, self.pod_name, "stress", memory_hog_argv(hold, self.params.max_hold_s),
-                             timeout_s=ctx.timeouts.exec_s), "starting the memory hog")
+        checked(
+            ctx.executor(
+                ns,
+                self.pod_name,
+                "stress",
+                memory_hog_argv(hold, self.params.max_hold_s),
+                timeout_s=ctx.timeouts.exec_s,
+            ),
+            "starting the memory hog",
+        )
 
     def revert(self, ctx: FaultContext) -> None:
         if ctx.client.delete(r.PODS, self.pod_name, self.params.namespace, grace_period_s=0):
-            ctx.client.wait_gone(r.PODS, self.pod_name, self.params.namespace, timeout_s=ctx.timeouts.delete_s,
-                                 interval_s=ctx.timeouts.poll_s)
+            ctx.client.wait_gone(
+                r.PODS,
+                self.pod_name,
+                self.params.namespace,
+                timeout_s=ctx.timeouts.delete_s,
+                interval_s=ctx.timeouts.poll_s,
+            )
 
 
 def parse_meminfo(text: str) -> tuple[int, int]:

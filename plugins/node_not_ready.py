@@ -37,8 +37,10 @@ class NodeNotReady(Injector):
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
         if backend == "cluster":
-            return ("stopping a real node's kubelet cannot be reverted through the API (nothing reaches a node whose "
-                    "kubelet is down); the suite only applies faults it can revert")
+            return (
+                "stopping a real node's kubelet cannot be reverted through the API (nothing reaches a node whose "
+                "kubelet is down); the suite only applies faults it can revert"
+            )
         return None
 
     def describe(self) -> str:

@@ -39,10 +39,16 @@ class StuckRollout(Injector):
         return cls(target, StuckRolloutParams(int(deadline) if deadline is not None else None))
 
     def describe(self) -> str:
-        how = "a readiness probe that never passes" if self.target.workload_kind == "DaemonSet" \
+        how = (
+            "a readiness probe that never passes"
+            if self.target.workload_kind == "DaemonSet"
             else "an unsatisfiable nodeSelector"
-        deadline = f", progressDeadlineSeconds {self.params.progress_deadline_s}" \
-            if self.params.progress_deadline_s is not None else ""
+        )
+        deadline = (
+            f", progressDeadlineSeconds {self.params.progress_deadline_s}"
+            if self.params.progress_deadline_s is not None
+            else ""
+        )
         return f"roll out a new revision of {self.target.describe()} with {how}{deadline}"
 
     def describe_revert(self) -> str:

@@ -52,9 +52,11 @@ class TargetDown(AdminEndpointFault):
         if self.target.standin:
             return super().permissions()
         ns = self.target.namespace
-        return [Permission("get", "deployments", "apps", ns),
-                Permission("create", "networkpolicies", "networking.k8s.io", ns),
-                Permission("delete", "networkpolicies", "networking.k8s.io", ns)]
+        return [
+            Permission("get", "deployments", "apps", ns),
+            Permission("create", "networkpolicies", "networking.k8s.io", ns),
+            Permission("delete", "networkpolicies", "networking.k8s.io", ns),
+        ]
 
     def apply(self, ctx: FaultContext) -> None:
         if self.target.standin:
@@ -62,10 +64,16 @@ class TargetDown(AdminEndpointFault):
             return
         workload = ctx.client.get(workload_resource(self.target), self.target.workload_name, self.target.namespace)
         policy: dict[str, Any] = {
-            "metadata": {"name": self.policy_name, "labels": lb.managed_labels(ctx.run_id, created=True),
-                         "annotations": {lb.FAULT_ANNOTATION: self.fault}},
-            "spec": {"podSelector": {"matchLabels": workload["spec"]["selector"]["matchLabels"]},
-                     "policyTypes": ["Ingress"], "ingress": []},
+            "metadata": {
+                "name": self.policy_name,
+                "labels": lb.managed_labels(ctx.run_id, created=True),
+                "annotations": {lb.FAULT_ANNOTATION: self.fault},
+            },
+            "spec": {
+                "podSelector": {"matchLabels": workload["spec"]["selector"]["matchLabels"]},
+                "policyTypes": ["Ingress"],
+                "ingress": [],
+            },
         }
         ctx.client.create(r.NETWORKPOLICIES, policy, self.target.namespace)
 

@@ -60,8 +60,14 @@ class UnavailableReplicas(Injector):
         return f"restore the pod template and update strategy of {self.target.describe()}, wait for the rollout"
 
     def permissions(self) -> list[Permission]:
-        extra = [Permission("list", "pods", "", self.target.namespace), Permission("delete", "pods", "",
-                 self.target.namespace)] if self.target.workload_kind == "StatefulSet" else []
+        extra = (
+            [
+                Permission("list", "pods", "", self.target.namespace),
+                Permission("delete", "pods", "", self.target.namespace),
+            ]
+            if self.target.workload_kind == "StatefulSet"
+            else []
+        )
         return [*workload_permissions(self.target, "get", "patch"), *extra]
 
     def patch_for(self, workload: dict[str, Any], run_id: str) -> dict[str, Any]:
@@ -70,8 +76,7 @@ class UnavailableReplicas(Injector):
         kind = self.target.workload_kind
         if kind == "Deployment":
             patch = unschedulable_template(run_id)
-            patch["spec"]["strategy"] = {"type": "RollingUpdate",
-                                         "rollingUpdate": {"maxSurge": 0, "maxUnavailable": n}}
+            patch["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": n}}
         elif kind == "StatefulSet":
             patch = unschedulable_template(run_id)
             patch["spec"]["updateStrategy"] = {"type": "OnDelete", "rollingUpdate": None}
@@ -87,7 +92,7 @@ class UnavailableReplicas(Injector):
         patch_with_restore(ctx, resource, self.target.workload_name, self.target.namespace, patch, self.fault)
         if self.target.workload_kind == "StatefulSet":
             pods = sorted(workload_pods(ctx, self.target), key=lambda p: _ordinal(p["metadata"]["name"]))
-            for pod in pods[-self.params.unavailable:]:
+            for pod in pods[-self.params.unavailable :]:
                 ctx.client.delete(r.PODS, pod["metadata"]["name"], self.target.namespace, grace_period_s=0)
 
     def revert(self, ctx: FaultContext) -> None:

@@ -93,13 +93,23 @@ class KubeBackend:
     time_scale = 1.0
 
     def __init__(
-        self, options: Options, profile: Profile, pack: Pack, registry: FaultLookup, *,
+        self,
+        options: Options,
+        profile: Profile,
+        pack: Pack,
+        registry: FaultLookup,
+        *,
         runner: CommandRunner = run_command,
         client_factory: Callable[[Path | None, str | None], KubeClient] | None = None,
-        executor_factory: Callable[[KubeClient], PodExecutor] | None = None, timeouts: Timeouts | None = None,
-        run_id: str | None = None, workdir: Path | None = None, sources: AlertSources | None = None,
-        poll_s: float = 5.0, healthy_s: float | None = None,
-        wall_clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
+        executor_factory: Callable[[KubeClient], PodExecutor] | None = None,
+        timeouts: Timeouts | None = None,
+        run_id: str | None = None,
+        workdir: Path | None = None,
+        sources: AlertSources | None = None,
+        poll_s: float = 5.0,
+        healthy_s: float | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options, self.profile, self.pack, self.registry = options, profile, pack, registry
         self.name = options.backend
@@ -115,8 +125,11 @@ class KubeBackend:
         self.failed = False
         self.closed = False
         self.log: list[str] = []
-        self.capture_namespace = profile.environment.monitoring_namespace if self.name == "kind" else \
-            sorted(self.plan.placement.standin_namespaces or {profile.environment.monitoring_namespace})[0]
+        self.capture_namespace = (
+            profile.environment.monitoring_namespace
+            if self.name == "kind"
+            else sorted(self.plan.placement.standin_namespaces or {profile.environment.monitoring_namespace})[0]
+        )
         self._sources = sources
         self.watcher: Watcher | None = None
         # Polls and waits are injectable so tests run in seconds. The healthy period before each wave is one
@@ -146,16 +159,25 @@ class KubeBackend:
         else:
             kubeconfig, context = options.kubeconfig, options.context
         client = self.client_factory(kubeconfig, context)
-        ctx = FaultContext(client, self.executor_factory(client), self.run_id, self.plan.placement.backend,
-                           node_agent=agent, timeouts=self.timeouts, status=status)
+        ctx = FaultContext(
+            client,
+            self.executor_factory(client),
+            self.run_id,
+            self.plan.placement.backend,
+            node_agent=agent,
+            timeouts=self.timeouts,
+            status=status,
+        )
         self.ctx = ctx
         if self.name == "cluster":
-            nodes = sorted(n["metadata"]["name"] for n in client.list(r.NODES)
-                           if "node-role.kubernetes.io/control-plane" not in n["metadata"].get("labels", {}))
+            nodes = sorted(
+                n["metadata"]["name"]
+                for n in client.list(r.NODES)
+                if "node-role.kubernetes.io/control-plane" not in n["metadata"].get("labels", {})
+            )
             self.plan = plan_run(options, self.profile, self.pack, self.registry, cluster_nodes=nodes)
             check_safety(options, self.plan.placement, self.plan.faults)
-            preflight(client, [p for f in self.plan.faults for p in f.injector.permissions()]
-                      + self._own_permissions())
+            preflight(client, [p for f in self.plan.faults for p in f.injector.permissions()] + self._own_permissions())
         namespaces = sorted(set(self.plan.placement.namespaces.values()))
         for line in clean_leftovers(ctx, namespaces, self.registry.get):
             self.log.append(line)
@@ -238,20 +260,25 @@ class KubeBackend:
         for workload in env.workloads:
             namespace = self.plan.placement.namespace(workload.namespace)
             if namespace in self.plan.placement.standin_namespaces:
-                client.wait_workload_ready(r.WORKLOADS[workload.kind], namespace, workload.name,
-                                           timeout_s=self.timeouts.rollout_s)
+                client.wait_workload_ready(
+                    r.WORKLOADS[workload.kind], namespace, workload.name, timeout_s=self.timeouts.rollout_s
+                )
 
     def _rule_selector(self, client: KubeClient, rules_namespace: str) -> dict[str, str]:
         """Existing cluster: the labels its Prometheus selects PrometheusRules by (``spec.ruleSelector``); the
         labels of its ``spec.ruleNamespaceSelector`` go onto the suite's own rules namespace."""
         prometheus = operator_object(client, r.PROMETHEUSES, None)
         if prometheus is None:
-            raise BackendError("no monitoring.coreos.com/v1 Prometheus found in the cluster to load the pack's rules "
-                               "into; run without --alert-pack to certify the rules the cluster already has")
+            raise BackendError(
+                "no monitoring.coreos.com/v1 Prometheus found in the cluster to load the pack's rules "
+                "into; run without --alert-pack to certify the rules the cluster already has"
+            )
         rule_labels, namespace_labels = rule_selection(prometheus)
         meta = prometheus["metadata"]
-        self.log.append(f"PrometheusRules labelled {rule_labels or '(nothing: the selector is empty)'}, as "
-                        f"Prometheus {meta.get('namespace')}/{meta['name']} selects them")
+        self.log.append(
+            f"PrometheusRules labelled {rule_labels or '(nothing: the selector is empty)'}, as "
+            f"Prometheus {meta.get('namespace')}/{meta['name']} selects them"
+        )
         if namespace_labels:
             check_namespace(rules_namespace)
             client.patch(r.NAMESPACES, rules_namespace, {"metadata": {"labels": namespace_labels}})
@@ -262,8 +289,10 @@ class KubeBackend:
         for alertmanager in client.list(r.ALERTMANAGERS):
             selector = alertmanager.get("spec", {}).get("alertmanagerConfigSelector") or {}
             return dict(selector.get("matchLabels") or {})
-        raise BackendError("no monitoring.coreos.com/v1 Alertmanager found in the cluster; pass --alertmanager-url "
-                           "and add the capture receiver yourself, or install the Prometheus Operator")
+        raise BackendError(
+            "no monitoring.coreos.com/v1 Alertmanager found in the cluster; pass --alertmanager-url "
+            "and add the capture receiver yourself, or install the Prometheus Operator"
+        )
 
     # -- the run --------------------------------------------------------------------------------------------
 
@@ -271,10 +300,13 @@ class KubeBackend:
         """Prometheus, Alertmanager (``--prometheus-url``/``--alertmanager-url`` or found) and the capture webhook."""
         if self._sources is None:
             monitoring = self.profile.environment.monitoring_namespace if self.name == "kind" else None
-            self._sources = find_sources(client, monitoring_namespace=monitoring,
-                                         capture_namespace=self.capture_namespace,
-                                         prometheus_url=self.options.prometheus_url,
-                                         alertmanager_url=self.options.alertmanager_url)
+            self._sources = find_sources(
+                client,
+                monitoring_namespace=monitoring,
+                capture_namespace=self.capture_namespace,
+                prometheus_url=self.options.prometheus_url,
+                alertmanager_url=self.options.alertmanager_url,
+            )
             self.log.extend(self._sources.describe())
         return self._sources
 
@@ -315,8 +347,15 @@ class KubeBackend:
             self.failed = True
         return observations
 
-    def _run_wave(self, ctx: FaultContext, wave: list[FaultStep], watches: list[RunWatch], watcher: Watcher,
-                  status: StatusCallback, name: str) -> None:
+    def _run_wave(
+        self,
+        ctx: FaultContext,
+        wave: list[FaultStep],
+        watches: list[RunWatch],
+        watcher: Watcher,
+        status: StatusCallback,
+        name: str,
+    ) -> None:
         """Healthy period, faults applied (reverts registered first), held until notified or overdue, reverted,
         then resolved notifications awaited, every wait bounded."""
         clock = self.wall_clock
@@ -371,8 +410,7 @@ class KubeBackend:
             expectation = watch.expectation
             if expectation.fire_s is None:
                 continue
-            budget = max((expectation.budget_s(r, True) for r in expectation.receivers),
-                         default=expectation.scrape_s)
+            budget = max((expectation.budget_s(r, True) for r in expectation.receivers), default=expectation.scrape_s)
             dues.append(injected + expectation.fire_s + budget)
         if dues:
             return max(dues)
@@ -381,14 +419,15 @@ class KubeBackend:
     @staticmethod
     def _resolve_window(watch: RunWatch) -> float:
         expectation = watch.expectation
-        return max((expectation.resolve_by_s(r, 0.0) for r in expectation.receivers if r.send_resolved),
-                   default=0.0)
+        return max((expectation.resolve_by_s(r, 0.0) for r in expectation.receivers if r.send_resolved), default=0.0)
 
     def _status_line(self, name: str, watches: list[RunWatch], now: float, injected: float, due: float) -> str:
         firing = sum(1 for w in watches if w.observation.firing_s is not None)
         notified = sum(1 for w in watches if w.all_notified())
-        return (f"{self.name} {name}: firing {firing}, notified {notified}/{len(watches)} | "
-                f"{now - injected:.0f}s of at most {due - injected:.0f}s")
+        return (
+            f"{self.name} {name}: firing {firing}, notified {notified}/{len(watches)} | "
+            f"{now - injected:.0f}s of at most {due - injected:.0f}s"
+        )
 
     def close(self) -> None:
         """Apply ``--keep-cluster`` (kind). Reverts already ran with each wave. Safe to call twice."""

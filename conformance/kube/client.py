@@ -101,11 +101,18 @@ class KubeClient:
         headers = {"Accept": "application/json, */*", "Content-Type": content_type}
         try:
             method_, url, header_params, serialized, post = self.api_client.param_serialize(
-                method=method, resource_path=url_path, header_params=headers, body=body,
+                method=method,
+                resource_path=url_path,
+                header_params=headers,
+                body=body,
                 auth_settings=["BearerToken"],
             )
             response = self.api_client.call_api(
-                method_, url, header_params=header_params, body=serialized, post_params=post,
+                method_,
+                url,
+                header_params=header_params,
+                body=serialized,
+                post_params=post,
                 _request_timeout=self.request_timeout_s,
             )
             data: bytes = response.read()
@@ -152,8 +159,13 @@ class KubeClient:
         return result
 
     def patch(
-        self, resource: Resource, name: str, patch: Obj, namespace: str | None = None,
-        *, strategy: PatchStrategy = "merge",
+        self,
+        resource: Resource,
+        name: str,
+        patch: Obj,
+        namespace: str | None = None,
+        *,
+        strategy: PatchStrategy = "merge",
     ) -> Obj:
         result: Obj = self.request(
             "PATCH", resource.path(namespace, name), body=patch, content_type=_CONTENT_TYPES[strategy]
@@ -161,8 +173,14 @@ class KubeClient:
         return result
 
     def delete(
-        self, resource: Resource, name: str, namespace: str | None = None, *, missing_ok: bool = True,
-        propagation: str = "Background", grace_period_s: int | None = None,
+        self,
+        resource: Resource,
+        name: str,
+        namespace: str | None = None,
+        *,
+        missing_ok: bool = True,
+        propagation: str = "Background",
+        grace_period_s: int | None = None,
     ) -> bool:
         """Delete; returns False when it was already gone (and ``missing_ok``)."""
         options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
@@ -189,8 +207,15 @@ class KubeClient:
         return bool(review.get("status", {}).get("allowed", False))
 
     def proxy(
-        self, method: str, kind: Literal["services", "pods"], namespace: str, name: str, port: int | str, path: str,
-        *, query: dict[str, str] | None = None,
+        self,
+        method: str,
+        kind: Literal["services", "pods"],
+        namespace: str,
+        name: str,
+        port: int | str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
     ) -> bytes:
         """An HTTP request to a service or pod through the API server's proxy (no port-forward, no ingress)."""
         target = quote(f"{name}:{port}", safe=":")
@@ -228,8 +253,9 @@ class KubeClient:
             obj = self.get(resource, name, namespace)
             return obj if workload_ready(obj) else None
 
-        return self.wait_for(f"{resource.kind} {namespace}/{name} to be ready", ready, timeout_s=timeout_s,
-                             interval_s=interval_s)
+        return self.wait_for(
+            f"{resource.kind} {namespace}/{name} to be ready", ready, timeout_s=timeout_s, interval_s=interval_s
+        )
 
     def wait_node_ready(self, name: str, *, ready: bool, timeout_s: float, interval_s: float = 2.0) -> Obj:
         """Wait until node ``name`` reports ``Ready`` True (``ready``) or anything else (not ``ready``)."""
@@ -242,7 +268,12 @@ class KubeClient:
         return self.wait_for(f"node {name} to be {state}", check, timeout_s=timeout_s, interval_s=interval_s)
 
     def wait_gone(
-        self, resource: Resource, name: str, namespace: str | None = None, *, timeout_s: float,
+        self,
+        resource: Resource,
+        name: str,
+        namespace: str | None = None,
+        *,
+        timeout_s: float,
         interval_s: float = 1.0,
     ) -> None:
         def gone() -> bool | None:
@@ -259,9 +290,7 @@ def workload_ready(obj: Obj) -> bool:
         return False
     if obj.get("kind") == "DaemonSet":
         desired = status.get("desiredNumberScheduled", 0)
-        return bool(
-            status.get("numberAvailable", 0) == desired and status.get("updatedNumberScheduled", 0) == desired
-        )
+        return bool(status.get("numberAvailable", 0) == desired and status.get("updatedNumberScheduled", 0) == desired)
     desired = spec.get("replicas", 1)
     available = status.get("availableReplicas", status.get("readyReplicas", 0)) or 0
     return bool(available >= desired and (status.get("updatedReplicas", 0) or 0) >= desired)

@@ -51,9 +51,7 @@ class StreamExecutor:
         if container:
             kwargs["container"] = container
         try:
-            response = stream(
-                core.connect_get_namespaced_pod_exec, pod, namespace, _preload_content=False, **kwargs
-            )
+            response = stream(core.connect_get_namespaced_pod_exec, pod, namespace, _preload_content=False, **kwargs)
             response.run_forever(timeout=timeout_s)
             stdout, stderr = response.read_stdout(), response.read_stderr()
             if response.is_open():

@@ -169,12 +169,19 @@ class FakeKubeApi:
     def items(self, resource: Resource, namespace: str | None = None) -> list[Obj]:
         with self._lock:
             return [
-                copy.deepcopy(obj) for (group, plural, ns, _), obj in sorted(self.objects.items())
+                copy.deepcopy(obj)
+                for (group, plural, ns, _), obj in sorted(self.objects.items())
                 if (group, plural) == (resource.group, resource.plural) and (namespace is None or ns == namespace)
             ]
 
-    def deny(self, verb: str | None = None, resource: str | None = None, namespace: str | None = None,
-             group: str | None = None, subresource: str | None = None) -> None:
+    def deny(
+        self,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        group: str | None = None,
+        subresource: str | None = None,
+    ) -> None:
         """Answer matching SelfSubjectAccessReviews with ``allowed: false`` (and the real requests with 403)."""
         self.denials.append(Denial(verb, resource, namespace, group, subresource))
 
@@ -222,8 +229,14 @@ class FakeKubeApi:
         return 200 if method != "POST" else 201, json.dumps(result).encode(), "application/json"
 
     def _status(self, error: _ApiError) -> tuple[int, bytes, str]:
-        status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": error.message,
-                  "reason": error.reason, "code": error.code}
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": error.message,
+            "reason": error.reason,
+            "code": error.code,
+        }
         return error.code, json.dumps(status).encode(), "application/json"
 
     def _proxy(self, method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
@@ -266,8 +279,13 @@ class FakeKubeApi:
         with self._lock:
             if resource is r.SELF_SUBJECT_ACCESS_REVIEWS and method == "POST":
                 return self._review(body)
-            verb = {"GET": "get" if name else "list", "POST": "create", "PATCH": "patch", "DELETE": "delete",
-                    "PUT": "update"}[method]
+            verb = {
+                "GET": "get" if name else "list",
+                "POST": "create",
+                "PATCH": "patch",
+                "DELETE": "delete",
+                "PUT": "update",
+            }[method]
             self._authorize(verb, resource, namespace)
             if method == "GET" and name is None:
                 return self._list(resource, namespace, query.get("labelSelector", ""))
@@ -305,13 +323,18 @@ class FakeKubeApi:
     def _list(self, resource: Resource, namespace: str | None, selector: str) -> Obj:
         matches = _selector(selector)
         items = [
-            copy.deepcopy(obj) for (group, plural, ns, _), obj in sorted(self.objects.items())
+            copy.deepcopy(obj)
+            for (group, plural, ns, _), obj in sorted(self.objects.items())
             if (group, plural) == (resource.group, resource.plural)
             and (namespace is None or ns == namespace)
             and matches(obj.get("metadata", {}).get("labels", {}) or {})
         ]
-        return {"kind": f"{resource.kind}List", "apiVersion": resource.api_version, "items": items,
-                "metadata": {"resourceVersion": str(next(self._versions))}}
+        return {
+            "kind": f"{resource.kind}List",
+            "apiVersion": resource.api_version,
+            "items": items,
+            "metadata": {"resourceVersion": str(next(self._versions))},
+        }
 
     def _fill_metadata(self, resource: Resource, obj: Obj, namespace: str | None) -> Obj:
         meta = obj.setdefault("metadata", {})

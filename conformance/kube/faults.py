@@ -141,8 +141,14 @@ def _name(obj: Obj) -> str:
 
 
 def patch_with_restore(
-    ctx: FaultContext, resource: Resource, name: str, namespace: str | None, patch: Obj, fault: str,
-    *, strategy: PatchStrategy = "merge",
+    ctx: FaultContext,
+    resource: Resource,
+    name: str,
+    namespace: str | None,
+    patch: Obj,
+    fault: str,
+    *,
+    strategy: PatchStrategy = "merge",
 ) -> Obj:
     """Apply ``patch`` and record on the object the merge patch that undoes it (and the run's labels).
 
@@ -220,8 +226,11 @@ def running_pod(ctx: FaultContext, target: ResolvedTarget) -> Obj:
 
 def wait_workload_ready(ctx: FaultContext, target: ResolvedTarget) -> None:
     ctx.client.wait_workload_ready(
-        workload_resource(target), str(target.namespace), target.workload_name,
-        timeout_s=ctx.timeouts.rollout_s, interval_s=ctx.timeouts.poll_s,
+        workload_resource(target),
+        str(target.namespace),
+        target.workload_name,
+        timeout_s=ctx.timeouts.rollout_s,
+        interval_s=ctx.timeouts.poll_s,
     )
 
 

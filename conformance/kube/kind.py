@@ -52,8 +52,9 @@ class KindCluster:
         argv = [str(self.kind), *args]
         result = self.runner(argv, timeout=timeout_s)
         if result.returncode != 0:
-            raise ToolError(f"kind {what or args[0]} failed (exit {result.returncode})", argv=argv,
-                            stderr=result.stderr)
+            raise ToolError(
+                f"kind {what or args[0]} failed (exit {result.returncode})", argv=argv, stderr=result.stderr
+            )
         return result
 
     def exists(self) -> bool:
@@ -65,8 +66,18 @@ class KindCluster:
         if self.exists():
             self.log.append(f"reused kind cluster {self.name}")
             return "reused"
-        self._run("create", "cluster", "--name", self.name, "--config", str(config or kind_config_path()),
-                  "--wait", "120s", timeout_s=self.create_timeout_s, what="create cluster")
+        self._run(
+            "create",
+            "cluster",
+            "--name",
+            self.name,
+            "--config",
+            str(config or kind_config_path()),
+            "--wait",
+            "120s",
+            timeout_s=self.create_timeout_s,
+            what="create cluster",
+        )
         self.created = True
         self.log.append(f"created kind cluster {self.name}")
         return "created"

@@ -19,7 +19,15 @@ from conformance.kube.resources import Resource
 
 #: where faults leave marks: nodes (cluster-wide), then the namespaced kinds the injectors change or create
 SCANNED: tuple[Resource, ...] = (
-    r.NODES, r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS, r.PODS, r.PVCS, r.JOBS, r.NETWORKPOLICIES, r.SERVICES,
+    r.NODES,
+    r.DEPLOYMENTS,
+    r.STATEFULSETS,
+    r.DAEMONSETS,
+    r.PODS,
+    r.PVCS,
+    r.JOBS,
+    r.NETWORKPOLICIES,
+    r.SERVICES,
 )
 
 InjectorLookup = Callable[[str], type[Injector]]
@@ -59,7 +67,8 @@ def stale_suite_namespaces(ctx: FaultContext) -> list[str]:
     """Namespaces an earlier run created on an existing cluster (labelled, created, another run)."""
     selector = f"{lb.MANAGED_SELECTOR},{lb.CREATED_KEY}=true"
     return [
-        ns["metadata"]["name"] for ns in ctx.client.list(r.NAMESPACES, label_selector=selector)
+        ns["metadata"]["name"]
+        for ns in ctx.client.list(r.NAMESPACES, label_selector=selector)
         if ns["metadata"].get("labels", {}).get(lb.RUN_KEY) != ctx.run_id
         and ns["metadata"]["name"] not in PROTECTED_NAMESPACES
     ]

@@ -88,7 +88,10 @@ class Placement:
 
     @classmethod
     def for_cluster(
-        cls, environment: Environment, allowed_namespaces: tuple[str, ...], cluster_nodes: list[str] | None = None,
+        cls,
+        environment: Environment,
+        allowed_namespaces: tuple[str, ...],
+        cluster_nodes: list[str] | None = None,
         control_plane_nodes: list[str] | None = None,
     ) -> Placement:
         """``cluster_nodes`` are the real worker names (sorted); None when planning without a cluster."""
@@ -109,7 +112,8 @@ class Placement:
             )
         for index, node in enumerate(planes):
             nodes[node.name] = (
-                control_plane_nodes[index % len(control_plane_nodes)] if control_plane_nodes
+                control_plane_nodes[index % len(control_plane_nodes)]
+                if control_plane_nodes
                 else f"<control-plane node #{index + 1}>"
             )
         return cls("cluster", namespaces, nodes, environment, frozenset(standins))

@@ -74,8 +74,12 @@ def fault_steps(
 
 
 def plan_run(
-    options: Options, profile: Profile, pack: Pack, registry: FaultLookup,
-    runs: Sequence[tuple[AlertContract, Scenario, float | None]] | None = None, *,
+    options: Options,
+    profile: Profile,
+    pack: Pack,
+    registry: FaultLookup,
+    runs: Sequence[tuple[AlertContract, Scenario, float | None]] | None = None,
+    *,
     cluster_nodes: list[str] | None = None,
 ) -> RunPlan:
     """The plan for ``options.backend`` (kind or cluster). ``runs`` default: every scenario at its firing level."""
@@ -90,9 +94,11 @@ def plan_run(
             f"kind cluster {options.cluster_name}: reuse it if `kind get clusters` lists it, else `kind create "
             "cluster --config fixtures/kind/cluster.yaml` (a control plane and 2 workers)",
             f"afterwards (--keep-cluster {options.keep_cluster}): "
-            + {"never": "delete it if this run created it",
-               "on-failure": "delete it if this run created it and everything passed",
-               "always": "keep it"}[options.keep_cluster],
+            + {
+                "never": "delete it if this run created it",
+                "on-failure": "delete it if this run created it and everything passed",
+                "always": "keep it",
+            }[options.keep_cluster],
             "node mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.nodes.items()),
         ]
         interval = format_duration(min(STACK_INTERVAL_S, profile.scrape_interval_s))
@@ -120,10 +126,18 @@ def plan_run(
         where = str(options.kubeconfig) if options.kubeconfig else "the default kubeconfig"
         plan.cluster = [
             f"cluster: context {options.context or '(current)'} of {where}; nothing is installed with Helm",
-            "Prometheus: " + (options.prometheus_url or "the first monitoring.coreos.com/v1 Prometheus, read at "
-                              "service prometheus-operated:9090 through the API server's proxy"),
-            "Alertmanager: " + (options.alertmanager_url or "the first monitoring.coreos.com/v1 Alertmanager, read at "
-                                "service alertmanager-operated:9093 through the API server's proxy"),
+            "Prometheus: "
+            + (
+                options.prometheus_url
+                or "the first monitoring.coreos.com/v1 Prometheus, read at "
+                "service prometheus-operated:9090 through the API server's proxy"
+            ),
+            "Alertmanager: "
+            + (
+                options.alertmanager_url
+                or "the first monitoring.coreos.com/v1 Alertmanager, read at "
+                "service alertmanager-operated:9093 through the API server's proxy"
+            ),
             "preflight: a SelfSubjectAccessReview for every permission listed below, before any change",
             "namespace mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.namespaces.items()),
             "node mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.nodes.items()),
@@ -132,8 +146,8 @@ def plan_run(
             "the pack's rules as PrometheusRule resources in the suite's namespace, labelled with the labels the "
             "cluster's Prometheus selects rules by (the matchLabels of its spec.ruleSelector, read at run time; "
             "the matchLabels of its spec.ruleNamespaceSelector are added to that namespace)"
-            if options.alert_pack else
-            "no rules installed: the rules already loaded in the cluster's Prometheus are certified"
+            if options.alert_pack
+            else "no rules installed: the rules already loaded in the cluster's Prometheus are certified"
         )
         plan.installs = [
             rules,
@@ -164,8 +178,12 @@ def render_plan(plan: RunPlan) -> list[str]:
     lines += ["", "Installs:"] + [f"  {line}" for line in plan.installs]
     lines += ["", "Workloads and objects (stand-ins, labelled app.kubernetes.io/managed-by=alert-conformance):"]
     lines += [f"  {line}" for line in plan.objects] or ["  none"]
-    lines += ["", "Before the faults: restore or delete what an earlier, killed run left (found by its labels)",
-              "", "Faults (each revert is registered before its fault and runs on failure, timeout and Ctrl-C):"]
+    lines += [
+        "",
+        "Before the faults: restore or delete what an earlier, killed run left (found by its labels)",
+        "",
+        "Faults (each revert is registered before its fault and runs on failure, timeout and Ctrl-C):",
+    ]
     for step in plan.steps:
         level = f" at level {step.level:g}" if step.level is not None else ""
         lines.append(f"  {step.run_id}{level}")

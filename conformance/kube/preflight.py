@@ -14,15 +14,21 @@ from conformance.kube.faults import Permission
 
 #: what the cluster backend does in a namespace it creates: stand-ins, rules, capture, reading captures
 NAMESPACE_PERMISSIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("create", "deployments", "apps", ""), ("get", "deployments", "apps", ""),
-    ("create", "statefulsets", "apps", ""), ("create", "daemonsets", "apps", ""),
-    ("create", "services", "", ""), ("create", "configmaps", "", ""),
-    ("create", "persistentvolumeclaims", "", ""), ("create", "jobs", "batch", ""),
-    ("create", "cronjobs", "batch", ""), ("list", "pods", "", ""),
+    ("create", "deployments", "apps", ""),
+    ("get", "deployments", "apps", ""),
+    ("create", "statefulsets", "apps", ""),
+    ("create", "daemonsets", "apps", ""),
+    ("create", "services", "", ""),
+    ("create", "configmaps", "", ""),
+    ("create", "persistentvolumeclaims", "", ""),
+    ("create", "jobs", "batch", ""),
+    ("create", "cronjobs", "batch", ""),
+    ("list", "pods", "", ""),
     ("create", "servicemonitors", "monitoring.coreos.com", ""),
     ("create", "prometheusrules", "monitoring.coreos.com", ""),
     ("create", "alertmanagerconfigs", "monitoring.coreos.com", ""),
-    ("get", "services", "", "proxy"), ("create", "pods", "", "proxy"),
+    ("get", "services", "", "proxy"),
+    ("create", "pods", "", "proxy"),
 )
 
 
@@ -33,7 +39,9 @@ def namespace_permissions(namespace: str) -> list[Permission]:
 def cluster_permissions() -> list[Permission]:
     """Cluster-wide: creating/deleting the suite's namespaces, reading nodes and the monitoring CRs."""
     return [
-        Permission("create", "namespaces"), Permission("delete", "namespaces"), Permission("list", "namespaces"),
+        Permission("create", "namespaces"),
+        Permission("delete", "namespaces"),
+        Permission("list", "namespaces"),
         Permission("list", "nodes"),
         Permission("list", "prometheuses", "monitoring.coreos.com"),
         Permission("list", "alertmanagers", "monitoring.coreos.com"),
@@ -50,7 +58,8 @@ def unique(permissions: Iterable[Permission]) -> list[Permission]:
 def missing_permissions(client: KubeClient, permissions: Sequence[Permission]) -> list[Permission]:
     """The permissions a SelfSubjectAccessReview denies (asks each once; reads and writes nothing else)."""
     return [
-        p for p in unique(permissions)
+        p
+        for p in unique(permissions)
         if not client.can_i(p.verb, p.resource, group=p.group, namespace=p.namespace, subresource=p.subresource)
     ]
 

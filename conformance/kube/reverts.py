@@ -66,8 +66,10 @@ class RevertStack:
     ) -> None:
         failures = self.revert_all()
         if failures:
-            message = "reverts failed; objects labelled app.kubernetes.io/managed-by=alert-conformance may be " \
-                      "left behind (the next run restores them):\n  " + "\n  ".join(failures)
+            message = (
+                "reverts failed; objects labelled app.kubernetes.io/managed-by=alert-conformance may be "
+                "left behind (the next run restores them):\n  " + "\n  ".join(failures)
+            )
             if exc is None:
                 raise RevertError(message)
             if isinstance(exc, Exception):

@@ -48,7 +48,8 @@ def refusals(options: Options, placement: Placement, faults: Sequence[PlannedFau
         if injector.node_fault and not options.allow_nodes:
             reasons.append("it acts on a node and --allow-nodes is not given")
         outside = sorted(
-            ns for ns in namespaces
+            ns
+            for ns in namespaces
             if ns is not None and ns not in placement.standin_namespaces and ns not in options.allow_namespaces
         )
         if outside:

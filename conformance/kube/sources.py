@@ -90,13 +90,15 @@ class AlertSources:
 
 def operator_object(client: KubeClient, resource: r.Resource, namespace: str | None) -> Obj | None:
     """The first (by namespace and name) Prometheus or Alertmanager object, in ``namespace`` or anywhere."""
-    found = sorted(client.list(resource, namespace),
-                   key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+    found = sorted(
+        client.list(resource, namespace), key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+    )
     return found[0] if found else None
 
 
-def _operated(client: KubeClient, kind: Literal["Prometheus", "Alertmanager"], namespace: str | None,
-              url: str | None, option: str) -> Endpoint:
+def _operated(
+    client: KubeClient, kind: Literal["Prometheus", "Alertmanager"], namespace: str | None, url: str | None, option: str
+) -> Endpoint:
     if url:
         return Endpoint(f"{kind}: {url} ({option})", url=url)
     resource = r.PROMETHEUSES if kind == "Prometheus" else r.ALERTMANAGERS
@@ -107,20 +109,36 @@ def _operated(client: KubeClient, kind: Literal["Prometheus", "Alertmanager"], n
     service, port = PROMETHEUS_SERVICE if kind == "Prometheus" else ALERTMANAGER_SERVICE
     meta = obj["metadata"]
     prefix = str((obj.get("spec") or {}).get("routePrefix") or "")
-    return Endpoint(f"{kind}: {meta['namespace']}/{meta['name']} via service {service}:{port} through the API "
-                    "server's proxy", client=client, namespace=meta["namespace"], service=service, port=port,
-                    prefix=prefix)
+    return Endpoint(
+        f"{kind}: {meta['namespace']}/{meta['name']} via service {service}:{port} through the API server's proxy",
+        client=client,
+        namespace=meta["namespace"],
+        service=service,
+        port=port,
+        prefix=prefix,
+    )
 
 
-def find_sources(client: KubeClient, *, monitoring_namespace: str | None, capture_namespace: str,
-                 prometheus_url: str | None = None, alertmanager_url: str | None = None) -> AlertSources:
+def find_sources(
+    client: KubeClient,
+    *,
+    monitoring_namespace: str | None,
+    capture_namespace: str,
+    prometheus_url: str | None = None,
+    alertmanager_url: str | None = None,
+) -> AlertSources:
     """The endpoints of a run: the URLs given, else the operator's objects (``monitoring_namespace`` None:
     anywhere in the cluster); the capture webhook in ``capture_namespace``."""
     return AlertSources(
         _operated(client, "Prometheus", monitoring_namespace, prometheus_url, "--prometheus-url"),
         _operated(client, "Alertmanager", monitoring_namespace, alertmanager_url, "--alertmanager-url"),
-        Endpoint(f"capture webhook: {capture_namespace}/{CAPTURE_NAME}:{CAPTURE_PORT} through the API server's proxy",
-                 client=client, namespace=capture_namespace, service=CAPTURE_NAME, port=CAPTURE_PORT),
+        Endpoint(
+            f"capture webhook: {capture_namespace}/{CAPTURE_NAME}:{CAPTURE_PORT} through the API server's proxy",
+            client=client,
+            namespace=capture_namespace,
+            service=CAPTURE_NAME,
+            port=CAPTURE_PORT,
+        ),
     )
 
 
@@ -136,16 +154,22 @@ def rule_selection(prometheus: Obj) -> tuple[dict[str, str], dict[str, str] | No
     name = f"Prometheus {meta.get('namespace')}/{meta['name']}"
     selector = spec.get("ruleSelector")
     if selector is None:
-        raise BackendError(f"{name} has no spec.ruleSelector: it selects no PrometheusRule, so the pack's rules "
-                           "cannot be loaded; run without --alert-pack to certify the rules it already has")
+        raise BackendError(
+            f"{name} has no spec.ruleSelector: it selects no PrometheusRule, so the pack's rules "
+            "cannot be loaded; run without --alert-pack to certify the rules it already has"
+        )
     namespaces = spec.get("ruleNamespaceSelector")
     if namespaces is None:
-        raise BackendError(f"{name} selects PrometheusRules only in its own namespace {meta.get('namespace')} "
-                           "(spec.ruleNamespaceSelector is not set); the suite writes only into its own namespaces")
+        raise BackendError(
+            f"{name} selects PrometheusRules only in its own namespace {meta.get('namespace')} "
+            "(spec.ruleNamespaceSelector is not set); the suite writes only into its own namespaces"
+        )
     for what, value in (("spec.ruleSelector", selector), ("spec.ruleNamespaceSelector", namespaces)):
         if value.get("matchExpressions"):
-            raise BackendError(f"{name}: {what} uses matchExpressions, which the suite does not satisfy; "
-                               "use matchLabels or run without --alert-pack")
+            raise BackendError(
+                f"{name}: {what} uses matchExpressions, which the suite does not satisfy; "
+                "use matchLabels or run without --alert-pack"
+            )
     rule_labels = {str(k): str(v) for k, v in (selector.get("matchLabels") or {}).items()}
     ns_labels = {str(k): str(v) for k, v in (namespaces.get("matchLabels") or {}).items()}
     return rule_labels, ns_labels or None

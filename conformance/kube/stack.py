@@ -58,12 +58,18 @@ def prometheus_rules(pack: Pack, namespace: str, run_id: str, selector_labels: d
         spec_group: dict[str, Any] = {"name": group.name, "rules": [rule_dict(rule) for rule in group.rules]}
         if group.interval_s:
             spec_group["interval"] = format_duration(group.interval_s)
-        manifests.append({
-            "apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-            "metadata": {"name": f"alert-conformance-pack-{index}", "namespace": namespace,
-                         "labels": {**lb.managed_labels(run_id, created=True), **selector_labels}},
-            "spec": {"groups": [spec_group]},
-        })
+        manifests.append(
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PrometheusRule",
+                "metadata": {
+                    "name": f"alert-conformance-pack-{index}",
+                    "namespace": namespace,
+                    "labels": {**lb.managed_labels(run_id, created=True), **selector_labels},
+                },
+                "spec": {"groups": [spec_group]},
+            }
+        )
     return manifests
 
 
@@ -74,23 +80,33 @@ def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[s
     values: dict[str, Any] = {
         "grafana": {"enabled": False},
         # kind runs these on the control plane's loopback: unscrapeable, they would only add TargetDown noise.
-        "kubeEtcd": {"enabled": False}, "kubeControllerManager": {"enabled": False},
-        "kubeScheduler": {"enabled": False}, "kubeProxy": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeProxy": {"enabled": False},
         "defaultRules": {"create": False},  # only the pack's rules: every alert is attributable to the pack
-        "prometheus": {"prometheusSpec": {
-            "scrapeInterval": interval, "evaluationInterval": evaluation,
-            "ruleSelectorNilUsesHelmValues": True, "serviceMonitorSelectorNilUsesHelmValues": True,
-            "ruleNamespaceSelector": {}, "serviceMonitorNamespaceSelector": {},
-        }},
-        "alertmanager": {"alertmanagerSpec": {
-            "alertmanagerConfigSelector": {"matchLabels": {"release": RELEASE}},
-            "alertmanagerConfigNamespaceSelector": {},
-        }},
+        "prometheus": {
+            "prometheusSpec": {
+                "scrapeInterval": interval,
+                "evaluationInterval": evaluation,
+                "ruleSelectorNilUsesHelmValues": True,
+                "serviceMonitorSelectorNilUsesHelmValues": True,
+                "ruleNamespaceSelector": {},
+                "serviceMonitorNamespaceSelector": {},
+            }
+        },
+        "alertmanager": {
+            "alertmanagerSpec": {
+                "alertmanagerConfigSelector": {"matchLabels": {"release": RELEASE}},
+                "alertmanagerConfigNamespaceSelector": {},
+            }
+        },
     }
     setup = next((s for s in pack.setups if s.form != "operator"), None)
     if setup is not None:
-        config, _captured, _rewrites = rewrite_config(setup.name, setup.config, capture_url(capture_namespace), 1.0,
-                                                      source=setup.source)
+        config, _captured, _rewrites = rewrite_config(
+            setup.name, setup.config, capture_url(capture_namespace), 1.0, source=setup.source
+        )
         values["alertmanager"]["config"] = config
     return values
 
@@ -108,13 +124,18 @@ def alertmanager_configs(pack: Pack, run_id: str, capture_namespace: str) -> lis
                 continue
             resource = copy.deepcopy(data)
             meta = resource.setdefault("metadata", {})
-            meta["labels"] = {**(meta.get("labels") or {}), **lb.managed_labels(run_id, created=True),
-                              "release": RELEASE}
+            meta["labels"] = {
+                **(meta.get("labels") or {}),
+                **lb.managed_labels(run_id, created=True),
+                "release": RELEASE,
+            }
             for receiver in resource.get("spec", {}).get("receivers", []):
                 name = receiver["name"]
                 resolved = any(
                     (item or {}).get("sendResolved", key not in ("emailConfigs", "slackConfigs"))
-                    for key, items in receiver.items() if key.endswith("Configs") for item in items or []
+                    for key, items in receiver.items()
+                    if key.endswith("Configs")
+                    for item in items or []
                 )
                 generated = f"{meta.get('namespace', 'default')}/{meta['name']}/{name}"
                 url = capture_url(capture_namespace) + capture_path(setup.name, generated)
@@ -127,7 +148,21 @@ def alertmanager_configs(pack: Pack, run_id: str, capture_namespace: str) -> lis
 def helm_install_argv(helm: Path, namespace: str, values_file: Path, *, timeout: str = "10m") -> list[str]:
     """``helm upgrade --install`` of the pinned chart, waiting (with Helm's own deadline) until it is ready."""
     return [
-        str(helm), "upgrade", "--install", RELEASE, CHART, "--repo", CHART_REPO, "--version", CHART_VERSION,
-        "--namespace", namespace, "--create-namespace", "--values", str(values_file), "--wait",
-        "--timeout", timeout,
+        str(helm),
+        "upgrade",
+        "--install",
+        RELEASE,
+        CHART,
+        "--repo",
+        CHART_REPO,
+        "--version",
+        CHART_VERSION,
+        "--namespace",
+        namespace,
+        "--create-namespace",
+        "--values",
+        str(values_file),
+        "--wait",
+        "--timeout",
+        timeout,
     ]

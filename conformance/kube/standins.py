@@ -45,8 +45,12 @@ def _container(spec: ContainerSpec) -> Obj:
         requests["cpu"] = f"{round(spec.cpu_request_cores * 1000)}m"
     if spec.memory_request_bytes is not None:
         requests["memory"] = str(spec.memory_request_bytes)
-    return {"name": spec.name, "image": BUSYBOX, "command": ["sh", "-c", "exec sleep 2147483647"],
-            "resources": {"limits": limits, "requests": requests}}
+    return {
+        "name": spec.name,
+        "image": BUSYBOX,
+        "command": ["sh", "-c", "exec sleep 2147483647"],
+        "resources": {"limits": limits, "requests": requests},
+    }
 
 
 def exporter_config(workload: WorkloadSpec) -> Obj:
@@ -54,12 +58,21 @@ def exporter_config(workload: WorkloadSpec) -> Obj:
     http = workload.http
     return {
         "port": workload.scrape.port,
-        "vendor_metrics": [{"name": m.name, "type": m.type, "labels": m.labels, "rate_per_second": m.rate_per_second,
-                            "value": m.value} for m in workload.vendor_metrics],
-        "http": None if http is None else {
-            "requests_per_second": http.requests_per_second, "error_ratio": http.error_ratio,
-            "latency_seconds": http.latency_seconds, "status_label": http.status_label, "handler": http.handler,
-            "method": http.method, "buckets": list(http.buckets)},
+        "vendor_metrics": [
+            {"name": m.name, "type": m.type, "labels": m.labels, "rate_per_second": m.rate_per_second, "value": m.value}
+            for m in workload.vendor_metrics
+        ],
+        "http": None
+        if http is None
+        else {
+            "requests_per_second": http.requests_per_second,
+            "error_ratio": http.error_ratio,
+            "latency_seconds": http.latency_seconds,
+            "status_label": http.status_label,
+            "handler": http.handler,
+            "method": http.method,
+            "buckets": list(http.buckets),
+        },
         "extra_metrics": list(workload.scrape.extra_metrics),
     }
 
@@ -75,18 +88,24 @@ def render_workload(workload: WorkloadSpec, namespace: str, run_id: str, release
                 {"name": claim, "mountPath": f"/data/{claim}"} for claim in workload.volume_claims
             ]
     if workload.scrape is not None:
-        containers.append({
-            "name": "metrics", "image": PYTHON, "command": ["python", "/opt/standin/exporter.py"],
-            "env": [{"name": "EXPORTER_CONFIG", "value": json.dumps(exporter_config(workload))}],
-            "ports": [{"name": "metrics", "containerPort": workload.scrape.port}],
-            "volumeMounts": [{"name": "standin", "mountPath": "/opt/standin"}],
-        })
+        containers.append(
+            {
+                "name": "metrics",
+                "image": PYTHON,
+                "command": ["python", "/opt/standin/exporter.py"],
+                "env": [{"name": "EXPORTER_CONFIG", "value": json.dumps(exporter_config(workload))}],
+                "ports": [{"name": "metrics", "containerPort": workload.scrape.port}],
+                "volumeMounts": [{"name": "standin", "mountPath": "/opt/standin"}],
+            }
+        )
         volumes.append({"name": "standin", "configMap": {"name": EXPORTER_CONFIGMAP}})
     pod_spec: Obj = {"containers": containers, "terminationGracePeriodSeconds": 1}
     if volumes:
         pod_spec["volumes"] = volumes
-    spec: Obj = {"selector": {"matchLabels": select},
-                 "template": {"metadata": {"labels": {**workload.labels, **select}}, "spec": pod_spec}}
+    spec: Obj = {
+        "selector": {"matchLabels": select},
+        "template": {"metadata": {"labels": {**workload.labels, **select}}, "spec": pod_spec},
+    }
     if workload.kind != "DaemonSet":
         spec["replicas"] = workload.replicas
     if workload.kind == "StatefulSet":
@@ -95,15 +114,33 @@ def render_workload(workload: WorkloadSpec, namespace: str, run_id: str, release
     out: list[Obj] = [{"apiVersion": "apps/v1", "kind": workload.kind, "metadata": meta, "spec": spec}]
     if workload.scrape is not None:
         service_labels = {**labels, JOB_LABEL: workload.scrape.job}
-        out.append({"apiVersion": "v1", "kind": "Service",
-                    "metadata": {"name": workload.name, "namespace": namespace, "labels": service_labels},
-                    "spec": {"selector": select, "ports": [{"name": "metrics", "port": workload.scrape.port,
-                                                             "targetPort": workload.scrape.port}]}})
-        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
-                    "metadata": {"name": workload.name, "namespace": namespace,
-                                 "labels": {**lb.managed_labels(run_id, created=True), "release": release}},
-                    "spec": {"jobLabel": JOB_LABEL, "selector": {"matchLabels": {JOB_LABEL: workload.scrape.job}},
-                             "endpoints": [{"port": "metrics", "path": workload.scrape.path}]}})
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": workload.name, "namespace": namespace, "labels": service_labels},
+                "spec": {
+                    "selector": select,
+                    "ports": [{"name": "metrics", "port": workload.scrape.port, "targetPort": workload.scrape.port}],
+                },
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "ServiceMonitor",
+                "metadata": {
+                    "name": workload.name,
+                    "namespace": namespace,
+                    "labels": {**lb.managed_labels(run_id, created=True), "release": release},
+                },
+                "spec": {
+                    "jobLabel": JOB_LABEL,
+                    "selector": {"matchLabels": {JOB_LABEL: workload.scrape.job}},
+                    "endpoints": [{"port": "metrics", "path": workload.scrape.path}],
+                },
+            }
+        )
     return out
 
 
@@ -113,12 +150,25 @@ def render(placement: Placement, run_id: str, release: str, *, storage_class: st
     out: list[Obj] = []
     targets = sorted({placement.namespace(ns) for ns in env.namespaces} & placement.standin_namespaces)
     for namespace in targets:
-        out.append({"apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": namespace, "labels": lb.managed_labels(run_id, created=True)}})
-        out.append({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": EXPORTER_CONFIGMAP, "namespace": namespace,
-                                 "labels": lb.managed_labels(run_id, created=True)},
-                    "data": {"exporter.py": script("exporter.py")}})
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": lb.managed_labels(run_id, created=True)},
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": EXPORTER_CONFIGMAP,
+                    "namespace": namespace,
+                    "labels": lb.managed_labels(run_id, created=True),
+                },
+                "data": {"exporter.py": script("exporter.py")},
+            }
+        )
     for claim in env.volume_claims:
         namespace = placement.namespace(claim.namespace)
         if namespace in placement.standin_namespaces:
@@ -131,27 +181,51 @@ def render(placement: Placement, run_id: str, release: str, *, storage_class: st
         namespace = placement.namespace(job.namespace)
         if namespace not in placement.standin_namespaces:
             continue
-        template = {"spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
-            {"name": "job", "image": job.image, "command": ["sh", "-c", "true"]}]}}}}
-        meta = {"name": job.cronjob or job.name, "namespace": namespace,
-                "labels": lb.managed_labels(run_id, created=True)}
+        template = {
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "job", "image": job.image, "command": ["sh", "-c", "true"]}],
+                    }
+                },
+            }
+        }
+        meta = {
+            "name": job.cronjob or job.name,
+            "namespace": namespace,
+            "labels": lb.managed_labels(run_id, created=True),
+        }
         if job.cronjob:
-            out.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta,
-                        "spec": {"schedule": "*/30 * * * *", "jobTemplate": template}})
+            out.append(
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "metadata": meta,
+                    "spec": {"schedule": "*/30 * * * *", "jobTemplate": template},
+                }
+            )
         else:
             out.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, **template})
     return out
 
 
 def _claim(claim: VolumeClaimSpec, namespace: str, run_id: str, storage_class: str | None) -> Obj:
-    size = min(claim.capacity_bytes, LOCAL_VOLUME_MAX_BYTES) if storage_class == LOCAL_STORAGE_CLASS \
+    size = (
+        min(claim.capacity_bytes, LOCAL_VOLUME_MAX_BYTES)
+        if storage_class == LOCAL_STORAGE_CLASS
         else claim.capacity_bytes
+    )
     spec: Obj = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": str(size)}}}
     if storage_class:
         spec["storageClassName"] = storage_class
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": claim.name, "namespace": namespace, "labels": lb.managed_labels(run_id, created=True)},
-            "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": claim.name, "namespace": namespace, "labels": lb.managed_labels(run_id, created=True)},
+        "spec": spec,
+    }
 
 
 def local_volumes(placement: Placement, node: str, run_id: str) -> list[tuple[str, int, Obj]]:
@@ -166,23 +240,45 @@ def local_volumes(placement: Placement, node: str, run_id: str) -> list[tuple[st
         namespace = placement.namespace(claim.namespace)
         size = min(claim.capacity_bytes, LOCAL_VOLUME_MAX_BYTES)
         path = f"{LOCAL_VOLUME_ROOT}/{namespace}-{claim.name}"
-        pv = {"apiVersion": "v1", "kind": "PersistentVolume",
-              "metadata": {"name": f"alert-conformance-{namespace}-{claim.name}"[:63],
-                           "labels": lb.managed_labels(run_id, created=True)},
-              "spec": {"capacity": {"storage": str(size)}, "accessModes": ["ReadWriteOnce"],
-                       "persistentVolumeReclaimPolicy": "Delete", "storageClassName": LOCAL_STORAGE_CLASS,
-                       "claimRef": {"namespace": namespace, "name": claim.name},
-                       "local": {"path": path},
-                       "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                           {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}}}
+        pv = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {
+                "name": f"alert-conformance-{namespace}-{claim.name}"[:63],
+                "labels": lb.managed_labels(run_id, created=True),
+            },
+            "spec": {
+                "capacity": {"storage": str(size)},
+                "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Delete",
+                "storageClassName": LOCAL_STORAGE_CLASS,
+                "claimRef": {"namespace": namespace, "name": claim.name},
+                "local": {"path": path},
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}
+                                ]
+                            }
+                        ]
+                    }
+                },
+            },
+        }
         out.append((path, size, pv))
     return out
 
 
 def local_storage_class(run_id: str) -> Obj:
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": LOCAL_STORAGE_CLASS, "labels": lb.managed_labels(run_id, created=True)},
-            "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": LOCAL_STORAGE_CLASS, "labels": lb.managed_labels(run_id, created=True)},
+        "provisioner": "kubernetes.io/no-provisioner",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
 
 
 def capture_manifests(namespace: str, run_id: str) -> list[Obj]:
@@ -190,21 +286,42 @@ def capture_manifests(namespace: str, run_id: str) -> list[Obj]:
     labels = {"app.kubernetes.io/name": CAPTURE_NAME}
     managed = {**lb.managed_labels(run_id, created=True), **labels}
     return [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": CAPTURE_NAME, "namespace": namespace,
-                                                              "labels": managed},
-         "data": {"capture.py": script("capture.py")}},
-        {"apiVersion": "apps/v1", "kind": "Deployment",
-         "metadata": {"name": CAPTURE_NAME, "namespace": namespace, "labels": managed},
-         "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
-             "metadata": {"labels": labels},
-             "spec": {"containers": [{"name": "capture", "image": PYTHON,
-                                      "command": ["python", "/opt/capture/capture.py"],
-                                      "ports": [{"containerPort": CAPTURE_PORT}],
-                                      "volumeMounts": [{"name": "code", "mountPath": "/opt/capture"}]}],
-                      "volumes": [{"name": "code", "configMap": {"name": CAPTURE_NAME}}]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": CAPTURE_NAME, "namespace": namespace,
-                                                            "labels": managed},
-         "spec": {"selector": labels, "ports": [{"port": CAPTURE_PORT, "targetPort": CAPTURE_PORT}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": CAPTURE_NAME, "namespace": namespace, "labels": managed},
+            "data": {"capture.py": script("capture.py")},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": CAPTURE_NAME, "namespace": namespace, "labels": managed},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "capture",
+                                "image": PYTHON,
+                                "command": ["python", "/opt/capture/capture.py"],
+                                "ports": [{"containerPort": CAPTURE_PORT}],
+                                "volumeMounts": [{"name": "code", "mountPath": "/opt/capture"}],
+                            }
+                        ],
+                        "volumes": [{"name": "code", "configMap": {"name": CAPTURE_NAME}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": CAPTURE_NAME, "namespace": namespace, "labels": managed},
+            "spec": {"selector": labels, "ports": [{"port": CAPTURE_PORT, "targetPort": CAPTURE_PORT}]},
+        },
     ]
 
 
@@ -213,10 +330,30 @@ def capture_route(namespace: str, run_id: str, selector_labels: dict[str, str], 
     operator to ``namespace``, sending to the capture webhook."""
     from conformance.kube.stack import capture_url
 
-    return {"apiVersion": "monitoring.coreos.com/v1alpha1", "kind": "AlertmanagerConfig",
-            "metadata": {"name": "alert-conformance-capture", "namespace": namespace,
-                         "labels": {**lb.managed_labels(run_id, created=True), **selector_labels}},
-            "spec": {"route": {"receiver": "capture", "continue": True, "groupBy": ["..."],
-                               "groupWait": "10s", "groupInterval": "30s", "repeatInterval": "1h"},
-                     "receivers": [{"name": "capture", "webhookConfigs": [
-                         {"url": capture_url(capture_namespace) + f"/r/cluster/{namespace}", "sendResolved": True}]}]}}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1alpha1",
+        "kind": "AlertmanagerConfig",
+        "metadata": {
+            "name": "alert-conformance-capture",
+            "namespace": namespace,
+            "labels": {**lb.managed_labels(run_id, created=True), **selector_labels},
+        },
+        "spec": {
+            "route": {
+                "receiver": "capture",
+                "continue": True,
+                "groupBy": ["..."],
+                "groupWait": "10s",
+                "groupInterval": "30s",
+                "repeatInterval": "1h",
+            },
+            "receivers": [
+                {
+                    "name": "capture",
+                    "webhookConfigs": [
+                        {"url": capture_url(capture_namespace) + f"/r/cluster/{namespace}", "sendResolved": True}
+                    ],
+                }
+            ],
+        },
+    }

@@ -92,22 +92,34 @@ class RunWatch:
         return bool(self.expected) and self.expected <= self.notified
 
     def waiting_resolved(self) -> list[str]:
-        return [r.name for r in self.expectation.receivers
-                if r.send_resolved and r.name in self.notified and r.name not in self.resolved]
+        return [
+            r.name
+            for r in self.expectation.receivers
+            if r.send_resolved and r.name in self.notified and r.name not in self.resolved
+        ]
 
     def resolve_due(self) -> float:
         """Wall time by which every awaited resolved notification is overdue."""
         assert self.injected_at is not None and self.reverted_at is not None
         reverted = self.reverted_at - self.injected_at
-        dues = [self.expectation.resolve_by_s(r, reverted) for r in self.expectation.receivers
-                if r.name in self.waiting_resolved()]
+        dues = [
+            self.expectation.resolve_by_s(r, reverted)
+            for r in self.expectation.receivers
+            if r.name in self.waiting_resolved()
+        ]
         return self.injected_at + max(dues, default=0.0)
 
 
 def new_watches(runs: Sequence[ScenarioRun], profile: Profile, pack: Pack, placement: Placement) -> dict[str, RunWatch]:
     """A :class:`RunWatch` per run, with the expectation the live verdict will judge it by (time scale 1)."""
-    return {run.id: RunWatch(translate_run(run, placement), expectation_for(run, profile, pack, 1.0),
-                             Observation(run.id, fault_applied=False)) for run in runs}
+    return {
+        run.id: RunWatch(
+            translate_run(run, placement),
+            expectation_for(run, profile, pack, 1.0),
+            Observation(run.id, fault_applied=False),
+        )
+        for run in runs
+    }
 
 
 def setup_names(profile: Profile, pack: Pack) -> dict[str, str]:
@@ -205,8 +217,9 @@ class Watcher:
         labels = tuple(sorted((alert.get("labels") or {}).items()))
         real = [name for name in self.am_receivers.get(labels, []) if not name.endswith("/capture")]
         documented = {d.receiver: d.name for d in self.profile.routing}
-        return [qualified(documented.get(name.rsplit("/", 1)[-1], "cluster"), name.rsplit("/", 1)[-1])
-                for name in real] or [qualified("cluster", receiver)]
+        return [
+            qualified(documented.get(name.rsplit("/", 1)[-1], "cluster"), name.rsplit("/", 1)[-1]) for name in real
+        ] or [qualified("cluster", receiver)]
 
     def _captured(self, watches: Sequence[RunWatch]) -> None:
         read = self.sources.captured(self.cursor)
@@ -233,15 +246,32 @@ class Watcher:
                     for watch in watches:
                         if claims(watch.run, labels):
                             claimed = True
-                            self._attribute(watch, at, receiver, payload, alert, status, problems,
-                                            (receiver, group_key) in self.groups_notified)
+                            self._attribute(
+                                watch,
+                                at,
+                                receiver,
+                                payload,
+                                alert,
+                                status,
+                                problems,
+                                (receiver, group_key) in self.groups_notified,
+                            )
             for receiver in receivers_seen:
                 self.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(entry)
 
-    def _attribute(self, watch: RunWatch, at: float, receiver: str, payload: dict[str, Any], alert: dict[str, Any],
-                   status: str, problems: list[str], group_notified: bool) -> None:
+    def _attribute(
+        self,
+        watch: RunWatch,
+        at: float,
+        receiver: str,
+        payload: dict[str, Any],
+        alert: dict[str, Any],
+        status: str,
+        problems: list[str],
+        group_notified: bool,
+    ) -> None:
         observation = watch.observation
         if watch.injected_at is None:
             watch.event(at, f"notified {receiver}" if status == "firing" else f"resolved notified {receiver}")

@@ -127,9 +127,7 @@ def _helm_prefixes(data: dict[Any, Any]) -> list[tuple[str, ...]]:
         if not isinstance(node, dict):
             return False
         alertmanager = node.get("alertmanager")
-        return "additionalPrometheusRulesMap" in node or (
-            isinstance(alertmanager, dict) and "config" in alertmanager
-        )
+        return "additionalPrometheusRulesMap" in node or (isinstance(alertmanager, dict) and "config" in alertmanager)
 
     if is_values(data):
         return [()]
@@ -157,9 +155,7 @@ def _helm_values(document: Document, prefix: tuple[str, ...], where: str, found:
                     place=document.place((*base, str(name))),
                 )
             found.groups.extend(parse_groups(document, (*base, str(name), "groups")))
-            found.rule_sources.append(
-                f"{document.source} {where} (Helm values additionalPrometheusRulesMap.{name})"
-            )
+            found.rule_sources.append(f"{document.source} {where} (Helm values additionalPrometheusRulesMap.{name})")
     alertmanager = node.get("alertmanager")
     if isinstance(alertmanager, dict) and alertmanager.get("config") is not None:
         path = (*prefix, "alertmanager", "config")

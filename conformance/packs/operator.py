@@ -191,9 +191,7 @@ def _base(am: Document | None, secrets: list[SecretDoc], notes: list[str]) -> tu
                 if isinstance(base, dict):
                     notes.append(f"base config from Secret {am_ns}/{secret_name}")
                     return base, f"Secret {am_ns}/{secret_name}"
-        notes.append(
-            f"no Secret {am_ns}/{secret_name} in the pack: the operator's default base config is used"
-        )
+        notes.append(f"no Secret {am_ns}/{secret_name} in the pack: the operator's default base config is used")
     return yaml.safe_load(yaml.safe_dump(DEFAULT_BASE)), "the operator's default"
 
 
@@ -306,9 +304,7 @@ def _inhibit_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _receiver(
-    raw: Mapping[str, Any], generated: str, namespace: str, cr: str, context: _Context
-) -> dict[str, Any]:
+def _receiver(raw: Mapping[str, Any], generated: str, namespace: str, cr: str, context: _Context) -> dict[str, Any]:
     out: dict[str, Any] = {"name": generated}
     for key, value in raw.items():
         if key == "name":
@@ -330,9 +326,7 @@ def _convert(value: Any, namespace: str, cr: str, context: _Context, field_name:
         out: dict[str, Any] = {}
         for key, item in value.items():
             target = snake(str(key))
-            if key == "headers" and isinstance(
-                item, list
-            ):  # [{key, value}] in the CRD, a map in Alertmanager
+            if key == "headers" and isinstance(item, list):  # [{key, value}] in the CRD, a map in Alertmanager
                 out[target] = {str(h.get("key")): str(h.get("value")) for h in item if isinstance(h, dict)}
                 continue
             out[target] = _convert(item, namespace, cr, context, target)

@@ -43,9 +43,7 @@ def parse_groups(document: Document, path: PathKey) -> list[RuleGroup]:
     """The rule groups listed at ``path`` of ``document`` (``("groups",)``, ``("spec", "groups")`` ...)."""
     node = _at(document.data, path)
     if not isinstance(node, list):
-        raise PackError(
-            "groups must be a list of rule groups", source=document.source, place=document.place(path)
-        )
+        raise PackError("groups must be a list of rule groups", source=document.source, place=document.place(path))
     groups: list[RuleGroup] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(node):
@@ -129,9 +127,7 @@ def _string_map(value: Any, document: Document, path: PathKey) -> dict[str, str]
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise PackError(
-            "must be a map of names to strings", source=document.source, place=document.place(path)
-        )
+        raise PackError("must be a map of names to strings", source=document.source, place=document.place(path))
     return {str(key): "" if item is None else str(item) for key, item in value.items()}
 
 
@@ -153,8 +149,7 @@ def check_duplicates(groups: Sequence[RuleGroup]) -> None:
                 earlier = first[key]
                 severity = f"severity {rule.severity}" if rule.severity else "no severity label"
                 raise PackError(
-                    f"alert {rule.alert} ({severity}) is defined twice: "
-                    f"at {earlier.where()} and at {rule.where()}",
+                    f"alert {rule.alert} ({severity}) is defined twice: at {earlier.where()} and at {rule.where()}",
                     source=rule.source,
                     place=f"line {rule.line}" if rule.line else None,
                 )

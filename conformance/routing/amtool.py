@@ -47,9 +47,7 @@ def check_config(
             found = _CHECKING.match(line.strip())
             if found:
                 path = found.group("path")
-                verdicts[path] = ConfigCheckResult(
-                    Path(path), bool(found.group("ok")), found.group("message") or ""
-                )
+                verdicts[path] = ConfigCheckResult(Path(path), bool(found.group("ok")), found.group("message") or "")
         unreported = [path for path in present if str(path) not in verdicts]
         if unreported:
             raise ToolError(
@@ -90,9 +88,7 @@ def amtool_routes(
         argv = routes_test_argv(binary, config_path, labels)
         result = runner(argv, timeout=TIMEOUT_S)
         if result.returncode != 0:
-            raise ToolError(
-                f"amtool config routes test failed for {dict(labels)}", argv=argv, stderr=result.output
-            )
+            raise ToolError(f"amtool config routes test failed for {dict(labels)}", argv=argv, stderr=result.output)
         text = result.stdout.strip()
         return text.split(",") if text else []
 
@@ -115,7 +111,5 @@ def cross_check(
     for labels, theirs in zip(label_sets, answers, strict=True):
         ours = [match.receiver for match in route_alert(config, labels)]
         if ours != theirs:
-            mismatches.append(
-                f"labels {dict(labels)}: in-process routing gives {ours}, amtool gives {theirs}"
-            )
+            mismatches.append(f"labels {dict(labels)}: in-process routing gives {ours}, amtool gives {theirs}")
     return mismatches

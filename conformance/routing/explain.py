@@ -82,6 +82,4 @@ def _requirements(node: Route, failing: list[Matcher]) -> str:
 
 def _actual(failing: list[Matcher], labels: Mapping[str, str]) -> str:
     names = list(dict.fromkeys(m.name for m in failing))
-    return " and ".join(
-        f"{name}={quote(labels[name])}" if name in labels else f"no {name} label" for name in names
-    )
+    return " and ".join(f"{name}={quote(labels[name])}" if name in labels else f"no {name} label" for name in names)

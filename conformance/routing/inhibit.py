@@ -8,9 +8,7 @@ from typing import Any
 from conformance.routing.matchers import all_match, matchers_of
 
 
-def inhibited(
-    config: Mapping[str, Any], alert_labels: Mapping[str, str], firing: Sequence[Mapping[str, str]]
-) -> bool:
+def inhibited(config: Mapping[str, Any], alert_labels: Mapping[str, str], firing: Sequence[Mapping[str, str]]) -> bool:
     """Whether any inhibit rule of ``config`` mutes ``alert_labels`` given the ``firing`` alerts.
 
     A rule mutes the alert when the alert matches its target matchers and some firing alert matches its source

@@ -90,9 +90,7 @@ def _build(node: Mapping[str, Any], path: tuple[int, ...], parent_receiver: str,
     receiver = str(node.get("receiver") or parent_receiver)
     matchers = () if is_root else tuple(matchers_of(node))
     children_raw = node.get("routes") or []
-    children = tuple(
-        _build(child, (*path, index), receiver, is_root=False) for index, child in enumerate(children_raw)
-    )
+    children = tuple(_build(child, (*path, index), receiver, is_root=False) for index, child in enumerate(children_raw))
     return Route(path, receiver, matchers, bool(node.get("continue", False)), children, node)
 
 

@@ -75,9 +75,7 @@ def validate_config(
             raise fail("equal must be a list of label names", (*path, "equal"))
 
 
-def _check_route(
-    route: Mapping[str, Any], path: _Path, receivers: set[str], intervals: set[str], fail: Any
-) -> None:
+def _check_route(route: Mapping[str, Any], path: _Path, receivers: set[str], intervals: set[str], fail: Any) -> None:
     receiver = route.get("receiver")
     if receiver and str(receiver) not in receivers:
         raise fail(f'undefined receiver "{receiver}" used in route', (*path, "receiver"))

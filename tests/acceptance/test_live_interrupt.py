@@ -17,7 +17,7 @@ from conformance.live.processes import TEMP_PREFIX
 
 PACK = Path(__file__).parents[1] / "integration" / "data" / "live" / "pack"
 
-LIVE_RUN = f'''
+LIVE_RUN = f"""
 from pathlib import Path
 
 from conformance.live.runner import TwinBackend
@@ -31,7 +31,7 @@ def test_long_live_run():
         backend.run(toy_runs(profile), status=print)
     finally:
         backend.close()
-'''
+"""
 
 
 def _stop_leftovers(text: str) -> None:
@@ -69,7 +69,10 @@ def test_sigint_mid_run_stops_everything(tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(temp)}
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(tmp_path / "test_run.py")],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         # Wait until the stack is really up: Prometheus and the Alertmanagers run from dirs under our TMPDIR.

@@ -42,11 +42,16 @@ ENVIRONMENT = Environment(
     nodes=(NodeSpec("node-a"), NodeSpec("node-b"), NodeSpec("cp", role="control-plane")),
     namespaces=(NS,),
     workloads=(
-        WorkloadSpec("Deployment", "api", NS,
-                     (ContainerSpec("app", memory_limit_bytes=512 * 2**20, cpu_limit_cores=1.0),),
-                     replicas=3, scrape=ScrapeSpec("api", port=8080),
-                     vendor_metrics=(VendorMetricSpec("pushes_total", rate_per_second=5.0),),
-                     volume_claims=("data",)),
+        WorkloadSpec(
+            "Deployment",
+            "api",
+            NS,
+            (ContainerSpec("app", memory_limit_bytes=512 * 2**20, cpu_limit_cores=1.0),),
+            replicas=3,
+            scrape=ScrapeSpec("api", port=8080),
+            vendor_metrics=(VendorMetricSpec("pushes_total", rate_per_second=5.0),),
+            volume_claims=("data",),
+        ),
         WorkloadSpec("StatefulSet", "db", NS, (ContainerSpec("db"),), replicas=3),
         WorkloadSpec("DaemonSet", "agent", NS, (ContainerSpec("agent", cpu_limit_cores=None),)),
     ),
@@ -92,8 +97,9 @@ def exec_answers(call: ExecCall) -> ExecResult:
     """What the containers answer: df of a 1 GiB volume 10% used, 100 MiB cgroup use, 8 GB node memory."""
     argv = call.argv
     if argv[0] == "df":
-        return ExecResult(0, "Filesystem 1024-blocks Used Available Capacity Mounted on\n"
-                             "/dev/vda 1048576 104858 943718 10% /data\n")
+        return ExecResult(
+            0, "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 1048576 104858 943718 10% /data\n"
+        )
     if argv[0] == "cat" and argv[1] == "/proc/meminfo":
         return ExecResult(0, "MemTotal:        8000000 kB\nMemFree: 1 kB\nMemAvailable:    6000000 kB\n")
     if "memory.current" in " ".join(argv):

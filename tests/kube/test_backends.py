@@ -49,11 +49,20 @@ def cluster_backend(api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack
     profile, pack = runai
     kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
     opts = Options(profile="runai", backend="cluster", kubeconfig=kubeconfig, **options)
-    return KubeBackend(opts, profile, pack, REGISTRY, timeouts=FAST, run_id=RUN_ID, workdir=tmp_path,
-                       executor_factory=lambda client: FakeExecutor())
+    return KubeBackend(
+        opts,
+        profile,
+        pack,
+        REGISTRY,
+        timeouts=FAST,
+        run_id=RUN_ID,
+        workdir=tmp_path,
+        executor_factory=lambda client: FakeExecutor(),
+    )
 
 
 # -- existing cluster: safety before anything ------------------------------------------------------------------
+
 
 def test_cluster_refuses_without_allow_disruption_before_any_call(
     fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
@@ -122,16 +131,26 @@ def test_cluster_run_deploys_only_into_its_namespaces_with_a_continue_route(
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
     api.add(ko.namespace("kube-system"))
-    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
-             "metadata": {"name": "main", "namespace": "monitoring"},
-             "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}}})
+    api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Alertmanager",
+            "metadata": {"name": "main", "namespace": "monitoring"},
+            "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
+        }
+    )
 
     def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
         if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
             replicas = obj["spec"].get("replicas", 1)
-            obj["status"] = {"observedGeneration": obj["metadata"]["generation"], "availableReplicas": replicas,
-                             "updatedReplicas": replicas, "desiredNumberScheduled": 1, "numberAvailable": 1,
-                             "updatedNumberScheduled": 1}
+            obj["status"] = {
+                "observedGeneration": obj["metadata"]["generation"],
+                "availableReplicas": replicas,
+                "updatedReplicas": replicas,
+                "desiredNumberScheduled": 1,
+                "numberAvailable": 1,
+                "updatedNumberScheduled": 1,
+            }
 
     api.reactors.append(ready_on_create)
     backend = cluster_backend(api, tmp_path, runai, allow_disruption=True, allow_nodes=True)
@@ -148,6 +167,7 @@ def test_cluster_run_deploys_only_into_its_namespaces_with_a_continue_route(
 
 
 # -- leftovers ---------------------------------------------------------------------------------------------
+
 
 def test_leftovers_of_a_killed_run_are_restored_or_deleted(world: World) -> None:
     old = dataclasses.replace(world.ctx, run_id="r-old")
@@ -179,6 +199,7 @@ def test_leftover_cleanup_never_looks_into_kube_system(world: World) -> None:
 
 
 # -- kind lifecycle ----------------------------------------------------------------------------------------
+
 
 def kind_runner(existing: Sequence[str]) -> FakeRunner:
     def answer(argv: Sequence[str]) -> CommandResult:
@@ -212,8 +233,14 @@ def test_kind_creates_from_the_fixture_config(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("keep", "failed", "deleted"),
-    [("never", False, True), ("never", True, True), ("on-failure", False, True), ("on-failure", True, False),
-     ("always", False, False), ("always", True, False)],
+    [
+        ("never", False, True),
+        ("never", True, True),
+        ("on-failure", False, True),
+        ("on-failure", True, False),
+        ("always", False, False),
+        ("always", True, False),
+    ],
 )
 def test_kind_keep_cluster_policy(keep: Any, failed: bool, deleted: bool) -> None:
     runner = kind_runner([])
@@ -233,8 +260,9 @@ def test_missing_kind_stops_the_run_with_one_line(
         monkeypatch.delenv(var, raising=False)
     profile, pack = runai
     runner = kind_runner([])
-    backend = KubeBackend(Options(profile="runai", backend="kind"), profile, pack, REGISTRY, runner=runner,
-                          workdir=tmp_path)
+    backend = KubeBackend(
+        Options(profile="runai", backend="kind"), profile, pack, REGISTRY, runner=runner, workdir=tmp_path
+    )
     with pytest.raises(ToolNotFoundError) as info:
         backend.prepare()
     assert "\n" not in str(info.value) and str(info.value).startswith("kind not found")
@@ -248,11 +276,14 @@ def test_kind_node_agent_uses_docker_exec() -> None:
     agent = DockerNodeAgent(Path("/bin/docker"), runner)
     agent.stop_kubelet("ac-worker", hold_s=60)
     agent.start_kubelet("ac-worker")
-    assert runner.calls == [("/bin/docker", "exec", "ac-worker", "systemctl", "stop", "kubelet"),
-                            ("/bin/docker", "exec", "ac-worker", "systemctl", "start", "kubelet")]
+    assert runner.calls == [
+        ("/bin/docker", "exec", "ac-worker", "systemctl", "stop", "kubelet"),
+        ("/bin/docker", "exec", "ac-worker", "systemctl", "start", "kubelet"),
+    ]
 
 
 # -- the plan ----------------------------------------------------------------------------------------------
+
 
 def test_runai_kind_plan_shows_every_change_and_touches_nothing(
     runai: tuple[Profile, Pack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -294,7 +325,8 @@ def test_waves_never_put_two_faults_on_one_object(runai: tuple[Profile, Pack]) -
 
 
 def test_plan_from_the_command_line(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--profile", "runai", "--backend", "kind", "--plan",
-                                           "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--profile", "runai", "--backend", "kind", "--plan", "-p", "no:cacheprovider"
+    )
     result.stdout.fnmatch_lines(["alert-conformance plan, backend kind (nothing has been touched)", "*revert:*"])
     assert result.ret == 0

@@ -78,7 +78,8 @@ def assert_restored(world: World, before: dict[Any, Any]) -> None:
         if key[1] != "pods":  # kill-pods deletes pods: their controller recreates them
             assert key in after, f"{key} was deleted and not restored"
     marked = [
-        key for key, obj in world.api.objects.items()
+        key
+        for key, obj in world.api.objects.items()
         if lb.FAULT_ANNOTATION in (obj["metadata"].get("annotations") or {})
     ]
     assert marked == []
@@ -145,8 +146,9 @@ def test_revert_runs_when_apply_fails_half_way(world: World) -> None:
     """fill-volume: the claim is annotated, then df fails; the annotation is removed again."""
     injector = build(world, "fill-volume")
     before = comparable(world)
-    world.executor.handler = lambda call: ExecResult(1, "", "df: not found") if call.argv[0] == "df" \
-        else ExecResult(0, "")
+    world.executor.handler = lambda call: (
+        ExecResult(1, "", "df: not found") if call.argv[0] == "df" else ExecResult(0, "")
+    )
     with pytest.raises(BackendError, match="df in demo/api-0 failed"):
         inject(world.ctx, [injector], lambda: None)
     assert world.api.calls_to("PATCH", "/persistentvolumeclaims/data")  # it had changed something
@@ -189,6 +191,7 @@ def test_a_failing_revert_is_reported_and_the_others_still_run(world: World) -> 
 
 
 # -- the exact calls of each fault --------------------------------------------------------------------------
+
 
 def applied(world: World, fault: str) -> list[tuple[str, str, Any]]:
     injector = prepare(world, fault)
@@ -287,8 +290,9 @@ def test_fill_volume_writes_to_the_level(world: World) -> None:
 
 
 def test_fill_volume_refuses_a_volume_already_past_the_level(world: World) -> None:
-    world.executor.handler = lambda call: ExecResult(0, "F 1048576 1040000 8576 99% /data") if call.argv[0] == "df" \
-        else ExecResult(0, "")
+    world.executor.handler = lambda call: (
+        ExecResult(0, "F 1048576 1040000 8576 99% /data") if call.argv[0] == "df" else ExecResult(0, "")
+    )
     with pytest.raises(BackendError, match=r"already has only 0\.8% free"):
         inject(world.ctx, [build(world, "fill-volume")], lambda: None)
 
@@ -339,14 +343,19 @@ def test_fail_job_creates_a_failing_run_owned_by_the_cronjob(world: World) -> No
 
 @pytest.mark.parametrize(
     ("fault", "path"),
-    [("error-rate", "/admin/set/error_ratio/0.1"), ("latency", "/admin/set/latency_seconds/2.5"),
-     ("metric-rate-drop", "/admin/set/rate/pushes_total/0"), ("error-counter", "/admin/set/rate/pushes_total/1"),
-     ("target-down", "/admin/set/target_down/1")],
+    [
+        ("error-rate", "/admin/set/error_ratio/0.1"),
+        ("latency", "/admin/set/latency_seconds/2.5"),
+        ("metric-rate-drop", "/admin/set/rate/pushes_total/0"),
+        ("error-counter", "/admin/set/rate/pushes_total/1"),
+        ("target-down", "/admin/set/target_down/1"),
+    ],
 )
 def test_admin_faults_reach_every_pod_through_the_proxy(world: World, fault: str, path: str) -> None:
     inject(world.ctx, [build(world, fault)], lambda: None)
-    assert world.admin == [(f"api-{i}", f"POST {path}") for i in range(3)] + \
-        [(f"api-{i}", "POST /admin/reset") for i in range(3)]
+    assert world.admin == [(f"api-{i}", f"POST {path}") for i in range(3)] + [
+        (f"api-{i}", "POST /admin/reset") for i in range(3)
+    ]
 
 
 def test_target_down_on_a_real_workload_uses_a_network_policy(world: World) -> None:
@@ -373,7 +382,8 @@ def test_skips(world: World) -> None:
 
     flood = Scenario("s", "network-flood", Target(namespace=NS, workload="api"))
     assert "1 GB/s inside kind cannot be honest" in str(
-        REGISTRY.get("network-flood").skip_reason("kind", world.placement.resolve(flood)))
+        REGISTRY.get("network-flood").skip_reason("kind", world.placement.resolve(flood))
+    )
     memory = Scenario("s", "node-memory-pressure", Target(node="node-a"))
     reason = REGISTRY.get("node-memory-pressure").skip_reason("kind", world.placement.resolve(memory))
     assert "host's memory" in str(reason)

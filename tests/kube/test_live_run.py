@@ -53,8 +53,9 @@ class PlayedStack:
     receiver gets a resolved notification (the email receiver does not send resolved).
     """
 
-    def __init__(self, world: World, profile: Profile, pack: Pack, pending_s: dict[str, float],
-                 group_wait_s: float = 0.1) -> None:
+    def __init__(
+        self, world: World, profile: Profile, pack: Pack, pending_s: dict[str, float], group_wait_s: float = 0.1
+    ) -> None:
         self.api, self.pending_s, self.group_wait_s = world.api, pending_s, group_wait_s
         self.lock = threading.Lock()
         self.since: dict[str, float] = {}
@@ -64,13 +65,20 @@ class PlayedStack:
         for documented in profile.routing:
             setup = pack_setup_for(pack, profile, documented.name)
             assert setup is not None
-            generated = next((g for g, w in setup.receiver_names.items() if w == documented.receiver),
-                             documented.receiver)
+            generated = next(
+                (g for g, w in setup.receiver_names.items() if w == documented.receiver), documented.receiver
+            )
             self.paths[documented.name] = capture_path(setup.name, generated)
         self.reads = {"prometheus": 0, "alertmanager": 0, "capture": 0}
         for kind in ("Prometheus", "Alertmanager"):
-            self.api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": kind,
-                          "metadata": {"name": "stack", "namespace": "monitoring"}, "spec": {}})
+            self.api.add(
+                {
+                    "apiVersion": "monitoring.coreos.com/v1",
+                    "kind": kind,
+                    "metadata": {"name": "stack", "namespace": "monitoring"},
+                    "spec": {},
+                }
+            )
         self.api.on_proxy("services", "monitoring", "prometheus-operated", 9090, self.prometheus)
         self.api.on_proxy("services", "monitoring", "alertmanager-operated", 9093, self.alertmanager)
         self.api.on_proxy("services", "monitoring", "alert-conformance-capture", 8080, self.capture)
@@ -87,11 +95,24 @@ class PlayedStack:
         return bad
 
     def post(self, receiver: str, status: str, node: str) -> None:
-        alert = {"status": status, "labels": self.labels(node), "annotations": {}, "startsAt": "2024-01-01T00:00:00Z",
-                 "endsAt": "0001-01-01T00:00:00Z"}
-        payload = {"version": "4", "groupKey": f"{{}}:{{node=\"{node}\"}}", "status": status,
-                   "receiver": receiver, "groupLabels": {"node": node}, "commonLabels": self.labels(node),
-                   "commonAnnotations": {}, "externalURL": "http://am", "alerts": [alert]}
+        alert = {
+            "status": status,
+            "labels": self.labels(node),
+            "annotations": {},
+            "startsAt": "2024-01-01T00:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+        payload = {
+            "version": "4",
+            "groupKey": f'{{}}:{{node="{node}"}}',
+            "status": status,
+            "receiver": receiver,
+            "groupLabels": {"node": node},
+            "commonLabels": self.labels(node),
+            "commonAnnotations": {},
+            "externalURL": "http://am",
+            "alerts": [alert],
+        }
         path = self.paths[receiver.split("/", maxsplit=1)[0]]
         self.entries.append({"at": time.time(), "path": path, "payload": payload})
 
@@ -129,9 +150,11 @@ class PlayedStack:
 
     def alertmanager(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         self.reads["alertmanager"] += 1
-        alerts = [{"labels": self.labels(n), "status": {"state": "active"},
-                   "receivers": [{"name": "webhook-notifications"}]}
-                  for n, s in self.tick().items() if s == "firing"]
+        alerts = [
+            {"labels": self.labels(n), "status": {"state": "active"}, "receivers": [{"name": "webhook-notifications"}]}
+            for n, s in self.tick().items()
+            if s == "firing"
+        ]
         return 200, json.dumps(alerts).encode()
 
     def capture(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
@@ -143,29 +166,49 @@ class PlayedStack:
             return 200, json.dumps({"entries": self.entries[since:], "next": len(self.entries)}).encode()
 
 
-def scenario_run(profile: Profile, scenario_id: str, node: str, fire_s: float | None,
-                 revert_s: float = 0.3) -> ScenarioRun:
+def scenario_run(
+    profile: Profile, scenario_id: str, node: str, fire_s: float | None, revert_s: float = 0.3
+) -> ScenarioRun:
     alert = next(a for a in profile.alerts if a.name == ALERT)
     scenario = next(s for s in alert.scenarios if s.id == scenario_id)
-    prediction = Prediction(alert.key, ALERT, scenario_id, None, hold_s=revert_s, fire_after_s=fire_s,
-                            revert_after_s=revert_s, resolved_after_s=None if fire_s is None else revert_s + 0.1,
-                            labels=({"alertname": ALERT, "severity": "critical", "node": node,
-                                     "instance": "10.0.0.13:9100"},),
-                            evaluation_interval_s=0.1, scrape_interval_s=0.1)
+    prediction = Prediction(
+        alert.key,
+        ALERT,
+        scenario_id,
+        None,
+        hold_s=revert_s,
+        fire_after_s=fire_s,
+        revert_after_s=revert_s,
+        resolved_after_s=None if fire_s is None else revert_s + 0.1,
+        labels=({"alertname": ALERT, "severity": "critical", "node": node, "instance": "10.0.0.13:9100"},),
+        evaluation_interval_s=0.1,
+        scrape_interval_s=0.1,
+    )
     return ScenarioRun(alert, scenario, None, prediction)
 
 
 def backend_for(world: World, tmp_path: Path, runai: tuple[Profile, Pack], **options: Any) -> KubeBackend:
     profile, pack = runai
-    backend = KubeBackend(Options(profile="runai", backend="kind", cluster_name=CLUSTER, **options), profile, pack,
-                          REGISTRY, timeouts=FAST, run_id=RUN_ID, workdir=tmp_path, poll_s=0.02, healthy_s=0.1)
+    backend = KubeBackend(
+        Options(profile="runai", backend="kind", cluster_name=CLUSTER, **options),
+        profile,
+        pack,
+        REGISTRY,
+        timeouts=FAST,
+        run_id=RUN_ID,
+        workdir=tmp_path,
+        poll_s=0.02,
+        healthy_s=0.1,
+    )
     backend.ctx = world.ctx  # prepared: the stack is the played one
     return backend
 
 
 def all_ready(world: World) -> bool:
     return all(
-        c["status"] == "True" for n in world.api.items(r.NODES) for c in n["status"]["conditions"]
+        c["status"] == "True"
+        for n in world.api.items(r.NODES)
+        for c in n["status"]["conditions"]
         if c["type"] == "Ready"
     ) and not any(n.get("spec", {}).get("unschedulable") for n in world.api.items(r.NODES))
 
@@ -176,14 +219,17 @@ def events(observation: Observation) -> list[str]:
 
 # -- a whole run -----------------------------------------------------------------------------------------------
 
+
 def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_by_labels(
     world: World, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
     profile, pack = runai
     # gpu-node-1 and gpu-node-2 land on the two kind workers; the same alert fires for both, at different times.
     stack = PlayedStack(world, profile, pack, {f"{CLUSTER}-worker": 0.15, f"{CLUSTER}-worker2": 0.6})
-    runs = [scenario_run(profile, "ready-unknown", "gpu-node-1", 0.15),
-            scenario_run(profile, "ready-false", "gpu-node-2", 0.6)]
+    runs = [
+        scenario_run(profile, "ready-unknown", "gpu-node-1", 0.15),
+        scenario_run(profile, "ready-false", "gpu-node-2", 0.6),
+    ]
     backend = backend_for(world, tmp_path, runai)
     lines: list[str] = []
     started = time.monotonic()
@@ -200,8 +246,15 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
         # attributed by the predicted node (translated to the kind node), not by the shared alert name
         assert {a["labels"]["node"] for n in observation.notifications for a in n.alerts} == {node}
         order = events(observation)
-        for word in ("pending", "firing", f"notified {WEBHOOK}", f"notified {EMAIL}", "reverted", "resolved",
-                     f"resolved notified {WEBHOOK}"):
+        for word in (
+            "pending",
+            "firing",
+            f"notified {WEBHOOK}",
+            f"notified {EMAIL}",
+            "reverted",
+            "resolved",
+            f"resolved notified {WEBHOOK}",
+        ):
             assert word in order, (word, order)
         assert order.index("pending") < order.index("firing") < order.index("reverted") < order.index("resolved")
         assert observation.resolved_notified_s is not None
@@ -221,18 +274,24 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
 def test_healthy_period_alerts_are_negative_times(world: World, tmp_path: Path, runai: tuple[Profile, Pack]) -> None:
     profile, pack = runai
     PlayedStack(world, profile, pack, {f"{CLUSTER}-worker": 0.0})
-    world.api.update(r.NODES, f"{CLUSTER}-worker", None,
-                     lambda node: node["status"].update(conditions=[{"type": "Ready", "status": "Unknown"}]))
+    world.api.update(
+        r.NODES,
+        f"{CLUSTER}-worker",
+        None,
+        lambda node: node["status"].update(conditions=[{"type": "Ready", "status": "Unknown"}]),
+    )
     run = scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.2)  # held 0.2 s after the fault
-    observation, = backend_for(world, tmp_path, runai).run([run], status=lambda _m: None)
+    (observation,) = backend_for(world, tmp_path, runai).run([run], status=lambda _m: None)
     healthy = [(at, text) for at, text in observation.timeline if text.endswith("(healthy cluster)")]
     assert healthy and all(at < 0 for at, _ in healthy)
     assert "firing (healthy cluster)" in [text for _, text in healthy]
     assert "the healthy cluster, before any fault, already showed" in " ".join(
-        judge(expectation_for(run, profile, pack, 1.0), observation).problems)
+        judge(expectation_for(run, profile, pack, 1.0), observation).problems
+    )
 
 
 # -- every way out reverts -------------------------------------------------------------------------------------
+
 
 def test_a_run_that_never_alerts_is_reverted_when_overdue(
     world: World, tmp_path: Path, runai: tuple[Profile, Pack]
@@ -240,8 +299,9 @@ def test_a_run_that_never_alerts_is_reverted_when_overdue(
     profile, pack = runai
     PlayedStack(world, profile, pack, {})  # this stack never alerts
     started = time.monotonic()
-    observation, = backend_for(world, tmp_path, runai).run(
-        [scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.3)], status=lambda _m: None)
+    (observation,) = backend_for(world, tmp_path, runai).run(
+        [scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.3)], status=lambda _m: None
+    )
     assert time.monotonic() - started < 5
     assert observation.fault_applied and observation.notified_s is None and observation.firing_s is None
     assert observation.reverted_s is not None and observation.reverted_s >= 0.3
@@ -262,8 +322,10 @@ def test_a_fault_failing_midway_reverts_the_wave_and_the_run_goes_on(
         world.api.fail("PATCH", f"/nodes/{CLUSTER}-worker", 500)
 
     world.agent.stop_kubelet = stop_then_break  # type: ignore[method-assign]
-    runs = [scenario_run(profile, "ready-false", "gpu-node-2", 0.1),
-            scenario_run(profile, "unschedulable", "gpu-node-3", 0.1)]
+    runs = [
+        scenario_run(profile, "ready-false", "gpu-node-2", 0.1),
+        scenario_run(profile, "unschedulable", "gpu-node-3", 0.1),
+    ]
     backend = backend_for(world, tmp_path, runai)
     observations = backend.run(runs, status=lambda _m: None)
     assert all(o.error and "injected failure" in o.error for o in observations)
@@ -278,8 +340,9 @@ def test_a_fault_whose_wait_times_out_is_reverted(world: World, tmp_path: Path, 
     calls: list[str] = []
     world.agent.stop_kubelet = lambda node, *, hold_s: calls.append(f"stop {node}")  # type: ignore[method-assign]
     world.agent.start_kubelet = lambda node: calls.append(f"start {node}")  # type: ignore[method-assign]
-    observation, = backend_for(world, tmp_path, runai).run(
-        [scenario_run(profile, "ready-unknown", "gpu-node-1", 0.1)], status=lambda _m: None)
+    (observation,) = backend_for(world, tmp_path, runai).run(
+        [scenario_run(profile, "ready-unknown", "gpu-node-1", 0.1)], status=lambda _m: None
+    )
     assert observation.error is not None and "gave up waiting" in observation.error
     assert calls == [f"stop {CLUSTER}-worker", f"start {CLUSTER}-worker"]
     node = world.api.get(r.NODES, f"{CLUSTER}-worker")
@@ -296,11 +359,18 @@ def test_ctrl_c_while_holding_reverts_every_fault(world: World, tmp_path: Path, 
 
     backend = backend_for(world, tmp_path, runai)
     with pytest.raises(KeyboardInterrupt):
-        backend.run([scenario_run(profile, "ready-unknown", "gpu-node-1", 5.0),
-                     scenario_run(profile, "ready-false", "gpu-node-2", 5.0)], status=status)
+        backend.run(
+            [
+                scenario_run(profile, "ready-unknown", "gpu-node-1", 5.0),
+                scenario_run(profile, "ready-false", "gpu-node-2", 5.0),
+            ],
+            status=status,
+        )
     assert all_ready(world) and backend.failed
     assert sorted(c for c in world.agent.calls if c[0] == "start") == [
-        ("start", f"{CLUSTER}-worker"), ("start", f"{CLUSTER}-worker2")]
+        ("start", f"{CLUSTER}-worker"),
+        ("start", f"{CLUSTER}-worker2"),
+    ]
 
 
 def test_close_is_idempotent_and_applies_keep_cluster_once(
@@ -319,6 +389,7 @@ def test_close_is_idempotent_and_applies_keep_cluster_once(
 
 # -- sources and rule selection --------------------------------------------------------------------------------
 
+
 def test_given_urls_are_read_instead_of_the_operator_services(world: World) -> None:
     seen: list[str] = []
 
@@ -326,32 +397,55 @@ def test_given_urls_are_read_instead_of_the_operator_services(world: World) -> N
         def handler(method: str, path: str, raw: bytes) -> tuple[int, bytes]:
             seen.append(path)
             return 200, json.dumps(body).encode()
+
         return handler
 
-    world.api.on_proxy("services", "elsewhere", "prom", 9090, answer({"data": {"alerts": [
-        {"labels": {"alertname": "A"}, "state": "pending"}]}}))
+    world.api.on_proxy(
+        "services",
+        "elsewhere",
+        "prom",
+        9090,
+        answer({"data": {"alerts": [{"labels": {"alertname": "A"}, "state": "pending"}]}}),
+    )
     world.api.on_proxy("services", "elsewhere", "am", 9093, answer([{"labels": {"alertname": "A"}}]))
     base = f"{world.api.url}/api/v1/namespaces/elsewhere/services"
-    sources = find_sources(world.client, monitoring_namespace="monitoring", capture_namespace="monitoring",
-                           prometheus_url=f"{base}/prom:9090/proxy", alertmanager_url=f"{base}/am:9093/proxy")
+    sources = find_sources(
+        world.client,
+        monitoring_namespace="monitoring",
+        capture_namespace="monitoring",
+        prometheus_url=f"{base}/prom:9090/proxy",
+        alertmanager_url=f"{base}/am:9093/proxy",
+    )
     assert sources.prometheus_alerts() == [({"alertname": "A"}, "pending")]
     assert sources.alertmanager_alerts() == [{"labels": {"alertname": "A"}}]
     assert seen == ["/api/v1/alerts", "/api/v2/alerts"]
     assert sources.captured() is None  # no capture webhook answering: retried at the next poll, not an error
 
 
-def test_operator_services_honour_the_route_prefix_and_a_missing_prometheus_is_one_clear_error(
-    world: World
-) -> None:
+def test_operator_services_honour_the_route_prefix_and_a_missing_prometheus_is_one_clear_error(world: World) -> None:
     from conformance.errors import BackendError
 
-    with pytest.raises(BackendError, match=re.escape(
-            "no monitoring.coreos.com/v1 Prometheus found in namespace monitoring; pass --prometheus-url")):
+    with pytest.raises(
+        BackendError,
+        match=re.escape("no monitoring.coreos.com/v1 Prometheus found in namespace monitoring; pass --prometheus-url"),
+    ):
         find_sources(world.client, monitoring_namespace="monitoring", capture_namespace="monitoring")
-    world.api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
-                   "metadata": {"name": "k8s", "namespace": "monitoring"}, "spec": {"routePrefix": "/prom"}})
-    world.api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
-                   "metadata": {"name": "main", "namespace": "monitoring"}, "spec": {}})
+    world.api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Prometheus",
+            "metadata": {"name": "k8s", "namespace": "monitoring"},
+            "spec": {"routePrefix": "/prom"},
+        }
+    )
+    world.api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Alertmanager",
+            "metadata": {"name": "main", "namespace": "monitoring"},
+            "spec": {},
+        }
+    )
     paths: list[str] = []
 
     def prometheus(method: str, path: str, body: bytes) -> tuple[int, bytes]:
@@ -370,17 +464,23 @@ def test_rule_selection_reads_the_prometheus_selectors() -> None:
     def prometheus(**spec: Any) -> dict[str, Any]:
         return {"metadata": {"name": "k8s", "namespace": "monitoring"}, "spec": spec}
 
-    assert rule_selection(prometheus(ruleSelector={"matchLabels": {"role": "alert-rules"}},
-                                     ruleNamespaceSelector={})) == ({"role": "alert-rules"}, None)
+    assert rule_selection(
+        prometheus(ruleSelector={"matchLabels": {"role": "alert-rules"}}, ruleNamespaceSelector={})
+    ) == ({"role": "alert-rules"}, None)
     assert rule_selection(prometheus(ruleSelector={}, ruleNamespaceSelector={"matchLabels": {"team": "x"}})) == (
-        {}, {"team": "x"})
+        {},
+        {"team": "x"},
+    )
     with pytest.raises(BackendError, match=re.escape("no spec.ruleSelector")):
         rule_selection(prometheus(ruleNamespaceSelector={}))
     with pytest.raises(BackendError, match="only in its own namespace monitoring"):
         rule_selection(prometheus(ruleSelector={}))
     with pytest.raises(BackendError, match="matchExpressions"):
-        rule_selection(prometheus(ruleSelector={"matchExpressions": [{"key": "a", "operator": "Exists"}]},
-                                  ruleNamespaceSelector={}))
+        rule_selection(
+            prometheus(
+                ruleSelector={"matchExpressions": [{"key": "a", "operator": "Exists"}]}, ruleNamespaceSelector={}
+            )
+        )
 
 
 def test_predicted_labels_are_translated_to_cluster_names(runai: tuple[Profile, Pack]) -> None:
@@ -401,32 +501,65 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
 
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
-    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
-             "metadata": {"name": "main", "namespace": "monitoring"},
-             "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}}})
-    api.add({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
-             "metadata": {"name": "k8s", "namespace": "monitoring"},
-             "spec": {"ruleSelector": {"matchLabels": {"role": "alert-rules", "prometheus": "k8s"}},
-                      "ruleNamespaceSelector": {"matchLabels": {"monitoring": "enabled"}}}})
+    api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Alertmanager",
+            "metadata": {"name": "main", "namespace": "monitoring"},
+            "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
+        }
+    )
+    api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Prometheus",
+            "metadata": {"name": "k8s", "namespace": "monitoring"},
+            "spec": {
+                "ruleSelector": {"matchLabels": {"role": "alert-rules", "prometheus": "k8s"}},
+                "ruleNamespaceSelector": {"matchLabels": {"monitoring": "enabled"}},
+            },
+        }
+    )
 
     def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
         if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
             replicas = obj["spec"].get("replicas", 1)
-            obj["status"] = {"observedGeneration": obj["metadata"]["generation"], "availableReplicas": replicas,
-                             "updatedReplicas": replicas, "desiredNumberScheduled": 1, "numberAvailable": 1,
-                             "updatedNumberScheduled": 1}
+            obj["status"] = {
+                "observedGeneration": obj["metadata"]["generation"],
+                "availableReplicas": replicas,
+                "updatedReplicas": replicas,
+                "desiredNumberScheduled": 1,
+                "numberAvailable": 1,
+                "updatedNumberScheduled": 1,
+            }
 
     api.reactors.append(ready_on_create)
     profile, pack = runai
-    options = Options(profile="runai", backend="cluster", kubeconfig=api.write_kubeconfig(tmp_path / "kubeconfig"),
-                      allow_disruption=True, allow_nodes=True, alert_pack=profile.pack_path)
-    backend = KubeBackend(options, profile, pack, REGISTRY, timeouts=FAST, run_id=RUN_ID, workdir=tmp_path,
-                          executor_factory=lambda client: FakeExecutor())
+    options = Options(
+        profile="runai",
+        backend="cluster",
+        kubeconfig=api.write_kubeconfig(tmp_path / "kubeconfig"),
+        allow_disruption=True,
+        allow_nodes=True,
+        alert_pack=profile.pack_path,
+    )
+    backend = KubeBackend(
+        options,
+        profile,
+        pack,
+        REGISTRY,
+        timeouts=FAST,
+        run_id=RUN_ID,
+        workdir=tmp_path,
+        executor_factory=lambda client: FakeExecutor(),
+    )
     backend.prepare()
     rules = api.items(r.PROMETHEUSRULES)
     assert rules and all(rule["metadata"]["labels"]["role"] == "alert-rules" for rule in rules)
-    assert all(rule["metadata"]["labels"]["prometheus"] == "k8s" and "release" not in rule["metadata"]["labels"]
-               for rule in rules)
+    assert all(
+        rule["metadata"]["labels"]["prometheus"] == "k8s" and "release" not in rule["metadata"]["labels"]
+        for rule in rules
+    )
     namespace = api.get(r.NAMESPACES, rules[0]["metadata"]["namespace"])
     assert namespace is not None and namespace["metadata"]["labels"]["monitoring"] == "enabled"
     assert namespace["metadata"]["name"].startswith("alert-conformance-")
@@ -436,7 +569,6 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
     sources = backend.sources(backend.ctx.client)
     assert sources.prometheus.namespace == "monitoring" and sources.prometheus.service == "prometheus-operated"
     assert sources.capture.namespace == namespace["metadata"]["name"]
-
 
 
 class StaticSources(AlertSources):
@@ -467,11 +599,24 @@ def test_existing_cluster_notifications_are_named_after_the_real_receivers(runai
     run = scenario_run(profile, "ready-unknown", "gpu-node-1", 1.0)
     labels = {"alertname": ALERT, "severity": "critical", "node": "real-1"}
     capture = "alert-conformance-runai/alert-conformance-capture/capture"
-    am = [{"labels": labels, "status": {"state": "active"},
-           "receivers": [{"name": "webhook-notifications"}, {"name": capture}]}]
-    payload = {"version": "4", "groupKey": "k", "status": "firing", "receiver": capture, "groupLabels": {},
-               "commonLabels": labels, "commonAnnotations": {}, "externalURL": "", "alerts": [
-                   {"status": "firing", "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}]}
+    am = [
+        {
+            "labels": labels,
+            "status": {"state": "active"},
+            "receivers": [{"name": "webhook-notifications"}, {"name": capture}],
+        }
+    ]
+    payload = {
+        "version": "4",
+        "groupKey": "k",
+        "status": "firing",
+        "receiver": capture,
+        "groupLabels": {},
+        "commonLabels": labels,
+        "commonAnnotations": {},
+        "externalURL": "",
+        "alerts": [{"status": "firing", "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}],
+    }
     entries = [{"at": 105.0, "path": "/r/cluster/alert-conformance-runai", "payload": payload}]
     watch = new_watches([run], profile, pack, placement)[run.id]
     watch.injected(100.0)

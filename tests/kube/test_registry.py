@@ -72,8 +72,10 @@ def test_entry_points_load_modules_and_functions(monkeypatch: pytest.MonkeyPatch
         registry.register("vendor-fault", VendorFault)
 
     module.register_faults = register_faults  # type: ignore[attr-defined]
-    points = [EntryPoint("mod", "vendor_faults", "alert_conformance_faults"),
-              EntryPoint("fn", "vendor_faults:register_faults", "alert_conformance_faults")]
+    points = [
+        EntryPoint("mod", "vendor_faults", "alert_conformance_faults"),
+        EntryPoint("fn", "vendor_faults:register_faults", "alert_conformance_faults"),
+    ]
     monkeypatch.setitem(__import__("sys").modules, "vendor_faults", module)
     monkeypatch.setattr(registry_module, "entry_points", lambda group: points)
     registry = FaultRegistry(builtins=False)

@@ -11,11 +11,24 @@ from conformance.live.capture import CaptureServer, payload_problems
 
 def payload(**override: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "version": "4", "groupKey": '{}:{alertname="A"}', "truncatedAlerts": 0, "status": "firing",
-        "receiver": "team", "groupLabels": {"alertname": "A"}, "commonLabels": {"alertname": "A"},
-        "commonAnnotations": {}, "externalURL": "http://am",
-        "alerts": [{"status": "firing", "labels": {"alertname": "A"}, "annotations": {},
-                    "startsAt": "2024-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}],
+        "version": "4",
+        "groupKey": '{}:{alertname="A"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "team",
+        "groupLabels": {"alertname": "A"},
+        "commonLabels": {"alertname": "A"},
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "A"},
+                "annotations": {},
+                "startsAt": "2024-01-01T00:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+            }
+        ],
     }
     body.update(override)
     return body
@@ -37,8 +50,9 @@ def test_server_records_receiver_time_and_payload() -> None:
     ticks = iter([5.0, 7.5, 9.0])
     with CaptureServer(clock=lambda: next(ticks)) as server:
         requests.post(f"{server.base_url}/r/helm/team", json=payload(), timeout=5).raise_for_status()
-        requests.post(f"{server.base_url}/r/ops%2Fcfg/ns%2Fx%2Fteam", json=payload(receiver="ns/x/team"),
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{server.base_url}/r/ops%2Fcfg/ns%2Fx%2Fteam", json=payload(receiver="ns/x/team"), timeout=5
+        ).raise_for_status()
         wrong = requests.post(f"{server.base_url}/elsewhere", json=payload(), timeout=5)
         records = server.records()
         rejected = server.rejected()

@@ -15,8 +15,10 @@ from conformance.live.processes import ManagedProcess, free_port, make_temp_dir,
 
 def test_stop_terminates_the_whole_group(tmp_path: Path) -> None:
     # The child starts a grandchild; stopping the group must end both.
-    code = "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); " \
-           "print('up', flush=True); time.sleep(60)"
+    code = (
+        "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); "
+        "print('up', flush=True); time.sleep(60)"
+    )
     process = ManagedProcess("sleeper", [sys.executable, "-c", code], tmp_path / "log", tmp_path).start()
     assert process.pid is not None
     pgid = os.getpgid(process.pid)

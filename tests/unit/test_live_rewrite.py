@@ -17,12 +17,16 @@ CONFIG: dict[str, Any] = {
         "group_by": ["alertname"],
         "routes": [
             {"matchers": ["severity=critical"], "receiver": "pager", "group_wait": "10s", "continue": True},
-            {"matchers": ["severity=warning"], "receiver": "mail", "routes": [{"receiver": "slack",
-                                                                              "group_interval": "2m"}]},
+            {
+                "matchers": ["severity=warning"],
+                "receiver": "mail",
+                "routes": [{"receiver": "slack", "group_interval": "2m"}],
+            },
         ],
     },
-    "inhibit_rules": [{"source_matchers": ["severity=critical"], "target_matchers": ["severity=warning"],
-                       "equal": ["namespace"]}],
+    "inhibit_rules": [
+        {"source_matchers": ["severity=critical"], "target_matchers": ["severity=warning"], "equal": ["namespace"]}
+    ],
     "receivers": [
         {"name": "null"},
         {"name": "pager", "pagerduty_configs": [{"routing_key": "x"}]},
@@ -37,14 +41,15 @@ CONFIG: dict[str, Any] = {
 def test_every_receiver_becomes_one_capture_webhook() -> None:
     config, captured, rewrites = rewrite_config("helm", CONFIG, "http://127.0.0.1:9", 20)
     urls = {r["name"]: r["webhook_configs"] for r in config["receivers"]}
-    assert all(len(hooks) == 1 and set(r) == {"name", "webhook_configs"} for r, hooks in
-               zip(config["receivers"], urls.values(), strict=True))
+    assert all(
+        len(hooks) == 1 and set(r) == {"name", "webhook_configs"}
+        for r, hooks in zip(config["receivers"], urls.values(), strict=True)
+    )
     assert urls["pager"][0]["url"] == "http://127.0.0.1:9/r/helm/pager"
     assert urls["ns/cfg/email"][0]["url"] == "http://127.0.0.1:9/r/helm/ns%2Fcfg%2Femail"
     resolved = {c.receiver: c.send_resolved for c in captured}
     # Alertmanager's defaults: PagerDuty true, email false; explicit values win; any integration counts.
-    assert resolved == {"null": False, "pager": True, "mail": False, "slack": True, "hook": False,
-                        "ns/cfg/email": True}
+    assert resolved == {"null": False, "pager": True, "mail": False, "slack": True, "hook": False, "ns/cfg/email": True}
     assert any(r.where == "receivers[pager]" and "pagerduty" in r.before for r in rewrites)
 
 
@@ -54,8 +59,12 @@ def test_routes_and_inhibitions_kept_timers_scaled() -> None:
     assert route["group_wait"] == "1s500ms"  # default 30s made explicit, then scaled
     assert route["group_interval"] == "15s"
     assert route["repeat_interval"] == "12m"
-    assert route["routes"][0] == {"matchers": ["severity=critical"], "receiver": "pager", "group_wait": "500ms",
-                                  "continue": True}
+    assert route["routes"][0] == {
+        "matchers": ["severity=critical"],
+        "receiver": "pager",
+        "group_wait": "500ms",
+        "continue": True,
+    }
     assert route["routes"][1]["routes"][0]["group_interval"] == "6s"
     assert config["inhibit_rules"] == CONFIG["inhibit_rules"]
     assert config["global"]["resolve_timeout"] == "30s"

@@ -12,8 +12,10 @@ from conformance.live.timescale import scale_duration_text, scale_expr, scale_se
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        ("increase(kube_pod_container_status_restarts_total[1h]) > 3",
-         "increase(kube_pod_container_status_restarts_total[3m]) > 3"),
+        (
+            "increase(kube_pod_container_status_restarts_total[1h]) > 3",
+            "increase(kube_pod_container_status_restarts_total[3m]) > 3",
+        ),
         ('sum(rate(x{a="b"}[5m] offset 1m)) > 3', 'sum((rate(x{a="b"}[15s] offset 3s) / 20)) > 3'),
         ("y offset 30s > 0", "y offset 1s500ms > 0"),
         ("max_over_time(up[10m:30s]) < 1", "max_over_time((up)[30s:1s500ms]) < 1"),

@@ -77,8 +77,7 @@ def test_camel_case_fields_and_resolved_secret(tmp_path: Path) -> None:
     setup = operator_setup(
         tmp_path,
         amconfig("runai", "runai", route, extra=receivers),
-        "apiVersion: v1\nkind: Secret\nmetadata: {name: smtp, namespace: runai}\n"
-        f"data: {{password: {secret}}}",
+        f"apiVersion: v1\nkind: Secret\nmetadata: {{name: smtp, namespace: runai}}\ndata: {{password: {secret}}}",
     )
     top = setup.config["route"]["routes"][0]
     assert (top["group_by"], top["group_wait"], top["group_interval"], top["repeat_interval"]) == (
@@ -104,17 +103,12 @@ def test_camel_case_fields_and_resolved_secret(tmp_path: Path) -> None:
 def test_unresolved_secret_is_a_placeholder_with_a_note(tmp_path: Path) -> None:
     receivers = "  - name: slack\n    slackConfigs: [{apiURL: {name: slack, key: url}, channel: '#a'}]"
     setup = operator_setup(tmp_path, amconfig("a", "ns", extra=receivers))
-    assert setup.config["receivers"][-1]["slack_configs"][0]["api_url"].startswith(
-        "http://unresolved-secret.invalid/"
-    )
+    assert setup.config["receivers"][-1]["slack_configs"][0]["api_url"].startswith("http://unresolved-secret.invalid/")
     assert any("Secret ns/slack key 'url'" in note and "placeholder" in note for note in setup.notes)
 
 
 def test_resources_in_namespace_name_order_before_base_routes(tmp_path: Path) -> None:
-    base = (
-        "route: {receiver: base, routes: [{receiver: base, matchers: ['x=\"1\"']}]}\n"
-        "receivers: [{name: base}]\n"
-    )
+    base = "route: {receiver: base, routes: [{receiver: base, matchers: ['x=\"1\"']}]}\nreceivers: [{name: base}]\n"
     encoded = base64.b64encode(base.encode()).decode()
     am = (
         "apiVersion: monitoring.coreos.com/v1\nkind: Alertmanager\nmetadata: {name: main, namespace: mon}\n"
@@ -147,10 +141,7 @@ def test_alertmanager_selector_decides_which_configs_count(tmp_path: Path) -> No
     )
     assert [r["receiver"] for r in setup.config["route"]["routes"]] == ["runai/chosen/hook"]
     notes = " | ".join(setup.notes)
-    assert (
-        "AlertmanagerConfig runai/unlabelled is not selected by Alertmanager runai/runai: matchLabels"
-        in notes
-    )
+    assert "AlertmanagerConfig runai/unlabelled is not selected by Alertmanager runai/runai: matchLabels" in notes
     assert "AlertmanagerConfig other/elsewhere is not selected" in notes
     assert setup.name == "runai/runai"
 
@@ -198,9 +189,7 @@ def test_inhibit_rules_are_scoped_to_the_namespace(tmp_path: Path) -> None:
 
 
 def test_runai_example_explains_the_namespace_scoping() -> None:
-    pack = load_pack(
-        Path(__file__).resolve().parents[1] / "data" / "packs" / "good" / "operator" / "runai-email"
-    )
+    pack = load_pack(Path(__file__).resolve().parents[1] / "data" / "packs" / "good" / "operator" / "runai-email")
     setup = pack.setup("operator")
     assert setup is not None
     line = explain_route(

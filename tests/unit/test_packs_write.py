@@ -20,10 +20,7 @@ def test_rule_files_round_trip_with_groups_and_intervals(tmp_path: Path) -> None
         (
             g.name,
             g.interval_s,
-            [
-                (r.alert, r.record, r.expr, r.for_s, r.keep_firing_for_s, r.labels, r.annotations)
-                for r in g.rules
-            ],
+            [(r.alert, r.record, r.expr, r.for_s, r.keep_firing_for_s, r.labels, r.annotations) for r in g.rules],
         )
         for g in pack.groups
     ]
@@ -31,10 +28,7 @@ def test_rule_files_round_trip_with_groups_and_intervals(tmp_path: Path) -> None
         (
             g.name,
             g.interval_s,
-            [
-                (r.alert, r.record, r.expr, r.for_s, r.keep_firing_for_s, r.labels, r.annotations)
-                for r in g.rules
-            ],
+            [(r.alert, r.record, r.expr, r.for_s, r.keep_firing_for_s, r.labels, r.annotations) for r in g.rules],
         )
         for g in again.groups
     ] == strip
@@ -64,9 +58,7 @@ def test_alertmanager_config_round_trip(tmp_path: Path) -> None:
 def test_other_kinds_are_ignored_with_a_note() -> None:
     pack = load_pack(GOOD / "prometheus-rule" / "aistore.yaml")
     assert any("ServiceMonitor ais-monitor ignored" in note for note in pack.notes)
-    assert pack.rule_sources == (
-        f"{GOOD / 'prometheus-rule' / 'aistore.yaml'} document 2 (PrometheusRule ais-alerts)",
-    )
+    assert pack.rule_sources == (f"{GOOD / 'prometheus-rule' / 'aistore.yaml'} document 2 (PrometheusRule ais-alerts)",)
 
 
 def test_secret_and_helm_values_setups() -> None:

@@ -55,9 +55,7 @@ def fake_amtool(config: dict[str, Any], lie_for: str | None = None) -> FakeRunne
         answer = [m.receiver for m in route_alert(config, labels)]
         if lie_for is not None and lie_for in labels.values():
             answer = ["default"]
-        return CommandResult(
-            tuple(argv), 0, ",".join(answer) + "\n", "Warning: --config.file flag overrides\n"
-        )
+        return CommandResult(tuple(argv), 0, ",".join(answer) + "\n", "Warning: --config.file flag overrides\n")
 
     return FakeRunner(handler)
 

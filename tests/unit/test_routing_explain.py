@@ -21,9 +21,7 @@ SELDON, RUNAI, NESTED = load("seldon"), load("runai"), load("nested")
 
 
 def test_operator_namespace_matcher_is_named_with_its_origin() -> None:
-    line = explain_route(
-        RUNAI, {"alertname": "RunaiNodeLowMemory", "namespace": "monitoring"}, "runai/runai/email"
-    )
+    line = explain_route(RUNAI, {"alertname": "RunaiNodeLowMemory", "namespace": "monitoring"}, "runai/runai/email")
     assert line == (
         'route routes[0] to "runai/runai/email" requires namespace="runai" '
         "(added by the Prometheus Operator for AlertmanagerConfig runai/runai); "
@@ -54,8 +52,7 @@ def test_earlier_route_without_continue() -> None:
     }
     line = explain_route(config, {"team": "a"}, "Y")
     assert line == (
-        'an earlier route routes[0] (receiver "X") matched without continue: true, '
-        'so routes[1] to "Y" is never tried'
+        'an earlier route routes[0] (receiver "X") matched without continue: true, so routes[1] to "Y" is never tried'
     )
 
 
@@ -74,8 +71,7 @@ def test_child_route_takes_the_alert() -> None:
 def test_ancestor_that_fails_is_named() -> None:
     line = explain_route(NESTED, {"team": "b", "severity": "critical"}, "a-pager")
     assert line == (
-        'route routes[0] (on the way to routes[0].routes[0] to "a-pager") requires team="a"; '
-        'the alert has team="b"'
+        'route routes[0] (on the way to routes[0].routes[0] to "a-pager") requires team="a"; the alert has team="b"'
     )
 
 

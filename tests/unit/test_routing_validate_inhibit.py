@@ -95,9 +95,7 @@ def test_critical_inhibits_warning_with_equal_labels() -> None:
 def test_equal_label_missing_on_both_sides_counts_as_equal() -> None:
     assert inhibited(INHIBIT, {"alertname": "PodCrash"}, [{"alertname": "NodeDown"}])
     assert not inhibited(INHIBIT, {"alertname": "PodCrash", "node": "n1"}, [{"alertname": "NodeDown"}])
-    assert inhibited(
-        INHIBIT, {"alertname": "PodCrash", "node": "n1"}, [{"alertname": "NodeDown", "node": "n1"}]
-    )
+    assert inhibited(INHIBIT, {"alertname": "PodCrash", "node": "n1"}, [{"alertname": "NodeDown", "node": "n1"}])
 
 
 def test_alert_matching_both_sides_does_not_inhibit_itself() -> None:

@@ -54,8 +54,9 @@ def test_runai_on_kind_every_live_alert_is_notified() -> None:
     from conformance.live.verdict import judge
 
     by_id = {run.id: run for run in runs}
-    failed = [judge(expectation_for(by_id[o.run_id], session.profile, session.pack, backend.time_scale), o)
-              for o in ran]
+    failed = [
+        judge(expectation_for(by_id[o.run_id], session.profile, session.pack, backend.time_scale), o) for o in ran
+    ]
     assert [v.message() for v in failed if v.outcome == "fail"] == []
     for observation in observations:
         if observation.skipped is not None:
