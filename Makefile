@@ -38,6 +38,7 @@ test: setup
 
 lint: venv typecheck
 	$(BIN)/ruff check conformance plugins fixtures tests benchmarks
+	$(BIN)/ruff format --check conformance plugins fixtures tests benchmarks
 
 # mypy reads plugins/ and fixtures/ under their installed package names (see [tool.mypy] in pyproject.toml).
 typecheck: venv
