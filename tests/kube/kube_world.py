@@ -71,6 +71,20 @@ def make_ready(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, 
             status["updatedReplicas"] = obj["spec"].get("replicas", 1)
 
 
+def ready_on_create(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, Any]) -> None:
+    """A stand-in controller: a created or patched workload is at once fully available (one pod per DaemonSet)."""
+    if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
+        replicas = obj["spec"].get("replicas", 1)
+        obj["status"] = {
+            "observedGeneration": obj["metadata"]["generation"],
+            "availableReplicas": replicas,
+            "updatedReplicas": replicas,
+            "desiredNumberScheduled": 1,
+            "numberAvailable": 1,
+            "updatedNumberScheduled": 1,
+        }
+
+
 @dataclass
 class FakeNodeAgent:
     """Stops and starts kubelets by flipping the node's Ready condition in the fake API."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conformance_fixtures import kube_objects as ko
 from conformance_plugins.registry import FaultRegistry
-from kube_world import FAST, NS, RUN_ID, World
+from kube_world import FAST, NS, RUN_ID, World, ready_on_create
 
 from conformance.errors import SafetyError, ToolNotFoundError
 from conformance.kube import labels as lb
@@ -139,18 +139,6 @@ def test_cluster_run_deploys_only_into_its_namespaces_with_a_continue_route(
             "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
         }
     )
-
-    def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
-        if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
-            replicas = obj["spec"].get("replicas", 1)
-            obj["status"] = {
-                "observedGeneration": obj["metadata"]["generation"],
-                "availableReplicas": replicas,
-                "updatedReplicas": replicas,
-                "desiredNumberScheduled": 1,
-                "numberAvailable": 1,
-                "updatedNumberScheduled": 1,
-            }
 
     api.reactors.append(ready_on_create)
     backend = cluster_backend(api, tmp_path, runai, allow_disruption=True, allow_nodes=True)

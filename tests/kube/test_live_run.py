@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conformance_plugins.registry import FaultRegistry
-from kube_world import CLUSTER, FAST, RUN_ID, World
+from kube_world import CLUSTER, FAST, RUN_ID, World, ready_on_create
 
 from conformance.backends.base import Observation, ScenarioRun
 from conformance.kube import resources as r
@@ -520,18 +520,6 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
             },
         }
     )
-
-    def ready_on_create(fake: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
-        if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
-            replicas = obj["spec"].get("replicas", 1)
-            obj["status"] = {
-                "observedGeneration": obj["metadata"]["generation"],
-                "availableReplicas": replicas,
-                "updatedReplicas": replicas,
-                "desiredNumberScheduled": 1,
-                "numberAvailable": 1,
-                "updatedNumberScheduled": 1,
-            }
 
     api.reactors.append(ready_on_create)
     profile, pack = runai
