@@ -112,14 +112,16 @@ def pytest_configure(config: pytest.Config) -> None:
         session = ConformanceSession.open(options)
     except ConformanceError as error:
         raise pytest.UsageError(str(error)) from None
+    _register_faults(config, session)
     try:
         if not options.plan:
             session.require_tools(_tools_needed(config, options))
+            if options.backend == "cluster" and _live_selected(config):
+                _check_cluster_safety(session)
     except ConformanceError as error:
         session.close()  # nothing may be left behind, not even the work folder
         raise pytest.UsageError(str(error)) from None
     config.stash[SESSION_KEY] = session
-    _register_faults(config, session)
     if options.plan:
         return
     if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -141,19 +143,34 @@ def _only_live(name: str, /, **kwargs: str | int | bool | None) -> bool:
     return name == "live"
 
 
+def _live_selected(config: pytest.Config) -> bool:
+    """Whether the marker expression keeps the live items."""
+    markexpr = str(config.getoption("markexpr", "") or "")
+    if not markexpr:
+        return True
+    from _pytest.mark.expression import Expression
+
+    try:
+        return bool(Expression.compile(markexpr).evaluate(_only_live))
+    except SyntaxError:
+        return True  # pytest reports the bad expression itself
+
+
+def _check_cluster_safety(session: Any) -> None:
+    """On an existing cluster, refuse before anything runs (and before any API call) when a fault is not
+    allowed: one line listing the refusals, instead of one failure per alert later."""
+    from conformance.kube.planning import plan_run
+    from conformance.kube.safety import check_safety
+
+    plan = plan_run(session.options, session.profile, session.pack, session.fault_registry)
+    check_safety(session.options, plan.placement, plan.faults)
+
+
 def _tools_needed(config: pytest.Config, options: Options) -> list[str]:
     """The static depths need promtool and amtool; the live twin also Prometheus and Alertmanager."""
     needed = ["promtool", "amtool"]
-    markexpr = str(config.getoption("markexpr", "") or "")
-    static_only = False
-    if markexpr:
-        from _pytest.mark.expression import Expression
-
-        try:
-            # Would an item marked only `live` be selected? If not, the live tools are not needed.
-            static_only = not Expression.compile(markexpr).evaluate(_only_live)
-        except SyntaxError:
-            static_only = False  # pytest reports the bad expression itself
+    # Would an item marked only `live` be selected? If not, the live tools are not needed.
+    static_only = not _live_selected(config)
     if options.backend == "twin" and not static_only:
         needed += ["prometheus", "alertmanager"]
     if options.backend == "kind" and not static_only:
