@@ -15,8 +15,8 @@ For each scenario of an alert:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from conformance.model.contract import AlertContract, Threshold
 from conformance.model.scenario import Scenario
@@ -129,51 +129,40 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         resolve = resolve_bound_s(timing)
         horizon = warmup_s + hold + resolve + 2 * timing.evaluation_s
         earliest = timing.for_s if timing.for_documented else None
-        common = {"alert_key": alert.key, "scenario": scenario, "fault_at_s": warmup_s, "horizon_s": horizon}
-        cases.append(
-            Case(
-                bound_documented=timing.for_documented and timing.window_documented,
-                kind="fire",
-                level=fire_level,
-                hold_s=hold,
-                fault_timing=fault_timing,
-                earliest_fire_s=earliest,
-                latest_fire_s=latest,
-                resolve_by_s=resolve,
-                **common,  # type: ignore[arg-type]
-            )
+        fire = Case(
+            alert_key=alert.key,
+            scenario=scenario,
+            kind="fire",
+            level=fire_level,
+            fault_at_s=warmup_s,
+            hold_s=hold,
+            horizon_s=horizon,
+            fault_timing=fault_timing,
+            earliest_fire_s=earliest,
+            latest_fire_s=latest,
+            resolve_by_s=resolve,
+            bound_documented=timing.for_documented and timing.window_documented,
         )
+        cases.append(fire)
         if healthy_level is not None:
-            cases.append(
-                Case(
-                    kind="healthy",
-                    level=healthy_level,
-                    hold_s=hold,
-                    fault_timing=fault_timing,
-                    earliest_fire_s=None,
-                    latest_fire_s=None,
-                    resolve_by_s=None,
-                    **common,  # type: ignore[arg-type]
-                )
-            )
+            cases.append(_silent(fire, kind="healthy", level=healthy_level))
         if spread_over and fire_level is not None:
             spread_hold = spread_over + timing.window_s
             cases.append(
-                Case(
+                _silent(
+                    fire,
                     kind="spread",
-                    level=fire_level,
                     hold_s=spread_hold,
-                    fault_timing={"over_s": spread_over},
-                    earliest_fire_s=None,
-                    latest_fire_s=None,
-                    resolve_by_s=None,
-                    alert_key=alert.key,
-                    scenario=scenario,
-                    fault_at_s=warmup_s,
                     horizon_s=warmup_s + spread_hold + resolve + 2 * timing.evaluation_s,
+                    fault_timing={"over_s": spread_over},
                 )
             )
     return cases
+
+
+def _silent(fire: Case, **changes: Any) -> Case:
+    """A case derived from ``fire`` in which the alert must never fire: it has no timing bounds."""
+    return replace(fire, earliest_fire_s=None, latest_fire_s=None, resolve_by_s=None, bound_documented=True, **changes)
 
 
 def round_up(value: float, step: float) -> float:
