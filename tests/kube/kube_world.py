@@ -13,14 +13,17 @@ from typing import Any
 import conformance_fixtures.kube_objects as ko
 import pytest
 from conformance_fixtures.kube import fake_kube_api, fake_kubeconfig, kube_client
+from conformance_plugins.registry import FaultRegistry
 
 from conformance.kube import resources as r
+from conformance.kube.backend import KubeBackend
 from conformance.kube.client import KubeClient
 from conformance.kube.exec import ExecCall, ExecResult, FakeExecutor
 from conformance.kube.fake_api import FakeKubeApi
 from conformance.kube.faults import FaultContext, Timeouts
 from conformance.kube.placement import Placement
 from conformance.kube.resources import Resource
+from conformance.model.profile import Profile
 from conformance.model.workloads import (
     ContainerSpec,
     Environment,
@@ -31,6 +34,8 @@ from conformance.model.workloads import (
     VolumeClaimSpec,
     WorkloadSpec,
 )
+from conformance.options import Options
+from conformance.packs.model import Pack
 
 __all__ = ["fake_kube_api", "fake_kubeconfig", "kube_client"]
 
@@ -83,6 +88,23 @@ def ready_on_create(api: FakeKubeApi, event: str, resource: Resource, obj: dict[
             "numberAvailable": 1,
             "updatedNumberScheduled": 1,
         }
+
+
+def cluster_backend(api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack], **options: Any) -> KubeBackend:
+    """A ``--backend cluster`` run of the runai profile against the fake API, with fast deadlines."""
+    profile, pack = runai
+    kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
+    opts = Options(profile="runai", backend="cluster", kubeconfig=kubeconfig, **options)
+    return KubeBackend(
+        opts,
+        profile,
+        pack,
+        FaultRegistry(),
+        timeouts=FAST,
+        run_id=RUN_ID,
+        workdir=tmp_path,
+        executor_factory=lambda client: FakeExecutor(),
+    )
 
 
 @dataclass

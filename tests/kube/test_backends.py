@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from conformance_fixtures import kube_objects as ko
 from conformance_plugins.registry import FaultRegistry
-from kube_world import FAST, NS, RUN_ID, World, ready_on_create
+from kube_world import NS, World, cluster_backend, ready_on_create
 
 from conformance.errors import SafetyError, ToolNotFoundError
 from conformance.kube import labels as lb
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend, waves
 from conformance.kube.client import KubeClient
-from conformance.kube.exec import FakeExecutor
 from conformance.kube.fake_api import FakeKubeApi
 from conformance.kube.faults import Permission
 from conformance.kube.kind import KindCluster, should_delete
@@ -43,22 +42,6 @@ REGISTRY = FaultRegistry()
 def runai() -> tuple[Profile, Pack]:
     profile = load_profile("runai")
     return profile, load_pack(profile.pack_path)
-
-
-def cluster_backend(api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack], **options: Any) -> KubeBackend:
-    profile, pack = runai
-    kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
-    opts = Options(profile="runai", backend="cluster", kubeconfig=kubeconfig, **options)
-    return KubeBackend(
-        opts,
-        profile,
-        pack,
-        REGISTRY,
-        timeouts=FAST,
-        run_id=RUN_ID,
-        workdir=tmp_path,
-        executor_factory=lambda client: FakeExecutor(),
-    )
 
 
 # -- existing cluster: safety before anything ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conformance_plugins.registry import FaultRegistry
-from kube_world import CLUSTER, FAST, RUN_ID, World, ready_on_create
+from kube_world import CLUSTER, FAST, RUN_ID, World, cluster_backend, ready_on_create
 
 from conformance.backends.base import Observation, ScenarioRun
 from conformance.kube import resources as r
@@ -497,8 +497,6 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
 ) -> None:
     from conformance_fixtures import kube_objects as ko
 
-    from conformance.kube.exec import FakeExecutor
-
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
     api.add(
@@ -522,24 +520,8 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
     )
 
     api.reactors.append(ready_on_create)
-    profile, pack = runai
-    options = Options(
-        profile="runai",
-        backend="cluster",
-        kubeconfig=api.write_kubeconfig(tmp_path / "kubeconfig"),
-        allow_disruption=True,
-        allow_nodes=True,
-        alert_pack=profile.pack_path,
-    )
-    backend = KubeBackend(
-        options,
-        profile,
-        pack,
-        REGISTRY,
-        timeouts=FAST,
-        run_id=RUN_ID,
-        workdir=tmp_path,
-        executor_factory=lambda client: FakeExecutor(),
+    backend = cluster_backend(
+        api, tmp_path, runai, allow_disruption=True, allow_nodes=True, alert_pack=runai[0].pack_path
     )
     backend.prepare()
     rules = api.items(r.PROMETHEUSRULES)
