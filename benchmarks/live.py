@@ -19,11 +19,11 @@ import resource
 import sys
 import time
 
-from conformance.backends.base import Observation, ScenarioRun
-from conformance.live.runner import TwinBackend
-from conformance.live.verdict import judge
+from conformance.model.run import Observation, ScenarioRun
+from conformance.observe.verdict import judge
 from conformance.options import DEFAULT_TIME_SCALE, Options
 from conformance.session import ConformanceSession
+from conformance.twin.backend import TwinBackend
 
 
 def _mib(value: float) -> str:

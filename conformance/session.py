@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 import yaml
 
-from conformance.backends.base import ScenarioRun
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
+from conformance.model.run import ScenarioRun
 from conformance.options import Options
 from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
 from conformance.packs.model import Pack

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -121,23 +121,3 @@ def run_command(
     except OSError as error:
         raise ToolError(f"cannot run {argv[0]}: {error.strerror}", argv=list(argv)) from error
     return CommandResult(tuple(argv), completed.returncode, completed.stdout, completed.stderr)
-
-
-@dataclass
-class FakeRunner:
-    """A :class:`CommandRunner` for tests: records calls and answers from ``handler``."""
-
-    handler: Callable[[Sequence[str]], CommandResult]
-    calls: list[tuple[str, ...]] = field(default_factory=list)
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float,
-        cwd: Path | None = None,
-        input_text: str | None = None,
-        extra_env: Mapping[str, str] | None = None,
-    ) -> CommandResult:
-        self.calls.append(tuple(argv))
-        return self.handler(argv)

@@ -1,6 +1,6 @@
 """Faults that steer the stand-in exporter through its admin endpoint, reached via the API server's pod proxy.
 
-The stand-in exporter (``fixtures/standin/exporter.py``) answers ``POST /admin/set/<key>/<value>`` and
+The stand-in exporter (``conformance/kube/data/standin/exporter.py``) answers ``POST /admin/set/<key>/<value>`` and
 ``POST /admin/reset`` on its metrics port. These faults only exist for stand-ins: a vendor's real component has
 no such endpoint, so on a real workload they are skipped with that reason.
 """

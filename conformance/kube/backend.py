@@ -15,7 +15,7 @@ its fault and runs on any way out (failure, timeout, Ctrl-C). Each wave:
 * a healthy period (one pipeline cycle; ``healthy_s``), watched: anything documented pending, firing or notified
   then is recorded at negative times and fails the run in the verdict;
 * faults applied; Prometheus ``/api/v1/alerts``, Alertmanager ``/api/v2/alerts`` and the capture webhook polled
-  (``poll_s``) through :mod:`conformance.kube.watch`, which attributes every alert instance by the labels depth 3
+  (``poll_s``) through :mod:`conformance.observe.watch`, which attributes every alert instance by the labels depth 3
   predicted; the wave is reverted once every expected receiver of every run was notified, or when the last
   expected notification is overdue (the twin's rule);
 * after the revert, resolved notifications awaited until each is overdue.
@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.backends.base import Observation, ScenarioRun, StatusCallback
 from conformance.errors import BackendError, ConformanceError
 from conformance.kube import labels as lb
 from conformance.kube import resources as r
@@ -57,8 +56,9 @@ from conformance.kube.stack import (
     stack_values,
 )
 from conformance.kube.standins import capture_manifests, local_storage_class, local_volumes, render
-from conformance.kube.watch import RunWatch, Watcher, new_watches
 from conformance.model.profile import Profile
+from conformance.model.run import Observation, ScenarioRun, StatusCallback
+from conformance.observe.watch import RunWatch, Watcher, new_watches
 from conformance.options import Options
 from conformance.packs.model import Pack
 from conformance.tools import CommandRunner, run_command

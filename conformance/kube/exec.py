@@ -6,8 +6,8 @@ answers from a handler, the way :class:`conformance.tools.FakeRunner` does for s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from conformance.errors import BackendError
@@ -63,21 +63,6 @@ class StreamExecutor:
         except Exception as error:  # the websocket layer raises many unrelated types
             raise BackendError(f"exec in {namespace}/{pod} ({' '.join(argv)}): {error}") from None
         return ExecResult(int(code or 0), stdout or "", stderr or "")
-
-
-@dataclass
-class FakeExecutor:
-    """A :class:`PodExecutor` for tests: records calls; ``handler`` answers (default: success, no output)."""
-
-    handler: Callable[[ExecCall], ExecResult] = field(default=lambda call: ExecResult(0, ""))
-    calls: list[ExecCall] = field(default_factory=list)
-
-    def __call__(
-        self, namespace: str, pod: str, container: str | None, argv: Sequence[str], *, timeout_s: float
-    ) -> ExecResult:
-        call = ExecCall(namespace, pod, container, tuple(argv))
-        self.calls.append(call)
-        return self.handler(call)
 
 
 def checked(result: ExecResult, what: str) -> ExecResult:

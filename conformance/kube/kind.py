@@ -20,8 +20,8 @@ KIND_TOOLS = ("kind", "helm", "docker")
 
 
 def kind_config_path() -> Path:
-    """``fixtures/kind/cluster.yaml`` (a control plane and two workers)."""
-    return Path(str(resources.files("conformance_fixtures").joinpath("kind/cluster.yaml")))
+    """``conformance/kube/data/kind-cluster.yaml`` (a control plane and two workers)."""
+    return Path(str(resources.files("conformance.kube").joinpath("data/kind-cluster.yaml")))
 
 
 def find_kind_tools(options: Options) -> dict[str, Path]:

@@ -92,7 +92,7 @@ def plan_run(
         plan.cluster = [
             "tools: kind, helm, docker (from --kind/--helm/--docker, $KIND/$HELM/$DOCKER, PATH)",
             f"kind cluster {options.cluster_name}: reuse it if `kind get clusters` lists it, else `kind create "
-            "cluster --config fixtures/kind/cluster.yaml` (a control plane and 2 workers)",
+            "cluster --config conformance/kube/data/kind-cluster.yaml` (a control plane and 2 workers)",
             f"afterwards (--keep-cluster {options.keep_cluster}): "
             + {
                 "never": "delete it if this run created it",

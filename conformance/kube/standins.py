@@ -3,8 +3,8 @@
 Every declared container becomes a ``busybox:1.36`` container with the declared name and resources (so
 cAdvisor and kube-state-metrics report them as the pack expects, and faults can exec ``sh``, ``df``, ``awk``);
 a workload with a scrape job gets a ``metrics`` sidecar running the stand-in exporter
-(``fixtures/standin/exporter.py`` in ``python:3.12-alpine``), a Service and a ServiceMonitor whose job label is the
-declared job. Claims are PersistentVolumeClaims (on kind bound to size-limited local volumes, see
+(``data/standin/exporter.py`` beside this module, in ``python:3.12-alpine``), a Service and a ServiceMonitor whose
+job label is the declared job. Claims are PersistentVolumeClaims (on kind bound to size-limited local volumes, see
 :func:`local_volumes`); jobs are CronJobs or Jobs that succeed. Everything carries the run's labels.
 """
 
@@ -31,7 +31,7 @@ JOB_LABEL = "alert-conformance/job"
 
 
 def script(name: str) -> str:
-    return resources.files("conformance_fixtures").joinpath(f"standin/{name}").read_text(encoding="utf-8")
+    return resources.files("conformance.kube").joinpath(f"data/standin/{name}").read_text(encoding="utf-8")
 
 
 def _container(spec: ContainerSpec) -> Obj:

@@ -130,7 +130,7 @@ def wanted_names(selectors: Sequence[Selector]) -> set[str] | None:
 
 def warm_up(env: Environment, fault_at_s: float, scrape_s: float, selectors: Sequence[Selector]) -> WarmUp:
     """Sample the healthy cluster on the grid up to (not including) ``fault_at_s``."""
-    from conformance.cluster import SimulatedCluster
+    from conformance.sim import SimulatedCluster
 
     names = wanted_names(selectors)
     cluster = SimulatedCluster(env, sampled_names=names)
@@ -153,7 +153,7 @@ def record_case(
     ``warm`` must come from :func:`warm_up` with the same environment, fault time and scrape interval, and
     selectors covering these.
     """
-    from conformance.cluster import SimulatedCluster
+    from conformance.sim import SimulatedCluster
 
     # Restricting the cluster to the selected metric names is the same result, much cheaper per step.
     names = wanted_names(selectors)

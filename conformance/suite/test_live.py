@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from conformance.backends.base import LiveBackend, Observation, ScenarioRun
-from conformance.live.expectations import Expectation, expectation_for
-from conformance.live.verdict import LiveVerdict, judge
 from conformance.model.contract import AlertContract
+from conformance.model.run import Observation, ScenarioRun
+from conformance.observe.backend import LiveBackend
+from conformance.observe.expectations import Expectation, expectation_for
+from conformance.observe.verdict import LiveVerdict, judge
 from conformance.report import AlertRow, LiveReport, write_report
 from conformance.report.contract import contract_entries
 from conformance.session import ConformanceSession
@@ -77,7 +78,7 @@ class StatusLine:
 def make_backend(session: ConformanceSession) -> LiveBackend:
     """The twin for ``--backend twin``; kind and cluster from :mod:`conformance.kube.backends`."""
     if session.options.backend == "twin":
-        from conformance.live.runner import TwinBackend
+        from conformance.twin.backend import TwinBackend
 
         return TwinBackend(
             session.profile, session.pack, time_scale=session.options.time_scale, tools=dict(session.options.tools)

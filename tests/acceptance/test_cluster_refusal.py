@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.kube.fake_api import FakeKubeApi
+from conformance.testing.fake_api import FakeKubeApi
 
 
 def test_refuses_before_any_call(pytester: pytest.Pytester, tmp_path: Path) -> None:

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.live.processes import TEMP_PREFIX
+from conformance.twin.processes import TEMP_PREFIX
 
 PACK = Path(__file__).parents[1] / "integration" / "data" / "live" / "pack"
 
 LIVE_RUN = f"""
 from pathlib import Path
 
-from conformance.live.runner import TwinBackend
-from conformance.live.testing import toy_cluster, toy_profile, toy_runs
+from conformance.twin.backend import TwinBackend
+from conformance.testing.toy import toy_cluster, toy_profile, toy_runs
 
 
 def test_long_live_run():

@@ -1,6 +1,6 @@
 """The live twin end to end with real Prometheus and Alertmanager binaries.
 
-The toy pack (``data/live``) over :class:`~conformance.live.testing.ToyCluster` proves the machinery quickly:
+The toy pack (``data/live``) over :class:`~conformance.testing.toy.ToyCluster` proves the machinery quickly:
 two Alertmanager set-ups, receivers of every kind re-pointed, an aggregate alert in its own lane, resolved
 notifications. The aistore profile proves it against the real simulated cluster and depth 3's own prediction.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from conformance.live.processes import TEMP_PREFIX
-from conformance.live.runner import TwinBackend
-from conformance.live.stack import StackSettings, TwinStack
-from conformance.live.testing import ToyCluster, toy_cluster, toy_profile, toy_runs
-from conformance.live.verdict import judge
+from conformance.observe.verdict import judge
+from conformance.testing.toy import ToyCluster, toy_cluster, toy_profile, toy_runs
+from conformance.twin.backend import TwinBackend
+from conformance.twin.processes import TEMP_PREFIX
+from conformance.twin.stack import StackSettings, TwinStack
 
 pytestmark = [pytest.mark.needs_binaries, pytest.mark.live]
 
@@ -137,9 +137,9 @@ def test_real_simulated_cluster_and_depth3_prediction() -> None:
 
 def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
     """Series identities, metric drops and counters of the backfill match what the live scrapes store."""
-    from conformance.cluster.cluster import KPS_CADVISOR_DROP, SimulatedCluster
     from conformance.options import Options
     from conformance.session import ConformanceSession
+    from conformance.sim.cluster import KPS_CADVISOR_DROP, SimulatedCluster
 
     session = ConformanceSession.open(Options(profile="runai", time_scale=SCALE))
     try:

@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import conformance_fixtures.kube_objects as ko
 import pytest
-from conformance_fixtures.kube import fake_kube_api, fake_kubeconfig, kube_client
 from conformance_plugins.registry import FaultRegistry
 
+import conformance.testing.objects as ko
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend
 from conformance.kube.client import KubeClient
-from conformance.kube.exec import ExecCall, ExecResult, FakeExecutor
-from conformance.kube.fake_api import FakeKubeApi
+from conformance.kube.exec import ExecCall, ExecResult
 from conformance.kube.faults import FaultContext, Timeouts
 from conformance.kube.placement import Placement
 from conformance.kube.resources import Resource
@@ -36,8 +34,8 @@ from conformance.model.workloads import (
 )
 from conformance.options import Options
 from conformance.packs.model import Pack
-
-__all__ = ["fake_kube_api", "fake_kubeconfig", "kube_client"]
+from conformance.testing.doubles import FakeExecutor
+from conformance.testing.fake_api import FakeKubeApi
 
 CLUSTER = "ac"
 NS = "demo"

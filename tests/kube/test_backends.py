@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conformance_fixtures import kube_objects as ko
 from conformance_plugins.registry import FaultRegistry
 from kube_world import NS, World, cluster_backend, ready_on_create
 
@@ -18,7 +17,6 @@ from conformance.kube import labels as lb
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend, waves
 from conformance.kube.client import KubeClient
-from conformance.kube.fake_api import FakeKubeApi
 from conformance.kube.faults import Permission
 from conformance.kube.kind import KindCluster, should_delete
 from conformance.kube.leftovers import clean_leftovers
@@ -33,7 +31,10 @@ from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.plan import print_plan
 from conformance.profiles import load_profile
-from conformance.tools import CommandResult, FakeRunner
+from conformance.testing import objects as ko
+from conformance.testing.doubles import FakeRunner
+from conformance.testing.fake_api import FakeKubeApi
+from conformance.tools import CommandResult
 
 REGISTRY = FaultRegistry()
 
@@ -199,7 +200,7 @@ def test_kind_creates_from_the_fixture_config(tmp_path: Path) -> None:
     create = runner.calls[1]
     assert create[:5] == ("/bin/kind", "create", "cluster", "--name", "ac")
     config = Path(create[create.index("--config") + 1])
-    assert config.name == "cluster.yaml" and config.read_text().count("role: worker") == 2
+    assert config.name == "kind-cluster.yaml" and config.read_text().count("role: worker") == 2
 
 
 @pytest.mark.parametrize(
@@ -266,7 +267,7 @@ def test_runai_kind_plan_shows_every_change_and_touches_nothing(
     print_plan(session, write=lines.append)
     text = "\n".join(lines)
     assert "kube-prometheus-stack --version 65.1.1" in text
-    assert "kind create cluster --config fixtures/kind/cluster.yaml" in text
+    assert "kind create cluster --config conformance/kube/data/kind-cluster.yaml" in text
     assert "create Deployment runai/cluster-sync" in text
     scenarios = sum(len(a.scenarios) for a in profile.alerts)
     assert text.count("    fault:  ") + text.count("    SKIP: ") == scenarios

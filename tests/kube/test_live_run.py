@@ -14,23 +14,24 @@ import pytest
 from conformance_plugins.registry import FaultRegistry
 from kube_world import CLUSTER, FAST, RUN_ID, World, cluster_backend, ready_on_create
 
-from conformance.backends.base import Observation, ScenarioRun
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend
-from conformance.kube.fake_api import FakeKubeApi
 from conformance.kube.kind import KindCluster
 from conformance.kube.sources import AlertSources, Endpoint, find_sources, rule_selection
-from conformance.kube.watch import translate_labels
-from conformance.live.expectations import expectation_for, pack_setup_for
-from conformance.live.rewrite import capture_path
-from conformance.live.verdict import judge
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
+from conformance.model.run import Observation, ScenarioRun
+from conformance.observe.expectations import expectation_for, pack_setup_for
+from conformance.observe.verdict import judge
+from conformance.observe.watch import translate_labels
 from conformance.options import Options
 from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
-from conformance.tools import CommandResult, FakeRunner
+from conformance.testing.doubles import FakeRunner
+from conformance.testing.fake_api import FakeKubeApi
+from conformance.tools import CommandResult
+from conformance.twin.rewrite import capture_path
 
 REGISTRY = FaultRegistry()
 ALERT = "RunaiNodeUnknownState"
@@ -495,7 +496,7 @@ def test_predicted_labels_are_translated_to_cluster_names(runai: tuple[Profile, 
 def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
     fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
-    from conformance_fixtures import kube_objects as ko
+    from conformance.testing import objects as ko
 
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
@@ -562,7 +563,7 @@ class StaticSources(AlertSources):
 
 def test_existing_cluster_notifications_are_named_after_the_real_receivers(runai: tuple[Profile, Pack]) -> None:
     from conformance.kube.placement import Placement
-    from conformance.kube.watch import Watcher, new_watches
+    from conformance.observe.watch import Watcher, new_watches
 
     profile, pack = runai
     placement = Placement.for_cluster(profile.environment, (), ["real-1"])

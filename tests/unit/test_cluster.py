@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from conformance.cluster import SimulatedCluster, matching, merge_target_labels
-from conformance.cluster.examples import example_environment
-from conformance.cluster.types import SeriesKey
 from conformance.model.workloads import ContainerSpec, Environment, NodeSpec, WorkloadSpec
+from conformance.sim import SimulatedCluster, matching, merge_target_labels
+from conformance.sim.examples import example_environment
+from conformance.sim.types import SeriesKey
 
 NS = "ml"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cluster import SimulatedCluster, matching
-from conformance.cluster.backoff import crash_schedule
-from conformance.cluster.examples import example_environment
-from conformance.cluster.latency import latency_model
-from conformance.cluster.types import SeriesKey
 from conformance.model.scenario import Scenario, Target
+from conformance.sim import SimulatedCluster, matching
+from conformance.sim.backoff import crash_schedule
+from conformance.sim.examples import example_environment
+from conformance.sim.latency import latency_model
+from conformance.sim.types import SeriesKey
 
 NS = "ml"
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conformance.backends.base import ScenarioRun
-from conformance.live.attribution import claims
 from conformance.model.contract import AlertContract, DocumentedDuration, Source
 from conformance.model.prediction import Prediction
+from conformance.model.run import ScenarioRun
 from conformance.model.scenario import Scenario, Target
+from conformance.observe.attribution import claims
 
 
 def run(labels: tuple[dict[str, str], ...], severity: str = "warning") -> ScenarioRun:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cluster.types import ScrapeTarget
-from conformance.live.backfill import SampledCluster, Snapshot, create_blocks, openmetrics, sample_warmup
-from conformance.live.exporter import ClusterServer
-from conformance.live.promconfig import prometheus_config
-from conformance.live.runner import _max_range_s
-from conformance.live.testing import ToyCluster
+from conformance.sim.types import ScrapeTarget
+from conformance.testing.toy import ToyCluster
+from conformance.twin.backend import _max_range_s
+from conformance.twin.backfill import SampledCluster, Snapshot, create_blocks, openmetrics, sample_warmup
+from conformance.twin.exporter import ClusterServer
+from conformance.twin.promconfig import prometheus_config
 
 
 def test_warmup_sampled_on_the_grid_up_to_its_end() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from conformance.live.capture import CaptureServer, payload_problems
+from conformance.twin.capture import CaptureServer, payload_problems
 
 
 def payload(**override: Any) -> dict[str, Any]:

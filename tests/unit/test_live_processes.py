@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import BackendError
-from conformance.live.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir, stop_all
+from conformance.twin.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir, stop_all
 
 
 def test_stop_terminates_the_whole_group(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.backends.base import Notification, Observation
-from conformance.live.expectations import TOLERANCE_S, Expectation, ReceiverExpectation, route_timers
-from conformance.live.verdict import judge
+from conformance.model.run import Notification, Observation
+from conformance.observe.expectations import TOLERANCE_S, Expectation, ReceiverExpectation, route_timers
+from conformance.observe.verdict import judge
 
 RECEIVER = ReceiverExpectation("main/team", True, group_wait_s=30.0, group_interval_s=300.0)
 
@@ -109,7 +109,7 @@ def test_route_timers_inherit() -> None:
 def test_alerts_built_on_alerts_get_one_more_evaluation() -> None:
     from pathlib import Path
 
-    from conformance.live.expectations import is_aggregate
+    from conformance.observe.expectations import is_aggregate
     from conformance.packs.model import Pack, Rule, RuleGroup
 
     rules = (

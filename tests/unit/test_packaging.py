@@ -18,9 +18,19 @@ def test_every_conformance_subpackage_is_declared() -> None:
     folders = {
         ".".join(path.parent.relative_to(ROOT).parts)
         for path in (ROOT / "conformance").rglob("*.py")
-        if "__pycache__" not in path.parts
+        if "__pycache__" not in path.parts and "data" not in path.parts  # data/: files the kube backend deploys
     }
     assert folders <= _declared()
+
+
+def test_data_the_kube_backend_deploys_is_package_data() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["conformance"]
+    deployed = {
+        path.relative_to(ROOT / "conformance") for path in (ROOT / "conformance" / "kube" / "data").rglob("*.*")
+    }
+    assert deployed
+    assert all(any(path.match(pattern) for pattern in patterns) for path in deployed)
 
 
 def test_top_level_folders_install_under_their_package_names() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from conformance.static.promtool_runner import Batch, CaseInput, build_test_file, parse_labels, parse_output, run_cases
-from conformance.tools import CommandResult, FakeRunner
+from conformance.testing.doubles import FakeRunner
+from conformance.tools import CommandResult
 
 REPORT = """Unit Testing:  t.yml
   FAILED:

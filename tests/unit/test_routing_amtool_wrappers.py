@@ -11,7 +11,8 @@ import pytest
 
 from conformance.errors import ToolError
 from conformance.routing import amtool_routes, check_config, cross_check, parse_matcher, route_alert
-from conformance.tools import CommandResult, FakeRunner
+from conformance.testing.doubles import FakeRunner
+from conformance.tools import CommandResult
 
 AMTOOL = Path("/usr/bin/amtool")
 CONFIG: dict[str, Any] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cluster.examples import example_environment
 from conformance.model.contract import AlertContract, DocumentedDuration, Source, Threshold
 from conformance.model.scenario import Scenario, Target
+from conformance.sim.examples import example_environment
 from conformance.static.cases import Timing, build_cases
 from conformance.static.series import record_case, selectors_in, warm_up
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.static.syntax import check_syntax
-from conformance.tools import CommandResult, FakeRunner
+from conformance.testing.doubles import FakeRunner
+from conformance.tools import CommandResult
 
 PROMTOOL_BAD = (
     "Checking rules/a.yml\n  SUCCESS: 2 rules found\n\nChecking rules/b.yml\n",

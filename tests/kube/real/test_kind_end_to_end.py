@@ -50,8 +50,8 @@ def test_runai_on_kind_every_live_alert_is_notified() -> None:
     missed = [o.run_id for o in ran if o.notified_s is None]
     assert missed == [], f"no notification captured for {missed}"
     # judged exactly as test_live judges twin runs
-    from conformance.live.expectations import expectation_for
-    from conformance.live.verdict import judge
+    from conformance.observe.expectations import expectation_for
+    from conformance.observe.verdict import judge
 
     by_id = {run.id: run for run in runs}
     failed = [

@@ -1,0 +1,216 @@
+"""What one live scenario run must show, in wall seconds at the run's time scale, for any live backend.
+
+From the contract (which receiver of which routing set-up), the pack (the route it takes there, its group
+timers, whether that receiver sends resolved notifications) and depth 3's prediction (time to fire, to
+resolve), :func:`expectation_for` derives the window a notification must arrive in::
+
+    earliest = predicted time-to-fire - one evaluation interval - the tolerance
+               (promtool evaluates on a grid that starts at the fault; a live Prometheus evaluates at another
+               phase, so a threshold crossed between two grid points is seen up to one interval sooner)
+    latest   = predicted time-to-fire + scrape + evaluation + group_wait (+ group_interval if the group had
+               already notified) + a small fixed tolerance for process scheduling
+               (+ one more evaluation for an alert that reads ``ALERTS``: a real Prometheus evaluates rule
+               groups independently, so it sees another group's alert one evaluation later than promtool)
+
+A receiver is named ``<routing set-up>/<receiver>`` (:func:`qualified`), set-up names being the profile's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import promql_parser
+
+from conformance.model.durations import parse_duration
+from conformance.model.profile import Profile
+from conformance.model.run import ScenarioRun
+from conformance.packs.model import AlertmanagerSetup, Pack
+from conformance.twin.rewrite import ROUTE_TIMER_DEFAULTS, send_resolved_of
+
+#: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
+TOLERANCE_S = 0.5
+
+
+AGGREGATE_METRICS = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
+
+
+def _selected_metrics(expr: str) -> set[str]:
+    names: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            for matcher in node.matchers.matchers:
+                if matcher.name == "__name__":
+                    names.add(matcher.value)
+
+    try:
+        promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    except ValueError:
+        return set()
+    return names
+
+
+def is_aggregate(pack: Pack, alert_name: str) -> bool:
+    """Whether the pack's rule for ``alert_name`` reads other alerts (``ALERTS``/``ALERTS_FOR_STATE``)."""
+    return any(_selected_metrics(rule.expr) & AGGREGATE_METRICS for rule in pack.rules_named(alert_name))
+
+
+def qualified(setup: str, receiver: str) -> str:
+    return f"{setup}/{receiver}"
+
+
+@dataclass(frozen=True)
+class ReceiverExpectation:
+    """One receiver the alert must reach: its timers (unscaled seconds) and whether it sends resolved."""
+
+    name: str  # qualified
+    send_resolved: bool
+    group_wait_s: float
+    group_interval_s: float
+    problem: str = ""  # why it cannot be reached at all (no such set-up in the pack ...)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The timing window of a run, in wall seconds from the fault's injection."""
+
+    run_id: str
+    scale: float
+    fire_s: float | None
+    scrape_s: float
+    evaluation_s: float
+    receivers: tuple[ReceiverExpectation, ...]
+    revert_s: float
+    resolve_delta_s: float | None  # predicted resolution after the revert
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    # When depth 3 saw the alert resolve on its own before the revert (events leaving a range window), the
+    # earliest the live run can expect it resolved, in wall seconds from the fault, whenever it reverts.
+    self_resolve_s: float | None = None
+    chain_s: float = 0.0  # extra evaluation for alerts built on ALERTS
+
+    def earliest_notify_s(self) -> float | None:
+        if self.fire_s is None:
+            return None
+        return self.fire_s - self.evaluation_s - TOLERANCE_S
+
+    def latest_notify_s(self, receiver: ReceiverExpectation, group_notified: bool) -> float | None:
+        if self.fire_s is None:
+            return None
+        budget = self.scrape_s + self.evaluation_s + self.chain_s + receiver.group_wait_s / self.scale
+        if group_notified:
+            budget += receiver.group_interval_s / self.scale
+        return self.fire_s + budget + TOLERANCE_S
+
+    def budget_s(self, receiver: ReceiverExpectation, group_notified: bool) -> float:
+        latest = self.latest_notify_s(receiver, group_notified)
+        return 0.0 if latest is None or self.fire_s is None else latest - self.fire_s
+
+    def resolve_by_s(self, receiver: ReceiverExpectation, reverted_s: float) -> float:
+        """Latest wall second for the resolved notification, given the actual revert time."""
+        delta = self.resolve_delta_s if self.resolve_delta_s is not None else self.scrape_s + 2 * self.evaluation_s
+        resolved = max(reverted_s + delta, self.self_resolve_s or 0.0)
+        return resolved + self.scrape_s + self.evaluation_s + receiver.group_interval_s / self.scale + TOLERANCE_S
+
+
+def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[float, float]:
+    """``(group_wait, group_interval)`` in seconds of the route at ``path``, inherited as Alertmanager does."""
+    node: Mapping[str, Any] = config.get("route") or {}
+    timers = {key: parse_duration(node.get(key, default)) for key, default in ROUTE_TIMER_DEFAULTS.items()}
+    for index in path:
+        children = node.get("routes") or []
+        if index >= len(children):
+            break
+        node = children[index]
+        for key in timers:
+            if key in node:
+                timers[key] = parse_duration(node[key])
+    return timers["group_wait"], timers["group_interval"]
+
+
+def _max_timers(config: Mapping[str, Any]) -> tuple[float, float]:
+    """The longest group timers anywhere in the tree (used when the route cannot be worked out)."""
+    waits: list[float] = []
+    intervals: list[float] = []
+
+    def visit(node: Mapping[str, Any], wait: float, interval: float) -> None:
+        wait = parse_duration(node.get("group_wait", wait)) if "group_wait" in node else wait
+        interval = parse_duration(node["group_interval"]) if "group_interval" in node else interval
+        waits.append(wait)
+        intervals.append(interval)
+        for child in node.get("routes") or []:
+            visit(child, wait, interval)
+
+    visit(config.get("route") or {}, 30.0, 300.0)
+    return max(waits), max(intervals)
+
+
+def pack_setup_for(pack: Pack, profile: Profile, setup_name: str) -> AlertmanagerSetup | None:
+    """The pack's Alertmanager set-up for the profile's routing set-up: same form (as depth 4), else same name."""
+    try:
+        form = profile.setup(setup_name).form
+    except KeyError:
+        form = None
+    if form is not None:
+        found = pack.setup(form)
+        if found is not None:
+            return found
+    return next((setup for setup in pack.setups if setup.name == setup_name), None)
+
+
+def _generated(setup: AlertmanagerSetup, written: str) -> str:
+    for generated, name in setup.receiver_names.items():
+        if name == written:
+            return generated
+    return written
+
+
+def receiver_expectation(
+    setup_name: str, receiver: str, pack_setup: AlertmanagerSetup | None, labels: Mapping[str, str] | None
+) -> ReceiverExpectation:
+    name = qualified(setup_name, receiver)
+    if pack_setup is None:
+        return ReceiverExpectation(name, False, 30.0, 300.0, f"the pack has no Alertmanager set-up for {setup_name}")
+    from conformance.routing.tree import route_alert
+
+    config = pack_setup.config
+    generated = _generated(pack_setup, receiver)
+    definitions = [r for r in config.get("receivers") or [] if isinstance(r, dict) and r.get("name") == generated]
+    resolved = send_resolved_of(definitions[0])[0] if definitions else False
+    wait, interval = _max_timers(config)
+    if labels is not None:
+        matches = [m for m in route_alert(config, labels) if m.receiver == generated]
+        if matches:
+            wait, interval = route_timers(config, matches[0].path)
+    return ReceiverExpectation(name, resolved, wait, interval)
+
+
+def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float) -> Expectation:
+    """The window :mod:`conformance.observe.verdict` judges ``run`` against (see the module docstring)."""
+    prediction = run.prediction
+    labels = dict(prediction.labels[0]) if prediction.labels else None
+    receivers = tuple(
+        receiver_expectation(setup, receiver, pack_setup_for(pack, profile, setup), labels)
+        for setup, receiver in sorted(run.alert.receivers.items())
+    )
+    resolve_delta = None
+    self_resolve = None
+    if prediction.resolved_after_s is not None:
+        resolve_delta = max(prediction.resolved_after_s - prediction.revert_after_s, 0.0) / scale
+        if prediction.resolved_after_s <= prediction.revert_after_s:
+            self_resolve = prediction.resolved_after_s / scale
+    return Expectation(
+        run_id=run.id,
+        scale=scale,
+        fire_s=None if prediction.fire_after_s is None else prediction.fire_after_s / scale,
+        scrape_s=prediction.scrape_interval_s / scale,
+        evaluation_s=prediction.evaluation_interval_s / scale,
+        receivers=receivers,
+        revert_s=prediction.revert_after_s / scale,
+        resolve_delta_s=resolve_delta,
+        self_resolve_s=self_resolve,
+        chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
+    )

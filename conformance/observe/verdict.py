@@ -1,0 +1,135 @@
+"""Judge one live observation against its :class:`~conformance.observe.expectations.Expectation`.
+
+Backends describe what they saw in :class:`~conformance.backends.base.Observation` with this timeline vocabulary
+(seconds from the fault's injection; negative seconds are the healthy period before any fault)::
+
+    pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
+    | resolved | resolved notified <receiver> | group already notified <receiver>
+
+``<receiver>`` is qualified (``<set-up>/<receiver>``). A verdict is ``pass`` or ``fail`` (``skip`` when the
+backend skipped the run); a failure lists every check that broke, then the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from conformance.model.run import Observation
+from conformance.observe.expectations import Expectation, ReceiverExpectation
+
+Outcome = Literal["pass", "fail", "skip"]
+
+
+@dataclass
+class LiveVerdict:
+    """The outcome of one scenario run, the checks that broke, and the measured times (wall seconds)."""
+
+    run_id: str
+    outcome: Outcome
+    problems: list[str] = field(default_factory=list)
+    fire_s: float | None = None
+    notify_s: float | None = None
+    receivers: list[str] = field(default_factory=list)
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+
+    def message(self) -> str:
+        lines = [f"{self.run_id}: " + problem for problem in self.problems]
+        lines.append(render_timeline(self.timeline))
+        return "\n".join(lines)
+
+
+def render_timeline(timeline: list[tuple[float, str]]) -> str:
+    if not timeline:
+        return "timeline: nothing observed"
+    rows = [f"  {at:+9.2f}s  {event}" for at, event in sorted(timeline, key=lambda item: item[0])]
+    return "timeline (wall seconds from the fault; negative = healthy period):\n" + "\n".join(rows)
+
+
+def _first(observation: Observation, receiver: str, status: str, after: float | None = None) -> float | None:
+    times = [
+        n.at_s
+        for n in observation.notifications
+        if n.receiver == receiver and n.status == status and (after is None or n.at_s >= after)
+    ]
+    return min(times) if times else None
+
+
+def _judge_receiver(
+    expectation: Expectation, receiver: ReceiverExpectation, observation: Observation, problems: list[str]
+) -> float | None:
+    if receiver.problem:
+        problems.append(receiver.problem)
+        return None
+    events = {event for _, event in observation.timeline}
+    notified = _first(observation, receiver.name, "firing")
+    if notified is None:
+        others = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
+        elsewhere = f"; it reached {', '.join(others)} instead" if others else ""
+        problems.append(f"no notification reached {receiver.name}{elsewhere}")
+        return None
+    group_notified = f"group already notified {receiver.name}" in events
+    if expectation.fire_s is None:
+        problems.append(f"notified {receiver.name} at {notified:.2f}s although depth 3 predicted it never fires")
+        return notified
+    earliest = expectation.earliest_notify_s()
+    latest = expectation.latest_notify_s(receiver, group_notified)
+    assert latest is not None and earliest is not None
+    if notified < earliest:
+        problems.append(
+            f"notified {receiver.name} at {notified:.2f}s, before the predicted time-to-fire "
+            f"{expectation.fire_s:.2f}s (less one evaluation interval {expectation.evaluation_s:.2f}s)"
+        )
+    if notified > latest:
+        parts = "scrape + evaluation + group_wait" + (" + group_interval" if group_notified else "")
+        problems.append(
+            f"notified {receiver.name} at {notified:.2f}s, later than predicted {expectation.fire_s:.2f}s + "
+            f"budget {expectation.budget_s(receiver, group_notified):.2f}s ({parts}) = {latest:.2f}s"
+        )
+    if receiver.send_resolved:
+        reverted = observation.reverted_s
+        early = _first(observation, receiver.name, "resolved")
+        if reverted is None:
+            problems.append("the fault was never reverted, so no resolved notification could follow")
+        else:
+            if early is not None and early < reverted:
+                problems.append(f"{receiver.name} got a resolved notification at {early:.2f}s, before the revert")
+            resolved = _first(observation, receiver.name, "resolved", after=reverted)
+            due = expectation.resolve_by_s(receiver, reverted)
+            if resolved is None:
+                problems.append(
+                    f"no resolved notification reached {receiver.name} after the revert at {reverted:.2f}s "
+                    f"(send_resolved is set; expected by {due:.2f}s)"
+                )
+            elif resolved > due:
+                problems.append(
+                    f"resolved notification reached {receiver.name} at {resolved:.2f}s, later than {due:.2f}s"
+                )
+    return notified
+
+
+def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
+    """The verdict for one run (see the module docstring)."""
+    verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
+    verdict.fire_s = observation.firing_s
+    verdict.receivers = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
+    if observation.skipped:
+        verdict.outcome = "skip"
+        verdict.problems.append(observation.skipped)
+        return verdict
+    problems = verdict.problems
+    if observation.error:
+        problems.append(observation.error)
+    if not observation.fault_applied:
+        problems.append("the fault was not applied")
+    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
+    if healthy:
+        problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
+    if not expectation.receivers:
+        problems.append("the contract names no receiver to reach")
+    times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
+    reached = [t for t in times if t is not None]
+    verdict.notify_s = max(reached) if reached else observation.notified_s
+    if problems:
+        verdict.outcome = "fail"
+    return verdict

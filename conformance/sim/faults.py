@@ -1,0 +1,559 @@
+"""The fault vocabulary acting on the simulated cluster, each with its undo.
+
+Levels mean exactly this (the static depth derives them from documented thresholds):
+
+* ``crash-loop``: N restarts (whole number). The container exits and the kubelet restarts it after its
+  back-off (10 s doubling to 300 s, see :mod:`conformance.sim.backoff`); ``over_s`` spreads the N restarts
+  evenly over that many seconds (default 0: as fast as the back-off allows). Scenario param ``run_seconds``:
+  how long each run lasts before exiting (default 0); ``pods``: ``all`` (default) or ``one``. While it waits:
+  ``CrashLoopBackOff``, not ready, last terminated reason ``Error``. Revert: no further crash (a pending
+  restart still happens, then it runs fine).
+* ``unavailable-replicas``: this many pods (>= replicas: all) fail their readiness probe. They stay
+  *Running but not ready*: that is what a failing readiness probe does, it keeps the desired count, the pods,
+  their containers and their cAdvisor series, and it is the one cause that works the same for Deployments,
+  StatefulSets and DaemonSets (an unsatisfiable selector would empty cAdvisor and cannot target a DaemonSet).
+* ``stuck-rollout``: a new revision whose image cannot be pulled (``ImagePullBackOff``). Deployment: the new
+  ReplicaSet gets maxSurge + maxUnavailable pods, the old one loses maxUnavailable (25% each, rounded up and
+  down), Progressing turns false (``ProgressDeadlineExceeded``) after 600 s. StatefulSet: the highest ordinal
+  is replaced, current_revision != update_revision. DaemonSet: one pod is replaced. Revert: rollout undo.
+* ``fill-volume``: available/capacity ratio after filling; ``fill_s`` (default 0) makes the fill linear.
+* ``cordon-node``; ``node-not-ready`` (param ``ready_status``: ``unknown`` default or ``false``).
+* ``memory-near-limit`` (working set / limit, ``ramp_s``), ``cpu-near-limit`` (CPU use / limit),
+  ``node-memory-pressure`` (1 - MemAvailable/MemTotal, ``ramp_s``).
+* ``fail-job``; ``target-down``; ``error-rate`` (share answering 500); ``latency`` (the q-quantile in seconds,
+  param ``quantile`` default 0.95); ``metric-rate-drop`` and ``error-counter`` (param ``metric``: a declared
+  vendor counter's growth per second, per pod); ``network-flood`` (bytes/s transmitted, summed over the
+  workload's pods); ``kill-pods``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from conformance.model.scenario import FAULT_KINDS, Scenario
+from conformance.sim.backoff import crash_schedule
+from conformance.sim.latency import latency_model
+from conformance.sim.state import (
+    EVICTION_TOLERATION_S,
+    NODE_MONITOR_GRACE_S,
+    ContainerState,
+    JobRun,
+    NodeState,
+    PodState,
+    Ramp,
+    WorkloadState,
+)
+
+if TYPE_CHECKING:
+    from conformance.sim.cluster import SimulatedCluster
+
+TIMING_KEYWORDS: dict[str, frozenset[str]] = {
+    "crash-loop": frozenset({"over_s"}),
+    "fill-volume": frozenset({"fill_s"}),
+    "memory-near-limit": frozenset({"ramp_s"}),
+    "node-memory-pressure": frozenset({"ramp_s"}),
+}
+"""The timing keyword arguments each fault accepts (seconds); any other raises TypeError."""
+
+
+@dataclass(eq=False)
+class FaultHandle:
+    """One applied fault. ``effective_level`` is what the cluster could really do (see ``notes`` if it differs)."""
+
+    id: int
+    scenario: Scenario
+    level: float | None
+    timing: Mapping[str, float]
+    applied_at: float
+    effective_level: float | None = None
+    notes: list[str] = field(default_factory=list)
+    reverted_at: float | None = None
+    _undo: Callable[[], None] | None = field(default=None, repr=False)
+
+    def undo(self) -> None:
+        if self._undo is not None:
+            self._undo()
+
+    def describe(self) -> str:
+        level = "" if self.level is None else f" at {self.level:g}"
+        return f"{self.scenario.fault}{level} on {self.scenario.target.describe()}"
+
+
+def apply(
+    cluster: SimulatedCluster, handle_id: int, scenario: Scenario, level: float | None, timing: Mapping[str, float]
+) -> FaultHandle:
+    """Check the fault's level and timing, apply it now and return its handle."""
+    kind = FAULT_KINDS.get(scenario.fault)
+    if kind is None:
+        raise ValueError(f"scenario {scenario.id}: unknown fault {scenario.fault!r}; known: {sorted(FAULT_KINDS)}")
+    allowed = TIMING_KEYWORDS.get(kind.name, frozenset())
+    unknown = sorted(set(timing) - allowed)
+    if unknown:
+        raise TypeError(
+            f"fault {kind.name} got unknown timing argument(s) {unknown}; it accepts {sorted(allowed) or 'none'}"
+        )
+    for name, value in timing.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or value < 0:
+            raise ValueError(
+                f"fault {kind.name}: timing {name} must be a non-negative number of seconds, got {value!r}"
+            )
+    if kind.quantity is None and level is not None:
+        raise ValueError(f"fault {kind.name} takes no level, got {level!r}")
+    if kind.quantity is not None:
+        if level is None or isinstance(level, bool) or math.isnan(float(level)):
+            raise ValueError(f"fault {kind.name} needs a level ({kind.quantity}), got {level!r}")
+        if level < 0:
+            raise ValueError(f"fault {kind.name}: level must not be negative, got {level}")
+        if kind.integer and float(level) != int(level):
+            raise ValueError(f"fault {kind.name}: level must be a whole number ({kind.quantity}), got {level}")
+    handle = FaultHandle(
+        id=handle_id,
+        scenario=scenario,
+        level=level,
+        timing=dict(timing),
+        applied_at=cluster.now,
+        effective_level=level,
+    )
+    handle._undo = _APPLIERS[kind.name](cluster, handle)
+    return handle
+
+
+# ---------------------------------------------------------------------- targets
+
+
+def _workload(cluster: SimulatedCluster, scenario: Scenario) -> WorkloadState:
+    target = scenario.target
+    if not target.workload:
+        raise ValueError(f"scenario {scenario.id}: fault {scenario.fault} needs target.workload")
+    return cluster.find_workload(target.namespace, target.workload)
+
+
+def _containers(cluster: SimulatedCluster, scenario: Scenario) -> list[tuple[PodState, ContainerState]]:
+    workload = _workload(cluster, scenario)
+    name = scenario.target.container or workload.spec.containers[0].name
+    if name not in {c.name for c in workload.spec.containers}:
+        raise ValueError(
+            f"scenario {scenario.id}: workload {workload.namespace}/{workload.name} has no container {name!r}"
+        )
+    pods = [p for p in cluster.pods_of(workload) if p.deleting_since is None]
+    if str(scenario.params.get("pods", "all")) == "one":
+        pods = pods[:1]
+    return [(pod, c) for pod in pods for c in pod.containers if c.name == name]
+
+
+def _node(cluster: SimulatedCluster, scenario: Scenario) -> NodeState:
+    name = scenario.target.node
+    if not name or name not in cluster.nodes:
+        raise ValueError(
+            f"scenario {scenario.id}: fault {scenario.fault} needs target.node naming one of {sorted(cluster.nodes)}"
+        )
+    return cluster.nodes[name]
+
+
+def _ratio(scenario: Scenario, level: float | None, *, upper: float = 1.0) -> float:
+    assert level is not None
+    if level > upper:
+        raise ValueError(f"scenario {scenario.id}: {scenario.fault} level must be at most {upper}, got {level}")
+    return float(level)
+
+
+# ---------------------------------------------------------------------- the faults
+
+
+def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    restarts = int(handle.level or 0)
+    over_s = float(handle.timing.get("over_s", 0.0))
+    run_s = float(scenario.params.get("run_seconds", 0.0))
+    now = cluster.now
+    touched: list[ContainerState] = []
+    for _pod, container in _containers(cluster, scenario):
+        start = now
+        if container.crash is not None:
+            # Fold the earlier loop into the history; a restart it still owes happens first.
+            pending = [
+                r for c, r in zip(container.crash.crashes, container.crash.restarts, strict=True) if c <= now < r
+            ]
+            container.restart_base += container.crash.restarts_by(now)
+            container.terminated_before = container.last_termination(now)
+            if pending:
+                container.restart_base += 1
+                start = pending[0]
+        container.crash = crash_schedule(start, restarts, over_s=over_s, run_s=run_s)
+        for moment in container.crash.change_times():
+            cluster.breakpoint(moment)
+        touched.append(container)
+    if over_s > 0 and touched:
+        done = touched[0].crash.restarts_by(now + over_s) if touched[0].crash else 0
+        if done < restarts:
+            handle.notes.append(
+                f"the kubelet's back-off allows only {done} of {restarts} restarts within {over_s:g}s; "
+                "the rest follow as soon as it allows"
+            )
+
+    def undo() -> None:
+        for container in touched:
+            if container.crash is not None:
+                container.crash = container.crash.truncated(cluster.now)
+
+    return undo
+
+
+def _unavailable(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _workload(cluster, handle.scenario)
+    pods = [p for p in cluster.pods_of(workload) if p.deleting_since is None]
+    count = min(int(handle.level or 0), len(pods))
+    chosen = pods[len(pods) - count :] if count else []
+    for pod in chosen:
+        pod.readiness_failing = True
+    workload.unavailable = count
+    handle.effective_level = float(count)
+
+    def undo() -> None:
+        workload.unavailable = 0
+        for pod in cluster.pods_of(workload):
+            pod.readiness_failing = False
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _stuck_rollout(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    from conformance.sim.naming import revision_hash
+
+    workload = _workload(cluster, handle.scenario)
+    if workload.rollout_stuck:
+        raise ValueError(f"workload {workload.namespace}/{workload.name} already has a stuck rollout")
+    now = cluster.now
+    previous = workload.revision
+    workload.generation += 1
+    workload.previous_revision = previous
+    workload.revision = revision_hash(cluster.seed, workload.namespace, workload.name, workload.generation)
+    workload.revisions.append(workload.revision)
+    workload.rollout_started = now
+    workload.rollout_stuck = True
+    pods = [p for p in cluster.pods_of(workload) if p.deleting_since is None]
+    created: list[PodState] = []
+    if workload.kind == "Deployment":
+        replicas = workload.spec.replicas
+        surge, unavailable = math.ceil(replicas * 0.25), math.floor(replicas * 0.25)
+        for old in pods[len(pods) - unavailable :] if unavailable else []:
+            cluster.delete_pod(old)
+        for _ in range(surge + unavailable):
+            created.append(cluster.new_pod(workload, now, node=cluster.pick_node(workload, now), broken=True))
+    elif pods:
+        victim = pods[-1] if workload.kind == "StatefulSet" else pods[0]
+        created.append(cluster.replace_pod(victim, now, broken=True, revision=workload.revision))
+    cluster.breakpoint(now)
+
+    def undo() -> None:
+        t = cluster.now
+        workload.generation += 1
+        workload.revision = previous
+        workload.previous_revision = None
+        workload.rollout_started = None
+        workload.rollout_stuck = False
+        for pod in [p for p in cluster.pods_of(workload) if p.revision != previous]:
+            if workload.kind == "Deployment":
+                cluster.delete_pod(pod)
+            else:
+                cluster.replace_pod(pod, t, broken=False, revision=previous)
+        if workload.kind == "Deployment":
+            missing = workload.spec.replicas - len(cluster.pods_of(workload))
+            for _ in range(max(0, missing)):
+                cluster.new_pod(workload, t, node=cluster.pick_node(workload, t))
+        cluster.breakpoint(t)
+
+    return undo
+
+
+def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    target = scenario.target
+    matches = [
+        c
+        for c in cluster.claims
+        if c.spec.name == target.volume_claim and (target.namespace is None or c.spec.namespace == target.namespace)
+    ]
+    if not matches:
+        known = sorted(f"{c.spec.namespace}/{c.spec.name}" for c in cluster.claims)
+        raise ValueError(
+            f"scenario {scenario.id}: no volume claim {target.namespace}/{target.volume_claim}; declared: {known}"
+        )
+    claim = matches[0]
+    available = _ratio(scenario, handle.level)
+    now = cluster.now
+    claim.used_ratio = Ramp(now, float(handle.timing.get("fill_s", 0.0)), claim.used_share(now), 1.0 - available)
+
+    def undo() -> None:
+        claim.used_ratio = None
+
+    return undo
+
+
+def _cordon(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    node = _node(cluster, handle.scenario)
+    was = node.unschedulable
+    node.unschedulable = True
+
+    def undo() -> None:
+        node.unschedulable = was
+
+    return undo
+
+
+def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    node = _node(cluster, scenario)
+    mode = str(scenario.params.get("ready_status", "unknown")).lower()
+    if mode not in ("unknown", "false"):
+        raise ValueError(f"scenario {scenario.id}: ready_status must be 'unknown' or 'false', got {mode!r}")
+    if node.not_ready_since is not None:
+        raise ValueError(f"node {node.name} is already not ready")
+    now = cluster.now
+    node.not_ready_mode = "unknown" if mode == "unknown" else "false"
+    node.not_ready_since = now
+    if mode == "unknown":
+        cluster.breakpoint(now + NODE_MONITOR_GRACE_S)
+    taint_since = node.not_ready_taint_since()
+    assert taint_since is not None
+
+    def evict() -> None:
+        if handle.reverted_at is not None:
+            return
+        t = cluster.now
+        for pod in [p for p in cluster.pods if p.node == node.name and p.deleting_since is None]:
+            workload = pod.workload
+            if workload is None or workload.kind == "DaemonSet":
+                continue  # DaemonSet pods tolerate not-ready/unreachable; finished Job pods stay as they are
+            if workload.kind == "StatefulSet" and mode == "unknown":
+                # Nobody can confirm the pod stopped, so it stays Terminating and the ordinal is not reused.
+                pod.deleting_since = t
+                continue
+            cluster.replace_pod(pod, t)
+        cluster.breakpoint(t)
+
+    cluster.breakpoint(taint_since + EVICTION_TOLERATION_S, evict)
+
+    def undo() -> None:
+        t = cluster.now
+        node.not_ready_mode = None
+        node.not_ready_since = None
+        for pod in [p for p in cluster.pods if p.node == node.name and p.deleting_since is not None]:
+            cluster.replace_pod(pod, t)
+        cluster.breakpoint(t)
+
+    return undo
+
+
+def _memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    ratio = _ratio(scenario, handle.level)
+    now = cluster.now
+    ramp_s = float(handle.timing.get("ramp_s", 0.0))
+    touched: list[ContainerState] = []
+    for _pod, container in _containers(cluster, scenario):
+        if container.spec.memory_limit_bytes is None:
+            raise ValueError(f"scenario {scenario.id}: container {container.name} has no memory limit to be near")
+        container.memory_ratio = Ramp(now, ramp_s, container.memory_usage_ratio(now), ratio)
+        touched.append(container)
+
+    def undo() -> None:
+        for container in touched:
+            container.memory_ratio = None
+
+    return undo
+
+
+def _cpu(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    ratio = _ratio(scenario, handle.level)
+    touched: list[ContainerState] = []
+    for _pod, container in _containers(cluster, scenario):
+        if container.spec.cpu_limit_cores is None:
+            raise ValueError(f"scenario {scenario.id}: container {container.name} has no CPU limit to be near")
+        container.cpu_ratio = ratio
+        touched.append(container)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        for container in touched:
+            container.cpu_ratio = None
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _node_memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    node = _node(cluster, handle.scenario)
+    ratio = _ratio(handle.scenario, handle.level)
+    now = cluster.now
+    node.memory_used = Ramp(now, float(handle.timing.get("ramp_s", 0.0)), node.memory_used_ratio(now), ratio)
+
+    def undo() -> None:
+        node.memory_used = None
+
+    return undo
+
+
+def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    target = scenario.target
+    specs = [
+        j
+        for j in cluster.env.jobs
+        if j.name == target.job and (target.namespace is None or j.namespace == target.namespace)
+    ]
+    if not specs:
+        known = sorted(f"{j.namespace}/{j.name}" for j in cluster.env.jobs)
+        raise ValueError(f"scenario {scenario.id}: no job {target.namespace}/{target.job}; declared: {known}")
+    spec = specs[0]
+    now = cluster.now
+    replaced = []
+    if not spec.cronjob:
+        # A plain Job is re-run by deleting and re-creating it under the same name.
+        replaced = [run for run in cluster.jobs if run.spec == spec]
+        _delete_runs(cluster, replaced)
+    failed = cluster._add_job_run(spec, created=now, failed=True)
+
+    def undo() -> None:
+        _delete_runs(cluster, [failed])
+        if replaced:
+            # Re-applying the fixed Job: it runs again and succeeds.
+            cluster._add_job_run(spec, created=cluster.now, failed=False)
+
+    return undo
+
+
+def _delete_runs(cluster: SimulatedCluster, runs: list[JobRun]) -> None:
+    for run in runs:
+        if run in cluster.jobs:
+            cluster.jobs.remove(run)
+        for pod in [p for p in cluster.pods if p.job is run]:
+            cluster.delete_pod(pod)
+
+
+def _target_down(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _workload(cluster, handle.scenario)
+    if workload.spec.scrape is None:
+        raise ValueError(f"scenario {handle.scenario.id}: workload {workload.name} is not a scrape target")
+    workload.scrape_down = True
+
+    def undo() -> None:
+        workload.scrape_down = False
+
+    return undo
+
+
+def _http_workload(cluster: SimulatedCluster, handle: FaultHandle) -> WorkloadState:
+    workload = _workload(cluster, handle.scenario)
+    if workload.spec.http is None:
+        raise ValueError(f"scenario {handle.scenario.id}: workload {workload.name} declares no http metrics")
+    return workload
+
+
+def _error_rate(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _http_workload(cluster, handle)
+    workload.error_ratio = _ratio(handle.scenario, handle.level)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        workload.error_ratio = None
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _latency(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _http_workload(cluster, handle)
+    assert workload.spec.http is not None and handle.level is not None
+    quantile = float(handle.scenario.params.get("quantile", 0.95))
+    model = latency_model(float(handle.level), quantile, workload.spec.http.buckets)
+    workload.latency = model
+    handle.effective_level = model.effective
+    if model.effective != model.requested:
+        handle.notes.append(
+            f"histogram_quantile({quantile:g}) cannot report {model.requested:g}s with these buckets; "
+            f"it will report {model.effective:g}s"
+        )
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        workload.latency = None
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _vendor_rate(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    workload = _workload(cluster, scenario)
+    metric = str(scenario.params.get("metric", ""))
+    counters = [m.name for m in workload.spec.vendor_metrics if m.type == "counter"]
+    if metric not in counters:
+        raise ValueError(
+            f"scenario {scenario.id}: {scenario.fault} needs param metric naming a counter declared in "
+            f"{workload.namespace}/{workload.name}.vendor_metrics; declared counters: {counters}"
+        )
+    previous = workload.vendor_rates.get(metric)
+    workload.vendor_rates[metric] = float(handle.level or 0.0)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        if previous is None:
+            workload.vendor_rates.pop(metric, None)
+        else:
+            workload.vendor_rates[metric] = previous
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _network_flood(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _workload(cluster, handle.scenario)
+    workload.transmit_bytes_per_second = float(handle.level or 0.0)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        workload.transmit_bytes_per_second = None
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _kill_pods(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    workload = _workload(cluster, handle.scenario)
+    now = cluster.now
+    for pod in [p for p in cluster.pods_of(workload) if p.deleting_since is None]:
+        fresh = cluster.replace_pod(pod, now)
+        fresh.readiness_failing = pod.readiness_failing
+    cluster.breakpoint(now)
+
+    def undo() -> None:
+        """Nothing to undo: the controller already recreated the pods."""
+
+    return undo
+
+
+_APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None]]] = {
+    "kill-pods": _kill_pods,
+    "crash-loop": _crash_loop,
+    "unavailable-replicas": _unavailable,
+    "stuck-rollout": _stuck_rollout,
+    "fill-volume": _fill_volume,
+    "cordon-node": _cordon,
+    "node-not-ready": _node_not_ready,
+    "memory-near-limit": _memory,
+    "cpu-near-limit": _cpu,
+    "node-memory-pressure": _node_memory,
+    "fail-job": _fail_job,
+    "target-down": _target_down,
+    "error-rate": _error_rate,
+    "latency": _latency,
+    "metric-rate-drop": _vendor_rate,
+    "error-counter": _vendor_rate,
+    "network-flood": _network_flood,
+}

@@ -1,0 +1,268 @@
+"""The objects of the simulated cluster and their state as a function of virtual time.
+
+Everything here is plain data plus closed-form questions ("is this container waiting at t?"); what changes the
+state (scheduling, faults, evictions) lives in :mod:`conformance.sim.cluster` and the fault modules, and
+what the exporters make of it lives in the family modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from conformance.model.workloads import ContainerSpec, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
+from conformance.sim.backoff import CrashSchedule
+from conformance.sim.latency import LatencyModel
+
+# A new pod's sandbox and containers take this long to start (phase Pending, waiting ContainerCreating) ...
+POD_START_S = 2.0
+# ... and its readiness probe first succeeds this long after creation.
+POD_READY_S = 5.0
+# Objects that exist when the simulation starts were created this long before virtual time 0.
+PRE_EXISTING_AGE_S = 3600.0
+# The node controller's grace period before a silent node becomes Ready=Unknown.
+NODE_MONITOR_GRACE_S = 40.0
+# DefaultTolerationSeconds for node.kubernetes.io/not-ready and /unreachable (NoExecute).
+EVICTION_TOLERATION_S = 300.0
+# A Deployment's default progressDeadlineSeconds.
+PROGRESS_DEADLINE_S = 600.0
+# The kubelet's default hard eviction threshold memory.available<100Mi (also reserved from allocatable).
+EVICTION_HARD_MEMORY = 100 * 2**20
+
+ReadyStatus = Literal["true", "false", "unknown"]
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """A value moving linearly from ``start_value`` to ``end_value`` over ``[start, start + duration]``."""
+
+    start: float
+    duration: float
+    start_value: float
+    end_value: float
+
+    def value(self, t: float) -> float:
+        if self.duration <= 0.0 or t >= self.start + self.duration:
+            return self.end_value if t >= self.start else self.start_value
+        if t <= self.start:
+            return self.start_value
+        share = (t - self.start) / self.duration
+        return self.start_value + (self.end_value - self.start_value) * share
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass
+class NodeState:
+    """A node: its spec, address, cordon state and the kubelet's health."""
+
+    spec: NodeSpec
+    index: int
+    ip: str
+    uid: str
+    created: float
+    control_plane_taint: bool
+    unschedulable: bool = False
+    # node-not-ready: when the kubelet stopped posting status (unknown) or reported NotReady (false).
+    not_ready_mode: Literal["unknown", "false"] | None = None
+    not_ready_since: float | None = None
+    memory_used: Ramp | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def ready_status(self, t: float) -> ReadyStatus:
+        if self.not_ready_since is None or t < self.not_ready_since:
+            return "true"
+        if self.not_ready_mode == "false":
+            return "false"
+        return "unknown" if t >= self.not_ready_since + NODE_MONITOR_GRACE_S else "true"
+
+    def kubelet_answers(self, t: float) -> bool:
+        """Whether the kubelet (``/metrics`` and ``/metrics/cadvisor``) answers scrapes."""
+        return not (self.not_ready_mode == "unknown" and self.not_ready_since is not None and t >= self.not_ready_since)
+
+    def not_ready_taint_since(self) -> float | None:
+        """When the NoExecute not-ready/unreachable taint was put on the node (eviction clock start)."""
+        if self.not_ready_since is None:
+            return None
+        if self.not_ready_mode == "false":
+            return self.not_ready_since
+        return self.not_ready_since + NODE_MONITOR_GRACE_S
+
+    def taints(self, t: float) -> list[Taint]:
+        taints: list[Taint] = []
+        if self.control_plane_taint:
+            taints.append(Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule"))
+        if self.unschedulable:
+            taints.append(Taint("node.kubernetes.io/unschedulable", "", "NoSchedule"))
+        status = self.ready_status(t)
+        if status != "true":
+            key = "node.kubernetes.io/unreachable" if status == "unknown" else "node.kubernetes.io/not-ready"
+            taints.append(Taint(key, "", "NoSchedule"))
+            taints.append(Taint(key, "", "NoExecute"))
+        return taints
+
+    def memory_used_ratio(self, t: float) -> float:
+        return self.memory_used.value(t) if self.memory_used is not None else self.spec.memory_used_ratio
+
+    def schedulable(self, t: float) -> bool:
+        return not self.unschedulable and self.ready_status(t) == "true"
+
+
+@dataclass
+class ContainerState:
+    """One container of a pod: its spec, crash loop, resource pressure and restart history."""
+
+    spec: ContainerSpec
+    image: str
+    crash: CrashSchedule | None = None
+    restart_base: int = 0
+    image_broken: bool = False
+    memory_ratio: Ramp | None = None
+    cpu_ratio: float | None = None
+    # The reason and time of the last termination before any crash loop (None: never terminated).
+    terminated_before: tuple[str, float] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def restarts(self, t: float) -> int:
+        return self.restart_base + (self.crash.restarts_by(t) if self.crash else 0)
+
+    def crash_waiting(self, t: float) -> bool:
+        return self.crash is not None and self.crash.waiting_at(t)
+
+    def last_termination(self, t: float) -> tuple[str, float] | None:
+        crashed = self.crash.last_crash_by(t) if self.crash else None
+        if crashed is not None:
+            return ("Error", crashed)
+        return self.terminated_before
+
+    def memory_usage_ratio(self, t: float) -> float:
+        return self.memory_ratio.value(t) if self.memory_ratio is not None else self.spec.memory_usage_ratio
+
+    def cpu_usage_ratio(self) -> float:
+        return self.cpu_ratio if self.cpu_ratio is not None else self.spec.cpu_usage_ratio
+
+
+@dataclass
+class PodState:
+    """A pod: identity, placement, owner and its containers' states."""
+
+    name: str
+    namespace: str
+    uid: str
+    ip: str
+    node: str | None
+    owner_kind: str
+    owner_name: str
+    created: float
+    containers: list[ContainerState]
+    revision: str = ""
+    workload: WorkloadState | None = None
+    job: JobRun | None = None
+    readiness_failing: bool = False
+    deleting_since: float | None = None
+    sandbox_id: str = ""
+
+    def started(self, t: float) -> bool:
+        """Whether the pod's sandbox and containers have been created (phase left Pending)."""
+        if self.job is not None:
+            return True
+        if self.node is None or any(c.image_broken for c in self.containers):
+            return False
+        return t >= self.created + POD_START_S
+
+    def phase(self, t: float) -> str:
+        if self.job is not None:
+            return "Failed" if self.job.failed else "Succeeded"
+        return "Running" if self.started(t) else "Pending"
+
+    def container_running(self, container: ContainerState, t: float) -> bool:
+        if self.job is not None or not self.started(t):
+            return False
+        return not container.crash_waiting(t)
+
+    def container_ready(self, container: ContainerState, node_ready: bool, t: float) -> bool:
+        if not self.container_running(container, t) or not node_ready or self.readiness_failing:
+            return False
+        last_start = container.crash.last_start_by(t) if container.crash else None
+        since = max(self.created + POD_READY_S, last_start if last_start is not None else float("-inf"))
+        return t >= since
+
+    def ready(self, node_ready: bool, t: float) -> bool:
+        if self.job is not None:
+            return False
+        return all(self.container_ready(c, node_ready, t) for c in self.containers)
+
+    def container_instance(self, container: ContainerState, t: float) -> int:
+        """Which incarnation of the container runs at ``t`` (changes on every restart)."""
+        return container.restarts(t)
+
+
+@dataclass
+class WorkloadState:
+    """A Deployment, StatefulSet or DaemonSet and what faults have done to it."""
+
+    spec: WorkloadSpec
+    uid: str
+    created: float
+    revision: str
+    generation: int = 1
+    previous_revision: str | None = None
+    rollout_started: float | None = None
+    rollout_stuck: bool = False
+    unavailable: int = 0
+    scrape_down: bool = False
+    error_ratio: float | None = None
+    latency: LatencyModel | None = None
+    vendor_rates: dict[str, float] = field(default_factory=dict)
+    transmit_bytes_per_second: float | None = None
+    pods_created: int = 0
+    revisions: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+
+@dataclass
+class JobRun:
+    """One run of a Job (a CronJob run is a Job of its own)."""
+
+    spec: JobSpec
+    name: str
+    uid: str
+    created: float
+    completed: float | None
+    failed: bool = False
+
+
+@dataclass
+class ClaimState:
+    """A bound PersistentVolumeClaim and how full its volume is."""
+
+    spec: VolumeClaimSpec
+    uid: str
+    volume_name: str
+    created: float
+    used_ratio: Ramp | None = None
+
+    def used_share(self, t: float) -> float:
+        return self.used_ratio.value(t) if self.used_ratio is not None else self.spec.used_ratio

@@ -1,0 +1,189 @@
+"""The capture webhook: an HTTP server on 127.0.0.1 that records every notification Alertmanager sends.
+
+Each receiver of each Alertmanager set-up posts to its own path ``/r/<setup>/<receiver>`` (see
+:mod:`conformance.twin.rewrite`), so a record says which receiver was notified. Every payload is checked against
+the Alertmanager webhook format (version ``"4"``); a payload that breaks it is still recorded, with its problems.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+import jsonschema
+
+from conformance.model.run import Notification
+
+_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+#: The Alertmanager webhook payload (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
+WEBHOOK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "version",
+        "groupKey",
+        "status",
+        "receiver",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
+        "alerts",
+    ],
+    "properties": {
+        "version": {"const": "4"},
+        "groupKey": {"type": "string", "minLength": 1},
+        "truncatedAlerts": {"type": "integer", "minimum": 0},
+        "status": {"enum": ["firing", "resolved"]},
+        "receiver": {"type": "string", "minLength": 1},
+        "groupLabels": _LABELS,
+        "commonLabels": _LABELS,
+        "commonAnnotations": _LABELS,
+        "externalURL": {"type": "string"},
+        "alerts": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["status", "labels", "annotations", "startsAt", "endsAt"],
+                "properties": {
+                    "status": {"enum": ["firing", "resolved"]},
+                    "labels": {**_LABELS, "required": ["alertname"]},
+                    "annotations": _LABELS,
+                    "startsAt": {"type": "string", "minLength": 1},
+                    "endsAt": {"type": "string"},
+                    "generatorURL": {"type": "string"},
+                    "fingerprint": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_VALIDATOR = jsonschema.Draft202012Validator(WEBHOOK_SCHEMA)
+
+
+def payload_problems(payload: object) -> list[str]:
+    """Every way ``payload`` breaks the Alertmanager webhook format, as ``path: message`` lines (empty: valid)."""
+    problems = []
+    for error in sorted(_VALIDATOR.iter_errors(payload), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(part) for part in error.absolute_path) or "(payload)"
+        problems.append(f"{where}: {error.message}")
+    return problems
+
+
+@dataclass
+class Captured:
+    """A recorded notification: the set-up and receiver whose path it reached, and any format problems."""
+
+    setup: str
+    notification: Notification
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def receiver(self) -> str:
+        return self.notification.receiver
+
+
+class CaptureServer:
+    """Records notifications posted to ``/r/<setup>/<receiver>``; ``at_s`` is seconds on ``clock``.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._records: list[Captured] = []
+        self._rejected: list[str] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> CaptureServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="capture-webhook", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket. Safe to call twice."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> CaptureServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def records(self) -> list[Captured]:
+        """A copy of everything recorded so far, in arrival order."""
+        with self._lock:
+            return list(self._records)
+
+    def rejected(self) -> list[str]:
+        """Requests that were not notifications at all (wrong path, not JSON)."""
+        with self._lock:
+            return list(self._rejected)
+
+    def _record(self, path: str, body: bytes) -> int:
+        at = self._clock()
+        parts = path.split("/")
+        if len(parts) != 4 or parts[1] != "r":
+            with self._lock:
+                self._rejected.append(f"POST {path}: not a capture path /r/<setup>/<receiver>")
+            return 404
+        setup, receiver = unquote(parts[2]), unquote(parts[3])
+        try:
+            payload = json.loads(body)
+        except ValueError as error:
+            with self._lock:
+                self._rejected.append(f"POST {path}: body is not JSON ({error})")
+            return 400
+        problems = payload_problems(payload)
+        if isinstance(payload, dict) and payload.get("receiver") not in (None, receiver):
+            problems.append(f"receiver: payload names {payload.get('receiver')!r}, posted to {receiver!r}")
+        good = isinstance(payload, dict)
+        alerts = payload.get("alerts") if good else None
+        notification = Notification(
+            at_s=at,
+            receiver=receiver,
+            status=str(payload.get("status", "")) if good else "",
+            payload=payload if good else {"raw": payload},
+            alerts=[a for a in alerts if isinstance(a, dict)] if isinstance(alerts, list) else [],
+        )
+        with self._lock:
+            self._records.append(Captured(setup, notification, problems))
+        return 200
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                code = capture._record(self.path.split("?", 1)[0], body)
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                # Alertmanager posts often; the records are the log.
+                return
+
+        return Handler
