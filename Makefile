@@ -37,6 +37,7 @@ test: setup
 	$(BIN)/pytest -n 2 tests $(ARGS)
 
 lint: venv typecheck
+	$(BIN)/lint-imports
 	$(BIN)/ruff check conformance plugins fixtures tests benchmarks
 	$(BIN)/ruff format --check conformance plugins fixtures tests benchmarks
 

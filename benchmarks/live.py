@@ -19,8 +19,8 @@ import resource
 import sys
 import time
 
-from conformance.model.run import Observation, ScenarioRun
-from conformance.observe.verdict import judge
+from conformance.model.run import ScenarioRun
+from conformance.observe.backend import RunResult
 from conformance.options import DEFAULT_TIME_SCALE, Options
 from conformance.session import ConformanceSession
 from conformance.twin.backend import TwinBackend
@@ -30,14 +30,14 @@ def _mib(value: float) -> str:
     return f"{value / 2**20:.0f} MiB"
 
 
-def _run(session: ConformanceSession, runs: list[ScenarioRun], scale: float) -> tuple[TwinBackend, list[Observation]]:
+def _run(session: ConformanceSession, runs: list[ScenarioRun], scale: float) -> tuple[TwinBackend, list[RunResult]]:
     backend = TwinBackend(session.profile, session.pack, time_scale=scale, tools=dict(session.options.tools))
     try:
-        observations = backend.run(runs, status=lambda line: print("\r\x1b[K" + line, end="", file=sys.stderr))
+        outcome = backend.run(runs, status=lambda line: print("\r\x1b[K" + line, end="", file=sys.stderr))
     finally:
         print("\r\x1b[K", end="", file=sys.stderr)
         backend.close()
-    return backend, observations
+    return backend, outcome.results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,12 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     session = ConformanceSession.open(Options(profile=args.profile, time_scale=args.time_scale))
     try:
         started = time.monotonic()
-        runs = [r for r in session.scenario_runs() if r.alert.live and not r.alert.live_skip_reason]
+        runs = session.live_runs()
         print(f"depth 3 predictions for {len(runs)} scenario runs: {time.monotonic() - started:.1f}s")
 
-        backend, observations = _run(session, runs, args.time_scale)
+        backend, results = _run(session, runs, args.time_scale)
         wall = backend.wall_s or 0.0
-        verdicts = [judge(backend.expectations[r.id], o) for r, o in zip(runs, observations, strict=True)]
+        verdicts = [result.verdict() for result in results]
+        observations = [result.observation for result in results]
         notified = [o.notified_s for o in observations if o.notified_s is not None]
         slowest = max(notified, default=0.0)
         cycle = max((n.at_s for o in observations for n in o.notifications), default=0.0)
@@ -81,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             timed = [r for r in runs if r.prediction.fire_after_s is not None]
             if timed:
                 short = min(timed, key=lambda r: r.prediction.fire_after_s or 0.0)
-                backend, (observation,) = _run(session, [short], 1.0)
-                expectation = backend.expectations[short.id]
-                verdict = judge(expectation, observation)
+                backend, (result,) = _run(session, [short], 1.0)
+                expectation, observation, verdict = result.expectation, result.observation, result.verdict()
                 predicted = expectation.fire_s or 0.0
                 budget = max((expectation.budget_s(r, False) for r in expectation.receivers), default=0.0)
                 print(f"time scale 1, {short.id}: verdict {verdict.outcome}")

@@ -14,6 +14,7 @@ pytest plugin can print it as one line instead of a traceback::
     ├── ToolNotFoundError(FileNotFoundError)  promtool, amtool, prometheus ... cannot be found
     ├── ToolError(RuntimeError)           a tool ran and failed unexpectedly (stderr attached)
     ├── BackendError(RuntimeError)        a backend (twin, kind, cluster) failed to start or act
+    │   └── RevertError                   a fault could not be reverted: what may be left behind
     └── SafetyError(PermissionError)      a run would touch what it is not allowed to touch
 """
 
@@ -76,6 +77,10 @@ class ToolError(ConformanceError, RuntimeError):
 
 class BackendError(ConformanceError, RuntimeError):
     """A backend (live twin, kind, existing cluster) could not start, act or stop."""
+
+
+class RevertError(BackendError):
+    """One or more reverts failed: the message lists what may be left behind, and how to find it."""
 
 
 class SafetyError(ConformanceError, PermissionError):

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from conformance.model.contract import AlertContract
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
@@ -173,6 +174,18 @@ class ConformanceSession:
                 if prediction is not None:
                     runs.append(ScenarioRun(alert, scenario, prediction.level, prediction))
         return runs
+
+    def live_runs(self) -> list[ScenarioRun]:
+        """The scenario runs the live depth injects: those of alerts the profile runs live, with a prediction."""
+        return [run for run in self.scenario_runs() if run.alert.live and not run.alert.live_skip_reason]
+
+    def finding(self, alert: AlertContract) -> str | None:
+        """The documented finding that makes ``alert``'s failure expected in this run, if any.
+
+        A finding is a defect of the vendor's own published rule, proven on the reference pack written from it;
+        a pack given with ``--alert-pack`` is judged on its own, so nothing is expected to fail there.
+        """
+        return alert.expected_failure if alert.expected_failure and self.options.alert_pack is None else None
 
     def routing(self) -> dict[tuple[str, str], RoutingResult]:
         return self.memo(

@@ -32,20 +32,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.errors import BackendError, ConformanceError
+from conformance.errors import BackendError, ConformanceError, RevertError
 from conformance.kube import labels as lb
 from conformance.kube import resources as r
 from conformance.kube.client import KubeApiError, KubeClient, Obj
+from conformance.kube.driver import KubeFaults, translate_labels
 from conformance.kube.exec import PodExecutor, StreamExecutor
-from conformance.kube.faults import FaultContext, FaultLookup, Injector, NodeAgent, Timeouts
-from conformance.kube.inject import inject
+from conformance.kube.faults import FaultContext, FaultLookup, NodeAgent, Timeouts
 from conformance.kube.kind import DockerNodeAgent, KindCluster, find_kind_tools
 from conformance.kube.leftovers import clean_leftovers, stale_suite_namespaces
 from conformance.kube.planning import FaultStep, RunPlan, plan_run
 from conformance.kube.preflight import preflight
-from conformance.kube.reverts import RevertError
 from conformance.kube.safety import check_namespace, check_safety
-from conformance.kube.sources import AlertSources, find_sources, operator_object, rule_selection
+from conformance.kube.sources import ClusterSources, find_sources, operator_object, rule_selection
 from conformance.kube.stack import (
     CAPTURE_NAME,
     RELEASE,
@@ -57,8 +56,10 @@ from conformance.kube.stack import (
 )
 from conformance.kube.standins import capture_manifests, local_storage_class, local_volumes, render
 from conformance.model.profile import Profile
-from conformance.model.run import Observation, ScenarioRun, StatusCallback
-from conformance.observe.watch import RunWatch, Watcher, new_watches
+from conformance.model.run import ScenarioRun, StatusCallback
+from conformance.observe.backend import LiveOutcome, new_watches, results_of
+from conformance.observe.engine import Engine, HealthyPeriod, Lane
+from conformance.observe.watch import Watcher
 from conformance.options import Options
 from conformance.packs.model import Pack
 from conformance.tools import CommandRunner, run_command
@@ -105,7 +106,7 @@ class KubeBackend:
         timeouts: Timeouts | None = None,
         run_id: str | None = None,
         workdir: Path | None = None,
-        sources: AlertSources | None = None,
+        sources: ClusterSources | None = None,
         poll_s: float = 5.0,
         healthy_s: float | None = None,
         wall_clock: Callable[[], float] = time.time,
@@ -131,7 +132,6 @@ class KubeBackend:
             else sorted(self.plan.placement.standin_namespaces or {profile.environment.monitoring_namespace})[0]
         )
         self._sources = sources
-        self.watcher: Watcher | None = None
         # Polls and waits are injectable so tests run in seconds. The healthy period before each wave is one
         # pipeline cycle (two scrapes, two evaluations, a group_wait) at the stack's intervals.
         self.poll_s = poll_s
@@ -296,7 +296,7 @@ class KubeBackend:
 
     # -- the run --------------------------------------------------------------------------------------------
 
-    def sources(self, client: KubeClient) -> AlertSources:
+    def sources(self, client: KubeClient) -> ClusterSources:
         """Prometheus, Alertmanager (``--prometheus-url``/``--alertmanager-url`` or found) and the capture webhook."""
         if self._sources is None:
             monitoring = self.profile.environment.monitoring_namespace if self.name == "kind" else None
@@ -310,123 +310,57 @@ class KubeBackend:
             self.log.extend(self._sources.describe())
         return self._sources
 
-    def run(self, runs: Sequence[ScenarioRun], *, status: StatusCallback) -> list[Observation]:
-        """Every scenario run, wave by wave (see the module docstring); one observation per run, in order.
+    def run(self, runs: Sequence[ScenarioRun], *, status: StatusCallback) -> LiveOutcome:
+        """Every scenario run of the plan, wave by wave, through the shared engine; one result per run, in order.
 
         A wave whose faults cannot be applied records the error on its runs and the run goes on; a revert that
         failed, ``KeyboardInterrupt`` and anything unexpected end the run (after that wave's reverts ran).
         """
+        started = self.wall_clock()
         ctx = self.ctx or self.prepare(status)
-        sources = self.sources(ctx.client)
-        chosen = [(run.alert, run.scenario, run.level) for run in runs]
-        steps = plan_run(self.options, self.profile, self.pack, self.registry, chosen).steps
-        watches = new_watches(runs, self.profile, self.pack, self.plan.placement)
-        watcher = Watcher(sources, self.profile, self.pack, self.wall_clock)
-        self.watcher = watcher
+        placement = self.plan.placement  # the plan made once (for a cluster: completed with its real nodes)
+        watches = new_watches(
+            runs, self.profile, self.pack, self.time_scale, lambda labels: translate_labels(labels, placement)
+        )
+        by_id = {watch.run.id: watch for watch in watches}
+        steps = {step.run_id: step for step in self.plan.steps}
+        for run in runs:
+            step = steps.get(run.id)
+            if step is None:
+                by_id[run.id].observation.error = "the run's plan has no step for this scenario"
+            elif step.skip is not None:
+                by_id[run.id].observation.skipped = step.skip
+        runnable = [
+            step for step in self.plan.steps if step.run_id in by_id and step.skip is None and step.injector is not None
+        ]
+        watcher = Watcher(self.sources(ctx.client), self.profile, self.pack, self.wall_clock)
         watcher.skip_captured()
-        for step in steps:
-            if step.skip is not None and step.run_id in watches:
-                watches[step.run_id].observation.skipped = step.skip
-        runnable = [s for s in steps if s.skip is None and s.injector is not None and s.run_id in watches]
+        engine = Engine(self.name, self.wall_clock, self.sleep, self.poll_s, status)
+        driver = KubeFaults(ctx, {step.run_id: step.injector for step in runnable if step.injector is not None})
         try:
             for number, wave in enumerate(waves(runnable), start=1):
-                wave_watches = [watches[s.run_id] for s in wave]
+                lane = Lane(self.name, watcher, [by_id[step.run_id] for step in wave])
                 try:
-                    self._run_wave(ctx, wave, wave_watches, watcher, status, f"wave {number}")
+                    engine.run_wave(f"wave {number}", [lane], driver, HealthyPeriod(judged_s=self.healthy_s))
                 except RevertError:
                     raise
                 except ConformanceError as error:
                     self.failed = True
-                    for watch in wave_watches:
+                    for watch in lane.watches:
                         watch.observation.error = watch.observation.error or str(error)
         except BaseException:
             self.failed = True
             raise
-        observations = [watches[run.id].observation for run in runs]
-        if any(o.notified_s is None and not o.skipped for o in observations):
+        results = results_of(runs, watches)
+        if any(r.observation.notified_s is None and not r.observation.skipped for r in results):
             self.failed = True
-        return observations
-
-    def _run_wave(
-        self,
-        ctx: FaultContext,
-        wave: list[FaultStep],
-        watches: list[RunWatch],
-        watcher: Watcher,
-        status: StatusCallback,
-        name: str,
-    ) -> None:
-        """Healthy period, faults applied (reverts registered first), held until notified or overdue, reverted,
-        then resolved notifications awaited, every wait bounded."""
-        clock = self.wall_clock
-        healthy_end = clock() + self.healthy_s
-        while clock() < healthy_end:
-            watcher.poll(watches)
-            status(f"{self.name} {name}: healthy period, {healthy_end - clock():.0f}s left")
-            self.sleep(self.poll_s)
-        injected = clock()
-        for watch in watches:
-            watch.injected(injected)
-        revert_due = self._revert_due(watches, injected)
-        hard_deadline = revert_due + max((self._resolve_window(w) for w in watches), default=0.0) + self.poll_s
-
-        def hold() -> None:
-            for watch in watches:
-                watch.observation.fault_applied = True
-            while True:
-                watcher.poll(watches)
-                now = clock()
-                if all(w.all_notified() for w in watches) or now >= revert_due:
-                    return
-                status(self._status_line(name, watches, now, injected, revert_due))
-                self.sleep(self.poll_s)
-
-        injectors: list[Injector] = [s.injector for s in wave if s.injector is not None]
-        try:
-            inject(ctx, injectors, hold)
-        finally:
-            reverted = clock()
-            for watch in watches:
-                if watch.observation.fault_applied:
-                    watch.reverted_at = reverted
-                    watch.observation.reverted_s = watch.rel(reverted)
-                    watch.event(reverted, "reverted")
-        while any(w.waiting_resolved() and clock() <= w.resolve_due() for w in watches):
-            if clock() > hard_deadline:
-                for watch in watches:
-                    if watch.waiting_resolved():
-                        watch.event(clock(), "gave up waiting")
-                break
-            status(f"{self.name} {name}: waiting for resolved notifications")
-            self.sleep(self.poll_s)
-            watcher.poll(watches)
-        watcher.poll(watches)  # the last word: a resolved alert disappears from Prometheus
-
-    def _revert_due(self, watches: list[RunWatch], injected: float) -> float:
-        """When the wave is reverted at the latest: every expected notification overdue (as the twin does); a
-        run depth 3 predicts never fires is watched as long as the others, or for its predicted hold."""
-        dues = []
-        for watch in watches:
-            expectation = watch.expectation
-            if expectation.fire_s is None:
-                continue
-            budget = max((expectation.budget_s(r, True) for r in expectation.receivers), default=expectation.scrape_s)
-            dues.append(injected + expectation.fire_s + budget)
-        if dues:
-            return max(dues)
-        return injected + max(w.expectation.revert_s for w in watches)
-
-    @staticmethod
-    def _resolve_window(watch: RunWatch) -> float:
-        expectation = watch.expectation
-        return max((expectation.resolve_by_s(r, 0.0) for r in expectation.receivers if r.send_resolved), default=0.0)
-
-    def _status_line(self, name: str, watches: list[RunWatch], now: float, injected: float, due: float) -> str:
-        firing = sum(1 for w in watches if w.observation.firing_s is not None)
-        notified = sum(1 for w in watches if w.all_notified())
-        return (
-            f"{self.name} {name}: firing {firing}, notified {notified}/{len(watches)} | "
-            f"{now - injected:.0f}s of at most {due - injected:.0f}s"
+        return LiveOutcome(
+            backend=self.name,
+            time_scale=self.time_scale,
+            results=results,
+            wall_s=self.wall_clock() - started,
+            logs={f"{self.name} backend": "\n".join(self.log)} if self.log else {},
+            other_notifications=list(watcher.other_notifications),
         )
 
     def close(self) -> None:

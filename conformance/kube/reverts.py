@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
-from conformance.errors import BackendError
+from conformance.errors import RevertError
 
-
-class RevertError(BackendError):
-    """One or more reverts failed: the message lists what may be left behind, and how to find it."""
+__all__ = ["RevertError", "RevertStack"]
 
 
 class RevertStack:

@@ -56,8 +56,8 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
-class AlertSources:
-    """The three endpoints a run watches."""
+class ClusterSources:
+    """The three endpoints a run watches: the :class:`~conformance.observe.sources.AlertSources` of a cluster."""
 
     prometheus: Endpoint
     alertmanager: Endpoint
@@ -71,10 +71,11 @@ class AlertSources:
         alerts = (body.get("data") or {}).get("alerts") or []
         return [(dict(a.get("labels") or {}), str(a.get("state"))) for a in alerts if isinstance(a, dict)]
 
-    def alertmanager_alerts(self) -> list[dict[str, Any]] | None:
-        """Alertmanager's ``/api/v2/alerts`` (labels, ``status.state``, ``receivers``); None: not read."""
+    def alertmanager_alerts(self) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
+        """Alertmanager's ``/api/v2/alerts`` (labels, ``status.state``, ``receivers``); None: not read. One
+        Alertmanager serves every routing set-up of the profile (None: named after the first)."""
         body = self.alertmanager.get_json("api/v2/alerts")
-        return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else None
+        return [(None, [a for a in body if isinstance(a, dict)])] if isinstance(body, list) else None
 
     def captured(self, since: int = 0) -> tuple[list[dict[str, Any]], int] | None:
         """Entries the capture webhook holds from index ``since``, and the next index; None: not read."""
@@ -126,10 +127,10 @@ def find_sources(
     capture_namespace: str,
     prometheus_url: str | None = None,
     alertmanager_url: str | None = None,
-) -> AlertSources:
+) -> ClusterSources:
     """The endpoints of a run: the URLs given, else the operator's objects (``monitoring_namespace`` None:
     anywhere in the cluster); the capture webhook in ``capture_namespace``."""
-    return AlertSources(
+    return ClusterSources(
         _operated(client, "Prometheus", monitoring_namespace, prometheus_url, "--prometheus-url"),
         _operated(client, "Alertmanager", monitoring_namespace, alertmanager_url, "--alertmanager-url"),
         Endpoint(

@@ -5,7 +5,7 @@
 * the pack's rule groups as ``PrometheusRule`` resources labelled ``release: <release>``, which the chart's
   default ``ruleSelector`` selects;
 * the pack's Alertmanager set-up as ``alertmanager.config`` (helm-values, secret and file forms) with every
-  receiver re-pointed at the in-cluster capture webhook (:func:`conformance.twin.rewrite.rewrite_config`, scale
+  receiver re-pointed at the in-cluster capture webhook (:func:`conformance.routing.capture.rewrite_config`, scale
   1), or, for the operator form, the pack's own ``AlertmanagerConfig`` resources with receivers re-pointed and
   the ``release`` label the chart's ``alertmanagerConfigSelector`` is set to match.
 """
@@ -20,7 +20,7 @@ from conformance.kube import labels as lb
 from conformance.model.durations import format_duration
 from conformance.model.profile import Profile
 from conformance.packs.model import Pack, Rule
-from conformance.twin.rewrite import capture_path, rewrite_config
+from conformance.routing.capture import capture_path, rewrite_config
 from conformance.yamlio import load_documents
 
 CHART = "kube-prometheus-stack"

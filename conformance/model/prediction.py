@@ -11,7 +11,8 @@ class Prediction:
 
     ``fire_after_s`` is when promtool first saw the alert firing (None: it never fired); ``resolved_after_s``
     when it stopped after the revert at ``revert_after_s``; ``labels`` the firing alert's labels, as routed.
-    ``level`` is the fault level used (None for faults without one).
+    ``level`` is the fault level used (None for faults without one). ``fault_timing`` is how the fault unfolded
+    for the prediction (a crash loop's ``over_s`` ...): a live backend applies it exactly so, never re-derives it.
     """
 
     alert_key: str
@@ -25,3 +26,8 @@ class Prediction:
     labels: tuple[dict[str, str], ...] = field(default_factory=tuple)
     evaluation_interval_s: float = 15.0
     scrape_interval_s: float = 15.0
+    fault_timing: tuple[tuple[str, float], ...] = ()
+
+    def timing(self) -> dict[str, float]:
+        """``fault_timing`` as the keyword arguments a fault takes."""
+        return dict(self.fault_timing)

@@ -1,20 +1,84 @@
-"""The contract every live backend meets, so the live tests are the same for the twin, kind and a cluster."""
+"""The contract every live backend meets, and what a live run hands back, the same for twin, kind and cluster."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from conformance.model.profile import Profile
 from conformance.model.run import Observation, ScenarioRun, StatusCallback
+from conformance.observe.expectations import Expectation, expectation_for
+from conformance.observe.sources import CapturedEntry
+from conformance.observe.verdict import LiveVerdict, judge
+from conformance.observe.watch import RunWatch, translate_run
+from conformance.packs.model import Pack
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One scenario run as the engine saw it: the run, the expectation it is judged by, what was observed."""
+
+    run: ScenarioRun
+    expectation: Expectation
+    observation: Observation
+
+    def verdict(self) -> LiveVerdict:
+        return judge(self.expectation, self.observation)
+
+
+@dataclass
+class LiveOutcome:
+    """Everything a live run produced: one :class:`RunResult` per run in the order given, and the run's extras."""
+
+    backend: str
+    time_scale: float
+    results: list[RunResult]
+    wall_s: float = 0.0
+    logs: dict[str, str] = field(default_factory=dict)
+    rewrites: list[str] = field(default_factory=list)  # how the twin rewrote the pack (time scale, receivers)
+    other_notifications: list[CapturedEntry] = field(default_factory=list)  # claimed by no run
+
+    def of_alert(self, key: str) -> list[RunResult]:
+        return [result for result in self.results if result.run.alert.key == key]
 
 
 class LiveBackend(Protocol):
-    """Runs all scenarios of a profile at once, isolated, and reports one observation per scenario run."""
+    """Runs all scenarios of a profile at once, isolated, and reports one result per scenario run."""
 
     name: str
     time_scale: float
 
-    def run(self, runs: Sequence[ScenarioRun], *, status: StatusCallback) -> list[Observation]: ...
+    def run(self, runs: Sequence[ScenarioRun], *, status: StatusCallback) -> LiveOutcome: ...
 
     def close(self) -> None:
         """Stop everything started and revert every fault still applied. Safe to call twice."""
+
+
+def _same(labels: Mapping[str, str]) -> dict[str, str]:
+    return dict(labels)
+
+
+def new_watches(
+    runs: Sequence[ScenarioRun],
+    profile: Profile,
+    pack: Pack,
+    scale: float,
+    translate: Callable[[Mapping[str, str]], dict[str, str]] = _same,
+) -> list[RunWatch]:
+    """A :class:`RunWatch` per run with the one expectation it is judged by; predicted labels in the world's
+    names through ``translate`` (a declared node becomes a real one)."""
+    return [
+        RunWatch(
+            translate_run(run, translate),
+            expectation_for(run, profile, pack, scale),
+            Observation(run.id, fault_applied=False),
+        )
+        for run in runs
+    ]
+
+
+def results_of(runs: Sequence[ScenarioRun], watches: Sequence[RunWatch]) -> list[RunResult]:
+    """The results in the order of ``runs`` (each watch was made for the run of the same id)."""
+    by_id = {watch.observation.run_id: watch for watch in watches}
+    return [RunResult(run, by_id[run.id].expectation, by_id[run.id].observation) for run in runs]

@@ -27,7 +27,7 @@ from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
 from conformance.packs.model import AlertmanagerSetup, Pack
-from conformance.twin.rewrite import ROUTE_TIMER_DEFAULTS, send_resolved_of
+from conformance.routing.defaults import ROUTE_TIMER_DEFAULTS, send_resolved_of
 
 #: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
 TOLERANCE_S = 0.5

@@ -1,14 +1,15 @@
 """Turn what Prometheus, Alertmanager and the capture webhook show into :class:`Observation` timelines.
 
-The vocabulary is the live verdicts' (:mod:`conformance.observe.verdict`), so ``kind`` and ``cluster`` runs are
-judged exactly like twin runs: ``pending``, ``firing``, ``in alertmanager <set-up>``, ``suppressed <set-up>``,
-``notified <set-up>/<receiver>``, ``group already notified <set-up>/<receiver>``, ``reverted``, ``resolved``,
-``resolved notified <set-up>/<receiver>``; times are wall seconds from the fault's injection, and events seen
-in the healthy period before it carry negative times and the suffix ``(healthy cluster)``.
+The vocabulary is the live verdicts' (:mod:`conformance.observe.verdict`): ``pending``, ``firing``,
+``in alertmanager <set-up>``, ``suppressed <set-up>``, ``notified <set-up>/<receiver>``,
+``group already notified <set-up>/<receiver>``, ``reverted``, ``resolved``, ``resolved notified <set-up>/<receiver>``;
+times are seconds from the fault's injection, and events seen in the healthy period before it carry negative
+times and the suffix ``(healthy cluster)``.
 
-An alert instance belongs to the run whose predicted labels it carries
-(:func:`conformance.observe.attribution.claims`), the prediction's node and namespace names first translated to
-the cluster's (:func:`translate_run`): depth 3 predicted ``node="gpu-node-1"``, kind calls it ``ac-worker``.
+An alert instance belongs to the run whose predicted labels it carries (:func:`conformance.observe.attribution.claims`;
+a backend first translates the prediction's names into its world's, see :func:`translate_run`). In a healthy
+period an instance of a documented alert that no run claims still counts against every run of that alert, unless
+a run of an earlier wave claims it (it is then the tail of that wave's fault, not noise).
 """
 
 from __future__ import annotations
@@ -18,46 +19,34 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
-from conformance.kube.placement import Placement
-from conformance.kube.sources import AlertSources
 from conformance.model.profile import Profile
 from conformance.model.run import Notification, Observation, ScenarioRun
 from conformance.observe.attribution import claims
-from conformance.observe.expectations import Expectation, expectation_for, qualified
+from conformance.observe.expectations import Expectation, qualified
+from conformance.observe.payload import payload_problems
+from conformance.observe.sources import AlertSources, CapturedEntry
 from conformance.packs.model import Pack
-from conformance.twin.capture import payload_problems
 
 HEALTHY = " (healthy cluster)"
 
 
-def translate_labels(labels: Mapping[str, str], placement: Placement) -> dict[str, str]:
-    """Predicted labels in cluster names: node names by value, namespaces in ``*namespace`` labels."""
-    result = {}
-    for key, value in labels.items():
-        if value in placement.nodes:
-            result[key] = placement.nodes[value]
-        elif key.endswith("namespace"):
-            result[key] = placement.namespace(value)
-        else:
-            result[key] = value
-    return result
-
-
-def translate_run(run: ScenarioRun, placement: Placement) -> ScenarioRun:
-    """``run`` with its prediction's labels in the cluster's names (for attribution only)."""
-    labels = tuple(translate_labels(item, placement) for item in run.prediction.labels)
+def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
+    """``run`` with its prediction's labels in the world's names (for attribution only)."""
+    labels = tuple(translate(item) for item in run.prediction.labels)
     return replace(run, prediction=replace(run.prediction, labels=labels))
 
 
 @dataclass
 class RunWatch:
-    """One scenario run being watched: its expectation, observation and the receivers seen so far."""
+    """One scenario run being watched: its expectation, observation, and where its fault stands."""
 
-    run: ScenarioRun  # labels translated to the cluster's names
+    run: ScenarioRun  # labels in the world's names
     expectation: Expectation
     observation: Observation
-    injected_at: float | None = None  # wall clock
+    injected_at: float | None = None  # the backend's clock
     reverted_at: float | None = None
+    revert_due: float = 0.0  # reverted by then at the latest
+    done: bool = False  # nothing more to wait for
     notified: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
@@ -84,6 +73,11 @@ class RunWatch:
         self.injected_at = at
         self.observation.timeline[:0] = [(self.rel(t), text) for t, text in self.healthy]
 
+    def reverted(self, at: float) -> None:
+        self.reverted_at = at
+        self.observation.reverted_s = self.rel(at)
+        self.event(at, "reverted")
+
     @property
     def expected(self) -> set[str]:
         return {r.name for r in self.expectation.receivers if not r.problem}
@@ -99,31 +93,16 @@ class RunWatch:
         ]
 
     def resolve_due(self) -> float:
-        """Wall time by which every awaited resolved notification is overdue."""
+        """Clock time by which every awaited resolved notification is overdue."""
         assert self.injected_at is not None and self.reverted_at is not None
         reverted = self.reverted_at - self.injected_at
-        dues = [
-            self.expectation.resolve_by_s(r, reverted)
-            for r in self.expectation.receivers
-            if r.name in self.waiting_resolved()
-        ]
+        waiting = self.waiting_resolved()
+        dues = [self.expectation.resolve_by_s(r, reverted) for r in self.expectation.receivers if r.name in waiting]
         return self.injected_at + max(dues, default=0.0)
 
 
-def new_watches(runs: Sequence[ScenarioRun], profile: Profile, pack: Pack, placement: Placement) -> dict[str, RunWatch]:
-    """A :class:`RunWatch` per run, with the expectation the live verdict will judge it by (time scale 1)."""
-    return {
-        run.id: RunWatch(
-            translate_run(run, placement),
-            expectation_for(run, profile, pack, 1.0),
-            Observation(run.id, fault_applied=False),
-        )
-        for run in runs
-    }
-
-
 def setup_names(profile: Profile, pack: Pack) -> dict[str, str]:
-    """Pack set-up name -> the profile's routing set-up name (same form), as the twin names receivers."""
+    """Pack set-up name -> the profile's routing set-up name (same form), so receivers are named as documented."""
     names = {setup.name: setup.name for setup in pack.setups}
     for documented in profile.routing:
         found = pack.setup(documented.form)
@@ -134,10 +113,10 @@ def setup_names(profile: Profile, pack: Pack) -> dict[str, str]:
 
 @dataclass
 class Watcher:
-    """Polls the three sources and feeds every active :class:`RunWatch`.
+    """Polls one world's :class:`AlertSources` and feeds its :class:`RunWatch` es.
 
-    ``cluster_setup`` names the capture path ``/r/cluster/<namespace>`` an existing cluster's capture route
-    posts to: those notifications are named after the real receivers Alertmanager reports for the alert.
+    ``/r/cluster/<namespace>`` is the capture path an existing cluster's capture route posts to: those
+    notifications are named after the real receivers Alertmanager reports for the alert.
     """
 
     sources: AlertSources
@@ -146,23 +125,41 @@ class Watcher:
     clock: Callable[[], float]
     cursor: int = 0
     groups_notified: set[tuple[str, str]] = field(default_factory=set)
-    other_notifications: list[dict[str, Any]] = field(default_factory=list)
+    other_notifications: list[CapturedEntry] = field(default_factory=list)
     am_receivers: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict)
+    earlier: list[RunWatch] = field(default_factory=list)  # runs of earlier waves in this world
+    judged_from: float | None = None  # notifications sent before then are not judged (a half-filled window)
 
     def __post_init__(self) -> None:
         self.names = setup_names(self.profile, self.pack)
+        self.default_setup = self.profile.routing[0].name if self.profile.routing else "alertmanager"
 
     def skip_captured(self) -> None:
-        """Start after what the capture webhook already holds (an earlier wave's or run's notifications)."""
+        """Start after what the capture webhook already holds (an earlier run's notifications)."""
         read = self.sources.captured(self.cursor)
         if read is not None:
             self.cursor = read[1]
 
-    def poll(self, watches: Sequence[RunWatch]) -> None:
+    def poll(self, watches: Sequence[RunWatch], *, record: bool = True) -> None:
+        """Read every source once and record what it shows; ``record=False`` only moves past the captures
+        (a healthy warm-up whose windows are not yet full: nothing it shows is judged)."""
+        if not record:
+            self.skip_captured()
+            return
         now = self.clock()
         self._prometheus(watches, now)
         self._alertmanager(watches, now)
         self._captured(watches)
+
+    def owners(self, watches: Sequence[RunWatch], labels: Mapping[str, str]) -> list[RunWatch]:
+        """The runs an alert instance belongs to (see the module docstring for the healthy period)."""
+        found = [watch for watch in watches if claims(watch.run, labels)]
+        if found:
+            return found
+        if any(claims(watch.run, labels) for watch in self.earlier):
+            return []
+        name = labels.get("alertname")
+        return [watch for watch in watches if watch.injected_at is None and watch.run.alert.name == name]
 
     def _prometheus(self, watches: Sequence[RunWatch], now: float) -> None:
         alerts = self.sources.prometheus_alerts()
@@ -170,8 +167,8 @@ class Watcher:
             return  # not read this time; "resolved" needs a successful read that lacks the alert
         active: dict[int, str] = {}
         for labels, state in alerts:
-            for watch in watches:
-                if claims(watch.run, labels) and active.get(id(watch)) != "firing":
+            for watch in self.owners(watches, labels):
+                if active.get(id(watch)) != "firing":
                     active[id(watch)] = state
         for watch in watches:
             current, observation = active.get(id(watch)), watch.observation
@@ -187,20 +184,18 @@ class Watcher:
                 watch.event(now, "resolved")
 
     def _alertmanager(self, watches: Sequence[RunWatch], now: float) -> None:
-        alerts = self.sources.alertmanager_alerts()
-        setup = self.profile.routing[0].name if self.profile.routing else "alertmanager"
-        for alert in alerts or []:
-            labels = alert.get("labels") or {}
-            state = (alert.get("status") or {}).get("state")
-            receivers = [str(r.get("name")) for r in alert.get("receivers") or [] if isinstance(r, dict)]
-            self.am_receivers[tuple(sorted(labels.items()))] = receivers
-            for watch in watches:
-                if not claims(watch.run, labels):
-                    continue
-                if state == "suppressed":
-                    watch.event(now, f"suppressed {setup}")
-                elif state == "active":
-                    watch.event(now, f"in alertmanager {setup}")
+        for setup, alerts in self.sources.alertmanager_alerts() or []:
+            name = self.names.get(setup, setup) if setup is not None else self.default_setup
+            for alert in alerts:
+                labels = alert.get("labels") or {}
+                state = (alert.get("status") or {}).get("state")
+                receivers = [str(r.get("name")) for r in alert.get("receivers") or [] if isinstance(r, dict)]
+                self.am_receivers[tuple(sorted(labels.items()))] = receivers
+                for watch in self.owners(watches, labels):
+                    if state == "suppressed":
+                        watch.event(now, f"suppressed {name}")
+                    elif state == "active":
+                        watch.event(now, f"in alertmanager {name}")
 
     def _receivers(self, path: str, alert: Mapping[str, Any]) -> list[str]:
         """The qualified receivers a capture path stands for."""
@@ -231,6 +226,8 @@ class Watcher:
             if not isinstance(payload, dict):
                 continue
             at = float(entry.get("at", self.clock()))
+            if self.judged_from is not None and at < self.judged_from:
+                continue
             path = str(entry.get("path", ""))
             group_key = str(payload.get("groupKey", ""))
             problems = payload_problems(payload)
@@ -243,57 +240,49 @@ class Watcher:
                 status = str(alert.get("status", payload.get("status", "")))
                 for receiver in self._receivers(path, alert):
                     receivers_seen.add(receiver)
-                    for watch in watches:
-                        if claims(watch.run, labels):
-                            claimed = True
-                            self._attribute(
-                                watch,
-                                at,
-                                receiver,
-                                payload,
-                                alert,
-                                status,
-                                problems,
-                                (receiver, group_key) in self.groups_notified,
-                            )
+                    group_notified = (receiver, group_key) in self.groups_notified
+                    for watch in self.owners(watches, labels):
+                        claimed = True
+                        _attribute(watch, at, receiver, payload, alert, status, problems, group_notified)
             for receiver in receivers_seen:
                 self.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(entry)
 
-    def _attribute(
-        self,
-        watch: RunWatch,
-        at: float,
-        receiver: str,
-        payload: dict[str, Any],
-        alert: dict[str, Any],
-        status: str,
-        problems: list[str],
-        group_notified: bool,
-    ) -> None:
-        observation = watch.observation
-        if watch.injected_at is None:
-            watch.event(at, f"notified {receiver}" if status == "firing" else f"resolved notified {receiver}")
-            return
-        rel = watch.rel(at)
-        if any(n.at_s == rel and n.receiver == receiver and n.status == status for n in observation.notifications):
-            return  # one notification carrying several instances of this run
-        observation.notifications.append(Notification(rel, receiver, status, payload, [alert]))
-        for problem in problems:
-            watch.event(at, f"malformed payload at {receiver}: {problem}")
-        if status == "firing":
-            if receiver not in watch.notified and group_notified:
-                watch.event(at, f"group already notified {receiver}")
-            watch.notified.add(receiver)
-            if receiver not in observation.receivers:
-                observation.receivers.append(receiver)
-            if observation.notified_s is None:
-                observation.notified_s = rel
-            watch.event(at, f"notified {receiver}")
-        else:
-            if watch.reverted_at is not None:
-                watch.resolved.add(receiver)
-                if observation.resolved_notified_s is None:
-                    observation.resolved_notified_s = rel
-            watch.event(at, f"resolved notified {receiver}")
+
+def _attribute(
+    watch: RunWatch,
+    at: float,
+    receiver: str,
+    payload: dict[str, Any],
+    alert: dict[str, Any],
+    status: str,
+    problems: list[str],
+    group_notified: bool,
+) -> None:
+    """One alert of one captured notification, recorded on the run it belongs to."""
+    observation = watch.observation
+    if watch.injected_at is None:
+        watch.event(at, f"notified {receiver}" if status == "firing" else f"resolved notified {receiver}")
+        return
+    rel = watch.rel(at)
+    if any(n.at_s == rel and n.receiver == receiver and n.status == status for n in observation.notifications):
+        return  # one notification carrying several instances of this run
+    observation.notifications.append(Notification(rel, receiver, status, payload, [alert]))
+    for problem in problems:
+        watch.event(at, f"malformed payload at {receiver}: {problem}")
+    if status == "firing":
+        if receiver not in watch.notified and group_notified:
+            watch.event(at, f"group already notified {receiver}")
+        watch.notified.add(receiver)
+        if receiver not in observation.receivers:
+            observation.receivers.append(receiver)
+        if observation.notified_s is None:
+            observation.notified_s = rel
+        watch.event(at, f"notified {receiver}")
+    else:
+        if watch.reverted_at is not None:
+            watch.resolved.add(receiver)
+            if observation.resolved_notified_s is None:
+                observation.resolved_notified_s = rel
+        watch.event(at, f"resolved notified {receiver}")

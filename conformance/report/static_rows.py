@@ -21,9 +21,10 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
             reasons += routing[(alert.key, setup.name)].problems
         predictions = [p for p in behaviour[alert.key].predictions if p.fire_after_s is not None]
         verdict: Verdict = "fail" if reasons else "pass"
-        if reasons and alert.expected_failure and session.options.alert_pack is None:
+        finding = session.finding(alert)
+        if reasons and finding:
             verdict = "xfail"
-            reasons = [f"finding: {alert.expected_failure}", *reasons]
+            reasons = [f"finding: {finding}", *reasons]
         rows.append(
             AlertRow(
                 alert=alert.name,

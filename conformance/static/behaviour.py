@@ -285,6 +285,7 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
         labels=tuple(verdict.timeline.label_sets),
         evaluation_interval_s=profile.evaluation_interval_s,
         scrape_interval_s=profile.scrape_interval_s,
+        fault_timing=tuple(sorted(case.fault_timing.items())),
     )
 
 

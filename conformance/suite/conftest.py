@@ -25,9 +25,8 @@ def alert_id(session: ConformanceSession, alert: AlertContract) -> str:
 
 def expected_failure_marks(session: ConformanceSession, alert: AlertContract) -> list[pytest.MarkDecorator]:
     """A documented finding of the reference pack is an expected failure, and only for the reference pack."""
-    if alert.expected_failure and session.options.alert_pack is None:
-        return [pytest.mark.xfail(reason=f"finding: {alert.expected_failure}", strict=True)]
-    return []
+    finding = session.finding(alert)
+    return [pytest.mark.xfail(reason=f"finding: {finding}", strict=True)] if finding else []
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

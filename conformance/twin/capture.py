@@ -1,7 +1,7 @@
 """The capture webhook: an HTTP server on 127.0.0.1 that records every notification Alertmanager sends.
 
 Each receiver of each Alertmanager set-up posts to its own path ``/r/<setup>/<receiver>`` (see
-:mod:`conformance.twin.rewrite`), so a record says which receiver was notified. Every payload is checked against
+:mod:`conformance.routing.capture`), so a record says which receiver was notified. Every payload is checked against
 the Alertmanager webhook format (version ``"4"``); a payload that breaks it is still recorded, with its problems.
 """
 
@@ -16,66 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-import jsonschema
-
 from conformance.model.run import Notification
-
-_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
-
-#: The Alertmanager webhook payload (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
-WEBHOOK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "version",
-        "groupKey",
-        "status",
-        "receiver",
-        "groupLabels",
-        "commonLabels",
-        "commonAnnotations",
-        "externalURL",
-        "alerts",
-    ],
-    "properties": {
-        "version": {"const": "4"},
-        "groupKey": {"type": "string", "minLength": 1},
-        "truncatedAlerts": {"type": "integer", "minimum": 0},
-        "status": {"enum": ["firing", "resolved"]},
-        "receiver": {"type": "string", "minLength": 1},
-        "groupLabels": _LABELS,
-        "commonLabels": _LABELS,
-        "commonAnnotations": _LABELS,
-        "externalURL": {"type": "string"},
-        "alerts": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["status", "labels", "annotations", "startsAt", "endsAt"],
-                "properties": {
-                    "status": {"enum": ["firing", "resolved"]},
-                    "labels": {**_LABELS, "required": ["alertname"]},
-                    "annotations": _LABELS,
-                    "startsAt": {"type": "string", "minLength": 1},
-                    "endsAt": {"type": "string"},
-                    "generatorURL": {"type": "string"},
-                    "fingerprint": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-_VALIDATOR = jsonschema.Draft202012Validator(WEBHOOK_SCHEMA)
-
-
-def payload_problems(payload: object) -> list[str]:
-    """Every way ``payload`` breaks the Alertmanager webhook format, as ``path: message`` lines (empty: valid)."""
-    problems = []
-    for error in sorted(_VALIDATOR.iter_errors(payload), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(part) for part in error.absolute_path) or "(payload)"
-        problems.append(f"{where}: {error.message}")
-    return problems
+from conformance.observe.payload import payload_problems
 
 
 @dataclass

@@ -19,8 +19,8 @@ import yaml
 
 from conformance.model.durations import format_duration
 from conformance.packs.model import Pack, Rule
+from conformance.timescale import scale_expr, scale_seconds
 from conformance.twin.exporter import ScrapeTargetLike, target_path
-from conformance.twin.timescale import scale_expr, scale_seconds
 
 
 def _job_name(job: str, honor: bool, taken: set[str]) -> str:

@@ -19,14 +19,14 @@ from pathlib import Path
 from conformance.errors import BackendError
 from conformance.model.durations import format_duration
 from conformance.packs.model import Pack
+from conformance.routing.capture import CapturedReceiver, Rewrite, rewrite_config
+from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
 from conformance.twin.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
 from conformance.twin.capture import CaptureServer
 from conformance.twin.exporter import ClusterLike, ClusterServer
 from conformance.twin.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
-from conformance.twin.rewrite import CapturedReceiver, Rewrite, rewrite_config
-from conformance.twin.timescale import scale_seconds
 
 READY_TIMEOUT_S = 30.0
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from conformance.observe.verdict import judge
 from conformance.testing.toy import ToyCluster, toy_cluster, toy_profile, toy_runs
 from conformance.twin.backend import TwinBackend
 from conformance.twin.processes import TEMP_PREFIX
@@ -54,12 +53,10 @@ def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
     backend = TwinBackend(profile, pack, time_scale=SCALE, cluster_factory=toy_cluster)
     lines: list[str] = []
     try:
-        observations = backend.run(runs, status=lines.append)
+        outcome = backend.run(runs, status=lines.append)
     finally:
         backend.close()
-    verdicts = {
-        run.alert.name: judge(backend.expectations[run.id], obs) for run, obs in zip(runs, observations, strict=True)
-    }
+    verdicts = {result.run.alert.name: result.verdict() for result in outcome.results}
     assert {name: v.outcome for name, v in verdicts.items()} == {
         "ToyFaulty": "pass",
         "ToyDown": "pass",
@@ -67,7 +64,7 @@ def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
     }, "\n".join(v.message() for v in verdicts.values())
     # Both documented set-ups were proven: each got its own Alertmanager and its own notification.
     assert set(verdicts["ToyDown"].receivers) == {"main/pager", "secret/everything"}
-    down = observations[1]
+    down = outcome.results[1].observation
     assert any(n.status == "resolved" and n.receiver == "main/pager" for n in down.notifications)
     assert [event for _, event in down.timeline][:2] == ["pending", "firing"]
     # Receivers of every kind became capture webhooks, reported as rewritten.
@@ -76,7 +73,7 @@ def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
     assert any("route.group_wait: 20s -> 1s" in d for d in described)
     assert any("pending" in line and "notified" in line for line in lines)
     # The aggregate ran in a lane of its own; all lanes are gone afterwards.
-    assert backend.phases.keys() >= {"start", "faults", "stop"}
+    assert backend.phases.keys() >= {"start", "healthy period", "faults", "stop"}
     assert _leftovers(before) == set()
 
 
@@ -85,10 +82,10 @@ def test_pack_that_can_never_fire_fails_naming_the_alert() -> None:
     runs = [run for run in toy_runs(profile) if run.alert.name == "ToyFaulty"]
     backend = TwinBackend(profile, pack, time_scale=SCALE, cluster_factory=toy_cluster)
     try:
-        (observation,) = backend.run(runs, status=lambda line: None)
+        (result,) = backend.run(runs, status=lambda line: None).results
     finally:
         backend.close()
-    verdict = judge(backend.expectations[runs[0].id], observation)
+    verdict = result.verdict()
     assert verdict.outcome == "fail"
     assert "ToyFaulty[warning]:error-rate: no notification reached main/team-email" in verdict.message()
 
@@ -124,10 +121,10 @@ def test_real_simulated_cluster_and_depth3_prediction() -> None:
         assert runs and runs[0].prediction.fire_after_s is not None
         backend = TwinBackend(session.profile, session.pack, time_scale=60.0)
         try:
-            (observation,) = backend.run(runs, status=lambda line: None)
+            (result,) = backend.run(runs, status=lambda line: None).results
         finally:
             backend.close()
-        verdict = judge(backend.expectations[runs[0].id], observation)
+        verdict, observation = result.verdict(), result.observation
         assert verdict.outcome == "pass", verdict.message()
         labels = observation.notifications[0].alerts[0]["labels"]
         assert labels["persistentvolumeclaim"] == "ais-data-ais-target-0"

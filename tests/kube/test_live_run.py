@@ -12,26 +12,27 @@ from typing import Any
 
 import pytest
 from conformance_plugins.registry import FaultRegistry
-from kube_world import CLUSTER, FAST, RUN_ID, World, cluster_backend, ready_on_create
+from kube_world import CLUSTER, FAST, RUN_ID, World, cluster_backend, exec_answers, ready_on_create
 
 from conformance.kube import resources as r
 from conformance.kube.backend import KubeBackend
+from conformance.kube.driver import translate_labels
 from conformance.kube.kind import KindCluster
-from conformance.kube.sources import AlertSources, Endpoint, find_sources, rule_selection
+from conformance.kube.sources import ClusterSources, Endpoint, find_sources, rule_selection
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
 from conformance.model.run import Observation, ScenarioRun
+from conformance.observe.backend import LiveOutcome
 from conformance.observe.expectations import expectation_for, pack_setup_for
 from conformance.observe.verdict import judge
-from conformance.observe.watch import translate_labels
 from conformance.options import Options
 from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
-from conformance.testing.doubles import FakeRunner
+from conformance.routing.capture import capture_path
+from conformance.testing.doubles import FakeExecutor, FakeRunner
 from conformance.testing.fake_api import FakeKubeApi
 from conformance.tools import CommandResult
-from conformance.twin.rewrite import capture_path
 
 REGISTRY = FaultRegistry()
 ALERT = "RunaiNodeUnknownState"
@@ -214,6 +215,10 @@ def all_ready(world: World) -> bool:
     ) and not any(n.get("spec", {}).get("unschedulable") for n in world.api.items(r.NODES))
 
 
+def observed(outcome: LiveOutcome) -> list[Observation]:
+    return [result.observation for result in outcome.results]
+
+
 def events(observation: Observation) -> list[str]:
     return [text for _, text in sorted(observation.timeline)]
 
@@ -234,7 +239,7 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
     backend = backend_for(world, tmp_path, runai)
     lines: list[str] = []
     started = time.monotonic()
-    first, second = backend.run(runs, status=lines.append)
+    first, second = observed(backend.run(runs, status=lines.append))
     assert time.monotonic() - started < 10
     assert min(stack.reads.values()) > 0
 
@@ -282,7 +287,7 @@ def test_healthy_period_alerts_are_negative_times(world: World, tmp_path: Path, 
         lambda node: node["status"].update(conditions=[{"type": "Ready", "status": "Unknown"}]),
     )
     run = scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.2)  # held 0.2 s after the fault
-    (observation,) = backend_for(world, tmp_path, runai).run([run], status=lambda _m: None)
+    (observation,) = observed(backend_for(world, tmp_path, runai).run([run], status=lambda _m: None))
     healthy = [(at, text) for at, text in observation.timeline if text.endswith("(healthy cluster)")]
     assert healthy and all(at < 0 for at, _ in healthy)
     assert "firing (healthy cluster)" in [text for _, text in healthy]
@@ -300,8 +305,10 @@ def test_a_run_that_never_alerts_is_reverted_when_overdue(
     profile, pack = runai
     PlayedStack(world, profile, pack, {})  # this stack never alerts
     started = time.monotonic()
-    (observation,) = backend_for(world, tmp_path, runai).run(
-        [scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.3)], status=lambda _m: None
+    (observation,) = observed(
+        backend_for(world, tmp_path, runai).run(
+            [scenario_run(profile, "ready-unknown", "gpu-node-1", None, revert_s=0.3)], status=lambda _m: None
+        )
     )
     assert time.monotonic() - started < 5
     assert observation.fault_applied and observation.notified_s is None and observation.firing_s is None
@@ -309,7 +316,7 @@ def test_a_run_that_never_alerts_is_reverted_when_overdue(
     assert all_ready(world)
 
 
-def test_a_fault_failing_midway_reverts_the_wave_and_the_run_goes_on(
+def test_a_fault_failing_midway_is_reverted_and_the_run_goes_on(
     world: World, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
     profile, pack = runai
@@ -328,8 +335,10 @@ def test_a_fault_failing_midway_reverts_the_wave_and_the_run_goes_on(
         scenario_run(profile, "unschedulable", "gpu-node-3", 0.1),
     ]
     backend = backend_for(world, tmp_path, runai)
-    observations = backend.run(runs, status=lambda _m: None)
-    assert all(o.error and "injected failure" in o.error for o in observations)
+    stopped, cordoned = observed(backend.run(runs, status=lambda _m: None))
+    # the cordon that failed is that run's error; the other run of the wave goes on and notifies
+    assert cordoned.error and "injected failure" in cordoned.error and not cordoned.fault_applied
+    assert stopped.error is None and stopped.notified_s is not None and stopped.reverted_s is not None
     assert ("start", f"{CLUSTER}-worker2") in world.agent.calls
     assert all_ready(world) and world.snapshot() == before
     assert backend.failed and stack.reads["capture"] >= 1
@@ -341,8 +350,10 @@ def test_a_fault_whose_wait_times_out_is_reverted(world: World, tmp_path: Path, 
     calls: list[str] = []
     world.agent.stop_kubelet = lambda node, *, hold_s: calls.append(f"stop {node}")  # type: ignore[method-assign]
     world.agent.start_kubelet = lambda node: calls.append(f"start {node}")  # type: ignore[method-assign]
-    (observation,) = backend_for(world, tmp_path, runai).run(
-        [scenario_run(profile, "ready-unknown", "gpu-node-1", 0.1)], status=lambda _m: None
+    (observation,) = observed(
+        backend_for(world, tmp_path, runai).run(
+            [scenario_run(profile, "ready-unknown", "gpu-node-1", 0.1)], status=lambda _m: None
+        )
     )
     assert observation.error is not None and "gave up waiting" in observation.error
     assert calls == [f"stop {CLUSTER}-worker", f"start {CLUSTER}-worker"]
@@ -418,7 +429,7 @@ def test_given_urls_are_read_instead_of_the_operator_services(world: World) -> N
         alertmanager_url=f"{base}/am:9093/proxy",
     )
     assert sources.prometheus_alerts() == [({"alertname": "A"}, "pending")]
-    assert sources.alertmanager_alerts() == [{"labels": {"alertname": "A"}}]
+    assert sources.alertmanager_alerts() == [(None, [{"labels": {"alertname": "A"}}])]
     assert seen == ["/api/v1/alerts", "/api/v2/alerts"]
     assert sources.captured() is None  # no capture webhook answering: retried at the next poll, not an error
 
@@ -542,7 +553,7 @@ def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
     assert sources.capture.namespace == namespace["metadata"]["name"]
 
 
-class StaticSources(AlertSources):
+class StaticSources(ClusterSources):
     """Fixed answers, for the watcher alone."""
 
     def __init__(self, am: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
@@ -553,8 +564,8 @@ class StaticSources(AlertSources):
     def prometheus_alerts(self) -> list[tuple[dict[str, str], str]] | None:
         return []
 
-    def alertmanager_alerts(self) -> list[dict[str, Any]] | None:
-        return list(self.am)  # type: ignore[attr-defined]
+    def alertmanager_alerts(self) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
+        return [(None, list(self.am))]  # type: ignore[attr-defined]
 
     def captured(self, since: int = 0) -> tuple[list[dict[str, Any]], int] | None:
         entries: list[dict[str, Any]] = self.entries  # type: ignore[attr-defined]
@@ -563,7 +574,8 @@ class StaticSources(AlertSources):
 
 def test_existing_cluster_notifications_are_named_after_the_real_receivers(runai: tuple[Profile, Pack]) -> None:
     from conformance.kube.placement import Placement
-    from conformance.observe.watch import Watcher, new_watches
+    from conformance.observe.backend import new_watches
+    from conformance.observe.watch import Watcher
 
     profile, pack = runai
     placement = Placement.for_cluster(profile.environment, (), ["real-1"])
@@ -589,9 +601,132 @@ def test_existing_cluster_notifications_are_named_after_the_real_receivers(runai
         "alerts": [{"status": "firing", "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}],
     }
     entries = [{"at": 105.0, "path": "/r/cluster/alert-conformance-runai", "payload": payload}]
-    watch = new_watches([run], profile, pack, placement)[run.id]
+    (watch,) = new_watches([run], profile, pack, 1.0, lambda labels: translate_labels(labels, placement))
     watch.injected(100.0)
     watcher = Watcher(StaticSources(am, entries), profile, pack, clock=lambda: 106.0)
     watcher.poll([watch])
     assert watch.observation.receivers == [WEBHOOK] and watch.observation.notified_s == 5.0
     assert "in alertmanager webhook" in [text for _, text in watch.observation.timeline]
+
+
+# -- an existing cluster: node faults aim at its real nodes ----------------------------------------------------
+
+
+class EchoSources(ClusterSources):
+    """A cluster stack that notifies every documented receiver of a run as soon as the run's fault shows in the
+    API (its node cordoned, or a pod pinned to it), so the run is reverted at once, and sends the resolved
+    notification once the fault is gone."""
+
+    def __init__(self, api: FakeKubeApi, profile: Profile, pack: Pack) -> None:
+        super().__init__(Endpoint("p"), Endpoint("a"), Endpoint("c"))
+        object.__setattr__(self, "state", (api, profile, pack, [], set()))
+        self.runs: list[tuple[ScenarioRun, str]] = []  # (run, the real node it aims at)
+
+    def prometheus_alerts(self) -> list[tuple[dict[str, str], str]] | None:
+        return []
+
+    def alertmanager_alerts(self) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
+        return [(None, [])]
+
+    def _faulted(self, node: str) -> bool:
+        api = self.state[0]  # type: ignore[attr-defined]
+        found = api.get(r.NODES, node)
+        pinned = [pod for pod in api.items(r.PODS) if pod["spec"].get("nodeName") == node]
+        return bool(pinned) or bool(found and found.get("spec", {}).get("unschedulable"))
+
+    def captured(self, since: int = 0) -> tuple[list[dict[str, Any]], int] | None:
+        _, profile, pack, entries, sent = self.state  # type: ignore[attr-defined]
+        for run, node in self.runs:
+            faulted = self._faulted(node)
+            if (f"{run.id} firing" in sent or not faulted) and (f"{run.id} firing" not in sent or faulted):
+                continue
+            status = "resolved" if f"{run.id} firing" in sent else "firing"
+            if f"{run.id} {status}" in sent:
+                continue
+            sent.add(f"{run.id} {status}")
+            labels = {"alertname": run.alert.name, "severity": run.alert.severity, "node": node}
+            for setup_name, receiver in run.alert.receivers.items():
+                setup = pack_setup_for(pack, profile, setup_name)
+                assert setup is not None
+                generated = next((g for g, w in setup.receiver_names.items() if w == receiver), receiver)
+                alert = {"status": status, "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}
+                payload = {
+                    "version": "4",
+                    "groupKey": run.id,
+                    "status": status,
+                    "receiver": receiver,
+                    "groupLabels": {},
+                    "commonLabels": labels,
+                    "commonAnnotations": {},
+                    "externalURL": "",
+                    "alerts": [alert],
+                }
+                entries.append({"at": time.time(), "path": capture_path(setup.name, generated), "payload": payload})
+        return entries[since:], len(entries)
+
+
+def node_run(profile: Profile, scenario_id: str, node: str) -> ScenarioRun:
+    alert = next(a for a in profile.alerts if any(s.id == scenario_id for s in a.scenarios))
+    scenario = next(s for s in alert.scenarios if s.id == scenario_id)
+    labels = ({"alertname": alert.name, "severity": alert.severity, "node": node},)
+    prediction = Prediction(alert.key, alert.name, scenario_id, 0.8, 0.3, 0.1, 0.3, 0.4, labels, 0.1, 0.1)
+    return ScenarioRun(alert, scenario, 0.8, prediction)
+
+
+def test_cluster_node_faults_change_and_restore_the_real_nodes(
+    fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
+) -> None:
+    from conformance.testing import objects as ko
+
+    api = fake_kube_api
+    real = ["real-a", "real-b"]
+    for name in real:
+        api.add(ko.node(name))
+    api.add(ko.node("real-cp", control_plane=True))
+    api.add(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "Alertmanager",
+            "metadata": {"name": "main", "namespace": "monitoring"},
+            "spec": {"alertmanagerConfigSelector": {"matchLabels": {}}},
+        }
+    )
+    seen: list[tuple[str, str, Any]] = []  # (event, node the fault aimed at, what it set)
+
+    def record(api: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:
+        if resource is r.NODES and event == "patch":
+            seen.append(("node", obj["metadata"]["name"], obj.get("spec", {}).get("unschedulable")))
+        if resource is r.PODS and event == "create" and obj["spec"].get("nodeName"):
+            seen.append(("pod", obj["spec"]["nodeName"], obj["metadata"]["name"]))
+            # the kubelet of the fake cluster starts a pinned pod at once
+            obj["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+
+    api.reactors += [ready_on_create, record]
+    profile, pack = runai
+    backend = cluster_backend(api, tmp_path, runai, allow_disruption=True, allow_nodes=True)
+    backend.poll_s, backend.healthy_s = 0.02, 0.05
+    backend.executor_factory = lambda client: FakeExecutor(exec_answers)
+    sources = EchoSources(api, profile, pack)
+    backend._sources = sources
+    backend.prepare()
+    mapped = backend.plan.placement.nodes
+    runs = [node_run(profile, "unschedulable", "gpu-node-3"), node_run(profile, "node-memory-warning", "gpu-node-4")]
+    sources.runs = [(runs[0], mapped["gpu-node-3"]), (runs[1], mapped["gpu-node-4"])]
+    started = time.monotonic()
+    outcome = backend.run(runs, status=lambda _m: None)
+    assert time.monotonic() - started < 20
+    cordoned, pressured = (result.observation for result in outcome.results)
+    assert cordoned.fault_applied and cordoned.reverted_s is not None, cordoned
+    assert pressured.fault_applied and pressured.reverted_s is not None, pressured
+    assert cordoned.notified_s is not None and pressured.notified_s is not None
+    # the faults aimed at the cluster's real workers, as the plan mapped them, never at a placeholder
+    assert mapped["gpu-node-3"] in real and mapped["gpu-node-4"] in real
+    assert ("node", mapped["gpu-node-3"], True) in seen
+    assert any(kind == "pod" and node == mapped["gpu-node-4"] for kind, node, _ in seen)
+    assert not [call for call in api.calls if "<" in call.path]
+    # and every change was restored: the node schedulable again, the memory pod gone
+    for name in real:
+        node = api.get(r.NODES, name)
+        assert node is not None and not node.get("spec", {}).get("unschedulable")
+        assert "alert-conformance/fault" not in (node["metadata"].get("annotations") or {})
+    assert not [pod for pod in api.items(r.PODS) if pod["spec"].get("nodeName") in real]

@@ -6,7 +6,8 @@ from typing import Any
 
 import requests
 
-from conformance.twin.capture import CaptureServer, payload_problems
+from conformance.observe.payload import payload_problems
+from conformance.twin.capture import CaptureServer
 
 
 def payload(**override: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import RoutingConfigError
-from conformance.twin.rewrite import capture_path, rewrite_config
+from conformance.routing.capture import capture_path, rewrite_config
 
 CONFIG: dict[str, Any] = {
     "global": {"smtp_auth_password_file": "/etc/secret", "resolve_timeout": "10m"},

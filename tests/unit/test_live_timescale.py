@@ -6,7 +6,7 @@ import promql_parser
 import pytest
 
 from conformance.errors import PromQLError
-from conformance.twin.timescale import scale_duration_text, scale_expr, scale_seconds
+from conformance.timescale import scale_duration_text, scale_expr, scale_seconds
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,7 @@ import subprocess
 
 import pytest
 
-from conformance.kube.backend import KubeBackend
-from conformance.kube.faults import load_registry
+from conformance.backends import make_backend
 from conformance.options import Options
 from conformance.session import ConformanceSession
 
@@ -38,26 +37,18 @@ def test_runai_on_kind_every_live_alert_is_notified() -> None:
     session = ConformanceSession.open(
         Options(profile="runai", backend="kind", cluster_name="alert-conformance-e2e", keep_cluster="never")
     )
-    backend = KubeBackend(session.options, session.profile, session.pack, load_registry())
+    backend = make_backend(session)
     try:
-        runs = session.scenario_runs()
-        observations = backend.run(runs, status=print)
+        outcome = backend.run(session.live_runs(), status=print)
     finally:
         backend.close()
         session.close()
-    ran = [o for o in observations if o.skipped is None]
+    ran = [result for result in outcome.results if result.observation.skipped is None]
     assert ran, "no scenario could run on kind"
-    missed = [o.run_id for o in ran if o.notified_s is None]
+    missed = [result.run.id for result in ran if result.observation.notified_s is None]
     assert missed == [], f"no notification captured for {missed}"
-    # judged exactly as test_live judges twin runs
-    from conformance.observe.expectations import expectation_for
-    from conformance.observe.verdict import judge
-
-    by_id = {run.id: run for run in runs}
-    failed = [
-        judge(expectation_for(by_id[o.run_id], session.profile, session.pack, backend.time_scale), o) for o in ran
-    ]
-    assert [v.message() for v in failed if v.outcome == "fail"] == []
-    for observation in observations:
-        if observation.skipped is not None:
-            assert observation.skipped  # every skip carries its reason
+    # judged by the same verdict as every twin run
+    assert [v.message() for v in (result.verdict() for result in ran) if v.outcome == "fail"] == []
+    for result in outcome.results:
+        if result.observation.skipped is not None:
+            assert result.observation.skipped  # every skip carries its reason

@@ -1,4 +1,5 @@
-"""Rewrite an Alertmanager configuration for the twin: receivers re-pointed, timers scaled, nothing else touched.
+"""Re-point an Alertmanager configuration at the capture webhook (the twin and kind alike): receivers re-pointed,
+timers scaled, nothing else touched.
 
 Routes, matchers, ``group_by``, inhibitions and ``continue`` are the pack's own and stay as written. What changes:
 
@@ -22,30 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.errors import RoutingConfigError
-from conformance.twin.timescale import scale_duration_text
+from conformance.routing.defaults import ROUTE_TIMER_DEFAULTS, send_resolved_of
+from conformance.timescale import scale_duration_text
 
-#: ``send_resolved`` defaults of Alertmanager's integrations (docs/configuration.md).
-SEND_RESOLVED_DEFAULTS = {
-    "discord_configs": True,
-    "email_configs": False,
-    "msteams_configs": True,
-    "msteamsv2_configs": True,
-    "jira_configs": True,
-    "opsgenie_configs": True,
-    "pagerduty_configs": True,
-    "pushover_configs": True,
-    "rocketchat_configs": True,
-    "slack_configs": False,
-    "sns_configs": True,
-    "telegram_configs": True,
-    "victorops_configs": True,
-    "webex_configs": True,
-    "webhook_configs": True,
-    "wechat_configs": False,
-}
-
-#: Alertmanager's defaults for the root route's timers.
-ROUTE_TIMER_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 RESOLVE_TIMEOUT_DEFAULT = "5m"
 
 
@@ -76,18 +56,6 @@ class CapturedReceiver:
 def capture_path(setup: str, receiver: str) -> str:
     """``/r/<setup>/<receiver>``, each part URL-quoted (operator receivers contain slashes)."""
     return f"/r/{quote(setup, safe='')}/{quote(receiver, safe='')}"
-
-
-def send_resolved_of(receiver: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
-    """Whether any integration of ``receiver`` notifies resolved alerts, and the integrations it has."""
-    integrations: list[str] = []
-    resolved = False
-    for key, default in SEND_RESOLVED_DEFAULTS.items():
-        for item in receiver.get(key) or []:
-            integrations.append(key.removesuffix("_configs"))
-            value = item.get("send_resolved", default) if isinstance(item, dict) else default
-            resolved = resolved or bool(value)
-    return resolved, tuple(integrations)
 
 
 def rewrite_config(

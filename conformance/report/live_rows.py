@@ -1,0 +1,82 @@
+"""Report rows from the live depth: one per documented alert, from the engine's results for its runs."""
+
+from __future__ import annotations
+
+from conformance.model.contract import AlertContract
+from conformance.observe.backend import RunResult
+from conformance.observe.verdict import LiveVerdict
+from conformance.report.contract import contract_entries
+from conformance.report.model import AlertRow, LiveReport, Verdict
+from conformance.report.writer import write_report
+from conformance.session import ConformanceSession
+
+NO_PREDICTION = "depth 3 made no firing prediction for this alert's scenarios, so there is nothing to run live"
+
+
+def skipped_row(alert: AlertContract, reason: str) -> AlertRow:
+    return AlertRow(alert.name, alert.severity, "skip", reason)
+
+
+def live_row(alert: AlertContract, results: list[RunResult], finding: str | None, time_scale: float) -> AlertRow:
+    """The alert's verdict over all its runs, with the first run's measured times and predicted window.
+
+    ``finding`` is the documented defect that makes a failure expected (``xfail``); an alert with a finding that
+    passes is a failure of the profile (the finding no longer holds).
+    """
+    if not results:
+        return AlertRow(alert.name, alert.severity, "xfail" if finding else "fail", NO_PREDICTION)
+    verdicts = [result.verdict() for result in results]
+    row = _measured(alert, results[0], verdicts[0], time_scale)
+    failed = [v for v in verdicts if v.outcome == "fail"]
+    skipped = [v for v in verdicts if v.outcome == "skip"]
+    if failed:
+        row.verdict = "xfail" if finding else "fail"
+        row.reason = "\n".join(v.message() for v in failed)
+        if finding:
+            row.reason = f"finding: {finding}\n{row.reason}"
+    elif len(skipped) == len(verdicts):
+        row.verdict = "skip"
+        row.reason = "; ".join(v.problems[0] for v in skipped if v.problems)
+    elif finding:
+        row.verdict = "fail"
+        row.reason = f"documented as a finding ({finding}) but passed live"
+    return row
+
+
+def _measured(alert: AlertContract, first: RunResult, verdict: LiveVerdict, time_scale: float) -> AlertRow:
+    expectation = first.expectation
+    window = None
+    if expectation.fire_s is not None and expectation.receivers:
+        latest = max(expectation.latest_notify_s(r, False) or 0.0 for r in expectation.receivers)
+        window = (expectation.fire_s, latest)
+    passed: Verdict = "pass"
+    return AlertRow(
+        alert=alert.name,
+        severity=alert.severity,
+        verdict=passed,
+        documented_threshold_s=(alert.for_.seconds / time_scale) if alert.for_.documented else None,
+        predicted_fire_s=expectation.fire_s,
+        measured_fire_s=verdict.fire_s,
+        measured_notify_s=verdict.notify_s,
+        receiver=", ".join(verdict.receivers) or None,
+        timeline=verdict.timeline,
+        window=window,
+    )
+
+
+def live_report(session: ConformanceSession) -> LiveReport:
+    """The session's live report, made once; with ``--conformance-report DIR`` it is written at the session's end."""
+
+    def create() -> LiveReport:
+        report = LiveReport(session.profile.name, session.options.time_scale, session.options.backend)
+        report.contract = contract_entries(session.profile)
+        directory = session.options.report_dir
+        if directory is not None:
+
+            def write() -> None:
+                write_report(report, directory)
+
+            session.add_finalizer(write)
+        return report
+
+    return session.memo("live-report", create)

@@ -1,0 +1,40 @@
+"""Alertmanager's defaults that decide when and whether a receiver is notified, where a config is silent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: ``send_resolved`` defaults of Alertmanager's integrations (docs/configuration.md).
+SEND_RESOLVED_DEFAULTS = {
+    "discord_configs": True,
+    "email_configs": False,
+    "msteams_configs": True,
+    "msteamsv2_configs": True,
+    "jira_configs": True,
+    "opsgenie_configs": True,
+    "pagerduty_configs": True,
+    "pushover_configs": True,
+    "rocketchat_configs": True,
+    "slack_configs": False,
+    "sns_configs": True,
+    "telegram_configs": True,
+    "victorops_configs": True,
+    "webex_configs": True,
+    "webhook_configs": True,
+    "wechat_configs": False,
+}
+
+#: Alertmanager's defaults for the root route's timers.
+ROUTE_TIMER_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
+
+
+def send_resolved_of(receiver: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
+    """Whether any integration of ``receiver`` notifies resolved alerts, and the integrations it has."""
+    integrations: list[str] = []
+    resolved = False
+    for key, default in SEND_RESOLVED_DEFAULTS.items():
+        for item in receiver.get(key) or []:
+            integrations.append(key.removesuffix("_configs"))
+            value = item.get("send_resolved", default) if isinstance(item, dict) else default
+            resolved = resolved or bool(value)
+    return resolved, tuple(integrations)
