@@ -1,4 +1,4 @@
-"""The Kubernetes backends (``kind`` and ``cluster``), both a :class:`~conformance.backends.base.LiveBackend`.
+"""The Kubernetes backends (``kind`` and ``cluster``), both a :class:`~conformance.observe.backend.LiveBackend`.
 
 ``prepare()`` does, in this order, and stops at the first problem:
 
@@ -8,16 +8,17 @@
 4. leftovers of a killed earlier run restored or deleted;
 5. (kind) storage, Helm install; (both) stand-ins, rules, capture webhook, and waits for them to be ready.
 
-``run()`` applies the scenarios in waves (scenarios on different objects together; two on the same object one
-after the other), each wave through :func:`conformance.kube.inject.inject`, so every revert is registered before
-its fault and runs on any way out (failure, timeout, Ctrl-C). Each wave:
+``run()`` follows the plan made once (for a cluster, completed in ``prepare()`` with its real nodes): its scenarios
+in waves (scenarios on different objects together; two on the same object one after the other), each wave through
+the shared engine (:meth:`conformance.observe.engine.Engine.run_wave`), exactly as the twin runs its one wave:
 
 * a healthy period (one pipeline cycle; ``healthy_s``), watched: anything documented pending, firing or notified
   then is recorded at negative times and fails the run in the verdict;
-* faults applied; Prometheus ``/api/v1/alerts``, Alertmanager ``/api/v2/alerts`` and the capture webhook polled
+* faults applied through :class:`conformance.kube.driver.KubeFaults`, each run's revert counting as registered
+  before its fault; Prometheus ``/api/v1/alerts``, Alertmanager ``/api/v2/alerts`` and the capture webhook polled
   (``poll_s``) through :mod:`conformance.observe.watch`, which attributes every alert instance by the labels depth 3
-  predicted; the wave is reverted once every expected receiver of every run was notified, or when the last
-  expected notification is overdue (the twin's rule);
+  predicted (in the cluster's names, :func:`conformance.kube.driver.translate_labels`); each run reverted once
+  every receiver it expects was notified, or when its last expected notification is overdue;
 * after the revert, resolved notifications awaited until each is overdue.
 
 The sources are ``--prometheus-url``/``--alertmanager-url`` or the operator's services, through the API server's

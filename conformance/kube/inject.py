@@ -1,4 +1,8 @@
-"""Apply faults with their reverts registered first, hold, and always revert."""
+"""Apply faults with their reverts registered first, hold, and always revert: for scripts and fault tests.
+
+A live run does not use this: the shared engine (:mod:`conformance.observe.engine`) reverts each run on its own
+schedule with the same guarantee. This is the plain form of that guarantee for one fault tried by hand.
+"""
 
 from __future__ import annotations
 

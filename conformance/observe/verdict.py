@@ -1,6 +1,6 @@
 """Judge one live observation against its :class:`~conformance.observe.expectations.Expectation`.
 
-Backends describe what they saw in :class:`~conformance.backends.base.Observation` with this timeline vocabulary
+Backends describe what they saw in :class:`~conformance.model.run.Observation` with this timeline vocabulary
 (seconds from the fault's injection; negative seconds are the healthy period before any fault)::
 
     pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
