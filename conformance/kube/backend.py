@@ -58,7 +58,7 @@ from conformance.kube.stack import (
 from conformance.kube.standins import capture_manifests, local_storage_class, local_volumes, render
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun, StatusCallback
-from conformance.observe.backend import LiveOutcome, new_watches, results_of
+from conformance.observe.backend import LiveOutcome, new_watches, noise_of, results_of
 from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.watch import Watcher
 from conformance.options import Options
@@ -362,6 +362,7 @@ class KubeBackend:
             wall_s=self.wall_clock() - started,
             logs={f"{self.name} backend": "\n".join(self.log)} if self.log else {},
             other_notifications=list(watcher.other_notifications),
+            noise=noise_of([watcher], self.profile),
         )
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from conformance.model.run import Observation, ScenarioRun, StatusCallback
 from conformance.observe.expectations import Expectation, expectation_for
 from conformance.observe.sources import CapturedEntry
 from conformance.observe.verdict import LiveVerdict, judge
-from conformance.observe.watch import RunWatch, translate_run
+from conformance.observe.watch import RunWatch, Watcher, translate_run
 from conformance.packs.model import Pack
 
 
@@ -27,6 +27,35 @@ class RunResult:
         return judge(self.expectation, self.observation)
 
 
+@dataclass(frozen=True)
+class NoiseFinding:
+    """An alert pending or firing while the world was still healthy: noise an operator would be paged by."""
+
+    alert: str
+    labels: dict[str, str]
+    state: str  # "pending" or "firing"
+    profiled: bool  # the profile documents this alert (its run fails too) or not (found only here)
+
+    def describe(self) -> str:
+        labels = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()) if k != "alertname")
+        return f"{self.alert}{{{labels}}} {self.state} on the healthy cluster" + (
+            "" if self.profiled else " (not in the profile)"
+        )
+
+
+def noise_of(watchers: Sequence[Watcher], profile: Profile) -> list[NoiseFinding]:
+    """Every alert the watchers saw pending or firing on the healthy world, once, firing before pending."""
+    profiled = {alert.name for alert in profile.alerts}
+    merged: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+    for watcher in watchers:
+        for key, state in watcher.noise.items():
+            if merged.get(key) != "firing":
+                merged[key] = state
+    return [
+        NoiseFinding(name, dict(labels), state, name in profiled) for (name, labels), state in sorted(merged.items())
+    ]
+
+
 @dataclass
 class LiveOutcome:
     """Everything a live run produced: one :class:`RunResult` per run in the order given, and the run's extras."""
@@ -38,6 +67,7 @@ class LiveOutcome:
     logs: dict[str, str] = field(default_factory=dict)
     rewrites: list[str] = field(default_factory=list)  # how the twin rewrote the pack (time scale, receivers)
     other_notifications: list[CapturedEntry] = field(default_factory=list)  # claimed by no run
+    noise: list[NoiseFinding] = field(default_factory=list)  # alerts pending or firing on the healthy world
 
     def of_alert(self, key: str) -> list[RunResult]:
         return [result for result in self.results if result.run.alert.key == key]

@@ -129,6 +129,8 @@ class Watcher:
     am_receivers: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict)
     earlier: list[RunWatch] = field(default_factory=list)  # runs of earlier waves in this world
     judged_from: float | None = None  # notifications sent before then are not judged (a half-filled window)
+    #: Every alert, documented or not, pending or firing while the world was healthy: (name, labels) -> state.
+    noise: dict[tuple[str, tuple[tuple[str, str], ...]], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.names = setup_names(self.profile, self.pack)
@@ -165,6 +167,8 @@ class Watcher:
         alerts = self.sources.prometheus_alerts()
         if alerts is None:
             return  # not read this time; "resolved" needs a successful read that lacks the alert
+        if any(watch.injected_at is None for watch in watches):
+            self._noise(alerts)
         active: dict[int, str] = {}
         for labels, state in alerts:
             for watch in self.owners(watches, labels):
@@ -182,6 +186,15 @@ class Watcher:
                     observation.firing_s = watch.rel(now)
             elif current is None and observation.firing_s is not None and watch.reverted_at is not None:
                 watch.event(now, "resolved")
+
+    def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
+        """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""
+        for labels, state in alerts:
+            if any(claims(watch.run, labels) for watch in self.earlier):
+                continue
+            key = (labels.get("alertname", ""), tuple(sorted(labels.items())))
+            if self.noise.get(key) != "firing":
+                self.noise[key] = state
 
     def _alertmanager(self, watches: Sequence[RunWatch], now: float) -> None:
         for setup, alerts in self.sources.alertmanager_alerts() or []:

@@ -54,6 +54,9 @@ class LiveReport:
     notes: list[str] = field(default_factory=list)
     #: The documented contract per alert (see conformance.report.contract): which numbers are documented.
     contract: list[dict[str, Any]] = field(default_factory=list)
+    #: Alerts of the pack, profiled or not, pending or firing on the healthy world (``alert``, ``labels``,
+    #: ``state``, ``profiled``): what an operator would be paged by with nothing wrong.
+    noise: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, row: AlertRow) -> None:
@@ -66,4 +69,5 @@ class LiveReport:
             "profile": self.profile,
             "time_scale": self.time_scale,
             "alerts": [row.to_json() for row in self.rows],
+            "noise": list(self.noise),
         }

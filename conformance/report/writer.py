@@ -126,6 +126,12 @@ def render_html(report: LiveReport) -> str:
     contract = "".join(_contract_row(entry) for entry in report.contract)
     rewrites = "".join(f"<li>{escape(item)}</li>" for item in report.rewrites)
     notes = "".join(f"<li>{escape(item)}</li>" for item in report.notes)
+    noise = "".join(
+        f"<tr><td>{escape(str(item['alert']))}</td><td>{escape(str(item['state']))}</td>"
+        f"<td>{'yes' if item['profiled'] else 'no'}</td>"
+        f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(item['labels'].items())))}</td></tr>"
+        for item in report.noise
+    )
     counts = {v: sum(1 for r in report.rows if r.verdict == v) for v in _VERDICT_COLOURS}
     summary = ", ".join(f"{count} {verdict}" for verdict, count in counts.items() if count)
     return f"""<!DOCTYPE html>
@@ -152,6 +158,12 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
         f"<th>window</th><th>source</th></tr>{contract}</table>"
         if contract
         else ""
+    }
+<h2>Noise: alerts pending or firing on the healthy cluster</h2>
+{
+        "<table><tr><th>alert</th><th>state</th><th>in the profile</th><th>labels</th></tr>" + noise + "</table>"
+        if noise
+        else "<p>none</p>"
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}

@@ -83,3 +83,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for row in static_rows(conformance):
         report.add(row)
     write_report(report, directory)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """After a live run: every alert that was pending or firing while the cluster was still healthy."""
+    if SESSION_KEY not in config.stash:
+        return
+    session = _session(config)
+    if not session.has_memo("live-outcome"):
+        return
+    from conformance.backends import run_live
+
+    noise = run_live(session, lambda _line: None).noise  # memoized: the outcome of the run that happened
+    if noise:
+        terminalreporter.section("noise: alerts on the healthy cluster")
+        for item in noise:
+            terminalreporter.line(item.describe())

@@ -37,7 +37,7 @@ from conformance.errors import BackendError, ConformanceError
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun, StatusCallback
 from conformance.model.workloads import Environment
-from conformance.observe.backend import LiveOutcome, new_watches, results_of
+from conformance.observe.backend import LiveOutcome, new_watches, noise_of, results_of
 from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.expectations import is_aggregate
 from conformance.observe.sources import CapturedEntry
@@ -292,6 +292,7 @@ class TwinBackend:
             logs=dict(self.logs),
             rewrites=[item.describe() for item in self.rewrites],
             other_notifications=[entry for watcher in watchers for entry in watcher.other_notifications],
+            noise=noise_of(watchers, self.profile),
         )
 
     def _start_lanes(self, lanes: list[TwinLane]) -> None:
