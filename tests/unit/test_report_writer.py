@@ -31,7 +31,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
     json_path, html_path = write_report(report, tmp_path / "out")
     data = json.loads(json_path.read_text())
     assert data["profile"] == "runai" and data["time_scale"] == 20.0
-    assert list(data) == ["profile", "time_scale", "alerts"]
+    assert list(data) == ["profile", "time_scale", "alerts", "noise"]
     assert data["alerts"][0] == {
         "alert": "RunaiX",
         "severity": "critical",
@@ -71,7 +71,7 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     report = LiveReport("runai", 20.0)
     report.contract = contract_entries(load_profile("runai"))
     json_path, html_path = write_report(report, tmp_path)
-    assert list(json.loads(json_path.read_text())) == ["profile", "time_scale", "alerts"]
+    assert list(json.loads(json_path.read_text())) == ["profile", "time_scale", "alerts", "noise"]
     entries = {
         e["alert"] + ":" + e["severity"]: e for e in json.loads((tmp_path / "contract.json").read_text())["alerts"]
     }
