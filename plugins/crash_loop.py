@@ -2,6 +2,9 @@
 
 The pod template's command is replaced (the container needs ``sh``, as the stand-ins' busybox has); the merge
 patch that restores the original containers is stored on the workload. Revert: restore, wait for the rollout.
+
+The twin's ``pods: one`` (only the first pod crashes) cannot be had this way: every pod of a workload shares its
+template, so such a scenario is skipped with that reason rather than run with every pod crashing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from conformance.kube.faults import (
     workload_permissions,
     workload_resource,
 )
-from conformance.kube.placement import ResolvedTarget
+from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.model.scenario import Scenario
 
 
@@ -28,6 +31,7 @@ from conformance.model.scenario import Scenario
 class CrashLoopParams:
     run_seconds: float = 5.0
     exit_code: int = 1
+    pods: str = "all"
 
 
 class CrashLoop(Injector):
@@ -40,8 +44,17 @@ class CrashLoop(Injector):
             CrashLoopParams(
                 run_seconds=float(scenario.params.get("run_seconds", 5)),
                 exit_code=int(scenario.params.get("exit_code", 1)),
+                pods=str(scenario.params.get("pods", "all")),
             ),
         )
+
+    def params_skip_reason(self, backend: BackendName) -> str | None:
+        if self.params.pods == "one":
+            return (
+                "pods: one asks for a single crashing pod, but the fault patches the pod template every pod of "
+                "the workload shares: all of them would crash"
+            )
+        return None
 
     def describe(self) -> str:
         return (

@@ -1,6 +1,11 @@
 """node-not-ready: the node's kubelet stops; the node goes ``Ready=Unknown`` after the 40 s heartbeat grace.
 
-On kind: ``docker exec <node> systemctl stop kubelet``. The node is annotated first, so a later run knows to start
+On kind: ``docker exec <node> systemctl stop kubelet``. A stopped kubelet reports nothing, so the node controller
+sets ``Ready=Unknown`` (``NodeStatusUnknown``); ``Ready=False`` needs a kubelet that is running and reports itself
+not ready, which stopping it cannot give: a scenario with ``ready_status: false`` (the twin's other mode, see
+:mod:`conformance.sim.faults`) is skipped with that reason instead of run as Unknown.
+
+The node is annotated first, so a later run knows to start
 the kubelet again. Revert: start the kubelet, wait for Ready. On an existing cluster the scenario is skipped: once
 a real node's kubelet is down nothing can reach the node through the API to start it again, and the suite does
 not apply a fault it cannot revert.
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.errors import BackendError
+from conformance.errors import BackendError, InputError
 from conformance.kube import resources as r
 from conformance.kube.client import Obj
 from conformance.kube.faults import FaultContext, Injector, Permission, patch_with_restore, restore
@@ -18,21 +23,38 @@ from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.kube.resources import Resource
 from conformance.model.scenario import Scenario
 
+READY_STATUSES = ("unknown", "false")
+
 
 @dataclass(frozen=True)
 class NodeNotReadyParams:
-    """``hold_s`` bounds how long the kubelet may stay down (the self-revert of the existing-cluster agent)."""
+    """``hold_s`` bounds how long the kubelet may stay down (the self-revert of the existing-cluster agent);
+    ``ready_status`` is the Ready condition the scenario asks for (``unknown`` or ``false``)."""
 
     hold_s: float = 600.0
+    ready_status: str = "unknown"
 
 
 class NodeNotReady(Injector):
     fault = "node-not-ready"
     node_fault = True
+    node_loss = True
 
     @classmethod
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
-        return cls(target, NodeNotReadyParams(hold_s=float(scenario.params.get("hold_s", 600))))
+        status = str(scenario.params.get("ready_status", "unknown")).lower()
+        if status not in READY_STATUSES:
+            raise InputError(f"scenario {scenario.id}: ready_status must be 'unknown' or 'false', not {status!r}")
+        return cls(target, NodeNotReadyParams(float(scenario.params.get("hold_s", 600)), status))
+
+    def params_skip_reason(self, backend: BackendName) -> str | None:
+        if self.params.ready_status == "false":
+            return (
+                "ready_status: false asks for Ready=False, but a stopped kubelet gives Ready=Unknown (the node "
+                "controller's verdict on a silent node); Ready=False needs a running kubelet reporting itself not "
+                "ready, which this fault cannot produce"
+            )
+        return None
 
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:

@@ -38,18 +38,18 @@ from conformance.kube import labels as lb
 from conformance.kube import resources as r
 from conformance.kube.client import KubeApiError, KubeClient, Obj
 from conformance.kube.driver import KubeFaults, translate_labels
+from conformance.kube.estimate import healthy_period_s
 from conformance.kube.exec import PodExecutor, StreamExecutor
 from conformance.kube.faults import FaultContext, FaultLookup, NodeAgent, Timeouts
 from conformance.kube.kind import DockerNodeAgent, KindCluster, find_kind_tools
 from conformance.kube.leftovers import clean_leftovers, stale_suite_namespaces
-from conformance.kube.planning import FaultStep, RunPlan, plan_run
+from conformance.kube.planning import RunPlan, plan_run
 from conformance.kube.preflight import preflight
 from conformance.kube.safety import check_namespace, check_safety
 from conformance.kube.sources import ClusterSources, find_sources, operator_object, rule_selection
 from conformance.kube.stack import (
     CAPTURE_NAME,
     RELEASE,
-    STACK_INTERVAL_S,
     alertmanager_configs,
     helm_install_argv,
     prometheus_rules,
@@ -65,28 +65,6 @@ from conformance.options import Options
 from conformance.packs.model import Pack
 from conformance.tools import CommandRunner, run_command
 from conformance.yamlio import dump
-
-
-def wave_key(step: FaultStep) -> str:
-    injector = step.injector
-    if injector is None:
-        return step.run_id
-    target = injector.target
-    return target.node or f"{target.namespace}/{target.workload.name if target.workload else target.describe()}"
-
-
-def waves(steps: Sequence[FaultStep]) -> list[list[FaultStep]]:
-    """Group steps so no two in a wave act on the same object (node, workload, claim, job)."""
-    result: list[list[FaultStep]] = []
-    for step in steps:
-        key = wave_key(step)
-        for wave in result:
-            if all(wave_key(other) != key for other in wave):
-                wave.append(step)
-                break
-        else:
-            result.append([step])
-    return result
 
 
 class KubeBackend:
@@ -136,8 +114,7 @@ class KubeBackend:
         # Polls and waits are injectable so tests run in seconds. The healthy period before each wave is one
         # pipeline cycle (two scrapes, two evaluations, a group_wait) at the stack's intervals.
         self.poll_s = poll_s
-        interval = min(STACK_INTERVAL_S, profile.scrape_interval_s, profile.evaluation_interval_s)
-        self.healthy_s = healthy_s if healthy_s is not None else 4 * interval + 30.0
+        self.healthy_s = healthy_s if healthy_s is not None else healthy_period_s(profile)
         self.wall_clock = wall_clock
         self.sleep = sleep
 
@@ -154,12 +131,16 @@ class KubeBackend:
         if self.name == "kind":
             tools = find_kind_tools(options)  # one ToolNotFoundError line when one is missing
             self.kind = KindCluster(options.cluster_name, tools["kind"], tools["docker"], self.runner)
-            status(f"kind cluster {options.cluster_name}: {self.kind.ensure()}")
+            layout = self.plan.placement.layout
+            assert layout is not None  # a kind plan always carries its cluster layout
+            status(f"kind cluster {options.cluster_name}: {self.kind.ensure(layout.write_config(self.workdir))}")
             kubeconfig, context = self.kind.write_kubeconfig(self.workdir / "kubeconfig"), None
             agent = DockerNodeAgent(tools["docker"], self.runner)
         else:
             kubeconfig, context = options.kubeconfig, options.context
         client = self.client_factory(kubeconfig, context)
+        if self.kind is not None and self.plan.placement.layout is not None:
+            self.plan.placement.layout.check(client.list(r.NODES))  # a reused cluster of another layout: one line
         ctx = FaultContext(
             client,
             self.executor_factory(client),
@@ -240,7 +221,7 @@ class KubeBackend:
             self._apply(client, obj)
         capture_ns = env.monitoring_namespace if kind else sorted(self.plan.placement.standin_namespaces)[0]
         self.capture_namespace = capture_ns
-        for obj in capture_manifests(capture_ns, self.run_id):
+        for obj in capture_manifests(capture_ns, self.run_id, placement=self.plan.placement if kind else None):
             self._apply(client, obj)
         if kind or self.options.alert_pack:
             rules_ns = env.monitoring_namespace if kind else capture_ns
@@ -331,15 +312,16 @@ class KubeBackend:
                 by_id[run.id].observation.error = "the run's plan has no step for this scenario"
             elif step.skip is not None:
                 by_id[run.id].observation.skipped = step.skip
-        runnable = [
-            step for step in self.plan.steps if step.run_id in by_id and step.skip is None and step.injector is not None
-        ]
+        # The plan's waves, made once: only the steps of the runs asked for (a test may run a few).
+        plan_waves = [[step for step in wave if step.run_id in by_id] for wave in self.plan.waves]
+        plan_waves = [wave for wave in plan_waves if wave]
+        runnable = [step for wave in plan_waves for step in wave]
         watcher = Watcher(self.sources(ctx.client), self.profile, self.pack, self.wall_clock)
         watcher.skip_captured()
         engine = Engine(self.name, self.wall_clock, self.sleep, self.poll_s, status)
         driver = KubeFaults(ctx, {step.run_id: step.injector for step in runnable if step.injector is not None})
         try:
-            for number, wave in enumerate(waves(runnable), start=1):
+            for number, wave in enumerate(plan_waves, start=1):
                 lane = Lane(self.name, watcher, [by_id[step.run_id] for step in wave])
                 try:
                     engine.run_wave(f"wave {number}", [lane], driver, HealthyPeriod(judged_s=self.healthy_s))

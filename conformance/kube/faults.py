@@ -87,6 +87,9 @@ class Injector(ABC):
     disruptive: ClassVar[bool] = True
     #: node faults need ``--allow-nodes`` on an existing cluster
     node_fault: ClassVar[bool] = False
+    #: node-loss faults take the whole node away (its kubelet stops): every pod there goes with it, so the plan
+    #: never puts two of them on one worker in a wave
+    node_loss: ClassVar[bool] = False
 
     def __init__(self, target: ResolvedTarget, params: Any) -> None:
         self.target = target
@@ -100,6 +103,14 @@ class Injector(ABC):
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
         """Why this fault cannot be honest on ``backend`` for ``target`` (None: it can run)."""
+        return None
+
+    def params_skip_reason(self, backend: BackendName) -> str | None:
+        """Why this scenario's parameters ask for a state ``backend`` cannot produce (None: it can).
+
+        :meth:`skip_reason` answers for the fault and its target; the parameters are known once built, and a
+        parameter the backend would silently ignore must skip the scenario with the reason instead.
+        """
         return None
 
     @abstractmethod

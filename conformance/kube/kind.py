@@ -9,19 +9,13 @@ so the lifecycle is tested with :class:`~conformance.tools.FakeRunner`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
-from conformance.errors import ToolError
+from conformance.errors import BackendError, ToolError
 from conformance.options import KeepCluster, Options
 from conformance.tools import CommandResult, CommandRunner, find_tool, run_command
 
 KIND_TOOLS = ("kind", "helm", "docker")
-
-
-def kind_config_path() -> Path:
-    """``conformance/kube/data/kind-cluster.yaml`` (a control plane and two workers)."""
-    return Path(str(resources.files("conformance.kube").joinpath("data/kind-cluster.yaml")))
 
 
 def find_kind_tools(options: Options) -> dict[str, Path]:
@@ -62,17 +56,27 @@ class KindCluster:
         return self.name in clusters
 
     def ensure(self, config: Path | None = None) -> str:
-        """Reuse the cluster when it exists, else create it; returns ``"reused"`` or ``"created"``."""
+        """Reuse the cluster when it exists, else create it from ``config``; returns ``"reused"`` or ``"created"``.
+
+        ``config`` is the run's own layout (:meth:`conformance.kube.layout.KindLayout.write_config`): there is no
+        fixed one, as the number of workers follows the profile. A reused cluster is checked against the layout
+        with :meth:`~conformance.kube.layout.KindLayout.check` once the API can be read.
+        """
         if self.exists():
             self.log.append(f"reused kind cluster {self.name}")
             return "reused"
+        if config is None:
+            raise BackendError(
+                f"kind cluster {self.name} does not exist and no cluster config was given to create it from "
+                "(KindLayout.write_config of the run's plan)"
+            )
         self._run(
             "create",
             "cluster",
             "--name",
             self.name,
             "--config",
-            str(config or kind_config_path()),
+            str(config),
             "--wait",
             "120s",
             timeout_s=self.create_timeout_s,

@@ -1,7 +1,8 @@
 """Where the profile's world lands in a real cluster: namespaces, nodes and workloads, per backend.
 
-On kind the profile's namespaces are created as named and its nodes map, by role and order, onto the kind nodes
-(``<cluster>-control-plane``, ``<cluster>-worker``, ``<cluster>-worker2``). On an existing cluster the suite
+On kind the profile's namespaces are created as named and its nodes map onto a kind cluster laid out from the
+profile (:mod:`conformance.kube.layout`): one worker of its own per declared node a node fault targets, one
+worker for the stand-ins, one reserved for the monitoring stack. On an existing cluster the suite
 puts stand-ins only into namespaces it creates (``alert-conformance-<namespace>``), except for namespaces the
 user allowed with ``--allow-namespace``, where faults act on the real workloads already there; ``kube-system``
 is never used, even when allowed.
@@ -9,15 +10,16 @@ is never used, even when allowed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
+from conformance.kube.layout import KindLayout
 from conformance.model.scenario import Scenario
 from conformance.model.workloads import Environment, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
 
 PROTECTED_NAMESPACES = frozenset({"kube-system"})
 SUITE_NAMESPACE_PREFIX = "alert-conformance-"
-KIND_WORKERS = 2
 
 BackendName = Literal["kind", "cluster"]
 
@@ -71,20 +73,15 @@ class Placement:
     nodes: dict[str, str]
     environment: Environment
     standin_namespaces: frozenset[str] = field(default_factory=frozenset)
+    #: kind only: the cluster's nodes and their parts
+    layout: KindLayout | None = None
 
     @classmethod
-    def for_kind(cls, environment: Environment, cluster_name: str) -> Placement:
+    def for_kind(cls, environment: Environment, cluster_name: str, fault_nodes: Collection[str] = ()) -> Placement:
+        """``fault_nodes``: the declared nodes with a kind worker of their own (:mod:`conformance.kube.layout`)."""
         namespaces = {ns: ns for ns in environment.namespaces}
-        kind_workers = [f"{cluster_name}-worker"] + [f"{cluster_name}-worker{i}" for i in range(2, KIND_WORKERS + 1)]
-        nodes: dict[str, str] = {}
-        workers = [n for n in environment.nodes if n.role == "worker"]
-        for index, node in enumerate(workers):
-            # More profile workers than kind workers share them round-robin; the plan shows the mapping.
-            nodes[node.name] = kind_workers[index % len(kind_workers)]
-        for node in environment.nodes:
-            if node.role == "control-plane":
-                nodes[node.name] = f"{cluster_name}-control-plane"
-        return cls("kind", namespaces, nodes, environment, frozenset(namespaces.values()))
+        layout = KindLayout.for_environment(environment, cluster_name, fault_nodes)
+        return cls("kind", namespaces, layout.mapping, environment, frozenset(namespaces.values()), layout)
 
     @classmethod
     def for_cluster(

@@ -1,11 +1,17 @@
 """What a Kubernetes run will do, computed without touching anything: the plan ``--plan`` prints and the run
-follows. Needs no cluster and no binaries."""
+follows. Needs no cluster and no binaries.
+
+The plan is made once per run and carries everything the run decides up front: the placement (on kind, the
+cluster's layout from the profile, :mod:`conformance.kube.layout`), one step per scenario (its fault beside its
+revert, or why it is skipped) and the waves the runnable steps go in (:func:`waves`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from conformance.kube.estimate import RunEstimate, seconds
 from conformance.kube.faults import FaultLookup, Injector
 from conformance.kube.placement import PROTECTED_NAMESPACES, Placement
 from conformance.kube.preflight import cluster_permissions, namespace_permissions, unique
@@ -15,7 +21,7 @@ from conformance.kube.standins import LOCAL_STORAGE_CLASS, render
 from conformance.model.contract import AlertContract
 from conformance.model.durations import format_duration
 from conformance.model.profile import Profile
-from conformance.model.scenario import Scenario
+from conformance.model.scenario import FAULT_KINDS, Scenario
 from conformance.options import Options
 from conformance.packs.model import Pack
 from conformance.static.cases import boundary_levels
@@ -43,6 +49,8 @@ class RunPlan:
     installs: list[str] = field(default_factory=list)
     objects: list[str] = field(default_factory=list)
     steps: list[FaultStep] = field(default_factory=list)
+    #: the runnable steps grouped as they are applied: one wave after another, a wave's faults together
+    waves: list[list[FaultStep]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     permissions: list[str] = field(default_factory=list)
 
@@ -66,11 +74,72 @@ def fault_steps(
             continue
         target = placement.resolve(scenario)
         injector_cls = registry.get(scenario.fault)
-        skip = injector_cls.skip_reason(placement.backend, target)
+        injector = injector_cls.build(scenario, target, level)
+        skip = injector_cls.skip_reason(placement.backend, target) or injector.params_skip_reason(placement.backend)
         if target.namespace in PROTECTED_NAMESPACES:
             skip = "targets kube-system, which is never touched"
-        steps.append(FaultStep(run_id, alert, scenario, level, injector_cls.build(scenario, target, level), skip))
+        steps.append(FaultStep(run_id, alert, scenario, level, injector, skip))
     return steps
+
+
+def runnable(steps: Sequence[FaultStep]) -> list[FaultStep]:
+    """The steps a run applies: not skipped, with an injector."""
+    return [s for s in steps if s.skip is None and s.injector is not None]
+
+
+def step_objects(step: FaultStep) -> frozenset[str]:
+    """The cluster objects a step acts on: its node, its workload, its claim and the workload mounting it, its
+    job. A node-loss fault's object is its node, so two node-loss faults on one worker share an object."""
+    injector = step.injector
+    if injector is None:
+        return frozenset({f"run/{step.run_id}"})
+    target = injector.target
+    objects: set[str] = set()
+    if target.node is not None and target.workload is None:
+        objects.add(f"node/{target.node}")
+    if target.workload is not None:
+        objects.add(f"workload/{target.namespace}/{target.workload.name}")
+    if target.claim is not None:
+        objects.add(f"claim/{target.namespace}/{target.claim.name}")
+        if target.claim.mounted_by:  # the fault writes through that workload's pod
+            objects.add(f"workload/{target.namespace}/{target.claim.mounted_by}")
+    if target.job is not None:
+        objects.add(f"job/{target.namespace}/{target.job.name}")
+    return frozenset(objects or {f"run/{step.run_id}"})
+
+
+def waves(steps: Sequence[FaultStep]) -> list[list[FaultStep]]:
+    """Group ``steps`` in order, each into the first wave it fits: no two steps of a wave act on the same object
+    (:func:`step_objects`), hence no two node-loss faults share a worker in a wave. On kind nothing else of the
+    suite's runs on a node-fault worker (:mod:`conformance.kube.layout`), so a stopped kubelet there takes no
+    other scenario's object with it."""
+    result: list[list[FaultStep]] = []
+    for step in steps:
+        mine = step_objects(step)
+        wave = next((w for w in result if all(not mine & step_objects(other) for other in w)), None)
+        if wave is None:
+            result.append([step])
+        else:
+            wave.append(step)
+    return result
+
+
+def kind_placement(profile: Profile, cluster_name: str, registry: FaultLookup) -> Placement:
+    """The kind placement for the whole profile, whatever subset a run chooses, so the cluster created in
+    ``prepare()`` and the plan of ``run()`` agree: a worker of its own for each declared node that a node fault
+    which really runs on kind targets (a skipped one needs none)."""
+    env = profile.environment
+    every = [(alert, scenario, firing_level(alert)) for alert in profile.alerts for scenario in alert.scenarios]
+    targeted = _node_targets(scenario for _, scenario, _ in every)
+    # skip reasons do not depend on which worker plays a node, so a provisional layout answers them
+    provisional = Placement.for_kind(env, cluster_name, fault_nodes=targeted)
+    running = _node_targets(step.scenario for step in runnable(fault_steps(every, provisional, registry)))
+    return Placement.for_kind(env, cluster_name, fault_nodes=running)
+
+
+def _node_targets(scenarios: Iterable[Scenario]) -> set[str]:
+    """The declared nodes the node faults among ``scenarios`` target."""
+    return {s.target.node for s in scenarios if s.target.node and FAULT_KINDS[s.fault].target == "node"}
 
 
 def plan_run(
@@ -87,27 +156,30 @@ def plan_run(
     if runs is None:
         runs = [(alert, scenario, firing_level(alert)) for alert in profile.alerts for scenario in alert.scenarios]
     if options.backend == "kind":
-        placement = Placement.for_kind(env, options.cluster_name)
+        placement = kind_placement(profile, options.cluster_name, registry)
+        assert placement.layout is not None
         plan = RunPlan("kind", placement)
         plan.cluster = [
             "tools: kind, helm, docker (from --kind/--helm/--docker, $KIND/$HELM/$DOCKER, PATH)",
-            f"kind cluster {options.cluster_name}: reuse it if `kind get clusters` lists it, else `kind create "
-            "cluster --config conformance/kube/data/kind-cluster.yaml` (a control plane and 2 workers)",
+            f"kind cluster {options.cluster_name}: reuse it if `kind get clusters` lists it and its nodes match "
+            "the layout below, else `kind create cluster --config <work folder>/kind-cluster.yaml`, written from "
+            f"the profile: a control plane and {placement.layout.workers} workers",
             f"afterwards (--keep-cluster {options.keep_cluster}): "
             + {
                 "never": "delete it if this run created it",
                 "on-failure": "delete it if this run created it and everything passed",
                 "always": "keep it",
             }[options.keep_cluster],
-            "node mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.nodes.items()),
         ]
         interval = format_duration(min(STACK_INTERVAL_S, profile.scrape_interval_s))
         plan.installs = [
             f"helm upgrade --install {RELEASE} {CHART} --version {CHART_VERSION} (repo {CHART_REPO}) "
             f"in namespace {env.monitoring_namespace}: scrape/evaluation every {interval}, default rules off, "
-            "receivers re-pointed at the capture webhook",
+            f"receivers re-pointed at the capture webhook, every pod but node-exporter on "
+            f"{placement.layout.node('monitoring')}",
             f"{len(pack.groups)} PrometheusRule(s) labelled release={RELEASE} in {env.monitoring_namespace}",
-            f"capture webhook alert-conformance-capture (Deployment + Service) in {env.monitoring_namespace}",
+            f"capture webhook alert-conformance-capture (Deployment + Service) in {env.monitoring_namespace}, on "
+            f"{placement.layout.node('monitoring')}",
             "watched during the run: Prometheus /api/v1/alerts (pending, firing) at "
             + (options.prometheus_url or f"service prometheus-operated:9090 in {env.monitoring_namespace}")
             + ", Alertmanager /api/v2/alerts at "
@@ -117,7 +189,8 @@ def plan_run(
         if env.volume_claims:
             plan.installs.append(
                 f"storage: StorageClass {LOCAL_STORAGE_CLASS} and one local PersistentVolume per claim on a "
-                "size-limited tmpfs inside the first worker (hostPath volumes report no kubelet_volume_stats_*)"
+                f"size-limited tmpfs inside {placement.layout.node('workloads')} (hostPath volumes report no "
+                "kubelet_volume_stats_*)"
             )
         storage: str | None = LOCAL_STORAGE_CLASS
     else:
@@ -140,7 +213,6 @@ def plan_run(
             ),
             "preflight: a SelfSubjectAccessReview for every permission listed below, before any change",
             "namespace mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.namespaces.items()),
-            "node mapping: " + ", ".join(f"{k} -> {v}" for k, v in placement.nodes.items()),
         ]
         rules = (
             "the pack's rules as PrometheusRule resources in the suite's namespace, labelled with the labels the "
@@ -160,6 +232,7 @@ def plan_run(
         where_ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
         plan.objects.append(f"create {obj['kind']} {where_ns}{meta['name']}")
     plan.steps = fault_steps(runs, placement, registry)
+    plan.waves = waves(runnable(plan.steps))
     plan.refused = refusals(options, placement, plan.faults)
     if plan.backend == "cluster":
         perms = [*cluster_permissions()]
@@ -171,10 +244,12 @@ def plan_run(
     return plan
 
 
-def render_plan(plan: RunPlan) -> list[str]:
-    """The plan as lines of text, section by section."""
+def render_plan(plan: RunPlan, estimate: RunEstimate | str | None = None) -> list[str]:
+    """The plan as lines of text, section by section. ``estimate``: the run's duration estimate, or why there
+    is none (a string)."""
     lines = [f"alert-conformance plan, backend {plan.backend} (nothing has been touched)", "", "Cluster:"]
     lines += [f"  {line}" for line in plan.cluster]
+    lines += ["", f"Node mapping (declared node -> {plan.backend} node):", *_node_lines(plan.placement)]
     lines += ["", "Installs:"] + [f"  {line}" for line in plan.installs]
     lines += ["", "Workloads and objects (stand-ins, labelled app.kubernetes.io/managed-by=alert-conformance):"]
     lines += [f"  {line}" for line in plan.objects] or ["  none"]
@@ -192,9 +267,55 @@ def render_plan(plan: RunPlan) -> list[str]:
         elif step.injector is not None:
             lines.append(f"    fault:  {step.injector.describe()}")
             lines.append(f"    revert: {step.injector.describe_revert()}")
+    lines += ["", *_wave_lines(plan, estimate)]
     if plan.permissions:
         lines += ["", "Permissions checked by the preflight:"] + [f"  {p}" for p in plan.permissions]
     if plan.refused:
         lines += ["", f"REFUSED: the run would stop before touching anything ({len(plan.refused)} fault(s)):"]
         lines += [f"  {line}" for line in plan.refused]
+    return lines
+
+
+def _node_lines(placement: Placement) -> list[str]:
+    if placement.layout is not None:
+        return [f"  {line}" for line in placement.layout.describe()]
+    return [f"  {declared} -> {node}" for declared, node in placement.nodes.items()]
+
+
+def _where(step: FaultStep, placement: Placement) -> str:
+    """Where a step acts, in real names: the node for a node fault, else the workers its pods run on."""
+    assert step.injector is not None
+    target = step.injector.target
+    declared = step.scenario.target.node
+    if target.node is not None and target.workload is None:
+        loss = ", node loss" if step.injector.node_loss else ""
+        return f"node {target.node} (declared {declared}{loss})"
+    layout = placement.layout
+    if layout is None:
+        return f"{target.describe()}, on the nodes the scheduler picks"
+    if target.workload is not None and target.workload.kind == "DaemonSet":
+        return f"{target.describe()}, on {layout.node('workloads')} and {layout.node('monitoring')}"
+    return f"{target.describe()}, on {layout.node('workloads')}"
+
+
+def _wave_lines(plan: RunPlan, estimate: RunEstimate | str | None) -> list[str]:
+    lines = [
+        f"Waves ({len(plan.waves)}; one after another, a wave's faults together: no two on one object, no two "
+        "node-loss faults on one worker):"
+    ]
+    if isinstance(estimate, RunEstimate):
+        timings = [f": {wave.describe()}" for wave in estimate.waves]
+    else:
+        timings = [""] * len(plan.waves)
+    for number, (wave, timing) in enumerate(zip(plan.waves, timings, strict=True), start=1):
+        lines.append(f"  wave {number}{timing}")
+        lines += [f"    {step.run_id}: {_where(step, plan.placement)}" for step in wave]
+    if isinstance(estimate, RunEstimate):
+        lines.append(
+            f"Estimated duration: about {seconds(estimate.total_s)} for {len(plan.waves)} wave(s), each "
+            "healthy period + slowest expected notification + resolution wait (from depth 3's predictions; "
+            "cluster creation, Helm install and rollout waits come on top)"
+        )
+    elif estimate:
+        lines.append(f"Estimated duration: {estimate}")
     return lines

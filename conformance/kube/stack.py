@@ -2,6 +2,9 @@
 
 * short scrape and evaluation intervals (:data:`STACK_INTERVAL_S`, or the profile's when shorter), for test
   speed; the pack's own ``for:`` and range windows are untouched;
+* every pod of the stack (Prometheus, Alertmanager, the operator and its admission-webhook job,
+  kube-state-metrics) pinned to the kind worker reserved for monitoring (:mod:`conformance.kube.layout`), so a
+  node fault never stops the stack that must see it; node-exporter, a DaemonSet, still runs on every node;
 * the pack's rule groups as ``PrometheusRule`` resources labelled ``release: <release>``, which the chart's
   default ``ruleSelector`` selects;
 * the pack's Alertmanager set-up as ``alertmanager.config`` (helm-values, secret and file forms) with every
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.kube import labels as lb
+from conformance.kube.layout import pod_placement
 from conformance.model.durations import format_duration
 from conformance.model.profile import Profile
 from conformance.packs.model import Pack, Rule
@@ -73,6 +77,12 @@ def prometheus_rules(pack: Pack, namespace: str, run_id: str, selector_labels: d
     return manifests
 
 
+def _on_monitoring() -> dict[str, str]:
+    """A fresh nodeSelector for the monitoring worker (fresh: a shared dict would be dumped as a YAML alias)."""
+    selector: dict[str, str] = pod_placement("monitoring")["nodeSelector"]
+    return selector
+
+
 def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[str, Any]:
     """kube-prometheus-stack values for a kind run."""
     interval = format_duration(min(STACK_INTERVAL_S, profile.scrape_interval_s))
@@ -93,14 +103,21 @@ def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[s
                 "serviceMonitorSelectorNilUsesHelmValues": True,
                 "ruleNamespaceSelector": {},
                 "serviceMonitorNamespaceSelector": {},
+                "nodeSelector": _on_monitoring(),
             }
         },
         "alertmanager": {
             "alertmanagerSpec": {
                 "alertmanagerConfigSelector": {"matchLabels": {"release": RELEASE}},
                 "alertmanagerConfigNamespaceSelector": {},
+                "nodeSelector": _on_monitoring(),
             }
         },
+        "prometheusOperator": {
+            "nodeSelector": _on_monitoring(),
+            "admissionWebhooks": {"patch": {"nodeSelector": _on_monitoring()}},
+        },
+        "kube-state-metrics": {"nodeSelector": _on_monitoring()},
     }
     setup = next((s for s in pack.setups if s.form != "operator"), None)
     if setup is not None:

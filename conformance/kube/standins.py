@@ -6,6 +6,10 @@ a workload with a scrape job gets a ``metrics`` sidecar running the stand-in exp
 (``data/standin/exporter.py`` beside this module, in ``python:3.12-alpine``), a Service and a ServiceMonitor whose
 job label is the declared job. Claims are PersistentVolumeClaims (on kind bound to size-limited local volumes, see
 :func:`local_volumes`); jobs are CronJobs or Jobs that succeed. Everything carries the run's labels.
+
+On kind every stand-in pod is pinned to its workers (:func:`conformance.kube.layout.pod_placement`): Deployments,
+StatefulSets and Jobs to the workloads worker, DaemonSets to the workloads and monitoring workers, so no node
+fault stops a stand-in another scenario is judged on. On an existing cluster the scheduler places them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from conformance.kube import labels as lb
+from conformance.kube.layout import pod_placement
 from conformance.kube.placement import Placement
 from conformance.kube.stack import CAPTURE_NAME, CAPTURE_PORT
 from conformance.model.workloads import ContainerSpec, VolumeClaimSpec, WorkloadSpec
@@ -77,7 +82,10 @@ def exporter_config(workload: WorkloadSpec) -> Obj:
     }
 
 
-def render_workload(workload: WorkloadSpec, namespace: str, run_id: str, release: str) -> list[Obj]:
+def render_workload(
+    workload: WorkloadSpec, namespace: str, run_id: str, release: str, *, pinned: bool = False
+) -> list[Obj]:
+    """The workload, its Service and ServiceMonitor; ``pinned``: kept on its kind workers."""
     select = {"app.kubernetes.io/name": workload.name, "alert-conformance/standin": workload.name}
     labels = {**workload.labels, **select, **lb.managed_labels(run_id, created=True)}
     containers = [_container(c) for c in workload.containers]
@@ -100,6 +108,8 @@ def render_workload(workload: WorkloadSpec, namespace: str, run_id: str, release
         )
         volumes.append({"name": "standin", "configMap": {"name": EXPORTER_CONFIGMAP}})
     pod_spec: Obj = {"containers": containers, "terminationGracePeriodSeconds": 1}
+    if pinned:
+        pod_spec.update(pod_placement("daemonset" if workload.kind == "DaemonSet" else "workloads"))
     if volumes:
         pod_spec["volumes"] = volumes
     spec: Obj = {
@@ -147,6 +157,7 @@ def render_workload(workload: WorkloadSpec, namespace: str, run_id: str, release
 def render(placement: Placement, run_id: str, release: str, *, storage_class: str | None) -> list[Obj]:
     """Every stand-in object, namespaces first, in an order the API server accepts."""
     env = placement.environment
+    pinned = placement.layout is not None
     out: list[Obj] = []
     targets = sorted({placement.namespace(ns) for ns in env.namespaces} & placement.standin_namespaces)
     for namespace in targets:
@@ -176,22 +187,18 @@ def render(placement: Placement, run_id: str, release: str, *, storage_class: st
     for workload in env.workloads:
         namespace = placement.namespace(workload.namespace)
         if namespace in placement.standin_namespaces:
-            out.extend(render_workload(workload, namespace, run_id, release))
+            out.extend(render_workload(workload, namespace, run_id, release, pinned=pinned))
     for job in env.jobs:
         namespace = placement.namespace(job.namespace)
         if namespace not in placement.standin_namespaces:
             continue
-        template = {
-            "spec": {
-                "backoffLimit": 0,
-                "template": {
-                    "spec": {
-                        "restartPolicy": "Never",
-                        "containers": [{"name": "job", "image": job.image, "command": ["sh", "-c", "true"]}],
-                    }
-                },
-            }
+        job_pod: Obj = {
+            "restartPolicy": "Never",
+            "containers": [{"name": "job", "image": job.image, "command": ["sh", "-c", "true"]}],
         }
+        if pinned:
+            job_pod.update(pod_placement("workloads"))
+        template = {"spec": {"backoffLimit": 0, "template": {"spec": job_pod}}}
         meta = {
             "name": job.cronjob or job.name,
             "namespace": namespace,
@@ -281,10 +288,28 @@ def local_storage_class(run_id: str) -> Obj:
     }
 
 
-def capture_manifests(namespace: str, run_id: str) -> list[Obj]:
-    """The capture webhook: a ConfigMap with capture.py, a Deployment running it, and its Service."""
+def capture_manifests(namespace: str, run_id: str, *, placement: Placement | None = None) -> list[Obj]:
+    """The capture webhook: a ConfigMap with capture.py, a Deployment running it, and its Service.
+
+    Given a kind ``placement``, the webhook runs on the worker reserved for monitoring: on any other worker a
+    node fault could stop it while it is the one thing that must hear the notification.
+    """
     labels = {"app.kubernetes.io/name": CAPTURE_NAME}
     managed = {**lb.managed_labels(run_id, created=True), **labels}
+    pod_spec: Obj = {
+        "containers": [
+            {
+                "name": "capture",
+                "image": PYTHON,
+                "command": ["python", "/opt/capture/capture.py"],
+                "ports": [{"containerPort": CAPTURE_PORT}],
+                "volumeMounts": [{"name": "code", "mountPath": "/opt/capture"}],
+            }
+        ],
+        "volumes": [{"name": "code", "configMap": {"name": CAPTURE_NAME}}],
+    }
+    if placement is not None and placement.layout is not None:
+        pod_spec.update(pod_placement("monitoring"))
     return [
         {
             "apiVersion": "v1",
@@ -299,21 +324,7 @@ def capture_manifests(namespace: str, run_id: str) -> list[Obj]:
             "spec": {
                 "replicas": 1,
                 "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "containers": [
-                            {
-                                "name": "capture",
-                                "image": PYTHON,
-                                "command": ["python", "/opt/capture/capture.py"],
-                                "ports": [{"containerPort": CAPTURE_PORT}],
-                                "volumeMounts": [{"name": "code", "mountPath": "/opt/capture"}],
-                            }
-                        ],
-                        "volumes": [{"name": "code", "configMap": {"name": CAPTURE_NAME}}],
-                    },
-                },
+                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
             },
         },
         {

@@ -19,6 +19,7 @@ from conformance.kube.backend import KubeBackend
 from conformance.kube.client import KubeClient
 from conformance.kube.exec import ExecCall, ExecResult
 from conformance.kube.faults import FaultContext, Timeouts
+from conformance.kube.layout import worker_name
 from conformance.kube.placement import Placement
 from conformance.kube.resources import Resource
 from conformance.model.profile import Profile
@@ -40,6 +41,12 @@ from conformance.testing.fake_api import FakeKubeApi
 CLUSTER = "ac"
 NS = "demo"
 RUN_ID = "r-test"
+#: the kind workers the world's two declared nodes get (node faults target both: a worker each, after the
+#: workloads worker ac-worker and the monitoring worker ac-worker2)
+NODE_A = f"{CLUSTER}-worker3"
+NODE_B = f"{CLUSTER}-worker4"
+#: workers in the fake cluster: enough for the world's layout and for the runai profile's (three node-fault workers)
+KIND_WORKERS = 5
 
 ENVIRONMENT = Environment(
     nodes=(NodeSpec("node-a"), NodeSpec("node-b"), NodeSpec("cp", role="control-plane")),
@@ -161,8 +168,8 @@ class World:
 
 def populate(api: FakeKubeApi) -> list[tuple[str, str]]:
     api.add(ko.namespace(NS))
-    for name in (f"{CLUSTER}-worker", f"{CLUSTER}-worker2"):
-        api.add(ko.node(name))
+    for index in range(1, KIND_WORKERS + 1):
+        api.add(ko.node(worker_name(CLUSTER, index)))
     api.add(ko.node(f"{CLUSTER}-control-plane", control_plane=True))
     volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
     api_containers = [ko.container("app", claim_mount=("data", "/data"), port=8080)]
@@ -200,4 +207,5 @@ def world(fake_kube_api: FakeKubeApi, tmp_path: Path) -> Iterator[World]:
     agent = FakeNodeAgent(fake_kube_api)
     ctx = FaultContext(client, executor, RUN_ID, "kind", node_agent=agent, timeouts=FAST)
     fake_kube_api.calls.clear()
-    yield World(fake_kube_api, client, ctx, executor, agent, Placement.for_kind(ENVIRONMENT, CLUSTER), admin)
+    placement = Placement.for_kind(ENVIRONMENT, CLUSTER, fault_nodes=("node-a", "node-b"))
+    yield World(fake_kube_api, client, ctx, executor, agent, placement, admin)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from conformance_plugins.registry import FaultRegistry
-from kube_world import NS, World, cluster_backend, ready_on_create
+from kube_world import ENVIRONMENT, NODE_A, NS, World, cluster_backend, ready_on_create
 
-from conformance.errors import SafetyError, ToolNotFoundError
+from conformance.errors import BackendError, SafetyError, ToolNotFoundError
 from conformance.kube import labels as lb
 from conformance.kube import resources as r
-from conformance.kube.backend import KubeBackend, waves
+from conformance.kube.backend import KubeBackend
 from conformance.kube.client import KubeClient
 from conformance.kube.faults import Permission
 from conformance.kube.kind import KindCluster, should_delete
+from conformance.kube.layout import ROLE_LABEL
 from conformance.kube.leftovers import clean_leftovers
 from conformance.kube.placement import Placement
 from conformance.kube.planning import plan_run, render_plan
@@ -31,6 +32,7 @@ from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.plan import print_plan
 from conformance.profiles import load_profile
+from conformance.session import ConformanceSession
 from conformance.testing import objects as ko
 from conformance.testing.doubles import FakeRunner
 from conformance.testing.fake_api import FakeKubeApi
@@ -157,8 +159,8 @@ def test_leftovers_of_a_killed_run_are_restored_or_deleted(world: World) -> None
     current.build(crash_scenario, placement.resolve(crash_scenario), 3).apply(world.ctx)  # this run's: kept
 
     done = clean_leftovers(world.ctx, [NS], REGISTRY.get)
-    assert sorted(done) == ["deleted Job demo/nightly-failed-by-alert-conformance", "restored Node ac-worker"]
-    node = world.api.get(r.NODES, "ac-worker")
+    assert sorted(done) == ["deleted Job demo/nightly-failed-by-alert-conformance", f"restored Node {NODE_A}"]
+    node = world.api.get(r.NODES, NODE_A)
     assert node is not None and "unschedulable" not in node["spec"]
     assert lb.MANAGED_BY_KEY not in node["metadata"]["labels"]
     deployment = world.api.get(r.DEPLOYMENTS, "api", NS)
@@ -193,14 +195,32 @@ def test_kind_reuses_an_existing_cluster(tmp_path: Path) -> None:
     assert runner.calls[-1] == ("/bin/kind", "get", "clusters")
 
 
-def test_kind_creates_from_the_fixture_config(tmp_path: Path) -> None:
+def test_kind_creates_from_the_layout_written_into_the_work_folder(tmp_path: Path) -> None:
+    layout = Placement.for_kind(ENVIRONMENT, "ac", fault_nodes=("node-b",)).layout
+    assert layout is not None
     runner = kind_runner(["other"])
     cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
-    assert cluster.ensure() == "created"
+    assert cluster.ensure(layout.write_config(tmp_path)) == "created"
     create = runner.calls[1]
     assert create[:5] == ("/bin/kind", "create", "cluster", "--name", "ac")
     config = Path(create[create.index("--config") + 1])
-    assert config.name == "kind-cluster.yaml" and config.read_text().count("role: worker") == 2
+    assert config == tmp_path / "kind-cluster.yaml"
+    nodes = yaml.safe_load(config.read_text())["nodes"]
+    # a control plane, the workloads worker, the monitoring worker and one worker for node-b's faults
+    assert nodes == [
+        {"role": "control-plane"},
+        {"role": "worker", "labels": {ROLE_LABEL: "workloads"}},
+        {"role": "worker", "labels": {ROLE_LABEL: "monitoring"}},
+        {"role": "worker", "labels": {ROLE_LABEL: "node-faults"}},
+    ]
+
+
+def test_kind_without_a_config_creates_nothing_and_says_so_in_one_line() -> None:
+    runner = kind_runner([])
+    cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
+    with pytest.raises(BackendError, match="no cluster config was given") as info:
+        cluster.ensure()
+    assert "\n" not in str(info.value) and runner.calls == [("/bin/kind", "get", "clusters")]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +237,7 @@ def test_kind_creates_from_the_fixture_config(tmp_path: Path) -> None:
 def test_kind_keep_cluster_policy(keep: Any, failed: bool, deleted: bool) -> None:
     runner = kind_runner([])
     cluster = KindCluster("ac", Path("/bin/kind"), Path("/bin/docker"), runner)
-    cluster.ensure()
+    cluster.ensure(Path("kind-cluster.yaml"))
     cluster.finish(keep, failed=failed)
     assert (("/bin/kind", "delete", "cluster", "--name", "ac") in runner.calls) is deleted
     assert should_delete(keep, failed=failed, created=False) is False
@@ -261,18 +281,22 @@ def test_runai_kind_plan_shows_every_change_and_touches_nothing(
     runai: tuple[Profile, Pack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no binaries at all
+    monkeypatch.setenv("ALERT_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROMTOOL", raising=False)
     profile, pack = runai
     lines: list[str] = []
-    session = SimpleNamespace(options=Options(profile="runai", backend="kind"), profile=profile, pack=pack)
+    session = ConformanceSession(Options(profile="runai", backend="kind"), profile, pack, tmp_path / "work")
     print_plan(session, write=lines.append)
     text = "\n".join(lines)
     assert "kube-prometheus-stack --version 65.1.1" in text
-    assert "kind create cluster --config conformance/kube/data/kind-cluster.yaml" in text
+    assert "kind create cluster --config <work folder>/kind-cluster.yaml" in text
     assert "create Deployment runai/cluster-sync" in text
     scenarios = sum(len(a.scenarios) for a in profile.alerts)
     assert text.count("    fault:  ") + text.count("    SKIP: ") == scenarios
     assert text.count("    fault:  ") == text.count("    revert: ")
-    assert "cordon node alert-conformance-worker" in text
+    assert "cordon node alert-conformance-worker5" in text
+    # without promtool there are no depth-3 predictions: the plan says so instead of guessing a duration
+    assert "Estimated duration: not estimated: it needs depth 3's predictions (promtool not found" in text
 
 
 def test_cluster_plan_shows_refusals_and_permissions(runai: tuple[Profile, Pack]) -> None:
@@ -282,23 +306,4 @@ def test_cluster_plan_shows_refusals_and_permissions(runai: tuple[Profile, Pack]
     assert "REFUSED: the run would stop before touching anything" in text
     assert "Permissions checked by the preflight:" in text
     assert "runai -> alert-conformance-runai" in text
-
-
-def test_waves_never_put_two_faults_on_one_object(runai: tuple[Profile, Pack]) -> None:
-    profile, pack = runai
-    plan = plan_run(Options(profile="runai", backend="kind"), profile, pack, REGISTRY)
-    runnable = [s for s in plan.steps if s.skip is None]
-    grouped = waves(runnable)
-    assert sum(len(w) for w in grouped) == len(runnable)
-    for wave in grouped:
-        targets = [s.injector.target.describe() for s in wave if s.injector]
-        nodes = [t for t in targets if t.startswith("node ")]
-        assert len(nodes) == len(set(nodes))
-
-
-def test_plan_from_the_command_line(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(
-        "--profile", "runai", "--backend", "kind", "--plan", "-p", "no:cacheprovider"
-    )
-    result.stdout.fnmatch_lines(["alert-conformance plan, backend kind (nothing has been touched)", "*revert:*"])
-    assert result.ret == 0
+    assert "  gpu-node-1 -> <worker node #3>" in text

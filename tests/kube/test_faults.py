@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from conformance_plugins.registry import FaultRegistry
-from kube_world import NS, RUN_ID, World
+from conformance_plugins.stuck_rollout import UNPULLABLE_REGISTRY, UNPULLABLE_TAG, unpullable_image
+from kube_world import NODE_A, NODE_B, NS, RUN_ID, World
 
 from conformance.errors import BackendError
 from conformance.kube import labels as lb
@@ -19,6 +21,8 @@ from conformance.kube.faults import Injector
 from conformance.kube.inject import inject
 from conformance.kube.reverts import RevertError
 from conformance.model.scenario import FAULT_KINDS, Scenario, Target
+from conformance.sim import SimulatedCluster, matching
+from conformance.sim.examples import example_environment
 
 REGISTRY = FaultRegistry()
 
@@ -174,9 +178,9 @@ def test_node_not_ready_timing_out_starts_the_kubelet_again(world: World) -> Non
 
     world.agent.stop_kubelet = stop_without_effect  # type: ignore[method-assign]
     before = comparable(world)
-    with pytest.raises(WaitTimeoutError, match="node ac-worker2 to be NotReady"):
+    with pytest.raises(WaitTimeoutError, match=f"node {NODE_B} to be NotReady"):
         inject(world.ctx, [injector], lambda: None)
-    assert world.agent.calls == [("stop", "ac-worker2"), ("start", "ac-worker2")]
+    assert world.agent.calls == [("stop", NODE_B), ("start", NODE_B)]
     assert_restored(world, before)
 
 
@@ -186,7 +190,7 @@ def test_a_failing_revert_is_reported_and_the_others_still_run(world: World) -> 
     with pytest.raises(RevertError, match="crash-loop: restore the original pod template") as info:
         inject(world.ctx, [cordon, crash], lambda: None)
     assert "gave up waiting for Deployment demo/api to be ready" in str(info.value)
-    node = world.api.get(r.NODES, "ac-worker")
+    node = world.api.get(r.NODES, NODE_A)
     assert node is not None and "unschedulable" not in node["spec"]
 
 
@@ -206,7 +210,7 @@ def restore_of(body: dict[str, Any]) -> dict[str, Any]:
 
 def test_cordon_calls(world: World) -> None:
     [(method, path, body)] = applied(world, "cordon-node")
-    assert (method, path) == ("PATCH", "/api/v1/nodes/ac-worker")
+    assert (method, path) == ("PATCH", f"/api/v1/nodes/{NODE_A}")
     assert body["spec"] == {"unschedulable": True}
     assert body["metadata"]["labels"] == {lb.MANAGED_BY_KEY: lb.MANAGED_BY, lb.RUN_KEY: RUN_ID}
     assert restore_of(body)["spec"] == {"unschedulable": None}
@@ -214,10 +218,10 @@ def test_cordon_calls(world: World) -> None:
 
 
 def test_cordon_keeps_a_node_that_was_already_cordoned(world: World) -> None:
-    world.api.update(r.NODES, "ac-worker", None, lambda node: node["spec"].update(unschedulable=True))
+    world.api.update(r.NODES, NODE_A, None, lambda node: node["spec"].update(unschedulable=True))
     injector = build(world, "cordon-node")
     inject(world.ctx, [injector], lambda: None)
-    node = world.api.get(r.NODES, "ac-worker")
+    node = world.api.get(r.NODES, NODE_A)
     assert node is not None and node["spec"]["unschedulable"] is True
 
 
@@ -264,9 +268,79 @@ def test_crash_loop_calls(world: World) -> None:
 
 
 def test_stuck_rollout_calls(world: World) -> None:
-    [(_, _, body)] = applied(world, "stuck-rollout")
+    [(_, path, body)] = applied(world, "stuck-rollout")
+    assert path == "/apis/apps/v1/namespaces/demo/deployments/api"
     assert body["spec"]["progressDeadlineSeconds"] == 60
     assert "strategy" not in body["spec"] and "replicas" not in body["spec"]
+    # only the images change (and the pull policy that forces the pull): no nodeSelector, no probe
+    assert body["spec"]["template"]["spec"].keys() == {"containers"}
+    [container] = body["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"{UNPULLABLE_REGISTRY}/busybox:{UNPULLABLE_TAG}"
+    assert container["imagePullPolicy"] == "Always"
+    assert {k: v for k, v in container.items() if k not in ("image", "imagePullPolicy")} == {
+        "name": "app",
+        "command": ["sleep", "3600"],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+        "ports": [{"containerPort": 8080, "name": "metrics"}],
+    }
+    [original] = restore_of(body)["spec"]["template"]["spec"]["containers"]
+    assert original["image"] == "busybox:1.36" and "imagePullPolicy" not in original
+
+
+def test_stuck_rollout_of_a_daemonset_is_the_same_image_pull_failure(world: World) -> None:
+    scenario = Scenario("s", "stuck-rollout", Target(namespace=NS, workload="agent"))
+    injector = REGISTRY.get("stuck-rollout").build(scenario, world.placement.resolve(scenario), None)
+    before = comparable(world)
+    injector.apply(world.ctx)
+    [write] = world.api.writes
+    [container] = write.body["spec"]["template"]["spec"]["containers"]
+    assert container["image"].startswith(UNPULLABLE_REGISTRY) and "readinessProbe" not in container
+    assert "progressDeadlineSeconds" not in write.body["spec"]  # a Deployment's field only
+    injector.revert(world.ctx)
+    assert_restored(world, before)
+
+
+#: a Docker image reference: [host[:port]/]path[:tag] (distribution/reference, lower-case path components)
+REFERENCE = re.compile(
+    r"(?P<host>[a-z0-9.-]+(?::[0-9]+)?/)?(?P<path>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
+)
+
+
+@pytest.mark.parametrize(
+    ("image", "path"),
+    [
+        ("busybox:1.36", "busybox"),
+        ("busybox", "busybox"),
+        ("registry.k8s.io/pause:3.9", "pause"),
+        ("localhost:5000/team/app:1", "team/app"),
+        ("ghcr.io/org/app@sha256:" + "a" * 64, "org/app"),
+        ("library/python:3.12-alpine", "library/python"),
+    ],
+)
+def test_the_unpullable_image_is_always_a_valid_reference_on_a_host_that_never_resolves(image: str, path: str) -> None:
+    reference = unpullable_image(image)
+    match = REFERENCE.fullmatch(reference)
+    assert match is not None, reference
+    assert match["host"] == f"{UNPULLABLE_REGISTRY}/" and UNPULLABLE_REGISTRY.endswith(".invalid")
+    assert (match["path"], match["tag"]) == (path, UNPULLABLE_TAG)
+
+
+def test_stuck_rollout_means_on_kind_what_it_means_on_the_twin(world: World) -> None:
+    """The twin's stuck rollout is an image pull failure (new pods waiting in ImagePullBackOff, their image tagged
+    as the kind fault tags it); the kind fault must produce that mechanism, not Pending pods without a reason."""
+    sim = SimulatedCluster(example_environment())
+    sim.advance_to(100.0)
+    sim.apply_fault(Scenario("s", "stuck-rollout", Target(namespace="ml", workload="api")), None)
+    sim.advance_to(200.0)
+    stored = sim.stored_samples()
+    waiting = matching(stored, "kube_pod_container_status_waiting_reason", namespace="ml", reason="ImagePullBackOff")
+    assert waiting
+    images = {dict(key)["image"] for key in matching(stored, "kube_pod_container_info", namespace="ml")}
+    assert any(image.endswith(f":{UNPULLABLE_TAG}") for image in images)
+    [(_, _, body)] = applied(world, "stuck-rollout")
+    containers = body["spec"]["template"]["spec"]["containers"]
+    assert all(c["image"].endswith(f":{UNPULLABLE_TAG}") and c["imagePullPolicy"] == "Always" for c in containers)
 
 
 def test_kill_pods_calls(world: World) -> None:
@@ -323,13 +397,13 @@ def test_node_not_ready_stops_and_starts_the_kubelet(world: World) -> None:
     seen: list[str] = []
 
     def hold() -> None:
-        node = world.api.get(r.NODES, "ac-worker2")
+        node = world.api.get(r.NODES, NODE_B)
         assert node is not None
         seen.append(node["status"]["conditions"][0]["status"])
 
     inject(world.ctx, [injector], hold)
     assert seen == ["Unknown"]
-    assert world.agent.calls == [("stop", "ac-worker2"), ("start", "ac-worker2")]
+    assert world.agent.calls == [("stop", NODE_B), ("start", NODE_B)]
 
 
 def test_fail_job_creates_a_failing_run_owned_by_the_cronjob(world: World) -> None:

@@ -36,6 +36,9 @@ from conformance.tools import CommandResult
 
 REGISTRY = FaultRegistry()
 ALERT = "RunaiNodeUnknownState"
+#: the kind workers of the runai layout that play the declared nodes these runs target
+GPU_NODE_1 = f"{CLUSTER}-worker3"
+GPU_NODE_3 = f"{CLUSTER}-worker4"
 WEBHOOK = "webhook/webhook-notifications"
 EMAIL = "email/email"
 
@@ -230,11 +233,12 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
     world: World, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
     profile, pack = runai
-    # gpu-node-1 and gpu-node-2 land on the two kind workers; the same alert fires for both, at different times.
-    stack = PlayedStack(world, profile, pack, {f"{CLUSTER}-worker": 0.15, f"{CLUSTER}-worker2": 0.6})
+    # gpu-node-1 and gpu-node-3 each have a kind worker of their own; the same alert fires for both, at different
+    # times (a stopped kubelet, a cordon).
+    stack = PlayedStack(world, profile, pack, {GPU_NODE_1: 0.15, GPU_NODE_3: 0.6})
     runs = [
         scenario_run(profile, "ready-unknown", "gpu-node-1", 0.15),
-        scenario_run(profile, "ready-false", "gpu-node-2", 0.6),
+        scenario_run(profile, "unschedulable", "gpu-node-3", 0.6),
     ]
     backend = backend_for(world, tmp_path, runai)
     lines: list[str] = []
@@ -243,7 +247,7 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
     assert time.monotonic() - started < 10
     assert min(stack.reads.values()) > 0
 
-    for observation, node in ((first, f"{CLUSTER}-worker"), (second, f"{CLUSTER}-worker2")):
+    for observation, node in ((first, GPU_NODE_1), (second, GPU_NODE_3)):
         assert observation.fault_applied and observation.error is None
         assert observation.pending_s is not None and observation.firing_s is not None
         assert observation.notified_s is not None and observation.reverted_s is not None
@@ -269,8 +273,7 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
     assert second.firing_s is not None and first.firing_s is not None and second.firing_s >= 0.6 > first.firing_s
     assert second.notified_s is not None and second.notified_s >= 0.6
     # the two faults went in together (different nodes: one wave) and were reverted
-    assert all_ready(world) and world.agent.calls.count(("stop", f"{CLUSTER}-worker")) == 1
-    assert ("start", f"{CLUSTER}-worker2") in world.agent.calls
+    assert all_ready(world) and world.agent.calls == [("stop", GPU_NODE_1), ("start", GPU_NODE_1)]
     # the live verdict judges these observations as it judges the twin's
     for run, observation in zip(runs, (first, second), strict=True):
         verdict = judge(expectation_for(run, profile, pack, 1.0), observation)
@@ -279,10 +282,10 @@ def test_run_observes_pending_firing_notified_reverted_resolved_and_attributes_b
 
 def test_healthy_period_alerts_are_negative_times(world: World, tmp_path: Path, runai: tuple[Profile, Pack]) -> None:
     profile, pack = runai
-    PlayedStack(world, profile, pack, {f"{CLUSTER}-worker": 0.0})
+    PlayedStack(world, profile, pack, {GPU_NODE_1: 0.0})
     world.api.update(
         r.NODES,
-        f"{CLUSTER}-worker",
+        GPU_NODE_1,
         None,
         lambda node: node["status"].update(conditions=[{"type": "Ready", "status": "Unknown"}]),
     )
@@ -320,18 +323,18 @@ def test_a_fault_failing_midway_is_reverted_and_the_run_goes_on(
     world: World, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
     profile, pack = runai
-    stack = PlayedStack(world, profile, pack, {f"{CLUSTER}-worker2": 0.1})
+    stack = PlayedStack(world, profile, pack, {GPU_NODE_1: 0.1})
     before = world.snapshot()
-    # ready-false (ac-worker2) is applied first; once its kubelet is stopped, the cordon of ac-worker fails
+    # ready-unknown (gpu-node-1) is applied first; once its kubelet is stopped, the cordon of gpu-node-3 fails
     stop = world.agent.stop_kubelet
 
     def stop_then_break(node: str, *, hold_s: float) -> None:
         stop(node, hold_s=hold_s)
-        world.api.fail("PATCH", f"/nodes/{CLUSTER}-worker", 500)
+        world.api.fail("PATCH", f"/nodes/{GPU_NODE_3}", 500)
 
     world.agent.stop_kubelet = stop_then_break  # type: ignore[method-assign]
     runs = [
-        scenario_run(profile, "ready-false", "gpu-node-2", 0.1),
+        scenario_run(profile, "ready-unknown", "gpu-node-1", 0.1),
         scenario_run(profile, "unschedulable", "gpu-node-3", 0.1),
     ]
     backend = backend_for(world, tmp_path, runai)
@@ -339,7 +342,7 @@ def test_a_fault_failing_midway_is_reverted_and_the_run_goes_on(
     # the cordon that failed is that run's error; the other run of the wave goes on and notifies
     assert cordoned.error and "injected failure" in cordoned.error and not cordoned.fault_applied
     assert stopped.error is None and stopped.notified_s is not None and stopped.reverted_s is not None
-    assert ("start", f"{CLUSTER}-worker2") in world.agent.calls
+    assert ("start", GPU_NODE_1) in world.agent.calls
     assert all_ready(world) and world.snapshot() == before
     assert backend.failed and stack.reads["capture"] >= 1
 
@@ -356,14 +359,14 @@ def test_a_fault_whose_wait_times_out_is_reverted(world: World, tmp_path: Path, 
         )
     )
     assert observation.error is not None and "gave up waiting" in observation.error
-    assert calls == [f"stop {CLUSTER}-worker", f"start {CLUSTER}-worker"]
-    node = world.api.get(r.NODES, f"{CLUSTER}-worker")
+    assert calls == [f"stop {GPU_NODE_1}", f"start {GPU_NODE_1}"]
+    node = world.api.get(r.NODES, GPU_NODE_1)
     assert node is not None and "alert-conformance/fault" not in (node["metadata"].get("annotations") or {})
 
 
 def test_ctrl_c_while_holding_reverts_every_fault(world: World, tmp_path: Path, runai: tuple[Profile, Pack]) -> None:
     profile, pack = runai
-    PlayedStack(world, profile, pack, {f"{CLUSTER}-worker": 30.0, f"{CLUSTER}-worker2": 30.0})
+    PlayedStack(world, profile, pack, {GPU_NODE_1: 30.0, GPU_NODE_3: 30.0})
 
     def status(line: str) -> None:
         if "firing" in line and "notified" in line:
@@ -374,15 +377,13 @@ def test_ctrl_c_while_holding_reverts_every_fault(world: World, tmp_path: Path, 
         backend.run(
             [
                 scenario_run(profile, "ready-unknown", "gpu-node-1", 5.0),
-                scenario_run(profile, "ready-false", "gpu-node-2", 5.0),
+                scenario_run(profile, "unschedulable", "gpu-node-3", 5.0),
             ],
             status=status,
         )
+    # both reverted: the kubelet started again, the cordon lifted
     assert all_ready(world) and backend.failed
-    assert sorted(c for c in world.agent.calls if c[0] == "start") == [
-        ("start", f"{CLUSTER}-worker"),
-        ("start", f"{CLUSTER}-worker2"),
-    ]
+    assert world.agent.calls == [("stop", GPU_NODE_1), ("start", GPU_NODE_1)]
 
 
 def test_close_is_idempotent_and_applies_keep_cluster_once(
@@ -391,7 +392,9 @@ def test_close_is_idempotent_and_applies_keep_cluster_once(
     runner = FakeRunner(lambda argv: CommandResult(tuple(argv), 0, "", ""))
     backend = backend_for(world, tmp_path, runai, keep_cluster="never")
     backend.kind = KindCluster(CLUSTER, Path("/bin/kind"), Path("/bin/docker"), runner)
-    backend.kind.ensure()  # `kind get clusters` lists nothing: created by this run
+    layout = backend.plan.placement.layout
+    assert layout is not None
+    backend.kind.ensure(layout.write_config(tmp_path))  # `kind get clusters` lists nothing: created by this run
     backend.close()
     backend.close()
     deletes = [c for c in runner.calls if c[1:3] == ("delete", "cluster")]
