@@ -24,6 +24,7 @@ from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.static.cases import Case, Timing, build_cases, round_up
+from conformance.static.clock import ScrapeClock
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
 from conformance.tools import CommandRunner, run_command
@@ -249,14 +250,15 @@ def prove_behaviour(
                 recording_index[key] = len(recordings)
                 recordings.append((case, selectors))
             planned.append(_Planned(behaviour, case, severity, recording_index[key]))
-    series = _record_all(profile, recordings, scrape_s, workers)
+    clock = ScrapeClock.realistic(scrape_s)
+    series = _record_all(profile, recordings, clock, workers)
     batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
             promtool=promtool,
             workdir=workdir,
-            scrape_s=scrape_s,
+            input_step_s=clock.step_s,
             evaluation_s=evaluation_s,
             workers=workers,
             runner=runner,
@@ -288,19 +290,19 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
     )
 
 
-_RecordJob = tuple[Environment, Case, tuple[Selector, ...], float]
+_RecordJob = tuple[Environment, Case, tuple[Selector, ...], ScrapeClock]
 
 # The shared warm-up, set before the worker processes fork so they inherit it instead of unpickling it per job.
 _WARM: WarmUp | None = None
 
 
 def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
-    environment, case, selectors, scrape_s = job
-    return record_case(environment, case, scrape_s, selectors, _WARM)
+    environment, case, selectors, clock = job
+    return record_case(environment, case, clock, selectors, _WARM)
 
 
 def _record_all(
-    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], scrape_s: float, workers: int
+    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], clock: ScrapeClock, workers: int
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
@@ -312,9 +314,9 @@ def _record_all(
     fault_at = recordings[0][0].fault_at_s
     every_selector = tuple({selector for _, selectors in recordings for selector in selectors})
     shared = all(case.fault_at_s == fault_at for case, _ in recordings)
-    _WARM = warm_up(profile.environment, fault_at, scrape_s, every_selector) if shared else None
+    _WARM = warm_up(profile.environment, fault_at, clock, every_selector) if shared else None
     try:
-        jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
+        jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel in recordings]
         methods = multiprocessing.get_all_start_methods()
         if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
             return [_record_one(job) for job in jobs]

@@ -89,16 +89,16 @@ def parse_output(output: str) -> dict[str, Timeline]:
 
 
 def build_test_file(
-    rule_files: Sequence[Path], cases: Sequence[CaseInput], scrape_s: float, evaluation_s: float
+    rule_files: Sequence[Path], cases: Sequence[CaseInput], input_step_s: float, evaluation_s: float
 ) -> str:
-    """The YAML of a promtool test file for ``cases``."""
+    """The YAML of a promtool test file for ``cases``, whose series have a value or gap every ``input_step_s``."""
     groups = []
     for case in cases:
         checks = int(case.horizon_s // evaluation_s) + 1
         groups.append(
             {
                 "name": case.name,
-                "interval": format_duration(scrape_s),
+                "interval": format_duration(input_step_s),
                 "input_series": [{"series": series_text(key), "values": values} for key, values in case.series.items()],
                 "alert_rule_test": [
                     {"eval_time": format_duration(i * evaluation_s), "alertname": case.alert, "exp_alerts": []}
@@ -128,7 +128,7 @@ def run_cases(
     *,
     promtool: Path,
     workdir: Path,
-    scrape_s: float,
+    input_step_s: float,
     evaluation_s: float,
     workers: int = 2,
     runner: CommandRunner = run_command,
@@ -139,7 +139,7 @@ def run_cases(
     def run_chunk(index: int) -> dict[str, Timeline]:
         batch = batches[index]
         path = workdir / f"behaviour-{index}.test.yaml"
-        path.write_text(build_test_file(batch.rule_files, batch.cases, scrape_s, evaluation_s), encoding="utf-8")
+        path.write_text(build_test_file(batch.rule_files, batch.cases, input_step_s, evaluation_s), encoding="utf-8")
         result = runner([str(promtool), "test", "rules", str(path)], timeout=timeout_s, cwd=workdir)
         output = result.output
         if result.returncode not in (0, 1) or (result.returncode == 1 and "name:" not in output):
