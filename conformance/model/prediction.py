@@ -11,7 +11,15 @@ class Prediction:
 
     ``fire_after_s`` is when promtool first saw the alert firing (None: it never fired); ``resolved_after_s``
     when it stopped after the revert at ``revert_after_s``; ``labels`` the firing alert's labels, as routed.
-    ``level`` is the fault level used (None for faults without one).
+    ``level`` is the fault level used (None for faults without one); ``fault_timing`` the fault's own timing
+    arguments (a crash loop's ``over_s`` ...), so a live run unfolds the fault exactly as depth 3 did.
+
+    ``hold_s`` is how long depth 3 held the fault. ``sustain_s`` says the fault is a state that keeps the alert
+    firing for as long as it holds: depth 3 required the alert to fire without a break from its first firing to
+    the revert, and held the fault at least ``sustain_s`` past the latest acceptable first firing to see it
+    (None: the fault is a burst of events, and the alert may resolve on its own once they leave its window).
+    ``steady_until_s`` is the last evaluation of the first uninterrupted run of firing evaluations (the revert
+    when the alert stayed firing), in seconds from the fault.
     """
 
     alert_key: str
@@ -25,3 +33,6 @@ class Prediction:
     labels: tuple[dict[str, str], ...] = field(default_factory=tuple)
     evaluation_interval_s: float = 15.0
     scrape_interval_s: float = 15.0
+    sustain_s: float | None = None
+    steady_until_s: float | None = None
+    fault_timing: dict[str, float] = field(default_factory=dict)

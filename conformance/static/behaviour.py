@@ -12,6 +12,7 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import promql_parser
@@ -39,6 +40,7 @@ class CaseVerdict:
     problem: str | None = None
     fire_after_s: float | None = None
     resolved_after_s: float | None = None
+    steady_until_s: float | None = None  # end of the first uninterrupted run of firing evaluations
 
     @property
     def ok(self) -> bool:
@@ -161,9 +163,11 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     after_revert = [t for t in times if t > case.revert_at_s]
     last = (after_revert or during)[-1]
     verdict.resolved_after_s = last + evaluation_s - case.fault_at_s
+    breaks = _breaks(during, evaluation_s)
+    verdict.steady_until_s = (breaks[0][0] if breaks else during[-1]) - case.fault_at_s
     if case.earliest_fire_s is not None and first < case.earliest_fire_s:
         verdict.problem = (
-            f"fires {format_duration(first)} after the fault, before the documented "
+            f"fires {format_duration(first)} after the fault, before the documented `for` "
             f"{format_duration(case.earliest_fire_s)}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
@@ -172,12 +176,37 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
             f"fires {format_duration(first)} after the fault, later than the bound "
             f"{format_duration(case.latest_fire_s)} (from {basis})"
         )
+    elif case.sustain_s is not None and (stopped := _stopped_while_held(case, during, breaks, evaluation_s)):
+        verdict.problem = stopped
     elif case.resolve_by_s is not None and after_revert and last - case.revert_at_s > case.resolve_by_s:
         verdict.problem = (
             f"still firing {format_duration(last - case.revert_at_s)} after the revert "
             f"(should resolve within {format_duration(case.resolve_by_s)})"
         )
     return verdict
+
+
+def _breaks(times: Sequence[float], evaluation_s: float) -> list[tuple[float, float]]:
+    """``(last firing, next firing)`` for every evaluation at which a firing alert was not firing."""
+    return [(before, after) for before, after in pairwise(times) if after - before > evaluation_s + 1e-6]
+
+
+def _stopped_while_held(
+    case: Case, during: Sequence[float], breaks: Sequence[tuple[float, float]], evaluation_s: float
+) -> str | None:
+    """Why the alert did not stay firing from its first firing to the revert, or None when it did."""
+    first = during[0]
+    fired = f"fired {format_duration(first - case.fault_at_s)} after the fault, then resolved at +"
+    held = f"while the fault still holds (held {format_duration(case.hold_s)})"
+    if breaks:
+        stop, again = breaks[0]
+        return (
+            f"{fired}{format_duration(stop + evaluation_s - first)} {held}; "
+            f"fires again at +{format_duration(again - first)}"
+        )
+    if during[-1] < case.revert_at_s - evaluation_s - 1e-6:
+        return f"{fired}{format_duration(during[-1] + evaluation_s - first)} {held}"
+    return None
 
 
 @dataclass
@@ -287,6 +316,9 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
         labels=tuple(verdict.timeline.label_sets),
         evaluation_interval_s=profile.evaluation_interval_s,
         scrape_interval_s=profile.scrape_interval_s,
+        sustain_s=case.sustain_s,
+        steady_until_s=verdict.steady_until_s,
+        fault_timing=dict(case.fault_timing),
     )
 
 
