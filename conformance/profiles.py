@@ -17,7 +17,15 @@ from typing import Any
 import jsonschema
 
 from conformance.errors import ProfileError, UnknownProfileError
-from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup, Source, Threshold
+from conformance.model.contract import (
+    AlertContract,
+    DocumentedDuration,
+    DocumentedSetting,
+    RoutingSetup,
+    SettingValue,
+    Source,
+    Threshold,
+)
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
 from conformance.model.scenario import FAULT_KINDS, Scenario, Target
@@ -286,7 +294,24 @@ class _ProfileBuilder:
             receiver=raw["receiver"],
             source=Source(**raw["source"]),
             documented=bool(raw.get("documented", True)),
+            settings={
+                name: self._setting(name, item, ["routing", index, "settings", name])
+                for name, item in raw.get("settings", {}).items()
+            },
         )
+
+    def _setting(self, name: str, raw: dict[str, Any], where: list[str | int]) -> DocumentedSetting:
+        """A notification setting; a documented one must quote the document (it is what depth 4 holds packs to)."""
+        if raw["documented"] and not raw.get("quote"):
+            raise self.fail(f"documented setting {name} needs the document's words in `quote`", where)
+        value: SettingValue
+        if name == "group_by":
+            value = tuple(raw["value"])
+        elif name == "send_resolved":
+            value = bool(raw["value"])
+        else:
+            value = parse_duration(raw["value"])
+        return DocumentedSetting(value, bool(raw["documented"]), raw.get("quote", ""), raw.get("note", ""))
 
     def _alert(
         self, raw: dict[str, Any], index: int, env: Environment, routing: tuple[RoutingSetup, ...]
