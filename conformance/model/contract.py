@@ -44,6 +44,19 @@ class Threshold:
     def describe(self) -> str:
         return f"{self.quantity} {self.op} {self.value:g}"
 
+    def boundary_levels(self) -> tuple[float, float | None]:
+        """(firing level, healthy level): just past and just inside the threshold. Healthy is None when impossible."""
+        value = self.value
+        above = self.op in (">", ">=")
+        if self.integer:
+            past = {">": value + 1, ">=": value, "<": value - 1, "<=": value}[self.op]
+            inside = {">": value, ">=": value - 1, "<": value, "<=": value + 1}[self.op]
+            return past, (inside if inside >= 0 else None)
+        step = abs(value) * self.margin if value else self.margin
+        past = value + step if above else value - step
+        inside = value - step if above else value + step
+        return past, (inside if inside >= 0 else None)
+
 
 @dataclass(frozen=True)
 class DocumentedDuration:

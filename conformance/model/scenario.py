@@ -20,7 +20,9 @@ class FaultKind:
 
     ``ceiling`` is the highest level the quantity can have (1 for a share); ``burst`` marks a fault that is a
     finite run of events (restarts, a deletion) rather than a state, so alerts on it may resolve on their own
-    once the events leave their window while the fault is still "applied".
+    once the events leave their window while the fault is still "applied". ``shareable`` marks a level that is
+    a total several objects can carry between them (a scenario's ``spread``); every backend that injects the
+    fault must then split it (the Kubernetes backends skip network-flood altogether).
     """
 
     name: str
@@ -30,6 +32,7 @@ class FaultKind:
     integer: bool = False
     ceiling: float | None = None
     burst: bool = False
+    shareable: bool = False
 
 
 FAULT_KINDS: dict[str, FaultKind] = {
@@ -116,6 +119,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "workload",
             "transmit_bytes_per_second",
             "the workload's pods transmit at the level in bytes per second, summed over its pods",
+            shareable=True,
         ),
     )
 }
@@ -146,14 +150,33 @@ class Target:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A fault on a target with fixed parameters. ``id`` is unique within its alert."""
+    """A fault on a target with fixed parameters. ``id`` is unique within its alert.
+
+    ``spread`` names further objects that carry the fault's level with the target, in equal shares: for a
+    threshold documented on a total (traffic summed over pods), the total crosses it while no single object
+    does, so an expression that measures one object (``max``, ``sum by (pod)``) stays silent and fails.
+    """
 
     id: str
     fault: str
     target: Target
     params: dict[str, float | int | str] = field(default_factory=dict)
     description: str = ""
+    spread: tuple[Target, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """The target and the objects the level is spread over."""
+        return (self.target, *self.spread)
 
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+
+def share_levels(level: float, parts: int, integer: bool) -> list[float]:
+    """``level`` split into ``parts`` equal shares (whole numbers, the first ones one larger, when ``integer``)."""
+    if not integer:
+        return [level / parts] * parts
+    base, extra = divmod(int(level), parts)
+    return [float(base + (1 if index < extra else 0)) for index in range(parts)]

@@ -91,22 +91,15 @@ class Case:
         return self.kind in ("fire", "immediate")
 
     def describe(self) -> str:
-        level = "" if self.level is None else f" at level {self.level:g}"
-        return f"{self.kind} case: {self.scenario.fault} on {self.scenario.target.describe()}{level}"
+        targets = " + ".join(target.describe() for target in self.scenario.targets)
+        shared = " shared" if self.scenario.spread else ""
+        level = "" if self.level is None else f" at{shared} level {self.level:g}"
+        return f"{self.kind} case: {self.scenario.fault} on {targets}{level}"
 
 
 def boundary_levels(threshold: Threshold) -> tuple[float, float | None]:
     """(firing level, healthy level): just past and just inside the threshold. Healthy is None when impossible."""
-    value = threshold.value
-    above = threshold.op in (">", ">=")
-    if threshold.integer:
-        past = {">": value + 1, ">=": value, "<": value - 1, "<=": value}[threshold.op]
-        inside = {">": value, ">=": value - 1, "<": value, "<=": value + 1}[threshold.op]
-        return past, (inside if inside >= 0 else None)
-    step = abs(value) * threshold.margin if value else threshold.margin
-    past = value + step if above else value - step
-    inside = value - step if above else value + step
-    return past, (inside if inside >= 0 else None)
+    return threshold.boundary_levels()
 
 
 def far_level(threshold: Threshold, kind: FaultKind) -> float:
