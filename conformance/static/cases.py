@@ -112,13 +112,13 @@ def far_level(threshold: Threshold, kind: FaultKind) -> float:
     return math.ceil(far) if threshold.integer else far
 
 
-def sustain_s(timing: Timing) -> float:
+def sustain_s(timing: Timing, latest_s: float) -> float:
     """How long past the latest acceptable first firing the fault keeps holding, to see the alert stay firing.
 
-    Four evaluations show an alert that counts itself or fires on an edge; a whole window shows one whose
-    windowed value drains while the fault still holds.
+    Four evaluations show an alert that counts itself or fires on an edge; a quarter of the latest bound keeps
+    a slow alert in view as long as it took to arrive.
     """
-    return max(4 * timing.evaluation_s, timing.window_s)
+    return max(4 * timing.evaluation_s, latest_s / 4)
 
 
 def latest_fire_s(intrinsic_s: float, timing: Timing, ramp_s: float = 0.0) -> float:
@@ -153,7 +153,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         # Hold at least a quarter longer than the latest acceptable time, so a late pack is measured rather than
         # called "never" (a pack later than that is reported as never firing within the hold, which is as
         # clear), and long enough after it to see the alert stay firing.
-        margin = max(4 * timing.evaluation_s, latest / 4, 0.0 if scenario.kind.burst else sustain_s(timing))
+        margin = sustain_s(timing, latest)
         hold = latest + margin
         resolve = resolve_bound_s(timing)
         horizon = warmup_s + hold + resolve + 2 * timing.evaluation_s

@@ -7,6 +7,7 @@ the exact firing timeline of the pack's own rules on the case's series, in virtu
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,6 @@ from pathlib import Path
 from conformance.model.durations import format_duration, parse_duration
 from conformance.static.series import SeriesKey, series_text
 from conformance.tools import CommandRunner, run_command
-from conformance.yamlio import dump
 
 _NAME = re.compile(r"^\s*name: (?P<name>.*),\s*$")
 _ALERT = re.compile(r"^\s*alertname: (?P<alert>[^,]+), time: (?P<time>[^,]+),\s*$")
@@ -91,7 +91,7 @@ def parse_output(output: str) -> dict[str, Timeline]:
 def build_test_file(
     rule_files: Sequence[Path], cases: Sequence[CaseInput], input_step_s: float, evaluation_s: float
 ) -> str:
-    """The YAML of a promtool test file for ``cases``, whose series have a value or gap every ``input_step_s``."""
+    """A promtool test file for ``cases`` (YAML, as JSON), whose series have a value or gap every ``input_step_s``."""
     groups = []
     for case in cases:
         checks = int(case.horizon_s // evaluation_s) + 1
@@ -106,7 +106,9 @@ def build_test_file(
                 ],
             }
         )
-    return dump(
+    # JSON is YAML, and promtool reads it as such: written by the C encoder, a test file of a few megabytes
+    # takes milliseconds instead of the pure-Python YAML emitter's second.
+    return json.dumps(
         {
             "rule_files": [str(p) for p in rule_files],
             "evaluation_interval": format_duration(evaluation_s),
