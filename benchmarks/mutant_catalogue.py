@@ -2,7 +2,7 @@
 
 Classes a static proof must kill (issue 9's holes), generated from the profile and the pack, never by name:
 
-* ``for``: a documented ``for`` halved, or zeroed;
+* ``for``: a documented ``for`` shortened by one evaluation interval, halved, or zeroed;
 * ``counter``: ``changes()`` over a window replaced by ``increase()`` or ``delta()``, which extrapolate;
 * ``sustain``: an aggregate over ``ALERTS`` that no longer excludes itself; a state comparison made
   edge-triggered (``changes((x)[<for + 2m>:]) > 0``), which fires on the change and resolves while the fault
@@ -110,7 +110,8 @@ def _rule_mutant(
 def _for(context: Context) -> Iterator[Mutant]:
     for alert, key, rule in _owned_rules(context):
         if alert.for_.documented:
-            for new in sorted({rule.for_s / 2, 0.0} - {rule.for_s}):
+            shorter = {rule.for_s / 2, 0.0, rule.for_s - context.profile.evaluation_interval_s}
+            for new in sorted({value for value in shorter if value >= 0} - {rule.for_s}):
                 yield _rule_mutant(
                     context, "kill", "for", alert, key, replace(rule, for_s=new), f"for {rule.for_s:g}s -> {new:g}s"
                 )

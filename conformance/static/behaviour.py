@@ -166,9 +166,11 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     breaks = _breaks(during, evaluation_s)
     verdict.steady_until_s = (breaks[0][0] if breaks else during[-1]) - case.fault_at_s
     if case.earliest_fire_s is not None and first < case.earliest_fire_s:
+        documented_for = case.earliest_fire_s - case.visible_after_s
+        seen = f" from the first evaluation that can see the fault (+{format_duration(case.visible_after_s)})"
         verdict.problem = (
             f"fires {format_duration(first)} after the fault, before the documented `for` "
-            f"{format_duration(case.earliest_fire_s)}"
+            f"{format_duration(documented_for)}{seen if case.visible_after_s else ''}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
         basis = "documented" if case.bound_documented else "the pack's own for/window (not documented)"
@@ -235,6 +237,7 @@ def prove_behaviour(
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
     warmup = warmup_s(pack, scrape_s)
+    clock = ScrapeClock.realistic(scrape_s)
     results: dict[str, AlertBehaviour] = {}
     planned: list[_Planned] = []
     recordings: list[tuple[Case, tuple[Selector, ...]]] = []
@@ -260,6 +263,7 @@ def prove_behaviour(
             else _max_range_s([r.expr for r in dependencies(rules, pack)]),
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
+            first_scrape_s=clock.offset_s - clock.jitter_s,
         )
         needs[alert.key] = dependencies(rules, pack)
         selectors = tuple(selectors_in([r.expr for r in needs[alert.key]]))
@@ -279,7 +283,6 @@ def prove_behaviour(
                 recording_index[key] = len(recordings)
                 recordings.append((case, selectors))
             planned.append(_Planned(behaviour, case, severity, recording_index[key]))
-    clock = ScrapeClock.realistic(scrape_s)
     series = _record_all(profile, recordings, clock, workers)
     batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
     timelines = (

@@ -53,6 +53,8 @@ class Timing:
     window_s: float
     window_documented: bool = True
     keep_firing_for_s: float = 0.0
+    # How soon after a fault a sample can first show it: the scrapes' offset from the grid less their jitter.
+    first_scrape_s: float = 0.0
 
     @property
     def slack_s(self) -> float:
@@ -77,6 +79,7 @@ class Case:
     resolve_by_s: float | None
     bound_documented: bool = True  # the latest-fire bound rests on documented numbers only
     sustain_s: float | None = None  # must keep firing from first firing to the revert; the hold's margin for it
+    visible_after_s: float = 0.0  # the first evaluation after the fault that can see a sample taken after it
 
     @property
     def id(self) -> str:
@@ -157,7 +160,10 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         hold = latest + margin
         resolve = resolve_bound_s(timing)
         horizon = warmup_s + hold + resolve + 2 * timing.evaluation_s
-        earliest = timing.for_s if timing.for_documented else None
+        # No expression can turn true before a scrape after the fault, and no evaluation sees it before the next
+        # point of the evaluation grid: the documented `for` counts from there.
+        visible = round_up(warmup_s + timing.first_scrape_s, timing.evaluation_s) - warmup_s
+        earliest = timing.for_s + visible if timing.for_documented else None
         fire = Case(
             alert_key=alert.key,
             scenario=scenario,
@@ -172,6 +178,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
             resolve_by_s=resolve,
             bound_documented=timing.for_documented and timing.window_documented,
             sustain_s=None if scenario.kind.burst else margin,
+            visible_after_s=visible,
         )
         cases.append(fire)
         if (

@@ -72,3 +72,27 @@ def test_firing_before_the_documented_for_fails_only_where_documented(documented
     case = _fire_case(documented)
     verdict = _judge(case, _firing(case, 60, case.hold_s), EVAL)
     assert (verdict.problem == "fires 1m after the fault, before the documented `for` 2m") is problem
+
+
+def test_the_documented_for_counts_from_the_first_evaluation_that_can_see_the_fault() -> None:
+    alert = _fire_case().scenario
+    contract = AlertContract(
+        name="NodeCordoned",
+        severity="critical",
+        meaning="m",
+        source=Source("s", "s", "q"),
+        threshold=None,
+        for_=DocumentedDuration(120, True),
+        window=None,
+        receivers={},
+        scenarios=(alert,),
+    )
+    # Scrapes 11 s or more after the grid: the fault shows first at the evaluation 30 s after it.
+    (case,) = build_cases(contract, Timing(EVAL, EVAL, 120, True, 0, first_scrape_s=11), WARMUP)
+    assert case.visible_after_s == 30 and case.earliest_fire_s == 150
+    verdict = _judge(case, _firing(case, 120, case.hold_s), EVAL)
+    assert verdict.problem == (
+        "fires 2m after the fault, before the documented `for` 2m "
+        "from the first evaluation that can see the fault (+30s)"
+    )
+    assert _judge(case, _firing(case, 150, case.hold_s), EVAL).problem is None
