@@ -9,6 +9,7 @@ the file and line. Bundled profiles live in the top-level ``profiles/`` folder, 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,10 +18,18 @@ from typing import Any
 import jsonschema
 
 from conformance.errors import ProfileError, UnknownProfileError
-from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup, Source, Threshold
+from conformance.model.contract import (
+    AlertContract,
+    DocumentedDuration,
+    DocumentedSetting,
+    RoutingSetup,
+    SettingValue,
+    Source,
+    Threshold,
+)
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
-from conformance.model.scenario import FAULT_KINDS, Scenario, Target
+from conformance.model.scenario import FAULT_KINDS, Scenario, Target, share_levels
 from conformance.model.workloads import (
     ContainerSpec,
     Environment,
@@ -286,7 +295,24 @@ class _ProfileBuilder:
             receiver=raw["receiver"],
             source=Source(**raw["source"]),
             documented=bool(raw.get("documented", True)),
+            settings={
+                name: self._setting(name, item, ["routing", index, "settings", name])
+                for name, item in raw.get("settings", {}).items()
+            },
         )
+
+    def _setting(self, name: str, raw: dict[str, Any], where: list[str | int]) -> DocumentedSetting:
+        """A notification setting; a documented one must quote the document (it is what depth 4 holds packs to)."""
+        if raw["documented"] and not raw.get("quote"):
+            raise self.fail(f"documented setting {name} needs the document's words in `quote`", where)
+        value: SettingValue
+        if name == "group_by":
+            value = tuple(raw["value"])
+        elif name == "send_resolved":
+            value = bool(raw["value"])
+        else:
+            value = parse_duration(raw["value"])
+        return DocumentedSetting(value, bool(raw["documented"]), raw.get("quote", ""), raw.get("note", ""))
 
     def _alert(
         self, raw: dict[str, Any], index: int, env: Environment, routing: tuple[RoutingSetup, ...]
@@ -316,6 +342,7 @@ class _ProfileBuilder:
                 target=Target(**s["target"]),
                 params=dict(s.get("params", {})),
                 description=s.get("description", ""),
+                spread=tuple(Target(**t) for t in s.get("spread", [])),
             )
             self._check_scenario(scenario, threshold, env, [*where, "scenarios", s_index])
             scenarios.append(scenario)
@@ -381,46 +408,77 @@ class _ProfileBuilder:
         self, scenario: Scenario, threshold: Threshold | None, env: Environment, where: list[str | int]
     ) -> None:
         kind = scenario.kind
-        target = scenario.target
         if kind.quantity is not None and threshold is not None and threshold.quantity != kind.quantity:
             raise self.fail(
                 f"fault {scenario.fault} sets {kind.quantity}, but the threshold is on {threshold.quantity}",
                 [*where, "fault"],
             )
+        self._check_target(scenario, scenario.target, env, where, [*where, "target"])
+        if scenario.spread:
+            self._check_spread(scenario, threshold, [*where, "spread"])
+        for index, target in enumerate(scenario.spread):
+            self._check_target(scenario, target, env, where, [*where, "spread", index])
+
+    def _check_spread(self, scenario: Scenario, threshold: Threshold | None, where: list[str | int]) -> None:
+        """A spread fault must be shareable, and no object's share of the firing level may cross the threshold
+        on its own: that is what tells a total from a per-object expression."""
+        kind = scenario.kind
+        if not kind.shareable or threshold is None:
+            shareable = sorted(name for name, k in FAULT_KINDS.items() if k.shareable)
+            raise self.fail(
+                f"fault {scenario.fault} cannot be spread over several objects (shareable: {', '.join(shareable)})",
+                where,
+            )
+        if len(set(scenario.targets)) != len(scenario.targets):
+            raise self.fail("spread repeats an object (or the target itself)", where)
+        # The threshold gets its fault's integer flag only once every scenario is checked; the shares need it now.
+        threshold = replace(threshold, integer=kind.integer)
+        fire, _ = threshold.boundary_levels()
+        share = max(share_levels(fire, len(scenario.targets), kind.integer))
+        if threshold.op in ("<", "<=") or threshold.fires(share):
+            raise self.fail(
+                f"spread over {len(scenario.targets)} objects leaves each {share:g} of the firing level {fire:g}, "
+                f"which does not stay inside {threshold.describe()}: a per-object expression would fire too",
+                where,
+            )
+
+    def _check_target(
+        self,
+        scenario: Scenario,
+        target: Target,
+        env: Environment,
+        scenario_where: list[str | int],
+        where: list[str | int],
+    ) -> None:
+        kind = scenario.kind
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
-                raise self.fail(
-                    f"fault {scenario.fault} needs target.namespace and target.workload", [*where, "target"]
-                )
+                raise self.fail(f"fault {scenario.fault} needs target.namespace and target.workload", where)
             try:
                 workload = env.workload(target.namespace, target.workload)
             except KeyError as error:
-                raise self.fail(str(error.args[0]), [*where, "target"]) from None
+                raise self.fail(str(error.args[0]), where) from None
             if kind.target == "container":
                 names = [c.name for c in workload.containers]
                 if target.container not in names:
-                    raise self.fail(
-                        f"fault {scenario.fault} needs target.container, one of {names}", [*where, "target"]
-                    )
+                    raise self.fail(f"fault {scenario.fault} needs target.container, one of {names}", where)
             if scenario.fault in ("target-down", "error-rate", "latency") and workload.scrape is None:
-                raise self.fail(
-                    f"workload {target.workload} has no scrape job for {scenario.fault}", [*where, "target"]
-                )
+                raise self.fail(f"workload {target.workload} has no scrape job for {scenario.fault}", where)
             if scenario.fault in ("metric-rate-drop", "error-counter"):
                 metric = scenario.params.get("metric")
                 if metric not in {m.name for m in workload.vendor_metrics}:
                     raise self.fail(
                         f"fault {scenario.fault} needs params.metric naming a vendor metric of {target.workload}",
-                        [*where, "params"],
+                        [*scenario_where, "params"],
                     )
         elif kind.target == "node":
             if target.node not in {n.name for n in env.nodes}:
-                raise self.fail(f"target.node {target.node!r} is not a declared node", [*where, "target"])
+                raise self.fail(f"target.node {target.node!r} is not a declared node", where)
         elif kind.target == "volume":
             if (target.namespace, target.volume_claim) not in {(c.namespace, c.name) for c in env.volume_claims}:
-                raise self.fail("target.volume_claim is not a declared volume claim", [*where, "target"])
+                raise self.fail("target.volume_claim is not a declared volume claim", where)
         elif kind.target == "job" and (target.namespace, target.job) not in {(j.namespace, j.name) for j in env.jobs}:
-            raise self.fail("target.job is not a declared job", [*where, "target"])
+            raise self.fail("target.job is not a declared job", where)
 
 
 def _documented_duration(raw: dict[str, Any]) -> DocumentedDuration:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.model.scenario import Scenario
@@ -44,6 +44,19 @@ class Threshold:
     def describe(self) -> str:
         return f"{self.quantity} {self.op} {self.value:g}"
 
+    def boundary_levels(self) -> tuple[float, float | None]:
+        """(firing level, healthy level): just past and just inside the threshold. Healthy is None when impossible."""
+        value = self.value
+        above = self.op in (">", ">=")
+        if self.integer:
+            past = {">": value + 1, ">=": value, "<": value - 1, "<=": value}[self.op]
+            inside = {">": value, ">=": value - 1, "<": value, "<=": value + 1}[self.op]
+            return past, (inside if inside >= 0 else None)
+        step = abs(value) * self.margin if value else self.margin
+        past = value + step if above else value - step
+        inside = value - step if above else value + step
+        return past, (inside if inside >= 0 else None)
+
 
 @dataclass(frozen=True)
 class DocumentedDuration:
@@ -82,13 +95,32 @@ class AlertContract:
         return f"{self.name}[{self.severity}]"
 
 
+#: The notification settings a document can state for a set-up, as Alertmanager names them.
+SETTING_NAMES = ("group_wait", "group_interval", "repeat_interval", "group_by", "send_resolved")
+
+#: A setting's value: seconds for the timers, label names for ``group_by``, a flag for ``send_resolved``.
+SettingValue = float | bool | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentedSetting:
+    """A notification setting as the document states it (``quote``), or as the reference pack chose it."""
+
+    value: SettingValue
+    documented: bool
+    quote: str = ""
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class RoutingSetup:
     """A documented Alertmanager set-up: which pack form provides it and the receiver alerts must reach.
 
     ``form`` is one of ``helm-values`` (kube-prometheus-stack ``alertmanager.config``), ``operator`` (the
     Prometheus Operator's config built from ``AlertmanagerConfig`` resources), ``secret`` (a Secret holding
-    ``alertmanager.yaml``) or ``file`` (a plain ``alertmanager.yml``).
+    ``alertmanager.yaml``) or ``file`` (a plain ``alertmanager.yml``). ``settings`` are the notification
+    settings (keys from :data:`SETTING_NAMES`) on the way to that receiver: depth 4 holds a pack's effective
+    values, per alert, to the documented ones.
     """
 
     name: str
@@ -96,3 +128,7 @@ class RoutingSetup:
     receiver: str
     source: Source
     documented: bool = True
+    settings: dict[str, DocumentedSetting] = field(default_factory=dict)
+
+    def documented_settings(self) -> dict[str, SettingValue]:
+        return {name: setting.value for name, setting in self.settings.items() if setting.documented}

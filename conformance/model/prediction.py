@@ -13,6 +13,13 @@ class Prediction:
     when it stopped after the revert at ``revert_after_s``; ``labels`` the firing alert's labels, as routed.
     ``level`` is the fault level used (None for faults without one). ``fault_timing`` is how the fault unfolded
     for the prediction (a crash loop's ``over_s`` ...): a live backend applies it exactly so, never re-derives it.
+
+    ``hold_s`` is how long depth 3 held the fault. ``sustain_s`` says the fault is a state that keeps the alert
+    firing for as long as it holds: depth 3 required the alert to fire without a break from its first firing to
+    the revert, and held the fault at least ``sustain_s`` past the latest acceptable first firing to see it
+    (None: the fault is a burst of events, and the alert may resolve on its own once they leave its window).
+    ``steady_until_s`` is the last evaluation of the first uninterrupted run of firing evaluations (the revert
+    when the alert stayed firing), in seconds from the fault.
     """
 
     alert_key: str
@@ -26,6 +33,8 @@ class Prediction:
     labels: tuple[dict[str, str], ...] = field(default_factory=tuple)
     evaluation_interval_s: float = 15.0
     scrape_interval_s: float = 15.0
+    sustain_s: float | None = None
+    steady_until_s: float | None = None
     fault_timing: tuple[tuple[str, float], ...] = ()
 
     def timing(self) -> dict[str, float]:

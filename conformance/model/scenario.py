@@ -16,19 +16,31 @@ TargetKind = Literal["workload", "container", "node", "volume", "job"]
 
 @dataclass(frozen=True)
 class FaultKind:
-    """A kind of failure: what it targets and which quantity its level is measured in (None: no level)."""
+    """A kind of failure: what it targets and which quantity its level is measured in (None: no level).
+
+    ``ceiling`` is the highest level the quantity can have (1 for a share); ``burst`` marks a fault that is a
+    finite run of events (restarts, a deletion) rather than a state, so alerts on it may resolve on their own
+    once the events leave their window while the fault is still "applied". ``shareable`` marks a level that is
+    a total several objects can carry between them (a scenario's ``spread``); every backend that injects the
+    fault must then split it (the Kubernetes backends skip network-flood altogether).
+    """
 
     name: str
     target: TargetKind
     quantity: str | None
     description: str
     integer: bool = False
+    ceiling: float | None = None
+    burst: bool = False
+    shareable: bool = False
 
 
 FAULT_KINDS: dict[str, FaultKind] = {
     fault.name: fault
     for fault in (
-        FaultKind("kill-pods", "workload", None, "delete the workload's pods; the controller recreates them"),
+        FaultKind(
+            "kill-pods", "workload", None, "delete the workload's pods; the controller recreates them", burst=True
+        ),
         FaultKind(
             "crash-loop",
             "container",
@@ -36,6 +48,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "the container exits after run_seconds; the kubelet restarts it with its back-off (10s doubling "
             "to 5m); level = restarts within the alert's window",
             integer=True,
+            burst=True,
         ),
         FaultKind(
             "unavailable-replicas",
@@ -51,7 +64,11 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "a new revision whose pods cannot become ready: updated < desired, unavailable > 0",
         ),
         FaultKind(
-            "fill-volume", "volume", "volume_available_ratio", "write to the claim until free space is the level"
+            "fill-volume",
+            "volume",
+            "volume_available_ratio",
+            "write to the claim until free space is the level",
+            ceiling=1.0,
         ),
         FaultKind("cordon-node", "node", None, "spec.unschedulable=true plus the unschedulable taint"),
         FaultKind(
@@ -65,12 +82,25 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "container",
             "container_memory_limit_ratio",
             "working set climbs to a share of the limit",
+            ceiling=1.0,
         ),
-        FaultKind("cpu-near-limit", "container", "container_cpu_limit_ratio", "CPU use climbs to a share of the limit"),
-        FaultKind("node-memory-pressure", "node", "node_memory_used_ratio", "node memory in use climbs to a share"),
+        FaultKind(
+            "cpu-near-limit",
+            "container",
+            "container_cpu_limit_ratio",
+            "CPU use climbs to a share of the limit",
+            ceiling=1.0,
+        ),
+        FaultKind(
+            "node-memory-pressure",
+            "node",
+            "node_memory_used_ratio",
+            "node memory in use climbs to a share",
+            ceiling=1.0,
+        ),
         FaultKind("fail-job", "job", None, "a run of the job fails (backoffLimit reached)"),
         FaultKind("target-down", "workload", None, "the workload's metrics endpoint stops answering scrapes"),
-        FaultKind("error-rate", "workload", "error_ratio", "a share of HTTP requests answers 5xx"),
+        FaultKind("error-rate", "workload", "error_ratio", "a share of HTTP requests answers 5xx", ceiling=1.0),
         FaultKind("latency", "workload", "latency_seconds", "requests take this long (param quantile, default 0.95)"),
         FaultKind(
             "metric-rate-drop",
@@ -89,6 +119,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "workload",
             "transmit_bytes_per_second",
             "the workload's pods transmit at the level in bytes per second, summed over its pods",
+            shareable=True,
         ),
     )
 }
@@ -119,14 +150,33 @@ class Target:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A fault on a target with fixed parameters. ``id`` is unique within its alert."""
+    """A fault on a target with fixed parameters. ``id`` is unique within its alert.
+
+    ``spread`` names further objects that carry the fault's level with the target, in equal shares: for a
+    threshold documented on a total (traffic summed over pods), the total crosses it while no single object
+    does, so an expression that measures one object (``max``, ``sum by (pod)``) stays silent and fails.
+    """
 
     id: str
     fault: str
     target: Target
     params: dict[str, float | int | str] = field(default_factory=dict)
     description: str = ""
+    spread: tuple[Target, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """The target and the objects the level is spread over."""
+        return (self.target, *self.spread)
 
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+
+def share_levels(level: float, parts: int, integer: bool) -> list[float]:
+    """``level`` split into ``parts`` equal shares (whole numbers, the first ones one larger, when ``integer``)."""
+    if not integer:
+        return [level / parts] * parts
+    base, extra = divmod(int(level), parts)
+    return [float(base + (1 if index < extra else 0)) for index in range(parts)]

@@ -24,16 +24,19 @@ Levels mean exactly this (the static depth derives them from documented threshol
   param ``quantile`` default 0.95); ``metric-rate-drop`` and ``error-counter`` (param ``metric``: a declared
   vendor counter's growth per second, per pod); ``network-flood`` (bytes/s transmitted, summed over the
   workload's pods); ``kill-pods``.
+
+A scenario with ``spread`` applies a shareable fault (:attr:`FaultKind.shareable`) to its target and each
+spread object with an equal share of the level: the total is the level, no object carries it alone.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from conformance.model.scenario import FAULT_KINDS, Scenario
+from conformance.model.scenario import FAULT_KINDS, Scenario, share_levels
 from conformance.sim.backoff import crash_schedule
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
@@ -117,8 +120,40 @@ def apply(
         applied_at=cluster.now,
         effective_level=level,
     )
-    handle._undo = _APPLIERS[kind.name](cluster, handle)
+    handle._undo = _spread(cluster, handle) if scenario.spread else _APPLIERS[kind.name](cluster, handle)
     return handle
+
+
+def _spread(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The fault on every object of the scenario's spread, each with its share of the level; one undo for all."""
+    scenario = handle.scenario
+    kind = scenario.kind
+    if not kind.shareable:
+        raise ValueError(f"scenario {scenario.id}: fault {kind.name} cannot be spread over several objects")
+    targets = scenario.targets
+    undos: list[Callable[[], None]] = []
+    effective = 0.0
+    for target, share in zip(
+        targets, share_levels(float(handle.level or 0.0), len(targets), kind.integer), strict=True
+    ):
+        part = FaultHandle(
+            handle.id,
+            replace(scenario, target=target, spread=()),
+            share,
+            handle.timing,
+            handle.applied_at,
+            effective_level=share,
+        )
+        undos.append(_APPLIERS[kind.name](cluster, part))
+        handle.notes.extend(part.notes)
+        effective += part.effective_level or 0.0
+
+    def undo() -> None:
+        for part_undo in reversed(undos):
+            part_undo()
+
+    handle.effective_level = effective
+    return undo
 
 
 # ---------------------------------------------------------------------- targets

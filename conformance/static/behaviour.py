@@ -12,6 +12,7 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import promql_parser
@@ -24,6 +25,7 @@ from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.static.cases import Case, Timing, build_cases, round_up
+from conformance.static.clock import ScrapeClock
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
 from conformance.tools import CommandRunner, run_command
@@ -38,6 +40,7 @@ class CaseVerdict:
     problem: str | None = None
     fire_after_s: float | None = None
     resolved_after_s: float | None = None
+    steady_until_s: float | None = None  # end of the first uninterrupted run of firing evaluations
 
     @property
     def ok(self) -> bool:
@@ -160,10 +163,14 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     after_revert = [t for t in times if t > case.revert_at_s]
     last = (after_revert or during)[-1]
     verdict.resolved_after_s = last + evaluation_s - case.fault_at_s
+    breaks = _breaks(during, evaluation_s)
+    verdict.steady_until_s = (breaks[0][0] if breaks else during[-1]) - case.fault_at_s
     if case.earliest_fire_s is not None and first < case.earliest_fire_s:
+        documented_for = case.earliest_fire_s - case.visible_after_s
+        seen = f" from the first evaluation that can see the fault (+{format_duration(case.visible_after_s)})"
         verdict.problem = (
-            f"fires {format_duration(first)} after the fault, before the documented "
-            f"{format_duration(case.earliest_fire_s)}"
+            f"fires {format_duration(first)} after the fault, before the documented `for` "
+            f"{format_duration(documented_for)}{seen if case.visible_after_s else ''}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
         basis = "documented" if case.bound_documented else "the pack's own for/window (not documented)"
@@ -171,12 +178,37 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
             f"fires {format_duration(first)} after the fault, later than the bound "
             f"{format_duration(case.latest_fire_s)} (from {basis})"
         )
+    elif case.sustain_s is not None and (stopped := _stopped_while_held(case, during, breaks, evaluation_s)):
+        verdict.problem = stopped
     elif case.resolve_by_s is not None and after_revert and last - case.revert_at_s > case.resolve_by_s:
         verdict.problem = (
             f"still firing {format_duration(last - case.revert_at_s)} after the revert "
             f"(should resolve within {format_duration(case.resolve_by_s)})"
         )
     return verdict
+
+
+def _breaks(times: Sequence[float], evaluation_s: float) -> list[tuple[float, float]]:
+    """``(last firing, next firing)`` for every evaluation at which a firing alert was not firing."""
+    return [(before, after) for before, after in pairwise(times) if after - before > evaluation_s + 1e-6]
+
+
+def _stopped_while_held(
+    case: Case, during: Sequence[float], breaks: Sequence[tuple[float, float]], evaluation_s: float
+) -> str | None:
+    """Why the alert did not stay firing from its first firing to the revert, or None when it did."""
+    first = during[0]
+    fired = f"fired {format_duration(first - case.fault_at_s)} after the fault, then resolved at +"
+    held = f"while the fault still holds (held {format_duration(case.hold_s)})"
+    if breaks:
+        stop, again = breaks[0]
+        return (
+            f"{fired}{format_duration(stop + evaluation_s - first)} {held}; "
+            f"fires again at +{format_duration(again - first)}"
+        )
+    if during[-1] < case.revert_at_s - evaluation_s - 1e-6:
+        return f"{fired}{format_duration(during[-1] + evaluation_s - first)} {held}"
+    return None
 
 
 @dataclass
@@ -205,6 +237,7 @@ def prove_behaviour(
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
     warmup = warmup_s(pack, scrape_s)
+    clock = ScrapeClock.realistic(scrape_s)
     results: dict[str, AlertBehaviour] = {}
     planned: list[_Planned] = []
     recordings: list[tuple[Case, tuple[Selector, ...]]] = []
@@ -230,6 +263,7 @@ def prove_behaviour(
             else _max_range_s([r.expr for r in dependencies(rules, pack)]),
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
+            first_scrape_s=clock.offset_s - clock.jitter_s,
         )
         needs[alert.key] = dependencies(rules, pack)
         selectors = tuple(selectors_in([r.expr for r in needs[alert.key]]))
@@ -249,14 +283,14 @@ def prove_behaviour(
                 recording_index[key] = len(recordings)
                 recordings.append((case, selectors))
             planned.append(_Planned(behaviour, case, severity, recording_index[key]))
-    series = _record_all(profile, recordings, scrape_s, workers)
+    series = _record_all(profile, recordings, clock, workers)
     batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
             promtool=promtool,
             workdir=workdir,
-            scrape_s=scrape_s,
+            input_step_s=clock.step_s,
             evaluation_s=evaluation_s,
             workers=workers,
             runner=runner,
@@ -285,23 +319,25 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
         labels=tuple(verdict.timeline.label_sets),
         evaluation_interval_s=profile.evaluation_interval_s,
         scrape_interval_s=profile.scrape_interval_s,
+        sustain_s=case.sustain_s,
+        steady_until_s=verdict.steady_until_s,
         fault_timing=tuple(sorted(case.fault_timing.items())),
     )
 
 
-_RecordJob = tuple[Environment, Case, tuple[Selector, ...], float]
+_RecordJob = tuple[Environment, Case, tuple[Selector, ...], ScrapeClock]
 
 # The shared warm-up, set before the worker processes fork so they inherit it instead of unpickling it per job.
 _WARM: WarmUp | None = None
 
 
 def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
-    environment, case, selectors, scrape_s = job
-    return record_case(environment, case, scrape_s, selectors, _WARM)
+    environment, case, selectors, clock = job
+    return record_case(environment, case, clock, selectors, _WARM)
 
 
 def _record_all(
-    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], scrape_s: float, workers: int
+    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], clock: ScrapeClock, workers: int
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
@@ -313,9 +349,9 @@ def _record_all(
     fault_at = recordings[0][0].fault_at_s
     every_selector = tuple({selector for _, selectors in recordings for selector in selectors})
     shared = all(case.fault_at_s == fault_at for case, _ in recordings)
-    _WARM = warm_up(profile.environment, fault_at, scrape_s, every_selector) if shared else None
+    _WARM = warm_up(profile.environment, fault_at, clock, every_selector) if shared else None
     try:
-        jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
+        jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel in recordings]
         methods = multiprocessing.get_all_start_methods()
         if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
             return [_record_one(job) for job in jobs]

@@ -10,6 +10,15 @@ For each scenario of an alert:
 * ``spread``: for counted events in a window (restarts in 10 minutes), the same count as ``fire`` spread so that
   no window of the documented length holds them all; the alert must never fire. A pack whose window is longer
   than documented fires here.
+* ``immediate``: where the document states ``for`` and the quantity is measured over a window (a rate), the
+  level far past the threshold, so the windowed value crosses it within a few scrapes instead of most of a
+  window. Just past the threshold, a rate needs most of its window to cross, which hides a shortened ``for``;
+  here the alert must still wait the documented ``for``.
+
+In every case that must fire, a fault that is a state (not a burst of events) keeps the alert firing from its
+first firing until the revert: an alert that resolves and fires again while the fault holds (an aggregate that
+counts itself, an edge-triggered expression) fails. The hold leaves at least :func:`sustain_s` after the latest
+acceptable first firing to see it.
 """
 
 from __future__ import annotations
@@ -19,9 +28,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from conformance.model.contract import AlertContract, Threshold
-from conformance.model.scenario import Scenario
+from conformance.model.scenario import FaultKind, Scenario
 
-CaseKind = Literal["fire", "healthy", "spread"]
+CaseKind = Literal["fire", "healthy", "spread", "immediate"]
+
+#: How far past the threshold the ``immediate`` case goes: this many times the fire level for an unbounded
+#: quantity, this share of the way to the ceiling (or, below a threshold, to zero) for a bounded one.
+FAR_FACTOR = 10.0
+FAR_SHARE = 0.9
 
 #: How long the Kubernetes mechanics behind a fault take before its state is visible (seconds).
 #: A node goes Ready=Unknown only after the node controller's 40 s heartbeat grace.
@@ -39,6 +53,8 @@ class Timing:
     window_s: float
     window_documented: bool = True
     keep_firing_for_s: float = 0.0
+    # How soon after a fault a sample can first show it: the scrapes' offset from the grid less their jitter.
+    first_scrape_s: float = 0.0
 
     @property
     def slack_s(self) -> float:
@@ -62,6 +78,8 @@ class Case:
     latest_fire_s: float | None
     resolve_by_s: float | None
     bound_documented: bool = True  # the latest-fire bound rests on documented numbers only
+    sustain_s: float | None = None  # must keep firing from first firing to the revert; the hold's margin for it
+    visible_after_s: float = 0.0  # the first evaluation after the fault that can see a sample taken after it
 
     @property
     def id(self) -> str:
@@ -73,25 +91,37 @@ class Case:
 
     @property
     def must_fire(self) -> bool:
-        return self.kind == "fire"
+        return self.kind in ("fire", "immediate")
 
     def describe(self) -> str:
-        level = "" if self.level is None else f" at level {self.level:g}"
-        return f"{self.kind} case: {self.scenario.fault} on {self.scenario.target.describe()}{level}"
+        targets = " + ".join(target.describe() for target in self.scenario.targets)
+        shared = " shared" if self.scenario.spread else ""
+        level = "" if self.level is None else f" at{shared} level {self.level:g}"
+        return f"{self.kind} case: {self.scenario.fault} on {targets}{level}"
 
 
 def boundary_levels(threshold: Threshold) -> tuple[float, float | None]:
     """(firing level, healthy level): just past and just inside the threshold. Healthy is None when impossible."""
-    value = threshold.value
-    above = threshold.op in (">", ">=")
-    if threshold.integer:
-        past = {">": value + 1, ">=": value, "<": value - 1, "<=": value}[threshold.op]
-        inside = {">": value, ">=": value - 1, "<": value, "<=": value + 1}[threshold.op]
-        return past, (inside if inside >= 0 else None)
-    step = abs(value) * threshold.margin if value else threshold.margin
-    past = value + step if above else value - step
-    inside = value - step if above else value + step
-    return past, (inside if inside >= 0 else None)
+    return threshold.boundary_levels()
+
+
+def far_level(threshold: Threshold, kind: FaultKind) -> float:
+    """A level far past the threshold, so a windowed value crosses it within a few scrapes of the fault."""
+    fire, _ = boundary_levels(threshold)
+    if threshold.op in ("<", "<="):
+        far = fire * (1 - FAR_SHARE)
+        return math.floor(far) if threshold.integer else far
+    far = fire + (kind.ceiling - fire) * FAR_SHARE if kind.ceiling is not None else fire * FAR_FACTOR
+    return math.ceil(far) if threshold.integer else far
+
+
+def sustain_s(timing: Timing, latest_s: float) -> float:
+    """How long past the latest acceptable first firing the fault keeps holding, to see the alert stay firing.
+
+    Four evaluations show an alert that counts itself or fires on an edge; a quarter of the latest bound keeps
+    a slow alert in view as long as it took to arrive.
+    """
+    return max(4 * timing.evaluation_s, latest_s / 4)
 
 
 def latest_fire_s(intrinsic_s: float, timing: Timing, ramp_s: float = 0.0) -> float:
@@ -123,12 +153,17 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
                 # than the window so no window can hold all N.
                 spread_over = timing.window_s * fire_level / (fire_level - 1) * 1.3
         latest = latest_fire_s(intrinsic, timing, fault_timing.get("over_s", 0.0))
-        # Hold a quarter longer than the latest acceptable time, so a late pack is measured rather than called
-        # "never" (a pack later than that is reported as never firing within the hold, which is as clear).
-        hold = latest + max(4 * timing.evaluation_s, latest / 4)
+        # Hold at least a quarter longer than the latest acceptable time, so a late pack is measured rather than
+        # called "never" (a pack later than that is reported as never firing within the hold, which is as
+        # clear), and long enough after it to see the alert stay firing.
+        margin = sustain_s(timing, latest)
+        hold = latest + margin
         resolve = resolve_bound_s(timing)
         horizon = warmup_s + hold + resolve + 2 * timing.evaluation_s
-        earliest = timing.for_s if timing.for_documented else None
+        # No expression can turn true before a scrape after the fault, and no evaluation sees it before the next
+        # point of the evaluation grid: the documented `for` counts from there.
+        visible = round_up(warmup_s + timing.first_scrape_s, timing.evaluation_s) - warmup_s
+        earliest = timing.for_s + visible if timing.for_documented else None
         fire = Case(
             alert_key=alert.key,
             scenario=scenario,
@@ -142,8 +177,18 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
             latest_fire_s=latest,
             resolve_by_s=resolve,
             bound_documented=timing.for_documented and timing.window_documented,
+            sustain_s=None if scenario.kind.burst else margin,
+            visible_after_s=visible,
         )
         cases.append(fire)
+        if (
+            timing.for_documented
+            and alert.window is not None
+            and alert.threshold is not None
+            and fire_level is not None
+            and not scenario.kind.burst
+        ):
+            cases.append(replace(fire, kind="immediate", level=far_level(alert.threshold, scenario.kind)))
         if healthy_level is not None:
             cases.append(_silent(fire, kind="healthy", level=healthy_level))
         if spread_over and fire_level is not None:
@@ -162,7 +207,15 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
 
 def _silent(fire: Case, **changes: Any) -> Case:
     """A case derived from ``fire`` in which the alert must never fire: it has no timing bounds."""
-    return replace(fire, earliest_fire_s=None, latest_fire_s=None, resolve_by_s=None, bound_documented=True, **changes)
+    return replace(
+        fire,
+        earliest_fire_s=None,
+        latest_fire_s=None,
+        resolve_by_s=None,
+        bound_documented=True,
+        sustain_s=None,
+        **changes,
+    )
 
 
 def round_up(value: float, step: float) -> float:

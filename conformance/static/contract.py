@@ -1,5 +1,6 @@
-"""Depth 1: the pack has every documented alert, with the documented severity, a threshold and ``for`` no looser
-than documented, and annotations a person can act on whose templates only use labels the expression keeps.
+"""Depth 1: the pack has every documented alert, with the documented severity, a threshold no looser than
+documented, the documented ``for`` (neither longer nor shorter), and annotations a person can act on whose
+templates only use labels the expression keeps.
 
 Threshold comparison is static: the comparisons against number literals in the rule's expression (read through
 promql-parser) are set against the documented value, also as a percentage. When the expression measures the
@@ -179,6 +180,43 @@ def _ranges(expr: str) -> set[float]:
     return found
 
 
+#: Functions whose result is past a threshold only when every sample of their range is: a hold of the condition
+#: written into the expression instead of ``for``.
+_HOLDING_FUNCTIONS = frozenset({"min_over_time", "max_over_time"})
+
+
+def expression_hold_s(expr: str) -> float:
+    """The longest range over which the expression itself requires its input to hold (``min_over_time(x[5m])``)."""
+    longest = 0.0
+
+    def visit(node: object) -> None:
+        nonlocal longest
+        if isinstance(node, promql_parser.Call) and str(getattr(node.func, "name", "")) in _HOLDING_FUNCTIONS:
+            for arg in node.args:
+                if isinstance(arg, promql_parser.MatrixSelector | promql_parser.SubqueryExpr) and arg.range is not None:
+                    longest = max(longest, arg.range.total_seconds())
+
+    promql_parser.walk(promql_parser.parse(expr), visit, None)
+    return longest
+
+
+def for_finding(documented_s: float, rule: Rule) -> tuple[str | None, str | None]:
+    """(problem, note) for a rule's ``for`` against a documented duration, in both directions.
+
+    Longer fires late; shorter fires before the condition has held as long as the document promises, which a
+    rate window can hide from depth 3's just-past-the-threshold case, so it is caught here by value. A rule that
+    holds the condition in its expression (``min_over_time``) instead is left to depth 3's behaviour.
+    """
+    mine, theirs = format_duration(rule.for_s), format_duration(documented_s)
+    if rule.for_s > documented_s:
+        return f"`for` {mine} is longer than the documented {theirs}", None
+    if rule.for_s < documented_s:
+        if rule.for_s + expression_hold_s(rule.expr) >= documented_s:
+            return None, f"`for` {mine} plus the hold written in the expression covers the documented {theirs}"
+        return f"`for` {mine} is shorter than the documented {theirs}", None
+    return None, None
+
+
 def template_labels(text: str) -> set[str]:
     return {a or b for a, b in _TEMPLATE_LABEL.findall(text)}
 
@@ -210,11 +248,12 @@ def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
                 result.problems.append(
                     f"measures over {shown}, the document says {format_duration(alert.window.seconds)} ({rule.where()})"
                 )
-        if alert.for_.documented and rule.for_s > alert.for_.seconds:
-            result.problems.append(
-                f"for: {format_duration(rule.for_s)} is looser than the documented "
-                f"{format_duration(alert.for_.seconds)} ({rule.where()})"
-            )
+        if alert.for_.documented:
+            problem, note = for_finding(alert.for_.seconds, rule)
+            if problem:
+                result.problems.append(f"{problem} ({rule.where()})")
+            if note:
+                result.notes.append(note)
         _check_annotations(rule, result)
     return result
 

@@ -1,5 +1,6 @@
 """Depth 4: each documented alert, with the labels it really fires with, reaches the documented receiver in every
-documented Alertmanager set-up of the pack.
+documented Alertmanager set-up of the pack, with the notification settings the document states for that set-up
+(``group_wait`` ..., ``send_resolved``) in effect on the route that delivers it.
 
 The labels come from depth 3 (the firing instances promtool reported), so what is routed is what the pack's rules
 really produce on the documented failure, namespace and all. Routing is evaluated in-process for every label set
@@ -16,6 +17,7 @@ from conformance.model.contract import AlertContract, RoutingSetup
 from conformance.packs.model import AlertmanagerSetup, Pack
 from conformance.routing import amtool as amtool_routing
 from conformance.routing.explain import explain_route
+from conformance.routing.settings import differences
 from conformance.routing.tree import route_alert
 from conformance.static.behaviour import AlertBehaviour
 from conformance.tools import CommandRunner, run_command
@@ -81,16 +83,24 @@ def check_routing(
                 )
                 continue
             result.label_sets, result.labels_from = _label_sets(alert, pack, behaviour.get(alert.key))
+            generated = _generated_name(setup, expected)
             for index, labels in enumerate(result.label_sets):
                 matches = route_alert(setup.config, labels)
                 reached = [match.receiver for match in matches]
                 result.reached.append(_written(setup, reached))
                 if expected not in result.reached[-1] and expected not in reached:
-                    why = explain_route(setup.config, labels, _generated_name(setup, expected))
+                    why = explain_route(setup.config, labels, generated)
                     shown = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
                     result.problems.append(
                         f"{{{shown}}} reaches {', '.join(result.reached[-1]) or 'no receiver'}, not {expected}: {why}"
                     )
+                documented_settings = documented.documented_settings()
+                for match in matches if documented_settings else []:
+                    if match.receiver == generated:
+                        for problem in differences(documented_settings, setup.config, match.path, generated, expected):
+                            line = f"{problem} ({match.route_name})"
+                            if line not in result.problems:
+                                result.problems.append(line)
                 batches.setdefault(documented.form, []).append((result, index))
     if amtool is not None:
         _cross_check(pack, batches, config_files, amtool, runner, amtool_sample)

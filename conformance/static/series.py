@@ -1,4 +1,4 @@
-"""Turn a case into the series promtool reads: the simulated cluster sampled on the scrape grid.
+"""Turn a case into the series promtool reads: the simulated cluster scraped as :mod:`.clock` says.
 
 Only series some rule can select are kept (metric names and matchers read from the rules through
 promql-parser), which keeps test files small without losing anything a rule could see.
@@ -15,6 +15,7 @@ import promql_parser
 
 from conformance.model.workloads import Environment
 from conformance.static.cases import Case
+from conformance.static.clock import ScrapeClock
 
 SeriesKey = tuple[tuple[str, str], ...]
 STALE = "stale"
@@ -83,20 +84,37 @@ def _format_value(value: float) -> str:
 
 def encode_values(values: Sequence[str | None]) -> str:
     """promtool's value notation: runs of one value as ``vxN`` (N+1 samples), gaps as ``_xN`` (N gaps)."""
-    parts: list[str] = []
-    index = 0
-    while index < len(values):
-        value = values[index]
-        run = 1
-        while index + run < len(values) and values[index + run] == value and value != STALE:
-            run += 1
-        if value is None:
-            parts.append("_" if run == 1 else f"_x{run}")
-        elif run == 1:
-            parts.append(value)
+    return encode_placed(values, range(len(values)))
+
+
+def encode_placed(values: Sequence[str | None], slots: Sequence[int]) -> str:
+    """promtool's notation for ``values[k]`` at input step ``slots[k]`` (increasing), every other step a gap.
+
+    Works in runs rather than steps, so a sample every 30 steps costs one entry per sample, not 30.
+    """
+    kinds: list[str | None] = []  # the value of each run, None for gaps
+    counts: list[int] = []
+
+    def push(value: str | None, count: int) -> None:
+        if count <= 0:
+            return
+        if kinds and kinds[-1] == value and value != STALE:
+            counts[-1] += count
         else:
-            parts.append(f"{value}x{run - 1}")
-        index += run
+            kinds.append(value)
+            counts.append(count)
+
+    position = 0
+    for value, slot in zip(values, slots, strict=True):
+        push(None, slot - position)
+        push(value, 1)
+        position = slot + 1
+    parts: list[str] = []
+    for value, count in zip(kinds, counts, strict=True):
+        if value is None:
+            parts.append("_" if count == 1 else f"_x{count}")
+        else:
+            parts.append(value if count == 1 else f"{value}x{count - 1}")
     return " ".join(parts)
 
 
@@ -128,53 +146,51 @@ def wanted_names(selectors: Sequence[Selector]) -> set[str] | None:
     return None if any(s.name is None for s in selectors) else {s.name for s in selectors if s.name}
 
 
-def warm_up(env: Environment, fault_at_s: float, scrape_s: float, selectors: Sequence[Selector]) -> WarmUp:
-    """Sample the healthy cluster on the grid up to (not including) ``fault_at_s``."""
+def warm_up(env: Environment, fault_at_s: float, clock: ScrapeClock, selectors: Sequence[Selector]) -> WarmUp:
+    """Sample the healthy cluster at every scrape before ``fault_at_s``."""
     from conformance.sim import SimulatedCluster
 
     names = wanted_names(selectors)
     cluster = SimulatedCluster(env, sampled_names=names)
     steps = []
-    for step in range(_first_fault_step(fault_at_s, scrape_s)):
-        cluster.advance_to(step * scrape_s)
+    for scrape in range(clock.scrapes_before(fault_at_s)):
+        cluster.advance_to(clock.at(scrape))
         steps.append(cluster.stored_samples(names))
     return WarmUp(tuple(steps))
 
 
-def _first_fault_step(fault_at_s: float, scrape_s: float) -> int:
-    return math.ceil(fault_at_s / scrape_s - 1e-9)
-
-
 def record_case(
-    env: Environment, case: Case, scrape_s: float, selectors: Sequence[Selector], warm: WarmUp | None = None
+    env: Environment, case: Case, clock: ScrapeClock, selectors: Sequence[Selector], warm: WarmUp | None = None
 ) -> dict[SeriesKey, str]:
-    """Sample the cluster through ``case`` on the scrape grid; each kept series as promtool value notation.
+    """Scrape the cluster through ``case`` as ``clock`` says; each kept series as promtool value notation.
 
-    ``warm`` must come from :func:`warm_up` with the same environment, fault time and scrape interval, and
-    selectors covering these.
+    The fault and its revert happen at their own times, between scrapes. ``warm`` must come from
+    :func:`warm_up` with the same environment, fault time and clock, and selectors covering these.
     """
     from conformance.sim import SimulatedCluster
 
     # Restricting the cluster to the selected metric names is the same result, much cheaper per step.
     names = wanted_names(selectors)
     cluster = SimulatedCluster(env, sampled_names=names)
-    steps = int(case.horizon_s // scrape_s) + 1
+    scrapes = clock.scrapes_until(case.horizon_s)
     columns: dict[SeriesKey, list[str | None]] = {}
     handle = None
     reverted = False
     relevant: dict[SeriesKey, bool] = {}
     warm_steps = len(warm.steps) if warm is not None else 0
-    for step in range(steps):
-        now = step * scrape_s
-        # Counters integrate exactly over any interval, so the unsampled warm-up is crossed in one jump.
-        if step >= warm_steps - 1:
-            cluster.advance_to(now)
+    for scrape in range(scrapes):
+        now = clock.at(scrape)
         if handle is None and now >= case.fault_at_s - 1e-9:
+            cluster.advance_to(max(case.fault_at_s, cluster.now))
             handle = cluster.apply_fault(case.scenario, case.level, **case.fault_timing)
         if handle is not None and not reverted and now >= case.revert_at_s - 1e-9:
+            cluster.advance_to(case.revert_at_s)
             cluster.revert_fault(handle)
             reverted = True
-        samples = warm.steps[step] if warm is not None and step < warm_steps else cluster.stored_samples(names)
+        # Counters integrate exactly over any interval, so the unsampled warm-up is crossed in one jump.
+        if scrape >= warm_steps - 1:
+            cluster.advance_to(now)
+        samples = warm.steps[scrape] if scrape < warm_steps and warm is not None else cluster.stored_samples(names)
         for key, value in samples.items():
             keep = relevant.get(key)
             if keep is None:
@@ -184,15 +200,16 @@ def record_case(
                 continue
             column = columns.get(key)
             if column is None:
-                column = columns[key] = [None] * step
-            elif len(column) < step:
+                column = columns[key] = [None] * scrape
+            elif len(column) < scrape:
                 # The series vanished and came back: a staleness marker, then gaps.
                 column.append(STALE)
-                column.extend([None] * (step - len(column)))
+                column.extend([None] * (scrape - len(column)))
             column.append(_format_value(value))
+    slots = [clock.slot(scrape) for scrape in range(scrapes)]
     out: dict[SeriesKey, str] = {}
     for key, column in columns.items():
-        if len(column) < steps:
+        if len(column) < scrapes:
             column.append(STALE)
-        out[key] = encode_values(column)
+        out[key] = encode_placed(column, slots[: len(column)])
     return out

@@ -30,7 +30,7 @@ def _result(compute: Callable[[], T]) -> T:
 
 
 def test_contract(conformance_session: ConformanceSession, alert: AlertContract) -> None:
-    """Depth 1: present, documented severity, threshold and ``for`` no looser, actionable annotations."""
+    """Depth 1: present, documented severity, threshold no looser, the documented ``for``, actionable annotations."""
     result = _result(conformance_session.contract)[alert.key]
     if not result.ok:
         _fail(result.problems)
@@ -79,7 +79,7 @@ def test_alertmanager_config(conformance_session: ConformanceSession, pack_setup
 
 
 def test_behaviour(conformance_session: ConformanceSession, alert: AlertContract) -> None:
-    """Depth 3: fires past the threshold and not inside it, on time, and resolves after the revert."""
+    """Depth 3: fires past the threshold and not inside it, on time, stays firing while held, resolves after."""
     behaviour = _result(conformance_session.behaviour)[alert.key]
     if not behaviour.ok:
         _fail(behaviour.reasons())

@@ -22,8 +22,9 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     assert list(report) == ["profile", "time_scale", "alerts", "noise"]
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
-    # up==0 for 2m, evaluated every 30s: the first firing evaluation is 2m after the scrape that saw it down.
-    assert row["predicted_fire_s"] == 120.0
+    # up==0 for 2m, evaluated every 30s: the scrape 12s after the fault sees it down, the evaluation at 30s sees
+    # that scrape, and the alert fires 2m later.
+    assert row["predicted_fire_s"] == 150.0
     assert row["documented_threshold_s"] == 120.0
     assert row["receiver"] == "default/pager"
     contract = json.loads((out / "contract.json").read_text())
@@ -39,4 +40,4 @@ def test_static_report_marks_a_failing_alert(pytester: pytest.Pytester, mini: Pa
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     (row,) = json.loads((out / "report.json").read_text())["alerts"]
     assert row["verdict"] == "fail"
-    assert "for: 10m is looser than the documented 2m" in row["reason"]
+    assert "`for` 10m is longer than the documented 2m" in row["reason"]

@@ -353,3 +353,33 @@ def test_bad_fault_input_is_a_clear_error(cluster: SimulatedCluster) -> None:
         cluster.apply_fault(scenario("target-down", namespace=NS, workload="ghost"), None)
     with pytest.raises(TypeError, match="unknown timing"):
         cluster.apply_fault(scenario("cordon-node", node="w1"), None, fill_s=3)
+
+
+def test_a_spread_fault_shares_its_level_so_no_object_carries_it_alone(cluster: SimulatedCluster) -> None:
+    spread = Scenario(
+        id="t-spread",
+        fault="network-flood",
+        target=Target(namespace=NS, workload="api"),
+        spread=(Target(namespace=NS, workload="db"),),
+    )
+    handle = cluster.apply_fault(spread, 2e9)
+    before = cluster.stored_samples()
+    cluster.advance_to(200.0)
+    after = cluster.stored_samples()
+    sent = {
+        dict(key)["pod"]: (after[key] - before[key]) / 100
+        for key in matching(after, "container_network_transmit_bytes_total", namespace=NS)
+        if dict(key)["pod"].startswith(("api-", "db-"))
+    }
+    assert sum(sent.values()) == pytest.approx(2e9)
+    assert sum(rate for pod, rate in sent.items() if pod.startswith("db-")) == pytest.approx(1e9)
+    assert max(sent.values()) == pytest.approx(0.5e9)  # db: half the level over its two pods
+    assert handle.effective_level == pytest.approx(2e9)
+    cluster.revert_fault(handle)
+    cluster.advance_to(300.0)
+    healed = cluster.stored_samples()
+    assert all((healed[k] - after[k]) / 100 < 1e6 for k in matching(healed, "container_network_transmit_bytes_total"))
+    with pytest.raises(ValueError, match="cannot be spread"):
+        cluster.apply_fault(
+            Scenario("t", "cpu-near-limit", Target(namespace=NS, workload="api"), spread=spread.spread), 0.9
+        )

@@ -112,3 +112,30 @@ def test_an_unknown_profile_names_the_bundled_ones() -> None:
         load_profile("nope")
     assert "unknown profile 'nope'" in str(caught.value)
     assert "runai" in str(caught.value)
+
+
+def test_a_spread_whose_share_still_crosses_the_threshold_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted levels split into whole shares: 1 unavailable replica over two workloads leaves one with 1 > 0."""
+    from dataclasses import replace
+
+    from conformance.model import scenario as scenarios
+
+    kinds = dict(scenarios.FAULT_KINDS)
+    kinds["unavailable-replicas"] = replace(kinds["unavailable-replicas"], shareable=True)
+    monkeypatch.setattr("conformance.profiles.FAULT_KINDS", kinds)
+    monkeypatch.setattr(scenarios, "FAULT_KINDS", kinds)
+    text = (DATA / "bad" / "spread-not-shareable.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        '{quantity: error_ratio, op: ">", value: 0.05, documented: true}',
+        '{quantity: unavailable_replicas, op: ">", value: 0, documented: true}',
+    )
+    text = text.replace("fault: error-rate", "fault: unavailable-replicas").replace(
+        "pack: ../pack", f"pack: {DATA / 'pack'}"
+    )
+    path = tmp_path / "profile.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    assert "spread over 2 objects leaves each 1 of the firing level 1" in str(caught.value)

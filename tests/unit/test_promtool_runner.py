@@ -57,7 +57,7 @@ def test_parse_labels_unescapes_go_strings() -> None:
 
 def test_test_file_checks_every_evaluation_step() -> None:
     case = CaseInput("c", "A", {(("__name__", "m"),): "1x3"}, horizon_s=60)
-    data = yaml.safe_load(build_test_file([Path("r.yml")], [case], scrape_s=15, evaluation_s=30))
+    data = yaml.safe_load(build_test_file([Path("r.yml")], [case], input_step_s=15, evaluation_s=30))
     group = data["tests"][0]
     assert group["name"] == "c" and group["interval"] == "15s"
     assert [check["eval_time"] for check in group["alert_rule_test"]] == ["0s", "30s", "1m"]
@@ -74,7 +74,7 @@ def test_run_cases_runs_one_process_per_batch_and_maps_silent_cases(tmp_path: Pa
     cases = [CaseInput(name, "A", {}, 60) for name in ("A[critical]|s|fire", "quiet-1", "quiet-2")]
     batches = [Batch((Path("a.yml"),), (cases[0], cases[2])), Batch((Path("b.yml"),), (cases[1],))]
     timelines = run_cases(
-        batches, promtool=Path("promtool"), workdir=tmp_path, scrape_s=15, evaluation_s=15, runner=runner
+        batches, promtool=Path("promtool"), workdir=tmp_path, input_step_s=15, evaluation_s=15, runner=runner
     )
     assert len(runner.calls) == 2
     assert timelines["A[critical]|s|fire"].firing_at == [150.0, 3615.0]

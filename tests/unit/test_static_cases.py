@@ -100,3 +100,41 @@ def test_lookback_adds_up_along_each_path(expr: str, seconds: float) -> None:
     from conformance.static.behaviour import lookback_s
 
     assert lookback_s(promql_parser.parse(expr)) == seconds
+
+
+def test_a_documented_for_on_a_windowed_quantity_gets_an_immediate_case_far_past_the_threshold() -> None:
+    alert = _alert("error-rate", Threshold("error_ratio", ">", 0.05, True))
+    cases = {case.kind: case for case in build_cases(alert, TIMING, warmup_s=900)}
+    assert set(cases) == {"fire", "healthy", "immediate"}
+    immediate = cases["immediate"]
+    assert immediate.must_fire
+    assert immediate.level == pytest.approx(0.051 + (1 - 0.051) * 0.9)
+    assert immediate.earliest_fire_s == TIMING.for_s
+    undocumented = Timing(15, 15, 300, False, 600)
+    assert "immediate" not in {case.kind for case in build_cases(alert, undocumented, warmup_s=900)}
+    gauge = _alert("memory-near-limit", Threshold("container_memory_limit_ratio", ">", 0.9, True), window=None)
+    assert "immediate" not in {case.kind for case in build_cases(gauge, TIMING, warmup_s=900)}
+
+
+@pytest.mark.parametrize(
+    ("fault", "threshold", "far"),
+    [
+        ("error-rate", Threshold("error_ratio", ">", 0.05, True), 0.051 + 0.949 * 0.9),
+        ("network-flood", Threshold("transmit_bytes_per_second", ">", 1e9, True), 1.02e10),
+        ("error-counter", Threshold("errors_per_second", ">", 0, True), 0.2),
+        ("metric-rate-drop", Threshold("rate_per_second", "<", 0.05, True, margin=0.2), 0.004),
+    ],
+)
+def test_far_levels_stay_physical(fault: str, threshold: Threshold, far: float) -> None:
+    from conformance.model.scenario import FAULT_KINDS
+    from conformance.static.cases import far_level
+
+    assert far_level(threshold, FAULT_KINDS[fault]) == pytest.approx(far)
+
+
+def test_state_faults_must_stay_firing_and_bursts_need_not() -> None:
+    state = build_cases(_alert("cordon-node", None, window=None), TIMING, warmup_s=600)[0]
+    assert state.sustain_s is not None and state.sustain_s >= 4 * TIMING.evaluation_s
+    assert state.hold_s >= state.latest_fire_s + state.sustain_s  # type: ignore[operator]
+    burst = build_cases(_alert("crash-loop", Threshold("restarts", ">", 2, True, integer=True)), TIMING, 900)
+    assert all(case.sustain_s is None for case in burst)

@@ -107,9 +107,28 @@ def test_wrong_severity() -> None:
     assert result.problems == ["severity is warning, documented critical"]
 
 
-def test_longer_for_is_looser() -> None:
+def test_longer_for_fails() -> None:
     result = check_contract(_contract(), _pack(_rule(for_s=900.0)))
-    assert result.problems == ["for: 15m is looser than the documented 5m (rules.yaml:4)"]
+    assert result.problems == ["`for` 15m is longer than the documented 5m (rules.yaml:4)"]
+
+
+@pytest.mark.parametrize(("for_s", "shown"), [(150.0, "2m30s"), (0.0, "0s")])
+def test_shorter_for_fails_where_the_document_states_it(for_s: float, shown: str) -> None:
+    result = check_contract(_contract(), _pack(_rule(for_s=for_s)))
+    assert result.problems == [f"`for` {shown} is shorter than the documented 5m (rules.yaml:4)"]
+    undocumented = _contract(for_=DocumentedDuration(300, False))
+    assert check_contract(undocumented, _pack(_rule(for_s=for_s))).problems == []
+
+
+def test_a_hold_written_in_the_expression_is_left_to_behaviour() -> None:
+    rule = _rule(expr="min_over_time((a / b)[5m:30s]) > 0.9", for_s=0.0)
+    result = check_contract(_contract(), _pack(rule))
+    assert result.problems == []
+    assert any("hold written in the expression" in note for note in result.notes)
+    short = _rule(expr="min_over_time((a / b)[2m:30s]) > 0.9", for_s=60.0)
+    assert check_contract(_contract(), _pack(short)).problems == [
+        "`for` 1m is shorter than the documented 5m (rules.yaml:4)"
+    ]
 
 
 def test_annotation_label_dropped_by_aggregation() -> None:

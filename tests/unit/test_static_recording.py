@@ -8,6 +8,7 @@ from conformance.model.contract import AlertContract, DocumentedDuration, Source
 from conformance.model.scenario import Scenario, Target
 from conformance.sim.examples import example_environment
 from conformance.static.cases import Timing, build_cases
+from conformance.static.clock import ScrapeClock
 from conformance.static.series import record_case, selectors_in, warm_up
 
 SCRAPE = 30.0
@@ -26,8 +27,12 @@ QUANTITY = {
 }
 
 
+CLOCKS = {"on-grid": ScrapeClock.on_grid(SCRAPE), "realistic": ScrapeClock.realistic(SCRAPE)}
+
+
+@pytest.mark.parametrize("clock", sorted(CLOCKS))
 @pytest.mark.parametrize("fault", sorted(EXPRESSIONS))
-def test_shared_warm_up_gives_the_same_series_as_sampling_every_step(fault: str) -> None:
+def test_shared_warm_up_gives_the_same_series_as_sampling_every_step(fault: str, clock: str) -> None:
     env = example_environment()
     workload = env.workloads[0]
     target = Target(namespace=workload.namespace, workload=workload.name, container=workload.containers[0].name)
@@ -49,9 +54,9 @@ def test_shared_warm_up_gives_the_same_series_as_sampling_every_step(fault: str)
     selectors = tuple(selectors_in([EXPRESSIONS[fault]]))
     timing = Timing(SCRAPE, SCRAPE, 120, True, 600)
     for case in build_cases(alert, timing, warmup_s=660):
-        warm = warm_up(env, case.fault_at_s, SCRAPE, selectors)
+        warm = warm_up(env, case.fault_at_s, CLOCKS[clock], selectors)
         assert len(warm.steps) == 22
-        stepwise = record_case(env, case, SCRAPE, selectors)
-        shared = record_case(env, case, SCRAPE, selectors, warm)
+        stepwise = record_case(env, case, CLOCKS[clock], selectors)
+        shared = record_case(env, case, CLOCKS[clock], selectors, warm)
         assert stepwise, "the selectors must see some series"
         assert shared == stepwise, case.id
