@@ -9,7 +9,8 @@ faults. The engine does the rest, the same way for the twin, kind and an existin
    then is recorded at a negative time and fails its run;
 2. **fault**: every run's fault applied at once; each run's revert counts as registered before its fault is
    applied, so it runs on any way out (failure, timeout, Ctrl-C), a half-applied fault included;
-3. **hold**: the sources polled; a run is reverted once every receiver it expects was notified, or at the
+3. **hold**: the sources polled; a run is reverted once every receiver it expects was notified and, for a fault
+   depth 3 proved a lasting state, its sustain has passed (the alert must keep firing meanwhile), or at the
    latest when its last expected notification is overdue (a run depth 3 predicts never fires is watched as long
    as the others, not for its whole hold);
 4. **resolution**: after its revert, a run whose receivers send resolved notifications waits for them until each
@@ -191,7 +192,7 @@ class Engine:
             return
         now = self.clock()
         if watch.reverted_at is None:
-            if watch.all_notified() or now >= watch.revert_due:
+            if (watch.all_notified() and now >= watch.hold_until) or now >= watch.revert_due:
                 self._revert(watch, driver, applied, failures)
             return
         if not watch.waiting_resolved() or now > watch.resolve_due():
@@ -237,6 +238,11 @@ def _schedule_reverts(watches: Sequence[RunWatch], injected: float) -> None:
         budget = max((expectation.budget_s(r, True) for r in expectation.receivers), default=expectation.scrape_s)
         fire = expectation.fire_s if expectation.fire_s is not None else expectation.revert_s
         watch.revert_due = injected + fire + budget
+        # A fault depth 3 proved a lasting state is held through its sustain, notified or not, so a pack whose
+        # alert stops while the fault still holds is seen doing so.
+        hold = expectation.hold_until_s()
+        watch.hold_until = injected + (hold or 0.0)
+        watch.revert_due = max(watch.revert_due, watch.hold_until)
     predicted = [w.revert_due for w in watches if w.observation.fault_applied and w.expectation.fire_s is not None]
     if predicted:
         for watch in watches:

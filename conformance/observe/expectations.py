@@ -23,6 +23,7 @@ from typing import Any
 
 import promql_parser
 
+from conformance.model.contract import SettingValue
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
@@ -91,6 +92,15 @@ class Expectation:
     # earliest the live run can expect it resolved, in wall seconds from the fault, whenever it reverts.
     self_resolve_s: float | None = None
     chain_s: float = 0.0  # extra evaluation for alerts built on ALERTS
+    # Depth 3 proved the fault a state that keeps the alert firing: the live run holds it at least this long past
+    # the predicted firing (and past the notification), and the alert must not stop meanwhile. None: a burst.
+    sustain_s: float | None = None
+
+    def hold_until_s(self) -> float | None:
+        """Seconds from the fault before which the fault is not reverted, even once notified (None: no such)."""
+        if self.sustain_s is None or self.fire_s is None:
+            return None
+        return self.fire_s + self.sustain_s
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -169,8 +179,15 @@ def _generated(setup: AlertmanagerSetup, written: str) -> str:
 
 
 def receiver_expectation(
-    setup_name: str, receiver: str, pack_setup: AlertmanagerSetup | None, labels: Mapping[str, str] | None
+    setup_name: str,
+    receiver: str,
+    pack_setup: AlertmanagerSetup | None,
+    labels: Mapping[str, str] | None,
+    documented: Mapping[str, SettingValue] | None = None,
 ) -> ReceiverExpectation:
+    """What reaching ``receiver`` takes: the pack's timers on the alert's route and its ``send_resolved``, except
+    where the document states them (``documented``): then the document's, so a pack that waits an hour where the
+    vendor promises 30 s notifies late live, and one that drops resolved notifications misses them."""
     name = qualified(setup_name, receiver)
     if pack_setup is None:
         return ReceiverExpectation(name, False, 30.0, 300.0, f"the pack has no Alertmanager set-up for {setup_name}")
@@ -185,7 +202,23 @@ def receiver_expectation(
         matches = [m for m in route_alert(config, labels) if m.receiver == generated]
         if matches:
             wait, interval = route_timers(config, matches[0].path)
+    documented = documented or {}
+    wait = _seconds(documented.get("group_wait"), wait)
+    interval = _seconds(documented.get("group_interval"), interval)
+    if isinstance(documented.get("send_resolved"), bool):
+        resolved = bool(documented["send_resolved"])
     return ReceiverExpectation(name, resolved, wait, interval)
+
+
+def _seconds(value: SettingValue | None, default: float) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def _documented(profile: Profile, setup_name: str) -> dict[str, SettingValue]:
+    try:
+        return profile.setup(setup_name).documented_settings()
+    except KeyError:
+        return {}
 
 
 def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float) -> Expectation:
@@ -193,7 +226,7 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
     prediction = run.prediction
     labels = dict(prediction.labels[0]) if prediction.labels else None
     receivers = tuple(
-        receiver_expectation(setup, receiver, pack_setup_for(pack, profile, setup), labels)
+        receiver_expectation(setup, receiver, pack_setup_for(pack, profile, setup), labels, _documented(profile, setup))
         for setup, receiver in sorted(run.alert.receivers.items())
     )
     resolve_delta = None
@@ -213,4 +246,5 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
         resolve_delta_s=resolve_delta,
         self_resolve_s=self_resolve,
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
+        sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
     )

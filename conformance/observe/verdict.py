@@ -5,6 +5,7 @@ Backends describe what they saw in :class:`~conformance.model.run.Observation` w
 
     pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
     | resolved | resolved notified <receiver> | group already notified <receiver>
+    | stopped firing while the fault holds
 
 ``<receiver>`` is qualified (``<set-up>/<receiver>``). A verdict is ``pass`` or ``fail`` (``skip`` when the
 backend skipped the run); a failure lists every check that broke, then the timeline.
@@ -17,6 +18,7 @@ from typing import Literal
 
 from conformance.model.run import Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
+from conformance.observe.watch import STOPPED
 
 Outcome = Literal["pass", "fail", "skip"]
 
@@ -108,6 +110,20 @@ def _judge_receiver(
     return notified
 
 
+def _judge_sustain(expectation: Expectation, observation: Observation, problems: list[str]) -> None:
+    """A fault depth 3 proved a lasting state keeps the alert firing until the revert: stopping earlier fails."""
+    if expectation.sustain_s is None or observation.firing_s is None:
+        return
+    stops = [at for at, event in observation.timeline if event == STOPPED and at >= 0]
+    reverted = observation.reverted_s
+    if stops and (reverted is None or min(stops) < reverted):
+        until = f" (reverted at {reverted:.2f}s)" if reverted is not None else ""
+        problems.append(
+            f"fired at {observation.firing_s:.2f}s, then resolved at +{min(stops):.2f}s while the fault still "
+            f"holds{until}"
+        )
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
     verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
@@ -127,6 +143,7 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
     if not expectation.receivers:
         problems.append("the contract names no receiver to reach")
+    _judge_sustain(expectation, observation, problems)
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     reached = [t for t in times if t is not None]
     verdict.notify_s = max(reached) if reached else observation.notified_s

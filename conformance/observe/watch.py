@@ -28,6 +28,7 @@ from conformance.observe.sources import AlertSources, CapturedEntry
 from conformance.packs.model import Pack
 
 HEALTHY = " (healthy cluster)"
+STOPPED = "stopped firing while the fault holds"
 
 
 def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
@@ -46,6 +47,7 @@ class RunWatch:
     injected_at: float | None = None  # the backend's clock
     reverted_at: float | None = None
     revert_due: float = 0.0  # reverted by then at the latest
+    hold_until: float = 0.0  # not reverted before then, even once notified (a state fault's sustain)
     done: bool = False  # nothing more to wait for
     notified: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
@@ -184,8 +186,9 @@ class Watcher:
                 watch.event(now, "firing")
                 if watch.injected_at is not None and observation.firing_s is None:
                     observation.firing_s = watch.rel(now)
-            elif current is None and observation.firing_s is not None and watch.reverted_at is not None:
-                watch.event(now, "resolved")
+            elif current is None and observation.firing_s is not None:
+                # Before the revert the fault still holds: an alert that stops then is a flap (issue 9's hole 3).
+                watch.event(now, "resolved" if watch.reverted_at is not None else STOPPED)
 
     def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
         """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""

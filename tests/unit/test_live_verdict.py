@@ -133,3 +133,36 @@ def test_an_alert_that_resolves_on_its_own_may_resolve_after_an_early_revert() -
     assert judge(expectation(), late_resolution).outcome == "fail"
     assert judge(expectation(self_resolve_s=45.0), late_resolution).outcome == "pass"
     assert judge(expectation(self_resolve_s=45.0), observed(33.0, resolved=79.0)).outcome == "fail"
+
+
+def test_an_alert_that_stops_while_a_lasting_fault_holds_fails() -> None:
+    """Issue 9's hole 3, live: depth 3 proved the fault a state (``sustain_s``), so the alert must keep firing
+    until the revert; one that resolves and fires again meanwhile fails, naming when."""
+    flapping = [(29.0, "firing"), (31.0, "stopped firing while the fault holds"), (36.0, "reverted")]
+    verdict = judge(expectation(sustain_s=3.0), observed(35.9, timeline=flapping))
+    assert verdict.outcome == "fail"
+    assert "fired at 29.00s, then resolved at +31.00s while the fault still holds (reverted at 36.00s)" in (
+        verdict.message()
+    )
+    # a burst of events (no sustain) may stop on its own once the events leave the window
+    assert judge(expectation(), observed(35.9, timeline=flapping)).outcome == "pass"
+    # and a lasting fault whose alert stays firing until the revert passes
+    assert judge(expectation(sustain_s=3.0), observed(35.9)).outcome == "pass"
+
+
+def test_the_documented_timers_and_send_resolved_decide_not_the_packs() -> None:
+    """Where the document states group_wait or send_resolved, the live budget uses the document's value."""
+    from conformance.observe.expectations import receiver_expectation
+    from conformance.packs.model import AlertmanagerSetup
+
+    config = {
+        "route": {"receiver": "hook", "group_wait": "1h"},
+        "receivers": [{"name": "hook", "webhook_configs": [{"url": "http://x", "send_resolved": False}]}],
+    }
+    setup = AlertmanagerSetup("file", "main", config, "alertmanager.yml")
+    as_packed = receiver_expectation("main", "hook", setup, {"alertname": "A"})
+    assert (as_packed.group_wait_s, as_packed.send_resolved) == (3600.0, False)
+    documented = receiver_expectation(
+        "main", "hook", setup, {"alertname": "A"}, {"group_wait": 30.0, "send_resolved": True}
+    )
+    assert (documented.group_wait_s, documented.group_interval_s, documented.send_resolved) == (30.0, 300.0, True)

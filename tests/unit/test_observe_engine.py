@@ -7,7 +7,7 @@ pending or firing on the healthy world) reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +234,13 @@ def test_a_world_that_never_gets_ready_stops_with_one_line() -> None:
     with pytest.raises(ConformanceError, match="did not scrape job/target-1 in time"):
         engine.run_wave("wave 1", lanes, faults, period)
     assert faults.calls == []  # nothing was applied
+
+
+def test_a_lasting_fault_is_held_through_its_sustain_even_once_notified() -> None:
+    engine, lanes, faults, _, _ = engine_for(["A"])
+    (watch,) = lanes[0].watches
+    object.__setattr__(watch, "expectation", replace(watch.expectation, sustain_s=1.0))
+    engine.run_wave("wave 1", lanes, faults, HealthyPeriod(judged_s=0.1))
+    observation = watch.observation
+    assert observation.notified_s is not None and observation.notified_s < 0.2
+    assert observation.reverted_s is not None and observation.reverted_s >= 0.1 + 1.0  # predicted fire + sustain
