@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.model.contract import AlertContract, DocumentedDuration
+from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup
 from conformance.model.profile import Profile
 
 CHOSEN = "the reference pack's choice, not documented"
@@ -20,8 +20,27 @@ def _duration(value: DocumentedDuration | None) -> dict[str, Any] | None:
     }
 
 
-def contract_entry(alert: AlertContract) -> dict[str, Any]:
-    """One alert's contract as the report shows it (unscaled seconds, as documented)."""
+def _settings(alert: AlertContract, routing: tuple[RoutingSetup, ...]) -> dict[str, dict[str, Any]]:
+    """Per routing set-up the alert must reach, its notification settings: value, documented or not, and why."""
+    found: dict[str, dict[str, Any]] = {}
+    for setup in routing:
+        if setup.name not in alert.receivers or not setup.settings:
+            continue
+        found[setup.name] = {
+            name: {
+                "value": list(setting.value) if isinstance(setting.value, tuple) else setting.value,
+                "documented": setting.documented,
+                "quote": setting.quote,
+                "note": setting.note or ("" if setting.documented else CHOSEN),
+            }
+            for name, setting in sorted(setup.settings.items())
+        }
+    return found
+
+
+def contract_entry(alert: AlertContract, routing: tuple[RoutingSetup, ...] = ()) -> dict[str, Any]:
+    """One alert's contract as the report shows it (unscaled seconds, as documented), with the notification
+    settings of each routing set-up it must reach (group timers, grouping, ``send_resolved``)."""
     threshold = alert.threshold
     return {
         "alert": alert.name,
@@ -39,8 +58,9 @@ def contract_entry(alert: AlertContract) -> dict[str, Any]:
         "window": _duration(alert.window),
         "receivers": dict(alert.receivers),
         "finding": alert.expected_failure,
+        "settings": _settings(alert, routing),
     }
 
 
 def contract_entries(profile: Profile) -> list[dict[str, Any]]:
-    return [contract_entry(alert) for alert in profile.alerts]
+    return [contract_entry(alert, profile.routing) for alert in profile.alerts]

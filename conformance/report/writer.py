@@ -104,8 +104,18 @@ def _contract_row(entry: dict[str, Any]) -> str:
         f"<td>{_documented(threshold, condition)}</td>"
         f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}</td>"
         f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}</td>"
+        f"<td>{_settings_text(entry.get('settings') or {})}</td>"
         f"<td>{escape(entry['source'])}</td></tr>"
     )
+
+
+def _settings_text(settings: dict[str, dict[str, Any]]) -> str:
+    """Each set-up's notification settings, each marked documented or the pack's choice."""
+    lines = []
+    for setup, values in settings.items():
+        shown = ", ".join(_documented(value, f"{name} {value['value']}") for name, value in values.items())
+        lines.append(f"{escape(setup)}: {shown}")
+    return "<br>".join(lines)
 
 
 def render_html(report: LiveReport) -> str:
@@ -155,7 +165,7 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
 </table>
 {
         f"<h2>The documented contract</h2><table><tr><th>alert</th><th>severity</th><th>threshold</th><th>for</th>"
-        f"<th>window</th><th>source</th></tr>{contract}</table>"
+        f"<th>window</th><th>notification settings</th><th>source</th></tr>{contract}</table>"
         if contract
         else ""
     }

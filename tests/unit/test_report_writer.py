@@ -85,3 +85,8 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     assert "The documented contract" in html and "(pack's choice)" in html and "(documented)" in html
     assert f'<em title="{memory["for"]["note"][:20]}' in html  # the note travels with the mark
     assert CHOSEN.startswith("the reference pack's choice")
+    # The notification settings of each set-up the alert must reach, with the seed's quote where documented.
+    webhook = memory["settings"]["webhook"]
+    assert webhook["group_wait"]["value"] == 30.0 and webhook["group_wait"]["documented"] is True
+    assert webhook["group_wait"]["quote"] and webhook["send_resolved"]["value"] is True
+    assert "notification settings" in html and "group_wait 30.0" in html
