@@ -42,7 +42,14 @@ class YamlSyntaxError(InputError):
 
 
 class ProfileError(InputError):
-    """A profile breaks its JSON Schema or one of the rules the schema cannot express."""
+    """A profile breaks its JSON Schema or one of the rules the schema cannot express.
+
+    ``errors`` lists each error when this one stands for several (all errors of a file are reported at once).
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, place: str | None = None) -> None:
+        super().__init__(message, source=source, place=place)
+        self.errors: list[ProfileError] = [self]
 
 
 class PackError(InputError):

@@ -127,6 +127,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: run the suite shipped in the package, wherever pytest was started.
         config.args[:] = [str(SUITE_DIR)]
+    else:
+        config.args[:] = _suite_args(list(config.args), session.profile.name)
+
+
+def suite_node_id(profile: str, module: Path) -> str:
+    """The node id of a suite module: ``runai:static`` for ``test_static.py``.
+
+    The suite ships inside the package, so its path relative to wherever pytest started is meaningless (or, from
+    another folder, a path that does not exist there); its items are named by profile and depth instead, and
+    :func:`_suite_args` maps such ids back to the files when a person reruns one.
+    """
+    return f"{profile}:{module.stem.removeprefix('test_')}"
+
+
+def _suite_args(args: list[str], profile: str) -> list[str]:
+    """``runai:static::test_contract[runai:X]`` on the command line: the suite file it names, same selection."""
+    out = []
+    for arg in args:
+        head, sep, rest = arg.partition("::")
+        module = SUITE_DIR / f"test_{head.removeprefix(profile + ':')}.py" if head.startswith(profile + ":") else None
+        out.append(f"{module}{sep}{rest}" if module is not None and module.is_file() else arg)
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """Give the shipped suite's modules node ids naming the profile (see :func:`suite_node_id`)."""
+    config = parent.config
+    if module_path.parent != SUITE_DIR or SESSION_KEY not in config.stash:
+        return None
+    profile = config.stash[SESSION_KEY].profile.name
+    module: pytest.Module = pytest.Module.from_parent(
+        parent, path=module_path, nodeid=suite_node_id(profile, module_path)
+    )
+    return module
 
 
 def _register_faults(config: pytest.Config, session: Any) -> None:

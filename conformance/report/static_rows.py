@@ -26,7 +26,7 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
             reasons = [f"finding: {alert.expected_failure}", *reasons]
         rows.append(
             AlertRow(
-                alert=alert.name,
+                alert=alert.label,
                 severity=alert.severity,
                 verdict=verdict,
                 reason="; ".join(reasons),

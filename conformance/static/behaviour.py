@@ -9,7 +9,7 @@ the :class:`~conformance.model.prediction.Prediction` the live depths check agai
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +23,10 @@ from conformance.model.profile import Profile
 from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
+from conformance.packs.selection import select_rules
 from conformance.static.cases import Case, Timing, build_cases, round_up
+from conformance.static.closure import describe_cycle, graph_of
+from conformance.static.closure import longest as closure_longest
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
 from conformance.tools import CommandRunner, run_command
@@ -103,29 +106,18 @@ def warmup_s(pack: Pack, scrape_s: float) -> float:
 
 
 def dependencies(rules: Sequence[Rule], pack: Pack) -> list[Rule]:
-    """The rules plus every rule their expressions depend on: recorded series, and all alerts for ``ALERTS``."""
-    recorded = {rule.record: rule for group in pack.groups for rule in group.rules if rule.record}
-    wanted = list(rules)
-    seen = {id(rule) for rule in wanted}
-    index = 0
-    while index < len(wanted):
-        expression = wanted[index].expr
-        index += 1
-        more: list[Rule] = []
-        if "ALERTS" in expression:
-            more += pack.alerting_rules
-        more += [rule for name, rule in recorded.items() if name and name in expression]
-        for rule in more:
-            if id(rule) not in seen:
-                seen.add(id(rule))
-                wanted.append(rule)
-    return wanted
+    """The rules plus every rule their expressions depend on: recorded series, and the alerts ``ALERTS`` selects
+    (see :mod:`conformance.static.closure`)."""
+    return graph_of(pack).closure(rules)
 
 
-def _severity_filter(alert: AlertContract, rules: Sequence[Rule]) -> str | None:
-    """Filter firing instances by severity only when the pack uses one alert name for several severities."""
-    severities = {rule.severity for rule in rules}
-    return alert.severity if len(severities) > 1 else None
+def alert_warmup_s(rules: Sequence[Rule], pack: Pack, scrape_s: float) -> float:
+    """Healthy virtual seconds before an alert's faults: its own chain of look-backs filled, on the scrape grid.
+
+    Only what the alert reads counts: a pack's 30-day SLO rules cost nothing to an alert that does not read them.
+    """
+    longest = closure_longest(graph_of(pack), rules).seconds
+    return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)
 
 
 def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
@@ -183,7 +175,6 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
 class _Planned:
     behaviour: AlertBehaviour
     case: Case
-    severity: str | None
     recording: int  # index into the list of distinct recordings
 
 
@@ -204,20 +195,30 @@ def prove_behaviour(
     """
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
-    warmup = warmup_s(pack, scrape_s)
+    graph = graph_of(pack)
     results: dict[str, AlertBehaviour] = {}
     planned: list[_Planned] = []
     recordings: list[tuple[Case, tuple[Selector, ...]]] = []
     recording_index: dict[tuple[object, ...], int] = {}
     needs: dict[str, list[Rule]] = {}
+    fired_by: dict[str, Callable[[Mapping[str, str]], bool] | None] = {}
     for alert in profile.alerts:
         behaviour = results[alert.key] = AlertBehaviour(alert)
-        rules = pack.rules_named(alert.name)
-        if not rules:
+        selection = select_rules(pack, alert)
+        if not selection.named:
             behaviour.problem = f"the pack has no alerting rule named {alert.name}"
             continue
-        severity = _severity_filter(alert, rules)
-        own = [r for r in rules if severity is None or r.severity == severity] or rules
+        if not selection.rules and selection.by_severity:
+            behaviour.problem = selection.problem()  # rule_labels select nothing: there is nothing to judge
+            continue
+        # A wrong severity (depth 1's finding) is judged on every rule of the name, to say how they behave.
+        rules = own = list(selection.rules or selection.named)
+        cycle = graph.cycle(rules)
+        if cycle is not None:
+            behaviour.problem = describe_cycle(cycle)
+            continue
+        fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
+        warmup = alert_warmup_s(rules, pack, scrape_s)
         timing = Timing(
             scrape_s=scrape_s,
             evaluation_s=evaluation_s,
@@ -248,7 +249,7 @@ def prove_behaviour(
             if key not in recording_index:
                 recording_index[key] = len(recordings)
                 recordings.append((case, selectors))
-            planned.append(_Planned(behaviour, case, severity, recording_index[key]))
+            planned.append(_Planned(behaviour, case, recording_index[key]))
     series = _record_all(profile, recordings, scrape_s, workers)
     batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
     timelines = (
@@ -265,7 +266,7 @@ def prove_behaviour(
         else {}
     )
     for item in planned:
-        verdict = _judge(item.case, timelines[item.case.id].only(item.severity), evaluation_s)
+        verdict = _judge(item.case, timelines[item.case.id].only(fired_by[item.behaviour.alert.key]), evaluation_s)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind == "fire":
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
@@ -290,13 +291,14 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
 
 _RecordJob = tuple[Environment, Case, tuple[Selector, ...], float]
 
-# The shared warm-up, set before the worker processes fork so they inherit it instead of unpickling it per job.
-_WARM: WarmUp | None = None
+# The shared warm-ups by fault time, set before the worker processes fork so they inherit them instead of
+# unpickling them per job.
+_WARM: dict[float, WarmUp] = {}
 
 
 def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
     environment, case, selectors, scrape_s = job
-    return record_case(environment, case, scrape_s, selectors, _WARM)
+    return record_case(environment, case, scrape_s, selectors, _WARM.get(case.fault_at_s))
 
 
 def _record_all(
@@ -304,15 +306,17 @@ def _record_all(
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
-    The healthy warm-up before the faults is the same for every case: it is sampled once, for all selectors.
+    The healthy warm-up before the faults is the same for every case with the same fault time (alerts reading
+    the same look-back): it is sampled once per fault time, for all their selectors.
     """
-    global _WARM  # noqa: PLW0603 -- inherited by the forked workers, see _WARM
     if not recordings:
         return []
-    fault_at = recordings[0][0].fault_at_s
-    every_selector = tuple({selector for _, selectors in recordings for selector in selectors})
-    shared = all(case.fault_at_s == fault_at for case, _ in recordings)
-    _WARM = warm_up(profile.environment, fault_at, scrape_s, every_selector) if shared else None
+    by_fault: dict[float, set[Selector]] = {}
+    for case, selectors in recordings:
+        by_fault.setdefault(case.fault_at_s, set()).update(selectors)
+    _WARM.clear()
+    for fault_at, wanted in by_fault.items():
+        _WARM[fault_at] = warm_up(profile.environment, fault_at, scrape_s, tuple(wanted))
     try:
         jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
         methods = multiprocessing.get_all_start_methods()
@@ -321,7 +325,7 @@ def _record_all(
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     finally:
-        _WARM = None
+        _WARM.clear()
 
 
 def _batches(

@@ -17,9 +17,13 @@ def _session(config: pytest.Config) -> ConformanceSession:
 
 
 def alert_id(session: ConformanceSession, alert: AlertContract) -> str:
-    """``runai:RunaiContainerRestarting``; the severity is added when one name carries several."""
+    """``runai:RunaiContainerRestarting``; the severity is added when one name carries several, and the rule
+    labels when entries of one name and severity tell their rules apart by them
+    (``kp:KubeAPIErrorBudgetBurn:critical:long=1h,short=5m``)."""
     same_name = [a for a in session.profile.alerts if a.name == alert.name]
     suffix = f":{alert.severity}" if len(same_name) > 1 else ""
+    if alert.rule_labels and len(same_name) > 1:
+        suffix += ":" + ",".join(f"{name}={value}" for name, value in sorted(alert.rule_labels.items()))
     return f"{session.profile.name}:{alert.name}{suffix}"
 
 

@@ -89,15 +89,6 @@ def test_route_to_an_undefined_receiver(pytester: pytest.Pytester, mini: Path) -
     assert "alertmanager.yaml" in line and "nobody" in line and "undefined receiver" in line
 
 
-def test_duplicate_alert_names(pytester: pytest.Pytester, mini: Path) -> None:
-    rules = mini / "pack" / "rules.yaml"
-    text = rules.read_text()
-    rule = text[text.index("      - alert: ApiDown") :]
-    rules.write_text(text + rule)
-    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
-    assert "duplicate" in line.lower() and "ApiDown" in line and "rules.yaml" in line
-
-
 def test_missing_binary(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMTOOL", "/nonexistent/promtool")
     monkeypatch.setenv("TMPDIR", str(pytester.path / "tmp"))
