@@ -28,7 +28,7 @@ from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.closure import describe_cycle, graph_of
 from conformance.static.closure import longest as closure_longest
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
-from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
+from conformance.static.series import Selector, SeriesKey, record_case, selectors_in
 from conformance.tools import CommandRunner, run_command
 
 
@@ -291,14 +291,10 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
 
 _RecordJob = tuple[Environment, Case, tuple[Selector, ...], float]
 
-# The shared warm-ups by fault time, set before the worker processes fork so they inherit them instead of
-# unpickling them per job.
-_WARM: dict[float, WarmUp] = {}
-
 
 def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
     environment, case, selectors, scrape_s = job
-    return record_case(environment, case, scrape_s, selectors, _WARM.get(case.fault_at_s))
+    return record_case(environment, case, scrape_s, selectors)
 
 
 def _record_all(
@@ -306,26 +302,15 @@ def _record_all(
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
-    The healthy warm-up before the faults is the same for every case with the same fault time (alerts reading
-    the same look-back): it is sampled once per fault time, for all their selectors.
+    A case's cost follows what changes in it, not its length (see :func:`record_case`): a long healthy warm-up
+    is a few samples, so it is not shared between cases.
     """
-    if not recordings:
-        return []
-    by_fault: dict[float, set[Selector]] = {}
-    for case, selectors in recordings:
-        by_fault.setdefault(case.fault_at_s, set()).update(selectors)
-    _WARM.clear()
-    for fault_at, wanted in by_fault.items():
-        _WARM[fault_at] = warm_up(profile.environment, fault_at, scrape_s, tuple(wanted))
-    try:
-        jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
-        methods = multiprocessing.get_all_start_methods()
-        if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
-            return [_record_one(job) for job in jobs]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-    finally:
-        _WARM.clear()
+    jobs: list[_RecordJob] = [(profile.environment, case, sel, scrape_s) for case, sel in recordings]
+    methods = multiprocessing.get_all_start_methods()
+    if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
+        return [_record_one(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
 def _batches(
