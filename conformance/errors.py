@@ -14,6 +14,7 @@ pytest plugin can print it as one line instead of a traceback::
     ├── ToolNotFoundError(FileNotFoundError)  promtool, amtool, prometheus ... cannot be found
     ├── ToolError(RuntimeError)           a tool ran and failed unexpectedly (stderr attached)
     ├── BackendError(RuntimeError)        a backend (twin, kind, cluster) failed to start or act
+    ├── BudgetError(RuntimeError)         depth 3 would exceed its memory or time budget (checked before it runs)
     └── SafetyError(PermissionError)      a run would touch what it is not allowed to touch
 """
 
@@ -83,6 +84,11 @@ class ToolError(ConformanceError, RuntimeError):
 
 class BackendError(ConformanceError, RuntimeError):
     """A backend (live twin, kind, existing cluster) could not start, act or stop."""
+
+
+class BudgetError(ConformanceError, RuntimeError):
+    """Depth 3 would exceed the run's memory or time budget; nothing ran. The message names the alert, the rule
+    and the window responsible and the options that raise the budget."""
 
 
 class SafetyError(ConformanceError, PermissionError):

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from conformance.errors import ConformanceError
-from conformance.options import DEFAULT_TIME_SCALE, Options
+from conformance.model.durations import format_duration, parse_duration
+from conformance.options import DEFAULT_BUDGET_MEMORY_BYTES, DEFAULT_BUDGET_TIME_S, DEFAULT_TIME_SCALE, Options
+from conformance.quantities import parse_quantity
 from conformance.tools import TOOLS
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -51,6 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-nodes", action="store_true", help="allow faults on nodes (cordon, NotReady)")
     group.addoption("--prometheus-url", help="--backend cluster: the cluster's Prometheus (found if omitted)")
     group.addoption("--alertmanager-url", help="--backend cluster: the cluster's Alertmanager (found if omitted)")
+    group.addoption(
+        "--budget-memory",
+        default=f"{DEFAULT_BUDGET_MEMORY_BYTES // 2**20}Mi",
+        help="depth 3 may use this much memory, every process together (a quantity: 4Gi, 1500Mi; default %(default)s)",
+    )
+    group.addoption(
+        "--budget-time",
+        default=format_duration(DEFAULT_BUDGET_TIME_S),
+        help="depth 3 may take this long (a duration: 90s, 20m; default %(default)s)",
+    )
     for tool, info in TOOLS.items():
         group.addoption(f"--{tool}", dest=f"tool_{tool}", help=f"path to {tool} (else ${info.env_var}, then PATH)")
 
@@ -73,6 +85,7 @@ def _options(config: pytest.Config) -> Options:
     pack = get("alert_pack")
     if pack is not None and not Path(pack).exists():
         raise pytest.UsageError(f"--alert-pack {pack}: no such file or folder")
+    memory, seconds = _budget(get("budget_memory"), get("budget_time"))
     report = get("conformance_report")
     kubeconfig = get("kubeconfig")
     if kubeconfig is not None and not Path(kubeconfig).is_file():
@@ -94,7 +107,24 @@ def _options(config: pytest.Config) -> Options:
         prometheus_url=get("prometheus_url"),
         alertmanager_url=get("alertmanager_url"),
         tools={tool: get(f"tool_{tool}") for tool in TOOLS if get(f"tool_{tool}")},
+        budget_memory_bytes=memory,
+        budget_time_s=seconds,
     )
+
+
+def _budget(memory: str, time: str) -> tuple[int, float]:
+    """The budget options as bytes and seconds; a bad value is a one-line ``UsageError``."""
+    try:
+        memory_bytes = int(parse_quantity(memory))
+    except ValueError:
+        raise pytest.UsageError(f"--budget-memory must be a quantity such as 2Gi or 1500Mi, not {memory!r}") from None
+    try:
+        seconds = parse_duration(time)
+    except ValueError:
+        raise pytest.UsageError(f"--budget-time must be a duration such as 90s or 20m, not {time!r}") from None
+    if memory_bytes <= 0 or seconds <= 0:
+        raise pytest.UsageError("--budget-memory and --budget-time must be positive")
+    return memory_bytes, seconds
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -25,7 +25,7 @@ from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
 from conformance.static.cases import Case, Timing, build_cases, round_up
-from conformance.static.closure import describe_cycle, graph_of
+from conformance.static.closure import Lookback, describe_cycle, graph_of
 from conformance.static.closure import longest as closure_longest
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, record_case, selectors_in
@@ -178,32 +178,29 @@ class _Planned:
     recording: int  # index into the list of distinct recordings
 
 
-def prove_behaviour(
-    profile: Profile,
-    pack: Pack,
-    *,
-    promtool: Path,
-    workdir: Path,
-    runner: CommandRunner = run_command,
-    workers: int = 2,
-    alerts_per_batch: int = 3,
-) -> dict[str, AlertBehaviour]:
-    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
+@dataclass
+class BehaviourPlan:
+    """Every case depth 3 will run, before anything runs: what :mod:`conformance.static.cost` estimates and
+    :func:`prove_behaviour` then runs. ``needs`` is each alert's dependency closure, ``lookbacks`` how far back
+    it reads and why, ``recordings`` the distinct cases to simulate with the selectors they keep."""
 
-    Three stages: plan every case; record each distinct case's series once (in ``workers`` processes); run
-    promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
-    """
+    results: dict[str, AlertBehaviour] = field(default_factory=dict)
+    planned: list[_Planned] = field(default_factory=list)
+    recordings: list[tuple[Case, tuple[Selector, ...]]] = field(default_factory=list)
+    needs: dict[str, list[Rule]] = field(default_factory=dict)
+    lookbacks: dict[str, Lookback] = field(default_factory=dict)
+    fired_by: dict[str, Callable[[Mapping[str, str]], bool] | None] = field(default_factory=dict)
+
+
+def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
+    """Select each documented alert's rules, find their closure and plan their cases; nothing is simulated."""
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
     graph = graph_of(pack)
-    results: dict[str, AlertBehaviour] = {}
-    planned: list[_Planned] = []
-    recordings: list[tuple[Case, tuple[Selector, ...]]] = []
+    plan = BehaviourPlan()
     recording_index: dict[tuple[object, ...], int] = {}
-    needs: dict[str, list[Rule]] = {}
-    fired_by: dict[str, Callable[[Mapping[str, str]], bool] | None] = {}
     for alert in profile.alerts:
-        behaviour = results[alert.key] = AlertBehaviour(alert)
+        behaviour = plan.results[alert.key] = AlertBehaviour(alert)
         selection = select_rules(pack, alert)
         if not selection.named:
             behaviour.problem = f"the pack has no alerting rule named {alert.name}"
@@ -217,7 +214,8 @@ def prove_behaviour(
         if cycle is not None:
             behaviour.problem = describe_cycle(cycle)
             continue
-        fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
+        plan.fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
+        plan.lookbacks[alert.key] = closure_longest(graph, rules)
         warmup = alert_warmup_s(rules, pack, scrape_s)
         timing = Timing(
             scrape_s=scrape_s,
@@ -232,8 +230,8 @@ def prove_behaviour(
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
         )
-        needs[alert.key] = dependencies(rules, pack)
-        selectors = tuple(selectors_in([r.expr for r in needs[alert.key]]))
+        plan.needs[alert.key] = dependencies(rules, pack)
+        selectors = tuple(selectors_in([r.expr for r in plan.needs[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
             key = (
@@ -247,11 +245,33 @@ def prove_behaviour(
                 selectors,
             )
             if key not in recording_index:
-                recording_index[key] = len(recordings)
-                recordings.append((case, selectors))
-            planned.append(_Planned(behaviour, case, recording_index[key]))
-    series = _record_all(profile, recordings, scrape_s, workers)
-    batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
+                recording_index[key] = len(plan.recordings)
+                plan.recordings.append((case, selectors))
+            plan.planned.append(_Planned(behaviour, case, recording_index[key]))
+    return plan
+
+
+def prove_behaviour(
+    profile: Profile,
+    pack: Pack,
+    *,
+    promtool: Path,
+    workdir: Path,
+    runner: CommandRunner = run_command,
+    workers: int = 2,
+    alerts_per_batch: int = 3,
+    plan: BehaviourPlan | None = None,
+) -> dict[str, AlertBehaviour]:
+    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
+
+    Three stages: plan every case (or take ``plan``); record each distinct case's series once (in ``workers``
+    processes); run promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
+    """
+    plan = plan or plan_behaviour(profile, pack)
+    scrape_s = profile.scrape_interval_s
+    evaluation_s = profile.evaluation_interval_s
+    series = _record_all(profile, plan.recordings, scrape_s, workers)
+    batches = _batches(plan.planned, series, pack, plan.needs, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
@@ -265,12 +285,13 @@ def prove_behaviour(
         if batches
         else {}
     )
-    for item in planned:
-        verdict = _judge(item.case, timelines[item.case.id].only(fired_by[item.behaviour.alert.key]), evaluation_s)
+    for item in plan.planned:
+        keep = plan.fired_by[item.behaviour.alert.key]
+        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind == "fire":
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
-    return results
+    return plan.results
 
 
 def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile: Profile) -> Prediction:
@@ -325,13 +346,7 @@ def _batches(
     by_alert: dict[str, list[_Planned]] = {}
     for item in planned:
         by_alert.setdefault(item.behaviour.alert.key, []).append(item)
-    # Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a
-    # batch are not evaluated against the whole pack.
-    heavy = [key for key in by_alert if len(needs[key]) > alerts_per_batch]
-    light = [key for key in by_alert if key not in heavy]
-    chunks = [[key] for key in heavy] + [
-        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
-    ]
+    chunks = batch_chunks(list(by_alert), needs, alerts_per_batch)
     batches = []
     for number, chunk in enumerate(chunks):
         needed = {id(rule) for key in chunk for rule in needs[key]}
@@ -354,6 +369,19 @@ def _batches(
         batches.append(Batch(rule_files, cases))
     # Longest first, so the workers finish together: promtool's time grows with checks and series.
     return sorted(batches, key=lambda batch: -sum(len(c.series) * c.horizon_s for c in batch.cases))
+
+
+def batch_chunks(keys: Sequence[str], needs: Mapping[str, Sequence[Rule]], alerts_per_batch: int) -> list[list[str]]:
+    """Which alerts share a promtool run (every case of a run evaluates every rule of the run).
+
+    Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a batch
+    are not evaluated against the whole pack.
+    """
+    heavy = [key for key in keys if len(needs[key]) > alerts_per_batch]
+    light = [key for key in keys if key not in heavy]
+    return [[key] for key in heavy] + [
+        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
+    ]
 
 
 def _on_grid(case: Case, step: float) -> Case:

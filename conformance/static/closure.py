@@ -61,8 +61,8 @@ class Lookback:
         names = [str(step.alert or step.record) for step, _ in self.chain]
         via = f" via {' -> '.join(names)}" if len(names) > 1 else ""
         return (
-            f"reads {format_duration(self.seconds)} back{via}: {rule.alert or rule.record} ({rule.where()}) "
-            f"reads [{format_duration(own)}]"
+            f"reads {format_span(self.seconds)} back{via}: {rule.alert or rule.record} ({rule.where()}) "
+            f"reads [{format_span(own)}]"
         )
 
 
@@ -171,6 +171,17 @@ class RuleGraph:
         if not on_path:
             self._lookback[key] = best  # a result cut by a cycle is only valid on its own path
         return best
+
+
+def format_span(seconds: float) -> str:
+    """A duration for people, with days and no false precision: ``365d``, ``30d1h``, ``6h5m``, ``2m30s``."""
+    whole = round(seconds)
+    if whole >= 86_400:
+        days, hours = divmod(round(whole / 3600), 24)
+        return f"{days}d" + (f"{hours}h" if hours else "")
+    if whole >= 3600:
+        return format_duration(round(whole / 60) * 60)
+    return format_duration(whole)
 
 
 def longest(graph: RuleGraph, rules: Sequence[Rule]) -> Lookback:
