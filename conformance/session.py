@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from conformance.model.contract import AlertContract
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
@@ -30,6 +31,7 @@ from conformance.static.behaviour import AlertBehaviour, BehaviourPlan, plan_beh
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
+from conformance.static.coverage import Absent, absent_selectors
 from conformance.static.routing_check import RoutingResult, check_routing
 from conformance.static.syntax import SyntaxReport, check_syntax
 from conformance.tools import find_tool
@@ -190,6 +192,25 @@ class ConformanceSession:
                 if prediction is not None:
                     runs.append(ScenarioRun(alert, scenario, prediction.level, prediction))
         return runs
+
+    def coverage(self) -> dict[str, list[Absent]]:
+        """Per alert of the pack, the selectors matching no series of the run's simulated world."""
+        return self.memo("coverage", lambda: absent_selectors(self.profile, self.pack))
+
+    def absent_for(self, alert: AlertContract) -> list[Absent]:
+        """The absent selectors among what ``alert``'s selected rules read."""
+        reading = {id(rule) for rule in self.behaviour_plan().needs.get(alert.key, [])}
+        return [absent for absent in self.coverage().get(alert.name, []) if id(absent.rule) in reading]
+
+    def behaviour_reasons(self, alert: AlertContract) -> list[str]:
+        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has."""
+        reasons = self.behaviour()[alert.key].reasons()
+        absent = self.absent_for(alert) if reasons else []
+        if absent:
+            shown = ", ".join(entry.describe() for entry in absent[:3])
+            more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+            reasons.append(f"its rules read series the simulated cluster never has: {shown}{more}")
+        return reasons
 
     def routing(self) -> dict[tuple[str, str], RoutingResult]:
         return self.memo(

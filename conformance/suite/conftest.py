@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.model.contract import AlertContract
@@ -69,14 +71,25 @@ def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
     return _session(request.config)
 
 
+def _coverage(conformance: ConformanceSession) -> dict[str, list[str]]:
+    return {alert: [absent.describe() for absent in found] for alert, found in conformance.coverage().items()}
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """``--conformance-report`` on a run without live items: the report from the static depths."""
+    """``--conformance-report`` on a run without live items: the report from the static depths. Either way the
+    report carries the run's coverage."""
     config = session.config
     if SESSION_KEY not in config.stash:
         return
     conformance = _session(config)
     directory = conformance.options.report_dir
-    if directory is None or conformance.options.plan or conformance.has_memo("live-report"):
+    if directory is None or conformance.options.plan:
+        return
+    if conformance.has_memo("live-report"):
+        # The live depth writes its report when the session closes; it carries the coverage too.
+        live: Any = conformance.memo("live-report", lambda: None)
+        if live is not None:
+            live.coverage = _coverage(conformance)
         return
     from conformance.report import LiveReport, write_report
     from conformance.report.contract import contract_entries
@@ -87,4 +100,33 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     report.notes.append("static depths only: predicted times are unscaled virtual seconds; nothing ran live")
     for row in static_rows(conformance):
         report.add(row)
+    report.coverage = _coverage(conformance)
     write_report(report, directory)
+
+
+#: At most this many alerts are listed in the terminal; report.json has them all.
+SUMMARY_ALERTS = 12
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Coverage in every run: the pack's alerts that read series the simulated world never has."""
+    if SESSION_KEY not in config.stash:
+        return
+    conformance = _session(config)
+    if conformance.options.plan:
+        return
+    coverage = conformance.coverage()
+    total = len({rule.alert for rule in conformance.pack.alerting_rules})
+    write = terminalreporter.write_line
+    terminalreporter.section("alert-conformance coverage", sep="-")
+    if not coverage:
+        write(f"every selector of the pack's {total} alerts matches series of the simulated cluster")
+        return
+    write(f"{len(coverage)} of the pack's {total} alerts read series the simulated cluster never has:")
+    documented = {alert.name for alert in conformance.profile.alerts}
+    ordered = sorted(coverage.items(), key=lambda item: item[0] not in documented)  # documented alerts first
+    for alert, found in ordered[:SUMMARY_ALERTS]:
+        mark = " (documented)" if alert in documented else ""
+        write(f"  {alert}{mark}: {', '.join(absent.selector for absent in found)}")
+    if len(coverage) > SUMMARY_ALERTS:
+        write(f"  ... and {len(coverage) - SUMMARY_ALERTS} more (report.json, key coverage)")

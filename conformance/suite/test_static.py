@@ -84,7 +84,7 @@ def test_behaviour(conformance_session: ConformanceSession, alert: AlertContract
     """Depth 3: fires past the threshold and not inside it, on time, and resolves after the revert."""
     behaviour = _result(conformance_session.behaviour)[alert.key]
     if not behaviour.ok:
-        _fail(behaviour.reasons())
+        _fail(conformance_session.behaviour_reasons(alert))
 
 
 def test_routing(conformance_session: ConformanceSession, alert: AlertContract, routing_setup: RoutingSetup) -> None:
