@@ -189,12 +189,12 @@ def _tree_rss(root: int) -> int:
         parents[int(entry)] = int(fields[1])
         rss[int(entry)] = int(fields[21]) * page
     total = 0
-    for pid in rss:
+    for pid, resident in rss.items():
         ancestor = pid
         while ancestor not in (root, 0, 1) and ancestor in parents:
             ancestor = parents[ancestor]
         if ancestor == root:
-            total += rss[pid]
+            total += resident
     return total
 
 
