@@ -102,31 +102,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         report.add(row)
     report.coverage = _coverage(conformance)
     write_report(report, directory)
-
-
-#: At most this many alerts are listed in the terminal; report.json has them all.
-SUMMARY_ALERTS = 12
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Coverage in every run: the pack's alerts that read series the simulated world never has."""
-    if SESSION_KEY not in config.stash:
-        return
-    conformance = _session(config)
-    if conformance.options.plan:
-        return
-    coverage = conformance.coverage()
-    total = len({rule.alert for rule in conformance.pack.alerting_rules})
-    write = terminalreporter.write_line
-    terminalreporter.section("alert-conformance coverage", sep="-")
-    if not coverage:
-        write(f"every selector of the pack's {total} alerts matches series of the simulated cluster")
-        return
-    write(f"{len(coverage)} of the pack's {total} alerts read series the simulated cluster never has:")
-    documented = {alert.name for alert in conformance.profile.alerts}
-    ordered = sorted(coverage.items(), key=lambda item: item[0] not in documented)  # documented alerts first
-    for alert, found in ordered[:SUMMARY_ALERTS]:
-        mark = " (documented)" if alert in documented else ""
-        write(f"  {alert}{mark}: {', '.join(absent.selector for absent in found)}")
-    if len(coverage) > SUMMARY_ALERTS:
-        write(f"  ... and {len(coverage) - SUMMARY_ALERTS} more (report.json, key coverage)")
