@@ -68,6 +68,8 @@ def test_coverage_names_the_selectors_no_series_matches_for_every_pack_alert(
     )
     coverage = json.loads((out / "report.json").read_text())["coverage"]
     assert coverage == {"WidgetErrors": [f'widget_errors_total{{job="api"}} ({rules}:12)']}
+    html = (out / "report.html").read_text()
+    assert "<h2>Coverage</h2>" in html and "widget_errors_total{job=&quot;api&quot;}" in html
 
 
 def test_a_documented_alert_reading_an_absent_series_names_it_in_its_reason(
