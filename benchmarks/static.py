@@ -4,14 +4,22 @@ Targets on the 2-core reference machine: under 5 s per seed profile, under 30 s 
 Each run is a fresh pytest subprocess, as a user would start it; the figures include interpreter start-up.
 
     .venv/bin/python benchmarks/static.py [--alerts 500] [--profiles runai aistore mlops seldon]
+
+With ``--profile FILE`` (and optionally ``--alert-pack DIR``) it measures one run of your own instead, e.g. a
+pack exactly as its project ships it: wall time and the peak memory of every process of the run together
+(pytest, its workers and promtool/amtool), sampled from /proc every 20 ms. Targets: 30 s and 1 GiB.
+
+    .venv/bin/python benchmarks/static.py --profile ./kp/profile.yaml --alert-pack ./kp-pack
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -165,11 +173,74 @@ def run_static(profile: str, cwd: Path) -> tuple[float, str]:
     return elapsed, lines[-1] if lines else result.stderr.strip()[-200:]
 
 
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and every process descending from it, read from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * page
+    total = 0
+    for pid, resident in rss.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += resident
+    return total
+
+
+def measure(argv: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak resident bytes of the whole process tree, and the last line of output of ``argv``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate(timeout=1800)
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    lines = [line for line in output.splitlines() if line.strip()]
+    return elapsed, peak, lines[-1] if lines else ""
+
+
+def own_run(profile: str, pack: str | None) -> int:
+    """One static run of a given profile (and pack): wall time and peak memory against the targets."""
+    argv = [sys.executable, "-m", "pytest", "--profile", str(Path(profile).resolve()), "-m", "static", "-q"]
+    argv += ["-p", "no:randomly"] + ([f"--alert-pack={Path(pack).resolve()}"] if pack else [])
+    with tempfile.TemporaryDirectory(prefix="alert-conformance-bench-") as tmp:
+        elapsed, peak, summary = measure(argv, Path(tmp))
+    print(f"{'wall s':>8} {'peak MiB':>9}  targets       result")
+    print(f"{elapsed:8.2f} {peak / 2**20:9.0f}  30 s, 1 GiB   {summary}")
+    return 0 if elapsed <= 30 and peak <= 2**30 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--alerts", type=int, default=500)
     parser.add_argument("--profiles", nargs="*", default=["runai", "aistore", "mlops", "seldon"])
+    parser.add_argument("--profile", help="measure one run of this profile file instead")
+    parser.add_argument("--alert-pack", help="with --profile: the pack to prove (default: the profile's own)")
     args = parser.parse_args()
+    if args.profile:
+        return own_run(args.profile, args.alert_pack)
     with tempfile.TemporaryDirectory(prefix="alert-conformance-bench-") as tmp:
         workdir = Path(tmp)
         print(f"{'profile':<12} {'alerts':>6} {'wall s':>8}  target  result")

@@ -2,6 +2,7 @@
 
 export-pack PROFILE DIR   write the profile's reference pack as files: a vendor's starting point
 profiles                  list the bundled profiles
+faults [--markdown]       every fault a scenario can name: target, level, parameters, built-in delays
 """
 
 from __future__ import annotations
@@ -41,11 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("profile", help="bundled profile name or profile file")
     export.add_argument("directory", type=Path)
     commands.add_parser("profiles", help="list the bundled profiles")
+    faults = commands.add_parser("faults", help="every fault: target, level, parameters, built-in delays")
+    faults.add_argument("--markdown", action="store_true", help="as the page docs/faults.md")
     args = parser.parse_args(argv)
     try:
         if args.command == "export-pack":
             for path in export_pack(args.profile, args.directory):
                 print(path)
+        elif args.command == "faults":
+            from conformance.faultdoc import render_markdown, render_text
+
+            print(render_markdown() if args.markdown else render_text(), end="")
         else:
             for name in bundled_profile_names():
                 print(name)

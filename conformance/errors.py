@@ -15,6 +15,7 @@ pytest plugin can print it as one line instead of a traceback::
     ├── ToolError(RuntimeError)           a tool ran and failed unexpectedly (stderr attached)
     ├── BackendError(RuntimeError)        a backend (twin, kind, cluster) failed to start or act
     │   └── RevertError                   a fault could not be reverted: what may be left behind
+    ├── BudgetError(RuntimeError)         depth 3 would exceed its memory or time budget (checked before it runs)
     └── SafetyError(PermissionError)      a run would touch what it is not allowed to touch
 """
 
@@ -43,7 +44,14 @@ class YamlSyntaxError(InputError):
 
 
 class ProfileError(InputError):
-    """A profile breaks its JSON Schema or one of the rules the schema cannot express."""
+    """A profile breaks its JSON Schema or one of the rules the schema cannot express.
+
+    ``errors`` lists each error when this one stands for several (all errors of a file are reported at once).
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, place: str | None = None) -> None:
+        super().__init__(message, source=source, place=place)
+        self.errors: list[ProfileError] = [self]
 
 
 class PackError(InputError):
@@ -81,6 +89,11 @@ class BackendError(ConformanceError, RuntimeError):
 
 class RevertError(BackendError):
     """One or more reverts failed: the message lists what may be left behind, and how to find it."""
+
+
+class BudgetError(ConformanceError, RuntimeError):
+    """Depth 3 would exceed the run's memory or time budget; nothing ran. The message names the alert, the rule
+    and the window responsible and the options that raise the budget."""
 
 
 class SafetyError(ConformanceError, PermissionError):

@@ -10,6 +10,9 @@ Backend = Literal["twin", "kind", "cluster"]
 KeepCluster = Literal["never", "on-failure", "always"]
 
 DEFAULT_TIME_SCALE = 20.0
+#: Depth 3's default budget: every process of the run together, and wall time. A CI runner has this to spare.
+DEFAULT_BUDGET_MEMORY_BYTES = 2 * 2**30
+DEFAULT_BUDGET_TIME_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,6 @@ class Options:
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     tools: dict[str, str] = field(default_factory=dict)  # tool name -> explicit path from an option
+    #: Depth 3's budget, checked before it runs: all processes' memory together, and wall time.
+    budget_memory_bytes: int = DEFAULT_BUDGET_MEMORY_BYTES
+    budget_time_s: float = DEFAULT_BUDGET_TIME_S

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from conformance.errors import ConformanceError
-from conformance.options import DEFAULT_TIME_SCALE, Options
+from conformance.model.durations import format_duration, parse_duration
+from conformance.options import DEFAULT_BUDGET_MEMORY_BYTES, DEFAULT_BUDGET_TIME_S, DEFAULT_TIME_SCALE, Options
+from conformance.quantities import parse_quantity
 from conformance.tools import TOOLS
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -51,6 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-nodes", action="store_true", help="allow faults on nodes (cordon, NotReady)")
     group.addoption("--prometheus-url", help="--backend cluster: the cluster's Prometheus (found if omitted)")
     group.addoption("--alertmanager-url", help="--backend cluster: the cluster's Alertmanager (found if omitted)")
+    group.addoption(
+        "--budget-memory",
+        default=f"{DEFAULT_BUDGET_MEMORY_BYTES // 2**20}Mi",
+        help="depth 3 may use this much memory, every process together (a quantity: 4Gi, 1500Mi; default %(default)s)",
+    )
+    group.addoption(
+        "--budget-time",
+        default=format_duration(DEFAULT_BUDGET_TIME_S),
+        help="depth 3 may take this long (a duration: 90s, 20m; default %(default)s)",
+    )
     for tool, info in TOOLS.items():
         group.addoption(f"--{tool}", dest=f"tool_{tool}", help=f"path to {tool} (else ${info.env_var}, then PATH)")
 
@@ -73,6 +85,7 @@ def _options(config: pytest.Config) -> Options:
     pack = get("alert_pack")
     if pack is not None and not Path(pack).exists():
         raise pytest.UsageError(f"--alert-pack {pack}: no such file or folder")
+    memory, seconds = _budget(get("budget_memory"), get("budget_time"))
     report = get("conformance_report")
     kubeconfig = get("kubeconfig")
     if kubeconfig is not None and not Path(kubeconfig).is_file():
@@ -94,7 +107,24 @@ def _options(config: pytest.Config) -> Options:
         prometheus_url=get("prometheus_url"),
         alertmanager_url=get("alertmanager_url"),
         tools={tool: get(f"tool_{tool}") for tool in TOOLS if get(f"tool_{tool}")},
+        budget_memory_bytes=memory,
+        budget_time_s=seconds,
     )
+
+
+def _budget(memory: str, time: str) -> tuple[int, float]:
+    """The budget options as bytes and seconds; a bad value is a one-line ``UsageError``."""
+    try:
+        memory_bytes = int(parse_quantity(memory))
+    except ValueError:
+        raise pytest.UsageError(f"--budget-memory must be a quantity such as 2Gi or 1500Mi, not {memory!r}") from None
+    try:
+        seconds = parse_duration(time)
+    except ValueError:
+        raise pytest.UsageError(f"--budget-time must be a duration such as 90s or 20m, not {time!r}") from None
+    if memory_bytes <= 0 or seconds <= 0:
+        raise pytest.UsageError("--budget-memory and --budget-time must be positive")
+    return memory_bytes, seconds
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -127,6 +157,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths given: run the suite shipped in the package, wherever pytest was started.
         config.args[:] = [str(SUITE_DIR)]
+    else:
+        config.args[:] = _suite_args(list(config.args), session.profile.name)
+
+
+def suite_node_id(profile: str, module: Path) -> str:
+    """The node id of a suite module: ``runai:static`` for ``test_static.py``.
+
+    The suite ships inside the package, so its path relative to wherever pytest started is meaningless (or, from
+    another folder, a path that does not exist there); its items are named by profile and depth instead, and
+    :func:`_suite_args` maps such ids back to the files when a person reruns one.
+    """
+    return f"{profile}:{module.stem.removeprefix('test_')}"
+
+
+def _suite_args(args: list[str], profile: str) -> list[str]:
+    """``runai:static::test_contract[runai:X]`` on the command line: the suite file it names, same selection."""
+    out = []
+    for arg in args:
+        head, sep, rest = arg.partition("::")
+        module = SUITE_DIR / f"test_{head.removeprefix(profile + ':')}.py" if head.startswith(profile + ":") else None
+        out.append(f"{module}{sep}{rest}" if module is not None and module.is_file() else arg)
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """Give the shipped suite's modules node ids naming the profile (see :func:`suite_node_id`)."""
+    config = parent.config
+    if module_path.parent != SUITE_DIR or SESSION_KEY not in config.stash:
+        return None
+    profile = config.stash[SESSION_KEY].profile.name
+    module: pytest.Module = pytest.Module.from_parent(
+        parent, path=module_path, nodeid=suite_node_id(profile, module_path)
+    )
+    return module
 
 
 def _register_faults(config: pytest.Config, session: Any) -> None:
@@ -206,6 +271,36 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         session.close()
+
+
+#: At most this many alerts are listed in the terminal; report.json has them all.
+SUMMARY_ALERTS = 12
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Coverage in every run: the pack's alerts that read series the simulated world never has. A hook of the
+    plugin, not of the suite's conftest, so it also runs in a pytest-xdist controller, which collects nothing."""
+    if SESSION_KEY not in config.stash:
+        return
+    conformance = config.stash[SESSION_KEY]
+    if conformance.options.plan:
+        return
+    coverage = conformance.coverage()
+    total = len({rule.alert for rule in conformance.pack.alerting_rules})
+    write = terminalreporter.write_line
+    terminalreporter.section("alert-conformance coverage", sep="-")
+    if not coverage:
+        alerts = f"{total} alert{'s' if total != 1 else ''}"
+        write(f"every selector of the pack's {alerts} matches series of the simulated cluster")
+        return
+    write(f"{len(coverage)} of the pack's {total} alerts read series the simulated cluster never has:")
+    documented = {alert.name for alert in conformance.profile.alerts}
+    ordered = sorted(coverage.items(), key=lambda item: item[0] not in documented)  # documented alerts first
+    for alert, found in ordered[:SUMMARY_ALERTS]:
+        mark = " (documented)" if alert in documented else ""
+        write(f"  {alert}{mark}: {', '.join(absent.selector for absent in found)}")
+    if len(coverage) > SUMMARY_ALERTS:
+        write(f"  ... and {len(coverage) - SUMMARY_ALERTS} more (report.json, key coverage)")
 
 
 # Defined after the imports it needs, typed loosely to keep the engine import lazy.

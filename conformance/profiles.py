@@ -9,11 +9,12 @@ the file and line. Bundled profiles live in the top-level ``profiles/`` folder, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 
@@ -45,6 +46,7 @@ from conformance.quantities import parse_quantity
 from conformance.yamlio import Document, load_one
 
 PROFILE_FILE = "profile.yaml"
+T = TypeVar("T")
 
 #: Faults whose level is measured over a range of time, and what the alert's ``window`` is for them. The engine
 #: bounds the time to fire by ``for + window``, so an alert proven by one of these must say its window.
@@ -92,73 +94,166 @@ def _schema() -> dict[str, Any]:
     return data
 
 
-def validate_schema(document: Document) -> None:
-    """Raise :class:`ProfileError` for the first schema violation, naming its line and path."""
+def schema_errors(document: Document) -> list[tuple[tuple[str | int, ...], ProfileError]]:
+    """Every schema violation of the document with its path, one per place, in document order."""
     validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(document.data), key=lambda e: (len(e.absolute_path), str(e.path)))
+    found: dict[tuple[str | int, ...], ProfileError] = {}
+    for error in validator.iter_errors(document.data):
+        path = tuple(error.absolute_path)
+        if path not in found:
+            message = f"breaks the profile schema: {error.message}"
+            found[path] = ProfileError(message, source=document.source, place=document.place(list(path)))
+    return [(path, found[path]) for path in sorted(found, key=lambda p: (document.line_of(p) or 0, len(p)))]
+
+
+def validate_schema(document: Document) -> None:
+    """Raise :class:`ProfileError` naming every schema violation (each with its line and path)."""
+    errors = [error for _, error in schema_errors(document)]
     if errors:
-        # The deepest error is the most precise; schema errors on ``oneOf`` branches come out shallow.
-        error = max(errors, key=lambda e: len(e.absolute_path))
-        path = list(error.absolute_path)
-        raise ProfileError(
-            f"breaks the profile schema: {error.message}", source=document.source, place=document.place(path)
-        )
+        raise combine(errors, document.source)
+
+
+def combine(errors: Sequence[ProfileError], source: str) -> ProfileError:
+    """One error for a list of them: itself when alone, else every one on its own line under a count, so an author
+    fixes a profile in one round instead of one per error."""
+    if len(errors) == 1:
+        return errors[0]
+    lines = [f"  {error.place}: {error.message}" if error.place else f"  {error.message}" for error in errors]
+    combined = ProfileError(f"{len(errors)} errors\n" + "\n".join(lines), source=source)
+    combined.errors = list(errors)
+    return combined
 
 
 def load_profile(name_or_path: str) -> Profile:
-    """Find, validate and build a profile. Raises :class:`UnknownProfileError` or :class:`ProfileError`."""
+    """Find, validate and build a profile. Raises :class:`UnknownProfileError` or :class:`ProfileError` (naming
+    every error of the file at once)."""
     path = find_profile(name_or_path)
     document = load_one(path)
-    validate_schema(document)
-    return _ProfileBuilder(document, path).build()
+    invalid = schema_errors(document)
+    builder = _ProfileBuilder(document, path, [where for where, _ in invalid])
+    profile = builder.build()
+    errors = sorted([error for _, error in invalid] + builder.errors, key=lambda e: _line(e.place))
+    if errors or profile is None:
+        raise combine(errors, document.source)
+    return profile
+
+
+def _line(place: str | None) -> int:
+    """The line number a place starts with (``line 12 (alerts[0])``), 0 when it has none."""
+    if place and place.startswith("line "):
+        digits = place[5:].split(" ", 1)[0]
+        return int(digits) if digits.isdigit() else 0
+    return 0
 
 
 class _ProfileBuilder:
-    """Turns a schema-valid document into the model, checking the rules the schema cannot express."""
+    """Turns a document into the model, checking the rules the schema cannot express.
 
-    def __init__(self, document: Document, path: Path) -> None:
+    Every error is collected (:attr:`errors`), not raised, so one round shows an author all of them. A part of the
+    document the schema already rejected (``invalid``) is not built: its own errors say what is wrong, and
+    building it would only add confusing follow-on errors.
+    """
+
+    def __init__(self, document: Document, path: Path, invalid: Sequence[tuple[str | int, ...]] = ()) -> None:
         self.doc = document
         self.path = path
-        self.data: dict[str, Any] = document.data
+        self.data: Any = document.data
+        self.errors: list[ProfileError] = []
+        self._invalid = list(invalid)
 
     def fail(self, message: str, path: list[str | int]) -> ProfileError:
         return ProfileError(message, source=self.doc.source, place=self.doc.place(path))
 
-    def build(self) -> Profile:
-        environment = self._environment(self.data["environment"])
-        routing = tuple(self._setup(item, i) for i, item in enumerate(self.data["routing"]))
+    def note(self, message: str, path: list[str | int]) -> None:
+        """Record an error and carry on checking."""
+        self.errors.append(self.fail(message, path))
+
+    def _valid(self, path: list[str | int]) -> bool:
+        """Whether the schema accepted everything at and below ``path`` (and it is there at all)."""
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return False
+        prefix = tuple(path)
+        return not any(bad[: len(prefix)] == prefix and len(bad) >= len(prefix) for bad in self._invalid if bad)
+
+    def _attempt(self, build: Callable[[], T]) -> T | None:
+        try:
+            return build()
+        except ProfileError as error:
+            self.errors.append(error)
+            return None
+
+    def build(self) -> Profile | None:
+        """The profile, or None when anything is wrong (then :attr:`errors` and the schema errors say what)."""
+        if not isinstance(self.data, dict):
+            return None
+        data: dict[str, Any] = self.data
+        environment = (
+            self._attempt(lambda: self._environment(data["environment"])) if self._valid(["environment"]) else None
+        )
+        # Scenario targets are checked against a sound environment only: against a broken one, they would
+        # mostly repeat its errors in other words.
+        targets = environment if not self.errors else None
+        raw_routing: list[Any] = data["routing"] if isinstance(data.get("routing"), list) else []
+        routing = tuple(self._setup(item, i) for i, item in enumerate(raw_routing) if self._valid(["routing", i]))
         names = [s.name for s in routing]
         if len(set(names)) != len(names):
-            raise self.fail("routing set-up names must be unique", ["routing"])
-        alerts = tuple(self._alert(item, i, environment, routing) for i, item in enumerate(self.data["alerts"]))
-        seen: dict[str, int] = {}
-        for index, alert in enumerate(alerts):
-            if alert.key in seen:
-                raise self.fail(
-                    f"duplicate alert {alert.name} with severity {alert.severity} (also alerts[{seen[alert.key]}])",
-                    ["alerts", index, "name"],
-                )
-            seen[alert.key] = index
-        pack_path = (self.path.parent / self.data["pack"]).resolve()
-        if not pack_path.exists():
-            raise self.fail(f"reference pack {self.data['pack']!r} does not exist next to the profile", ["pack"])
+            self.note("routing set-up names must be unique", ["routing"])
+        raw_alerts: list[Any] = data["alerts"] if isinstance(data.get("alerts"), list) else []
+        alerts: list[tuple[int, AlertContract]] = []
+        for index, raw in enumerate(raw_alerts):
+            if self._valid(["alerts", index]):
+                alert = self._attempt(partial(self._alert, raw, index, targets, routing))
+                if alert is not None:
+                    alerts.append((index, alert))
+        self._check_unique(alerts)
+        pack_path = None
+        if self._valid(["pack"]):
+            pack_path = (self.path.parent / data["pack"]).resolve()
+            if not pack_path.exists():
+                self.note(f"reference pack {data['pack']!r} does not exist next to the profile", ["pack"])
+        if self.errors or self._invalid or environment is None or pack_path is None or len(alerts) != len(raw_alerts):
+            return None
         return Profile(
-            name=self.data["name"],
-            title=self.data["title"],
+            name=data["name"],
+            title=data["title"],
             path=self.path,
-            seeds=tuple(self.data["seeds"]),
+            seeds=tuple(data["seeds"]),
             pack_path=pack_path,
             environment=environment,
             routing=routing,
-            alerts=alerts,
+            alerts=tuple(alert for _, alert in alerts),
             # kube-prometheus-stack's defaults: Prometheus scrapes and evaluates every 30 s.
-            scrape_interval_s=parse_duration(self.data.get("scrape_interval", "30s")),
-            evaluation_interval_s=parse_duration(self.data.get("evaluation_interval", "30s")),
-            notes=tuple(self.data.get("notes", [])),
+            scrape_interval_s=parse_duration(data.get("scrape_interval", "30s")),
+            evaluation_interval_s=parse_duration(data.get("evaluation_interval", "30s")),
+            notes=tuple(data.get("notes", [])),
         )
 
-    def _environment(self, raw: dict[str, Any]) -> Environment:
-        self._check_quantities(raw)
+    def _check_unique(self, alerts: Sequence[tuple[int, AlertContract]]) -> None:
+        """Two entries may share name and severity only when their ``rule_labels`` tell them apart: some label
+        given different values in both. Otherwise one pack rule could be judged under two contracts."""
+        for later, (index, alert) in enumerate(alerts):
+            for other_index, other in alerts[:later]:
+                if (alert.name, alert.severity) != (other.name, other.severity):
+                    continue
+                if alert.key == other.key:
+                    self.note(
+                        f"duplicate alert {alert.name} with severity {alert.severity} (also alerts[{other_index}])",
+                        ["alerts", index, "name"],
+                    )
+                elif not _disjoint(alert.rule_labels, other.rule_labels):
+                    self.note(
+                        f"{alert.label} and alerts[{other_index}] ({other.label}), both severity {alert.severity}, "
+                        "can select the same rules: give both a rule_labels value that tells them apart",
+                        ["alerts", index, "rule_labels" if alert.rule_labels else "name"],
+                    )
+
+    def _environment(self, raw: dict[str, Any]) -> Environment | None:
+        if not self._check_quantities(raw):
+            return None  # the objects cannot be built; each bad quantity is reported at its place
         nodes = tuple(
             NodeSpec(
                 name=n["name"],
@@ -195,8 +290,8 @@ class _ProfileBuilder:
         self._check_environment(env)
         return env
 
-    def _check_quantities(self, raw: dict[str, Any]) -> None:
-        """Every Kubernetes quantity of the environment parses, else a :class:`ProfileError` at its place."""
+    def _check_quantities(self, raw: dict[str, Any]) -> bool:
+        """Every Kubernetes quantity of the environment parses; each one that does not is an error at its place."""
         places: list[list[str | int]] = []
         places += [["nodes", i, "memory"] for i in range(len(raw["nodes"]))]
         places += [["volume_claims", i, "capacity"] for i in range(len(raw.get("volume_claims", [])))]
@@ -204,6 +299,7 @@ class _ProfileBuilder:
             for c in range(len(workload["containers"])):
                 for key in ("cpu_limit", "cpu_request", "memory_limit", "memory_request"):
                     places.append(["workloads", w, "containers", c, key])
+        ok = True
         for place in places:
             value: Any = raw
             for part in place:
@@ -213,11 +309,13 @@ class _ProfileBuilder:
             try:
                 parse_quantity(value)
             except ValueError as error:
-                raise self.fail(str(error), ["environment", *place]) from None
+                self.note(str(error), ["environment", *place])
+                ok = False
+        return ok
 
     def _workload(self, raw: dict[str, Any], index: int, namespaces: tuple[str, ...]) -> WorkloadSpec:
         if raw["namespace"] not in namespaces:
-            raise self.fail(
+            self.note(
                 f"namespace {raw['namespace']!r} is not in environment.namespaces", ["environment", "workloads", index]
             )
         containers = tuple(
@@ -269,23 +367,20 @@ class _ProfileBuilder:
 
     def _check_environment(self, env: Environment) -> None:
         seen: set[tuple[str, str]] = set()
+        claim_names = {(c.namespace, c.name) for c in env.volume_claims}
         for index, workload in enumerate(env.workloads):
+            where: list[str | int] = ["environment", "workloads", index]
             key = (workload.namespace, workload.name)
             if key in seen:
-                raise self.fail(
-                    f"duplicate workload {workload.namespace}/{workload.name}", ["environment", "workloads", index]
-                )
+                self.note(f"duplicate workload {workload.namespace}/{workload.name}", where)
             seen.add(key)
             if workload.http is not None and workload.scrape is None:
-                raise self.fail(
-                    "a workload with http metrics needs a scrape job", ["environment", "workloads", index, "http"]
-                )
-            claim_names = {(c.namespace, c.name) for c in env.volume_claims}
+                self.note("a workload with http metrics needs a scrape job", [*where, "http"])
             for claim in workload.volume_claims:
                 if (workload.namespace, claim) not in claim_names:
-                    raise self.fail(
+                    self.note(
                         f"volume claim {claim!r} is not declared in environment.volume_claims",
-                        ["environment", "workloads", index, "volume_claims"],
+                        [*where, "volume_claims"],
                     )
 
     def _setup(self, raw: dict[str, Any], index: int) -> RoutingSetup:
@@ -315,9 +410,12 @@ class _ProfileBuilder:
         return DocumentedSetting(value, bool(raw["documented"]), raw.get("quote", ""), raw.get("note", ""))
 
     def _alert(
-        self, raw: dict[str, Any], index: int, env: Environment, routing: tuple[RoutingSetup, ...]
-    ) -> AlertContract:
+        self, raw: dict[str, Any], index: int, env: Environment | None, routing: tuple[RoutingSetup, ...]
+    ) -> AlertContract | None:
+        """The entry at ``alerts[index]``; None when it has an error (recorded). Without ``env`` (the environment
+        has errors of its own) the scenario targets are not checked."""
         where: list[str | int] = ["alerts", index]
+        errors_before = len(self.errors)
         threshold = None
         if "threshold" in raw:
             t = raw["threshold"]
@@ -332,7 +430,7 @@ class _ProfileBuilder:
         receivers = {setup.name: setup.receiver for setup in routing}
         for setup_name, receiver in raw.get("receivers", {}).items():
             if setup_name not in receivers:
-                raise self.fail(f"no routing set-up named {setup_name!r}", [*where, "receivers", setup_name])
+                self.note(f"no routing set-up named {setup_name!r}", [*where, "receivers", setup_name])
             receivers[setup_name] = receiver
         scenarios = []
         for s_index, s in enumerate(raw["scenarios"]):
@@ -348,8 +446,10 @@ class _ProfileBuilder:
             scenarios.append(scenario)
         ids = [s.id for s in scenarios]
         if len(set(ids)) != len(ids):
-            raise self.fail("scenario ids must be unique within an alert (set `id:`)", [*where, "scenarios"])
+            self.note("scenario ids must be unique within an alert (set `id:`)", [*where, "scenarios"])
         self._check_levels(scenarios, threshold, "window" in raw, where)
+        if len(self.errors) > errors_before:
+            return None
         if threshold is not None:
             kind = FAULT_KINDS[scenarios[0].fault]
             threshold = Threshold(
@@ -375,6 +475,7 @@ class _ProfileBuilder:
             expected_failure=raw.get("expected_failure"),
             live="live" not in raw,
             live_skip_reason=raw.get("live", {}).get("skip", ""),
+            rule_labels=dict(raw.get("rule_labels", {})),
         )
 
     def _check_levels(
@@ -388,40 +489,44 @@ class _ProfileBuilder:
             if quantity is not None and threshold is None:
                 # The level is derived from the threshold (just past it, just inside it): without one there is
                 # no level to inject.
-                raise self.fail(
+                self.note(
                     f"fault {scenario.fault} sets a level in {quantity}: the alert needs a threshold on {quantity}",
                     place,
                 )
             if scenario.fault in RANGE_FAULTS and not has_window:
-                raise self.fail(
+                self.note(
                     f"fault {scenario.fault} is measured over a range ({RANGE_FAULTS[scenario.fault]}): "
                     "the alert needs a `window`",
                     place,
                 )
         if threshold is not None and all(s.kind.quantity is None for s in scenarios):
-            raise self.fail(
+            self.note(
                 f"threshold on {threshold.quantity}, but no scenario's fault has a level to set it against",
                 [*where, "threshold"],
             )
 
     def _check_scenario(
-        self, scenario: Scenario, threshold: Threshold | None, env: Environment, where: list[str | int]
+        self, scenario: Scenario, threshold: Threshold | None, env: Environment | None, where: list[str | int]
     ) -> None:
         kind = scenario.kind
         if kind.quantity is not None and threshold is not None and threshold.quantity != kind.quantity:
-            raise self.fail(
+            self.note(
                 f"fault {scenario.fault} sets {kind.quantity}, but the threshold is on {threshold.quantity}",
                 [*where, "fault"],
             )
-        self._check_target(scenario, scenario.target, env, where, [*where, "target"])
-        if scenario.spread:
-            self._check_spread(scenario, threshold, [*where, "spread"])
-        for index, target in enumerate(scenario.spread):
-            self._check_target(scenario, target, env, where, [*where, "spread", index])
+        if env is not None:
+            self._attempt(lambda: self._check_target(scenario, scenario.target, env, where, [*where, "target"]))
+        # The spread's objects are checked only once a spread is possible at all: else they repeat its error.
+        spread_ok = not scenario.spread or self._attempt(
+            lambda: self._check_spread(scenario, threshold, [*where, "spread"])
+        )
+        if spread_ok and env is not None:
+            for index, target in enumerate(scenario.spread):
+                self._attempt(partial(self._check_target, scenario, target, env, where, [*where, "spread", index]))
 
-    def _check_spread(self, scenario: Scenario, threshold: Threshold | None, where: list[str | int]) -> None:
+    def _check_spread(self, scenario: Scenario, threshold: Threshold | None, where: list[str | int]) -> bool:
         """A spread fault must be shareable, and no object's share of the firing level may cross the threshold
-        on its own: that is what tells a total from a per-object expression."""
+        on its own: that is what tells a total from a per-object expression (True, or the first problem raised)."""
         kind = scenario.kind
         if not kind.shareable or threshold is None:
             shareable = sorted(name for name, k in FAULT_KINDS.items() if k.shareable)
@@ -441,6 +546,7 @@ class _ProfileBuilder:
                 f"which does not stay inside {threshold.describe()}: a per-object expression would fire too",
                 where,
             )
+        return True
 
     def _check_target(
         self,
@@ -450,6 +556,7 @@ class _ProfileBuilder:
         scenario_where: list[str | int],
         where: list[str | int],
     ) -> None:
+        """The target exists in the environment and has what the fault needs (first problem raised)."""
         kind = scenario.kind
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
@@ -479,6 +586,11 @@ class _ProfileBuilder:
                 raise self.fail("target.volume_claim is not a declared volume claim", where)
         elif kind.target == "job" and (target.namespace, target.job) not in {(j.namespace, j.name) for j in env.jobs}:
             raise self.fail("target.job is not a declared job", where)
+
+
+def _disjoint(one: dict[str, str], other: dict[str, str]) -> bool:
+    """Whether no rule's labels can match both selections: some label is required with two different values."""
+    return any(name in other and other[name] != value for name, value in one.items())
 
 
 def _documented_duration(raw: dict[str, Any]) -> DocumentedDuration:

@@ -27,8 +27,11 @@ from conformance.options import Options
 from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
-from conformance.static.behaviour import AlertBehaviour, prove_behaviour
+from conformance.static.behaviour import AlertBehaviour, BehaviourPlan, plan_behaviour, prove_behaviour
 from conformance.static.contract import ContractResult, check_contract
+from conformance.static.cost import Budget, Estimate, budget_line, check_budget
+from conformance.static.cost import estimate as estimate_cost
+from conformance.static.coverage import Absent, absent_selectors
 from conformance.static.routing_check import RoutingResult, check_routing
 from conformance.static.syntax import SyntaxReport, check_syntax
 from conformance.tools import find_tool
@@ -57,8 +60,14 @@ class ConformanceSession:
         """Load and validate the profile and the pack; every input error is raised here, before any test runs."""
         profile = load_profile(options.profile)
         pack = load_pack(options.alert_pack or profile.pack_path)
+        # Depth 3's cost is known before anything runs: over the budget, stop here with one line.
+        plan = plan_behaviour(profile, pack)
+        found = estimate_cost(plan, profile, pack)
+        check_budget(found, Budget(options.budget_memory_bytes, options.budget_time_s))
         workdir = Path(tempfile.mkdtemp(prefix=f"alert-conformance-{profile.name}-"))
-        return cls(options, profile, pack, workdir)
+        session = cls(options, profile, pack, workdir)
+        session._memo.update(behaviour_plan=("ok", plan), estimate=("ok", found))
+        return session
 
     @property
     def pack_label(self) -> str:
@@ -145,6 +154,14 @@ class ConformanceSession:
             ),
         )
 
+    def behaviour_plan(self) -> BehaviourPlan:
+        """Depth 3's cases, planned (nothing simulated yet)."""
+        return self.memo("behaviour_plan", lambda: plan_behaviour(self.profile, self.pack))
+
+    def estimate(self) -> Estimate:
+        """Depth 3's estimated wall time and peak memory (see :mod:`conformance.static.cost`)."""
+        return self.memo("estimate", lambda: estimate_cost(self.behaviour_plan(), self.profile, self.pack))
+
     def behaviour(self) -> dict[str, AlertBehaviour]:
         return self.memo(
             "behaviour",
@@ -153,6 +170,7 @@ class ConformanceSession:
                 self.pack,
                 promtool=self.tool("promtool"),
                 workdir=self.workdir,
+                plan=self.behaviour_plan(),
             ),
         )
 
@@ -187,6 +205,25 @@ class ConformanceSession:
         """
         return alert.expected_failure if alert.expected_failure and self.options.alert_pack is None else None
 
+    def coverage(self) -> dict[str, list[Absent]]:
+        """Per alert of the pack, the selectors matching no series of the run's simulated world."""
+        return self.memo("coverage", lambda: absent_selectors(self.profile, self.pack))
+
+    def absent_for(self, alert: AlertContract) -> list[Absent]:
+        """The absent selectors among what ``alert``'s selected rules read."""
+        reading = {id(rule) for rule in self.behaviour_plan().needs.get(alert.key, [])}
+        return [absent for absent in self.coverage().get(alert.name, []) if id(absent.rule) in reading]
+
+    def behaviour_reasons(self, alert: AlertContract) -> list[str]:
+        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has."""
+        reasons = self.behaviour()[alert.key].reasons()
+        absent = self.absent_for(alert) if reasons else []
+        if absent:
+            shown = ", ".join(entry.describe() for entry in absent[:3])
+            more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+            reasons.append(f"its rules read series the simulated cluster never has: {shown}{more}")
+        return reasons
+
     def routing(self) -> dict[tuple[str, str], RoutingResult]:
         return self.memo(
             "routing",
@@ -208,6 +245,7 @@ class ConformanceSession:
         lines = [
             f"alert-conformance: profile {self.profile.name} ({alerts} documented alerts), {self.pack_label}",
             f"alert-conformance: backend {options.backend}, time scale {options.time_scale:g}",
+            f"alert-conformance: {budget_line(self.estimate())}",
         ]
         return lines
 

@@ -72,6 +72,10 @@ class AlertContract:
     """One documented alert of a profile.
 
     ``receivers`` maps a routing set-up name of the profile to the receiver this alert must reach there.
+    ``rule_labels`` narrows which of the pack's rules named ``name`` with ``severity`` this entry documents
+    (kube-prometheus's burn-rate alerts share name and severity and differ by their ``long``/``short`` labels);
+    empty, the entry stands for every such rule. Every depth judges the union of the selected rules, as an
+    operator receiving their notifications sees one alert.
     ``expected_failure`` holds the reason when the vendor's own published pack is known to break this contract
     (a finding): the project's CI marks the alert's failing items as expected failures with that reason.
     """
@@ -88,11 +92,26 @@ class AlertContract:
     expected_failure: str | None = None
     live: bool = True
     live_skip_reason: str = ""
+    rule_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        """Unique within a profile: the name, plus the severity when one name carries several severities."""
-        return f"{self.name}[{self.severity}]"
+        """Unique within a profile: ``Name[severity]``, plus the rule labels that tell same-named entries apart."""
+        return f"{self.name}[{','.join([self.severity, *self._label_pairs()])}]"
+
+    @property
+    def label(self) -> str:
+        """How a person names this entry: ``KubeAPIErrorBudgetBurn`` or ``KubeAPIErrorBudgetBurn{long=1h}``."""
+        pairs = self._label_pairs()
+        return f"{self.name}{{{','.join(pairs)}}}" if pairs else self.name
+
+    def describe_selection(self) -> str:
+        """``severity critical`` or ``severity critical and long=1h, short=5m``: which rules the entry selects."""
+        pairs = self._label_pairs()
+        return f"severity {self.severity}" + (f" and {', '.join(pairs)}" if pairs else "")
+
+    def _label_pairs(self) -> list[str]:
+        return [f"{name}={value}" for name, value in sorted(self.rule_labels.items())]
 
 
 #: The notification settings a document can state for a set-up, as Alertmanager names them.

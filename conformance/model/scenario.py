@@ -15,6 +15,23 @@ TargetKind = Literal["workload", "container", "node", "volume", "job"]
 
 
 @dataclass(frozen=True)
+class FaultParam:
+    """A scenario ``params`` entry a fault reads: its unit, its default (None: required) and what it changes.
+
+    ``backends`` is ``all``, or the backends that read it (``kind, cluster`` for the real-Kubernetes injectors);
+    ``kube_default`` is the default on kind and existing clusters where it differs (a real container needs time
+    to start before it can crash).
+    """
+
+    name: str
+    unit: str
+    default: float | str | None
+    meaning: str
+    backends: str = "all"
+    kube_default: float | str | None = None
+
+
+@dataclass(frozen=True)
 class FaultKind:
     """A kind of failure: what it targets and which quantity its level is measured in (None: no level).
 
@@ -23,6 +40,9 @@ class FaultKind:
     once the events leave their window while the fault is still "applied". ``shareable`` marks a level that is
     a total several objects can carry between them (a scenario's ``spread``); every backend that injects the
     fault must then split it (the Kubernetes backends skip network-flood altogether).
+
+    ``unit`` is the level's unit; ``params`` the scenario parameters it reads. Its built-in Kubernetes delays
+    (progress deadline, node grace, back-off) are the simulated cluster's (:data:`conformance.sim.faults.DELAYS`).
     """
 
     name: str
@@ -33,13 +53,32 @@ class FaultKind:
     ceiling: float | None = None
     burst: bool = False
     shareable: bool = False
+    unit: str = ""
+    params: tuple[FaultParam, ...] = ()
+
+    def param(self, name: str) -> FaultParam:
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(f"fault {self.name} has no parameter {name!r}")
+
+
+_PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
+_MAX_HOLD = FaultParam(
+    "max_hold_s", "seconds", 1800, "the stress process on the real pod ends by itself after this long", "kind, cluster"
+)
 
 
 FAULT_KINDS: dict[str, FaultKind] = {
     fault.name: fault
     for fault in (
         FaultKind(
-            "kill-pods", "workload", None, "delete the workload's pods; the controller recreates them", burst=True
+            "kill-pods",
+            "workload",
+            None,
+            "delete the workload's pods; the controller recreates them",
+            burst=True,
+            params=(FaultParam("count", "pods", "every pod", "how many pods to delete", "kind, cluster"),),
         ),
         FaultKind(
             "crash-loop",
@@ -49,6 +88,14 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "to 5m); level = restarts within the alert's window",
             integer=True,
             burst=True,
+            unit="restarts",
+            params=(
+                FaultParam(
+                    "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
+                ),
+                _PODS,
+                FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
+            ),
         ),
         FaultKind(
             "unavailable-replicas",
@@ -56,12 +103,22 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "unavailable_replicas",
             "pods that cannot become ready while the desired count stays (never a scale to zero)",
             integer=True,
+            unit="pods",
         ),
         FaultKind(
             "stuck-rollout",
             "workload",
             None,
             "a new revision whose pods cannot become ready: updated < desired, unavailable > 0",
+            params=(
+                FaultParam(
+                    "progress_deadline_s",
+                    "seconds",
+                    "the Deployment's own (Kubernetes: 600)",
+                    "the Deployment's progressDeadlineSeconds on the real cluster",
+                    "kind, cluster",
+                ),
+            ),
         ),
         FaultKind(
             "fill-volume",
@@ -69,6 +126,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "volume_available_ratio",
             "write to the claim until free space is the level",
             ceiling=1.0,
+            unit="ratio of capacity (0-1)",
         ),
         FaultKind("cordon-node", "node", None, "spec.unschedulable=true plus the unschedulable taint"),
         FaultKind(
@@ -76,6 +134,12 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "node",
             None,
             "the kubelet stops: Ready=Unknown after the 40s heartbeat grace (param ready_status=false for Ready=False)",
+            params=(
+                FaultParam(
+                    "ready_status", "unknown | false", "unknown", "Ready=Unknown (kubelet silent) or Ready=False"
+                ),
+                FaultParam("hold_s", "seconds", 600, "the kubelet stays stopped at most this long", "kind, cluster"),
+            ),
         ),
         FaultKind(
             "memory-near-limit",
@@ -83,6 +147,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "container_memory_limit_ratio",
             "working set climbs to a share of the limit",
             ceiling=1.0,
+            unit="ratio of the memory limit (0-1)",
+            params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(
             "cpu-near-limit",
@@ -90,6 +156,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "container_cpu_limit_ratio",
             "CPU use climbs to a share of the limit",
             ceiling=1.0,
+            unit="ratio of the CPU limit (0-1)",
+            params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(
             "node-memory-pressure",
@@ -97,22 +165,57 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "node_memory_used_ratio",
             "node memory in use climbs to a share",
             ceiling=1.0,
+            unit="ratio of node memory (0-1)",
+            params=(
+                FaultParam(
+                    "namespace", "namespace", "the target's", "where the memory-eating pod runs", "kind, cluster"
+                ),
+                _MAX_HOLD,
+            ),
         ),
-        FaultKind("fail-job", "job", None, "a run of the job fails (backoffLimit reached)"),
+        FaultKind(
+            "fail-job",
+            "job",
+            None,
+            "a run of the job fails (backoffLimit reached)",
+            params=(
+                FaultParam("exit_code", "exit code", 1, "the code the job's container exits with", "kind, cluster"),
+            ),
+        ),
         FaultKind("target-down", "workload", None, "the workload's metrics endpoint stops answering scrapes"),
-        FaultKind("error-rate", "workload", "error_ratio", "a share of HTTP requests answers 5xx", ceiling=1.0),
-        FaultKind("latency", "workload", "latency_seconds", "requests take this long (param quantile, default 0.95)"),
+        FaultKind(
+            "error-rate",
+            "workload",
+            "error_ratio",
+            "a share of HTTP requests answers 5xx",
+            ceiling=1.0,
+            unit="ratio of requests (0-1)",
+        ),
+        FaultKind(
+            "latency",
+            "workload",
+            "latency_seconds",
+            "requests take this long (param quantile, default 0.95)",
+            unit="seconds",
+            params=(
+                FaultParam("quantile", "quantile (0-1)", 0.95, "the quantile of request durations set to the level"),
+            ),
+        ),
         FaultKind(
             "metric-rate-drop",
             "workload",
             "rate_per_second",
             "a vendor counter (param metric) grows at the level rate per second instead of its healthy rate",
+            unit="per second, per pod",
+            params=(FaultParam("metric", "metric name", None, "a counter declared in the workload's vendor_metrics"),),
         ),
         FaultKind(
             "error-counter",
             "workload",
             "errors_per_second",
             "a vendor error counter (param metric) grows at the level rate per second",
+            unit="per second, per pod",
+            params=(FaultParam("metric", "metric name", None, "a counter declared in the workload's vendor_metrics"),),
         ),
         FaultKind(
             "network-flood",
@@ -120,9 +223,15 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "transmit_bytes_per_second",
             "the workload's pods transmit at the level in bytes per second, summed over its pods",
             shareable=True,
+            unit="bytes per second",
         ),
     )
 }
+
+
+def param_value(scenario: Scenario, name: str) -> float | str | None:
+    """A scenario parameter, or the fault's documented default for it (one source for code and docs)."""
+    return scenario.params.get(name, scenario.kind.param(name).default)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from conformance.errors import PackError, RoutingConfigError
 from conformance.model.durations import format_duration
 from conformance.packs.model import AlertmanagerSetup, Pack, Rule, RuleGroup, SetupForm
 from conformance.packs.operator import build_operator_setups
-from conformance.packs.rules import check_duplicates, parse_groups
+from conformance.packs.rules import parse_groups
 from conformance.packs.secrets import SecretDoc, read_secret
 from conformance.routing.validate import validate_config
 from conformance.yamlio import Document, dump, load_documents, load_text
@@ -81,7 +81,8 @@ def load_pack(path: Path) -> Pack:
             setups.append(_secret_setup(secret, key))
     if not any(rule.alert for group in found.groups for rule in group.rules):
         raise PackError("the pack has no alerting rules (no rule with alert:)", source=str(path))
-    check_duplicates(found.groups)
+    # Several rules may share an alert name, even name and severity: Prometheus loads them, and a profile entry
+    # selects the ones it documents (conformance.packs.selection).
     return Pack(
         root=path,
         groups=tuple(found.groups),

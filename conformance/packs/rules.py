@@ -135,22 +135,3 @@ def _at(data: Any, path: Sequence[str | int]) -> Any:
     for part in path:
         data = data[part]
     return data
-
-
-def check_duplicates(groups: Sequence[RuleGroup]) -> None:
-    """:class:`PackError` when two alerting rules share alert name and severity (naming both places)."""
-    first: dict[tuple[str, str | None], Rule] = {}
-    for group in groups:
-        for rule in group.rules:
-            if not rule.alert:
-                continue
-            key = (rule.alert, rule.severity)
-            if key in first:
-                earlier = first[key]
-                severity = f"severity {rule.severity}" if rule.severity else "no severity label"
-                raise PackError(
-                    f"alert {rule.alert} ({severity}) is defined twice: at {earlier.where()} and at {rule.where()}",
-                    source=rule.source,
-                    place=f"line {rule.line}" if rule.line else None,
-                )
-            first[key] = rule

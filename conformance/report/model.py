@@ -57,6 +57,9 @@ class LiveReport:
     #: Alerts of the pack, profiled or not, pending or firing on the healthy world (``alert``, ``labels``,
     #: ``state``, ``profiled``): what an operator would be paged by with nothing wrong.
     noise: list[dict[str, Any]] = field(default_factory=list)
+    #: Per alert of the pack, the selectors matching no series of the run's simulated world (``report.json``
+    #: key ``coverage``; alerts whose selectors all match are left out). None: not computed.
+    coverage: dict[str, list[str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, row: AlertRow) -> None:
@@ -65,9 +68,12 @@ class LiveReport:
             self.rows.append(row)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "profile": self.profile,
             "time_scale": self.time_scale,
             "alerts": [row.to_json() for row in self.rows],
             "noise": list(self.noise),
         }
+        if self.coverage is not None:
+            out["coverage"] = self.coverage
+        return out

@@ -16,7 +16,7 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
     routing = session.routing()
     rows = []
     for alert in session.profile.alerts:
-        reasons = list(contract[alert.key].problems) + behaviour[alert.key].reasons()
+        reasons = list(contract[alert.key].problems) + session.behaviour_reasons(alert)
         for setup in session.profile.routing:
             reasons += routing[(alert.key, setup.name)].problems
         predictions = [p for p in behaviour[alert.key].predictions if p.fire_after_s is not None]
@@ -27,7 +27,7 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
             reasons = [f"finding: {finding}", *reasons]
         rows.append(
             AlertRow(
-                alert=alert.name,
+                alert=alert.label,
                 severity=alert.severity,
                 verdict=verdict,
                 reason="; ".join(reasons),

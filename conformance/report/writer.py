@@ -177,5 +177,23 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_coverage_html(report.coverage)}
 </body></html>
 """
+
+
+def _coverage_html(coverage: dict[str, list[str]] | None) -> str:
+    """The pack's alerts whose selectors match no series of the simulated cluster, one row each."""
+    if coverage is None:
+        return ""
+    if not coverage:
+        return "<h2>Coverage</h2><p>Every selector of the pack matches series of the simulated cluster.</p>"
+    rows = "".join(
+        f'<tr><td>{escape(alert)}</td><td class="reason">{escape(chr(10).join(found))}</td></tr>'
+        for alert, found in coverage.items()
+    )
+    return (
+        f"<h2>Coverage</h2><p>{len(coverage)} alerts of the pack read series the simulated cluster never has: they "
+        "cannot fire in it, whatever the fault.</p><table><tr><th>alert</th><th>selectors matching no series</th>"
+        f"</tr>{rows}</table>"
+    )

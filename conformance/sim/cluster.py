@@ -415,6 +415,11 @@ class SimulatedCluster:
             return
         heapq.heappush(self._events, (max(t, self._now), next(self._sequence), action))
 
+    def next_event_at(self) -> float | None:
+        """When the next scheduled state change happens (None: none is scheduled). Until then every counter's
+        rate holds; gauges follow their closed forms (constant, or a linear ramp)."""
+        return self._events[0][0] if self._events else None
+
     def advance_to(self, t: float) -> None:
         """Move virtual time to ``t``, integrating every counter and running due state changes in order."""
         if math.isnan(t) or t < self._now:

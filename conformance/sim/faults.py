@@ -36,12 +36,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from conformance.model.scenario import FAULT_KINDS, Scenario, share_levels
-from conformance.sim.backoff import crash_schedule
+from conformance.model.scenario import FAULT_KINDS, Scenario, param_value, share_levels
+from conformance.sim.backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, BACKOFF_RESET_S, crash_schedule
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
     NODE_MONITOR_GRACE_S,
+    POD_READY_S,
+    PROGRESS_DEADLINE_S,
     ContainerState,
     JobRun,
     NodeState,
@@ -52,6 +54,65 @@ from conformance.sim.state import (
 
 if TYPE_CHECKING:
     from conformance.sim.cluster import SimulatedCluster
+
+
+@dataclass(frozen=True)
+class BuiltInDelay:
+    """A Kubernetes delay inside a fault: what waits, how long (seconds), and whether the state an alert reads
+    waits for it (then depth 3 adds it to the latest acceptable time-to-fire)."""
+
+    name: str
+    seconds: float
+    what: str
+    delays_state: bool = True
+
+
+_POD_READY = BuiltInDelay(
+    "pod ready", POD_READY_S, "a recreated pod's readiness probe first passes this long after it is created", False
+)
+
+#: Each fault's built-in delays, from the constants the simulated cluster runs on.
+DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
+    "crash-loop": (
+        BuiltInDelay(
+            "back-off",
+            BACKOFF_INITIAL_S,
+            f"the kubelet restarts an exited container after {BACKOFF_INITIAL_S:g}s, doubling per restart up to "
+            f"{BACKOFF_MAX_S:g}s, back to {BACKOFF_INITIAL_S:g}s after {BACKOFF_RESET_S:g}s of running fine; "
+            "restarts asked for faster come as soon as it allows",
+            False,
+        ),
+    ),
+    "stuck-rollout": (
+        BuiltInDelay(
+            "progress deadline",
+            PROGRESS_DEADLINE_S,
+            "a Deployment's Progressing condition turns False (ProgressDeadlineExceeded) this long after the "
+            "rollout starts; its new pods wait in ImagePullBackOff from the start",
+        ),
+    ),
+    "node-not-ready": (
+        BuiltInDelay(
+            "node monitor grace",
+            NODE_MONITOR_GRACE_S,
+            "with ready_status unknown, Ready turns Unknown and the unreachable taint is added this long after the "
+            "kubelet stops (ready_status false: at once)",
+        ),
+        BuiltInDelay(
+            "eviction toleration",
+            EVICTION_TOLERATION_S,
+            "pods on the node are evicted this long after the taint (DaemonSet pods stay)",
+            False,
+        ),
+    ),
+    "kill-pods": (_POD_READY,),
+}
+
+
+def intrinsic_delay_s(fault: str) -> float:
+    """How long the fault's own Kubernetes mechanics may hold back the state an alert reads."""
+    return max((delay.seconds for delay in DELAYS.get(fault, ()) if delay.delays_state), default=0.0)
+
 
 TIMING_KEYWORDS: dict[str, frozenset[str]] = {
     "crash-loop": frozenset({"over_s"}),
@@ -174,7 +235,7 @@ def _containers(cluster: SimulatedCluster, scenario: Scenario) -> list[tuple[Pod
             f"scenario {scenario.id}: workload {workload.namespace}/{workload.name} has no container {name!r}"
         )
     pods = [p for p in cluster.pods_of(workload) if p.deleting_since is None]
-    if str(scenario.params.get("pods", "all")) == "one":
+    if str(param_value(scenario, "pods")) == "one":
         pods = pods[:1]
     return [(pod, c) for pod in pods for c in pod.containers if c.name == name]
 
@@ -202,7 +263,7 @@ def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], 
     scenario = handle.scenario
     restarts = int(handle.level or 0)
     over_s = float(handle.timing.get("over_s", 0.0))
-    run_s = float(scenario.params.get("run_seconds", 0.0))
+    run_s = float(param_value(scenario, "run_seconds") or 0.0)
     now = cluster.now
     touched: list[ContainerState] = []
     for _pod, container in _containers(cluster, scenario):
@@ -343,7 +404,7 @@ def _cordon(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None
 def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     scenario = handle.scenario
     node = _node(cluster, scenario)
-    mode = str(scenario.params.get("ready_status", "unknown")).lower()
+    mode = str(param_value(scenario, "ready_status")).lower()
     if mode not in ("unknown", "false"):
         raise ValueError(f"scenario {scenario.id}: ready_status must be 'unknown' or 'false', got {mode!r}")
     if node.not_ready_since is not None:
@@ -505,7 +566,7 @@ def _error_rate(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], 
 def _latency(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     workload = _http_workload(cluster, handle)
     assert workload.spec.http is not None and handle.level is not None
-    quantile = float(handle.scenario.params.get("quantile", 0.95))
+    quantile = float(param_value(handle.scenario, "quantile") or 0.95)
     model = latency_model(float(handle.level), quantile, workload.spec.http.buckets)
     workload.latency = model
     handle.effective_level = model.effective
@@ -526,7 +587,7 @@ def _latency(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], Non
 def _vendor_rate(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     scenario = handle.scenario
     workload = _workload(cluster, scenario)
-    metric = str(scenario.params.get("metric", ""))
+    metric = str(param_value(scenario, "metric") or "")
     counters = [m.name for m in workload.spec.vendor_metrics if m.type == "counter"]
     if metric not in counters:
         raise ValueError(

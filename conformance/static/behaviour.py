@@ -9,7 +9,7 @@ the :class:`~conformance.model.prediction.Prediction` the live depths check agai
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -24,10 +24,13 @@ from conformance.model.profile import Profile
 from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
+from conformance.packs.selection import select_rules
 from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.clock import ScrapeClock
+from conformance.static.closure import Lookback, describe_cycle, graph_of
+from conformance.static.closure import longest as closure_longest
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
-from conformance.static.series import Selector, SeriesKey, WarmUp, record_case, selectors_in, warm_up
+from conformance.static.series import Selector, SeriesKey, record_case, selectors_in
 from conformance.tools import CommandRunner, run_command
 
 
@@ -106,29 +109,18 @@ def warmup_s(pack: Pack, scrape_s: float) -> float:
 
 
 def dependencies(rules: Sequence[Rule], pack: Pack) -> list[Rule]:
-    """The rules plus every rule their expressions depend on: recorded series, and all alerts for ``ALERTS``."""
-    recorded = {rule.record: rule for group in pack.groups for rule in group.rules if rule.record}
-    wanted = list(rules)
-    seen = {id(rule) for rule in wanted}
-    index = 0
-    while index < len(wanted):
-        expression = wanted[index].expr
-        index += 1
-        more: list[Rule] = []
-        if "ALERTS" in expression:
-            more += pack.alerting_rules
-        more += [rule for name, rule in recorded.items() if name and name in expression]
-        for rule in more:
-            if id(rule) not in seen:
-                seen.add(id(rule))
-                wanted.append(rule)
-    return wanted
+    """The rules plus every rule their expressions depend on: recorded series, and the alerts ``ALERTS`` selects
+    (see :mod:`conformance.static.closure`)."""
+    return graph_of(pack).closure(rules)
 
 
-def _severity_filter(alert: AlertContract, rules: Sequence[Rule]) -> str | None:
-    """Filter firing instances by severity only when the pack uses one alert name for several severities."""
-    severities = {rule.severity for rule in rules}
-    return alert.severity if len(severities) > 1 else None
+def alert_warmup_s(rules: Sequence[Rule], pack: Pack, scrape_s: float) -> float:
+    """Healthy virtual seconds before an alert's faults: its own chain of look-backs filled, on the scrape grid.
+
+    Only what the alert reads counts: a pack's 30-day SLO rules cost nothing to an alert that does not read them.
+    """
+    longest = closure_longest(graph_of(pack), rules).seconds
+    return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)
 
 
 def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
@@ -215,42 +207,49 @@ def _stopped_while_held(
 class _Planned:
     behaviour: AlertBehaviour
     case: Case
-    severity: str | None
     recording: int  # index into the list of distinct recordings
 
 
-def prove_behaviour(
-    profile: Profile,
-    pack: Pack,
-    *,
-    promtool: Path,
-    workdir: Path,
-    runner: CommandRunner = run_command,
-    workers: int = 2,
-    alerts_per_batch: int = 3,
-) -> dict[str, AlertBehaviour]:
-    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
+@dataclass
+class BehaviourPlan:
+    """Every case depth 3 will run, before anything runs: what :mod:`conformance.static.cost` estimates and
+    :func:`prove_behaviour` then runs. ``needs`` is each alert's dependency closure, ``lookbacks`` how far back
+    it reads and why, ``recordings`` the distinct cases to simulate with the selectors they keep."""
 
-    Three stages: plan every case; record each distinct case's series once (in ``workers`` processes); run
-    promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
-    """
+    results: dict[str, AlertBehaviour] = field(default_factory=dict)
+    planned: list[_Planned] = field(default_factory=list)
+    recordings: list[tuple[Case, tuple[Selector, ...]]] = field(default_factory=list)
+    needs: dict[str, list[Rule]] = field(default_factory=dict)
+    lookbacks: dict[str, Lookback] = field(default_factory=dict)
+    fired_by: dict[str, Callable[[Mapping[str, str]], bool] | None] = field(default_factory=dict)
+
+
+def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
+    """Select each documented alert's rules, find their closure and plan their cases; nothing is simulated."""
     scrape_s = profile.scrape_interval_s
     evaluation_s = profile.evaluation_interval_s
-    warmup = warmup_s(pack, scrape_s)
     clock = ScrapeClock.realistic(scrape_s)
-    results: dict[str, AlertBehaviour] = {}
-    planned: list[_Planned] = []
-    recordings: list[tuple[Case, tuple[Selector, ...]]] = []
+    graph = graph_of(pack)
+    plan = BehaviourPlan()
     recording_index: dict[tuple[object, ...], int] = {}
-    needs: dict[str, list[Rule]] = {}
     for alert in profile.alerts:
-        behaviour = results[alert.key] = AlertBehaviour(alert)
-        rules = pack.rules_named(alert.name)
-        if not rules:
+        behaviour = plan.results[alert.key] = AlertBehaviour(alert)
+        selection = select_rules(pack, alert)
+        if not selection.named:
             behaviour.problem = f"the pack has no alerting rule named {alert.name}"
             continue
-        severity = _severity_filter(alert, rules)
-        own = [r for r in rules if severity is None or r.severity == severity] or rules
+        if not selection.rules and selection.by_severity:
+            behaviour.problem = selection.problem()  # rule_labels select nothing: there is nothing to judge
+            continue
+        # A wrong severity (depth 1's finding) is judged on every rule of the name, to say how they behave.
+        rules = own = list(selection.rules or selection.named)
+        cycle = graph.cycle(rules)
+        if cycle is not None:
+            behaviour.problem = describe_cycle(cycle)
+            continue
+        plan.fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
+        plan.lookbacks[alert.key] = closure_longest(graph, rules)
+        warmup = alert_warmup_s(rules, pack, scrape_s)
         timing = Timing(
             scrape_s=scrape_s,
             evaluation_s=evaluation_s,
@@ -265,8 +264,8 @@ def prove_behaviour(
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
             first_scrape_s=clock.offset_s - clock.jitter_s,
         )
-        needs[alert.key] = dependencies(rules, pack)
-        selectors = tuple(selectors_in([r.expr for r in needs[alert.key]]))
+        plan.needs[alert.key] = dependencies(rules, pack)
+        selectors = tuple(selectors_in([r.expr for r in plan.needs[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
             key = (
@@ -280,11 +279,33 @@ def prove_behaviour(
                 selectors,
             )
             if key not in recording_index:
-                recording_index[key] = len(recordings)
-                recordings.append((case, selectors))
-            planned.append(_Planned(behaviour, case, severity, recording_index[key]))
-    series = _record_all(profile, recordings, clock, workers)
-    batches = _batches(planned, series, pack, needs, workdir, alerts_per_batch)
+                recording_index[key] = len(plan.recordings)
+                plan.recordings.append((case, selectors))
+            plan.planned.append(_Planned(behaviour, case, recording_index[key]))
+    return plan
+
+
+def prove_behaviour(
+    profile: Profile,
+    pack: Pack,
+    *,
+    promtool: Path,
+    workdir: Path,
+    runner: CommandRunner = run_command,
+    workers: int = 2,
+    alerts_per_batch: int = 3,
+    plan: BehaviourPlan | None = None,
+) -> dict[str, AlertBehaviour]:
+    """Judge every documented alert of ``profile`` against ``pack``; keyed by ``AlertContract.key``.
+
+    Three stages: plan every case (or take ``plan``); record each distinct case's series once (in ``workers``
+    processes); run promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
+    """
+    plan = plan or plan_behaviour(profile, pack)
+    evaluation_s = profile.evaluation_interval_s
+    clock = ScrapeClock.realistic(profile.scrape_interval_s)
+    series = _record_all(profile, plan.recordings, clock, workers)
+    batches = _batches(plan.planned, series, pack, plan.needs, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
@@ -298,12 +319,13 @@ def prove_behaviour(
         if batches
         else {}
     )
-    for item in planned:
-        verdict = _judge(item.case, timelines[item.case.id].only(item.severity), evaluation_s)
+    for item in plan.planned:
+        keep = plan.fired_by[item.behaviour.alert.key]
+        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind == "fire":
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
-    return results
+    return plan.results
 
 
 def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile: Profile) -> Prediction:
@@ -327,13 +349,10 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
 
 _RecordJob = tuple[Environment, Case, tuple[Selector, ...], ScrapeClock]
 
-# The shared warm-up, set before the worker processes fork so they inherit it instead of unpickling it per job.
-_WARM: WarmUp | None = None
-
 
 def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
     environment, case, selectors, clock = job
-    return record_case(environment, case, clock, selectors, _WARM)
+    return record_case(environment, case, clock, selectors)
 
 
 def _record_all(
@@ -341,24 +360,15 @@ def _record_all(
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
-    The healthy warm-up before the faults is the same for every case: it is sampled once, for all selectors.
+    A case's cost follows what changes in it, not its length (see :func:`record_case`): a long healthy warm-up
+    is a few samples, so it is not shared between cases.
     """
-    global _WARM  # noqa: PLW0603 -- inherited by the forked workers, see _WARM
-    if not recordings:
-        return []
-    fault_at = recordings[0][0].fault_at_s
-    every_selector = tuple({selector for _, selectors in recordings for selector in selectors})
-    shared = all(case.fault_at_s == fault_at for case, _ in recordings)
-    _WARM = warm_up(profile.environment, fault_at, clock, every_selector) if shared else None
-    try:
-        jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel in recordings]
-        methods = multiprocessing.get_all_start_methods()
-        if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
-            return [_record_one(job) for job in jobs]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-    finally:
-        _WARM = None
+    jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel in recordings]
+    methods = multiprocessing.get_all_start_methods()
+    if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
+        return [_record_one(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_record_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
 def _batches(
@@ -373,13 +383,7 @@ def _batches(
     by_alert: dict[str, list[_Planned]] = {}
     for item in planned:
         by_alert.setdefault(item.behaviour.alert.key, []).append(item)
-    # Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a
-    # batch are not evaluated against the whole pack.
-    heavy = [key for key in by_alert if len(needs[key]) > alerts_per_batch]
-    light = [key for key in by_alert if key not in heavy]
-    chunks = [[key] for key in heavy] + [
-        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
-    ]
+    chunks = batch_chunks(list(by_alert), needs, alerts_per_batch)
     batches = []
     for number, chunk in enumerate(chunks):
         needed = {id(rule) for key in chunk for rule in needs[key]}
@@ -402,6 +406,19 @@ def _batches(
         batches.append(Batch(rule_files, cases))
     # Longest first, so the workers finish together: promtool's time grows with checks and series.
     return sorted(batches, key=lambda batch: -sum(len(c.series) * c.horizon_s for c in batch.cases))
+
+
+def batch_chunks(keys: Sequence[str], needs: Mapping[str, Sequence[Rule]], alerts_per_batch: int) -> list[list[str]]:
+    """Which alerts share a promtool run (every case of a run evaluates every rule of the run).
+
+    Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a batch
+    are not evaluated against the whole pack.
+    """
+    heavy = [key for key in keys if len(needs[key]) > alerts_per_batch]
+    light = [key for key in keys if key not in heavy]
+    return [[key] for key in heavy] + [
+        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
+    ]
 
 
 def _on_grid(case: Case, step: float) -> Case:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from conformance.model.contract import AlertContract, Threshold
 from conformance.model.scenario import FaultKind, Scenario
+from conformance.sim.faults import DELAYS, intrinsic_delay_s
 
 CaseKind = Literal["fire", "healthy", "spread", "immediate"]
 
@@ -37,9 +38,10 @@ CaseKind = Literal["fire", "healthy", "spread", "immediate"]
 FAR_FACTOR = 10.0
 FAR_SHARE = 0.9
 
-#: How long the Kubernetes mechanics behind a fault take before its state is visible (seconds).
-#: A node goes Ready=Unknown only after the node controller's 40 s heartbeat grace.
-INTRINSIC_DELAY_S = {"node-not-ready": 40.0}
+#: How long the Kubernetes mechanics behind a fault take before its state is visible (seconds): a node goes
+#: Ready=Unknown only after the node controller's 40 s heartbeat grace, a rollout is declared stuck after its
+#: 600 s progress deadline (the simulated cluster's built-in delays, conformance.sim.faults.DELAYS).
+INTRINSIC_DELAY_S = {fault: intrinsic_delay_s(fault) for fault in DELAYS}
 
 
 @dataclass(frozen=True)

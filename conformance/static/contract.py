@@ -17,6 +17,7 @@ import promql_parser
 from conformance.model.contract import AlertContract, Threshold
 from conformance.model.durations import format_duration
 from conformance.packs.model import Pack, Rule
+from conformance.packs.selection import select_rules
 
 _FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 _COMPARISONS = {">", "<", ">=", "<=", "==", "!="}
@@ -223,16 +224,15 @@ def template_labels(text: str) -> set[str]:
 
 def check_contract(alert: AlertContract, pack: Pack) -> ContractResult:
     """Depth 1 for one documented alert."""
-    named = pack.rules_named(alert.name)
-    result = ContractResult(alert, named)
-    if not named:
-        result.problems.append(f"missing: the pack has no alerting rule named {alert.name}")
-        return result
-    rules = [rule for rule in named if rule.severity == alert.severity]
-    if not rules:
-        found = ", ".join(sorted({str(rule.severity) for rule in named}))
-        result.problems.append(f"severity is {found}, documented {alert.severity}")
-        rules = named
+    selection = select_rules(pack, alert)
+    result = ContractResult(alert, list(selection.named))
+    problem = selection.problem()
+    if problem:
+        result.problems.append(problem)
+        if not selection.named or selection.by_severity:
+            return result  # missing, or the rule_labels select nothing: there is no rule to judge
+    # A wrong severity is judged on the rules of that name, so the other findings come in the same round.
+    rules = list(selection.rules or selection.named)
     result.rules = rules
     for rule in rules:
         if alert.threshold is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +44,12 @@ class Timeline:
     def add(self, at: float, labels: dict[str, str]) -> None:
         self.events.append((at, labels))
 
-    def only(self, severity: str | None) -> Timeline:
-        """The events of alerts with this severity label (all events when ``severity`` is None)."""
-        if severity is None:
+    def only(self, keep: Callable[[dict[str, str]], bool] | None) -> Timeline:
+        """The events whose labels ``keep`` accepts (all events when ``keep`` is None): several rules may share
+        the alert name, and a documented alert is the union of the rules its profile entry selects."""
+        if keep is None:
             return self
-        return Timeline([(at, labels) for at, labels in self.events if labels.get("severity") == severity], self.error)
+        return Timeline([(at, labels) for at, labels in self.events if keep(labels)], self.error)
 
     @property
     def firing_at(self) -> list[float]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from conformance.model.contract import AlertContract, RoutingSetup
 from conformance.packs.model import AlertmanagerSetup, Pack
+from conformance.packs.selection import select_rules
 from conformance.routing import amtool as amtool_routing
 from conformance.routing.explain import explain_route
 from conformance.routing.settings import differences
@@ -47,7 +48,8 @@ def _label_sets(alert: AlertContract, pack: Pack, behaviour: AlertBehaviour | No
                 if labels not in unique:
                     unique.append(labels)
             return unique, "depth 3 (firing instances)"
-    rules = [r for r in pack.rules_named(alert.name) if r.severity == alert.severity] or pack.rules_named(alert.name)
+    selection = select_rules(pack, alert)
+    rules = selection.rules or selection.named
     return [
         {"alertname": alert.name, **rule.labels} for rule in rules
     ], "the rule's own labels (it never fired in depth 3)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conformance.model.contract import AlertContract
@@ -17,9 +19,13 @@ def _session(config: pytest.Config) -> ConformanceSession:
 
 
 def alert_id(session: ConformanceSession, alert: AlertContract) -> str:
-    """``runai:RunaiContainerRestarting``; the severity is added when one name carries several."""
+    """``runai:RunaiContainerRestarting``; the severity is added when one name carries several, and the rule
+    labels when entries of one name and severity tell their rules apart by them
+    (``kp:KubeAPIErrorBudgetBurn:critical:long=1h,short=5m``)."""
     same_name = [a for a in session.profile.alerts if a.name == alert.name]
     suffix = f":{alert.severity}" if len(same_name) > 1 else ""
+    if alert.rule_labels and len(same_name) > 1:
+        suffix += ":" + ",".join(f"{name}={value}" for name, value in sorted(alert.rule_labels.items()))
     return f"{session.profile.name}:{alert.name}{suffix}"
 
 
@@ -64,14 +70,25 @@ def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
     return _session(request.config)
 
 
+def _coverage(conformance: ConformanceSession) -> dict[str, list[str]]:
+    return {alert: [absent.describe() for absent in found] for alert, found in conformance.coverage().items()}
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """``--conformance-report`` on a run without live items: the report from the static depths."""
+    """``--conformance-report`` on a run without live items: the report from the static depths. Either way the
+    report carries the run's coverage."""
     config = session.config
     if SESSION_KEY not in config.stash:
         return
     conformance = _session(config)
     directory = conformance.options.report_dir
-    if directory is None or conformance.options.plan or conformance.has_memo("live-report"):
+    if directory is None or conformance.options.plan:
+        return
+    if conformance.has_memo("live-report"):
+        # The live depth writes its report when the session closes; it carries the coverage too.
+        live: Any = conformance.memo("live-report", lambda: None)
+        if live is not None:
+            live.coverage = _coverage(conformance)
         return
     from conformance.report import LiveReport, write_report
     from conformance.report.contract import contract_entries
@@ -82,6 +99,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     report.notes.append("static depths only: predicted times are unscaled virtual seconds; nothing ran live")
     for row in static_rows(conformance):
         report.add(row)
+    report.coverage = _coverage(conformance)
     write_report(report, directory)
 
 

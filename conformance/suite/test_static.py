@@ -9,6 +9,7 @@ import pytest
 
 from conformance.errors import ConformanceError
 from conformance.model.contract import AlertContract, RoutingSetup
+from conformance.packs.selection import select_rules
 from conformance.session import ConformanceSession
 from conformance.static.behaviour import dependencies
 from conformance.static.syntax import SyntaxReport
@@ -39,7 +40,8 @@ def test_contract(conformance_session: ConformanceSession, alert: AlertContract)
 def test_syntax(conformance_session: ConformanceSession, alert: AlertContract) -> None:
     """Depth 2: ``promtool check rules`` accepts every rule of this alert and every rule it depends on."""
     session = conformance_session
-    rules = session.pack.rules_named(alert.name)
+    selection = select_rules(session.pack, alert)
+    rules = selection.rules or selection.named
     if not rules:
         _fail([f"the pack has no alerting rule named {alert.name}"])
     report = _result(session.syntax)
@@ -82,7 +84,7 @@ def test_behaviour(conformance_session: ConformanceSession, alert: AlertContract
     """Depth 3: fires past the threshold and not inside it, on time, stays firing while held, resolves after."""
     behaviour = _result(conformance_session.behaviour)[alert.key]
     if not behaviour.ok:
-        _fail(behaviour.reasons())
+        _fail(conformance_session.behaviour_reasons(alert))
 
 
 def test_routing(conformance_session: ConformanceSession, alert: AlertContract, routing_setup: RoutingSetup) -> None:

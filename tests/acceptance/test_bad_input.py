@@ -89,15 +89,6 @@ def test_route_to_an_undefined_receiver(pytester: pytest.Pytester, mini: Path) -
     assert "alertmanager.yaml" in line and "nobody" in line and "undefined receiver" in line
 
 
-def test_duplicate_alert_names(pytester: pytest.Pytester, mini: Path) -> None:
-    rules = mini / "pack" / "rules.yaml"
-    text = rules.read_text()
-    rule = text[text.index("      - alert: ApiDown") :]
-    rules.write_text(text + rule)
-    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini)))
-    assert "duplicate" in line.lower() and "ApiDown" in line and "rules.yaml" in line
-
-
 def test_missing_binary(pytester: pytest.Pytester, mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMTOOL", "/nonexistent/promtool")
     monkeypatch.setenv("TMPDIR", str(pytester.path / "tmp"))
@@ -128,3 +119,70 @@ def test_binary_not_on_path(pytester: pytest.Pytester, mini: Path, monkeypatch: 
 def test_bad_option_values(pytester: pytest.Pytester, mini: Path, option: list[str], message: str) -> None:
     line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), *option))
     assert message in line
+
+
+def test_a_365_day_window_stops_before_the_run_naming_rule_window_and_option(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace('up{job="api"} == 0', 'max_over_time(up{job="api"}[365d]) == 0'))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "-m", "static"))
+    assert "depth 3 would need about" in line and "(budget 10m)" in line, line
+    assert "mostly for ApiDown: it reads 365d back: ApiDown (" in line and "rules.yaml:4) reads [365d]" in line, line
+    assert "raise the budget with --budget-memory/--budget-time" in line, line
+
+
+def test_a_raised_budget_is_honoured_and_a_bad_one_refused(pytester: pytest.Pytester, mini: Path) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace('up{job="api"} == 0', 'max_over_time(up{job="api"}[2d]) == 0'))
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", "--budget-time=10s"))
+    assert "(budget 10s)" in line and "reads [2d]" in line, line
+    line = _single_error(pytester.runpytest_subprocess("--profile", str(mini), "--budget-memory=lots"))
+    assert "--budget-memory must be a quantity such as 2Gi or 1500Mi, not 'lots'" in line
+
+
+CYCLE = """
+  - name: loop
+    rules:
+      - record: shop:a
+        expr: shop:b + 1
+      - record: shop:b
+        expr: shop:a + 1
+"""
+
+
+def test_a_circular_recording_rule_chain_is_one_line_on_the_alert_reading_it(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    text = rules.read_text().replace('up{job="api"} == 0', 'up{job="api"} == 0 unless shop:a > 1e9')
+    rules.write_text(text + CYCLE)
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "_*test_behaviour[[]mini:ApiDown[]]*",
+            "recording rules shop:a (*rules.yaml:1?) -> shop:b (*rules.yaml:1?) -> shop:a form a cycle: each reads its "
+            "own output",
+        ]
+    )
+
+
+def test_a_pack_of_ten_thousand_rules_costs_what_its_profiled_alert_costs(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    """Prometheus loads 10,000 rules; depth 3 simulates only what the documented alert reads."""
+    groups = []
+    for group in range(100):
+        rules = []
+        for index in range(50):
+            name = f"g{group}_r{index}"
+            rules.append(f"      - record: bulk:{name}\n        expr: sum by (job) (rate(bulk_{name}_total[5m]))")
+            rules.append(
+                f"      - alert: Bulk_{name}\n        expr: bulk:{name} > 1\n        for: 5m\n"
+                f"        labels: {{severity: warning}}\n        annotations: {{summary: bulk {name}}}"
+            )
+        groups.append(f"  - name: bulk-{group}\n    rules:\n" + "\n".join(rules))
+    (mini / "pack" / "bulk.yaml").write_text("groups:\n" + "\n".join(groups) + "\n")
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    result.assert_outcomes(passed=6)

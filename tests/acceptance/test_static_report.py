@@ -19,7 +19,8 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     report = json.loads((out / "report.json").read_text())
-    assert list(report) == ["profile", "time_scale", "alerts", "noise"]
+    assert list(report) == ["profile", "time_scale", "alerts", "noise", "coverage"]
+    assert report["coverage"] == {}
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
     # up==0 for 2m, evaluated every 30s: the scrape 12s after the fault sees it down, the evaluation at 30s sees
@@ -41,3 +42,48 @@ def test_static_report_marks_a_failing_alert(pytester: pytest.Pytester, mini: Pa
     (row,) = json.loads((out / "report.json").read_text())["alerts"]
     assert row["verdict"] == "fail"
     assert "`for` 10m is longer than the documented 2m" in row["reason"]
+
+
+WIDGET = """
+      - alert: WidgetErrors
+        expr: rate(widget_errors_total{job="api"}[5m]) > 0
+        labels: {severity: warning}
+        annotations: {summary: widgets fail}
+"""
+
+
+def test_coverage_names_the_selectors_no_series_matches_for_every_pack_alert(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text() + WIDGET)
+    out = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*alert-conformance coverage*",
+            "1 of the pack's 2 alerts read series the simulated cluster never has:",
+            '  WidgetErrors: widget_errors_total{job="api"}',
+        ]
+    )
+    coverage = json.loads((out / "report.json").read_text())["coverage"]
+    assert coverage == {"WidgetErrors": [f'widget_errors_total{{job="api"}} ({rules}:12)']}
+    html = (out / "report.html").read_text()
+    assert "<h2>Coverage</h2>" in html and "widget_errors_total{job=&quot;api&quot;}" in html
+
+
+def test_a_documented_alert_reading_an_absent_series_names_it_in_its_reason(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace('up{job="api"}', 'up{job="apy"}'))
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    result.stdout.fnmatch_lines(
+        [
+            "_*test_behaviour[[]mini:ApiDown[]]*",
+            "fire case: target-down on shop/api: never fires within * of the fault (expected by *); its rules read "
+            'series the simulated cluster never has: up{job="apy"} (*rules.yaml:4)',
+        ]
+    )
+    result.stdout.fnmatch_lines(['  ApiDown (documented): up{job="apy"}'])

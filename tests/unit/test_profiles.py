@@ -139,3 +139,37 @@ def test_a_spread_whose_share_still_crosses_the_threshold_is_refused(
     with pytest.raises(errors.ProfileError) as caught:
         load_profile(str(path))
     assert "spread over 2 objects leaves each 1 of the firing level 1" in str(caught.value)
+
+
+def test_every_error_of_a_profile_file_comes_at_once_each_with_its_place(tmp_path: Path) -> None:
+    """Schema errors and the builder's own checks together, in file order: one round fixes the file."""
+    text = (DATA / "good" / "minimal.yaml").read_text()
+    text = text.replace("severity: critical", "severity: urgent")  # schema
+    text = text.replace("containers: [{name: api}]", "containers: [{name: api, memory_limit: lots}]")  # quantity
+    text = text.replace("pack: ../pack", f"pack: {DATA / 'pack'}")
+    path = tmp_path / "profile.yaml"
+    path.write_text(text)
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    error = caught.value
+    assert [e.place for e in error.errors] == [
+        "line 13 (environment.workloads[0].containers[0].memory_limit)",
+        "line 22 (alerts[0].severity)",
+    ], str(error)
+    lines = str(error).splitlines()
+    assert lines[0] == f"{path}: 2 errors"
+    assert (
+        lines[1] == "  line 13 (environment.workloads[0].containers[0].memory_limit): not a Kubernetes quantity: 'lots'"
+    )
+    assert "'urgent' is not one of" in lines[2]
+
+
+def test_errors_in_several_alerts_are_all_reported(tmp_path: Path) -> None:
+    text = (DATA / "bad" / "duplicate-alert.yaml").read_text().replace("pack: ../pack", f"pack: {DATA / 'pack'}")
+    text = text.replace("target: {namespace: shop, workload: api}", "target: {namespace: shop, workload: nope}")
+    path = tmp_path / "profile.yaml"
+    path.write_text(text)
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    messages = [e.message for e in caught.value.errors]
+    assert messages == ["no workload shop/nope is declared", "no workload shop/nope is declared"], messages

@@ -46,8 +46,9 @@ def test_parse_output_groups_events_by_case_name() -> None:
     timelines = parse_output(REPORT)
     fire = timelines["A[critical]|s|fire"]
     assert fire.firing_at == [150.0, 3615.0]
-    assert fire.only("critical").label_sets == [{"alertname": "A", "inst": 'a"q', "severity": "critical"}]
-    assert fire.only("warning").firing_at == [150.0]
+    critical = fire.only(lambda labels: labels.get("severity") == "critical")
+    assert critical.label_sets == [{"alertname": "A", "inst": 'a"q', "severity": "critical"}]
+    assert fire.only(lambda labels: labels.get("severity") == "warning").firing_at == [150.0]
     assert timelines["B[warning]|t|healthy"].firing_at == [45.0]
 
 

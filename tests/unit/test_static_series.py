@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.static.series import STALE, Selector, encode_values, selectors_in, series_text
+from conformance.static.series import STALE, Gap, Run, Selector, encode_values, selectors_in, series_text
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,24 @@ from conformance.static.series import STALE, Selector, encode_values, selectors_
 )
 def test_encode_values_uses_promtool_expansion(values: list[str | None], text: str) -> None:
     assert encode_values(values) == text
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        # A 30-day steady stretch of a counter is one token, not 86,400 numbers.
+        ([Run(0.0, 6.0, 86_400)], "0+6x86399"),
+        ([Run(5.0, 0.0, 3), Gap(2), 7.0], "5x2 _x2 7"),
+        ([1.0, 2.0, 3.0, 4.0, 4.0], "1+1x3 4"),
+        ([10.0, 8.0, 6.0], "10-2x2"),
+        # Fractional steps are written out: promtool sums a+bxN step by step, which could end above the next
+        # sample and look like a counter reset to rate().
+        ([Run(0.5, 0.25, 3)], "0.5 0.75 1"),
+        ([0.5, 1.0, 1.5], "0.5 1 1.5"),
+    ],
+)
+def test_encode_values_writes_steady_stretches_compactly(values: list[object], text: str) -> None:
+    assert encode_values(values) == text  # type: ignore[arg-type]
 
 
 def test_series_text_escapes_and_sorts() -> None:
