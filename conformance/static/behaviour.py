@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import promql_parser
 
@@ -263,6 +264,7 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
             first_scrape_s=clock.offset_s - clock.jitter_s,
+            reads_trend=any(_reads_trend(rule.expr) for rule in dependencies(rules, pack)),
         )
         plan.needs[alert.key] = dependencies(rules, pack)
         selectors = tuple(selectors_in([r.expr for r in plan.needs[alert.key]]))
@@ -326,6 +328,25 @@ def prove_behaviour(
         if item.case.kind == "fire":
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
     return plan.results
+
+
+#: Functions that turn a gauge into how fast it moves: they go back to zero once a fault's level holds still.
+TREND_FUNCTIONS = frozenset({"predict_linear", "deriv", "delta", "idelta"})
+
+
+def _reads_trend(expr: str) -> bool:
+    found = False
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, promql_parser.Call) and node.func.name in TREND_FUNCTIONS:
+            found = True
+
+    try:
+        promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    except ValueError:
+        return False
+    return found
 
 
 def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile: Profile) -> Prediction:

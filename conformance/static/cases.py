@@ -16,9 +16,9 @@ For each scenario of an alert:
   here the alert must still wait the documented ``for``.
 
 In every case that must fire, a fault that is a state (not a burst of events) keeps the alert firing from its
-first firing until the revert: an alert that resolves and fires again while the fault holds (an aggregate that
-counts itself, an edge-triggered expression) fails. The hold leaves at least :func:`sustain_s` after the latest
-acceptable first firing to see it.
+first firing until the revert, unless the alert reads the quantity's trend (:attr:`Timing.reads_trend`): an alert
+that resolves and fires again while the fault holds (an aggregate that counts itself, an edge-triggered
+expression) fails. The hold leaves at least :func:`sustain_s` after the latest acceptable first firing to see it.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ class Timing:
     keep_firing_for_s: float = 0.0
     # How soon after a fault a sample can first show it: the scrapes' offset from the grid less their jitter.
     first_scrape_s: float = 0.0
+    # The alert reads how its quantity moves (predict_linear, deriv, delta over a gauge), not where it stands: a
+    # fault that reaches its level and holds it ends the movement, so the alert may rightly stop while it holds.
+    reads_trend: bool = False
 
     @property
     def slack_s(self) -> float:
@@ -179,7 +182,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
             latest_fire_s=latest,
             resolve_by_s=resolve,
             bound_documented=timing.for_documented and timing.window_documented,
-            sustain_s=None if scenario.kind.burst else margin,
+            sustain_s=None if scenario.kind.burst or timing.reads_trend else margin,
             visible_after_s=visible,
         )
         cases.append(fire)

@@ -138,3 +138,21 @@ def test_state_faults_must_stay_firing_and_bursts_need_not() -> None:
     assert state.hold_s >= state.latest_fire_s + state.sustain_s  # type: ignore[operator]
     burst = build_cases(_alert("crash-loop", Threshold("restarts", ">", 2, True, integer=True)), TIMING, 900)
     assert all(case.sustain_s is None for case in burst)
+
+
+def test_a_state_fault_must_keep_the_alert_firing_unless_the_alert_reads_its_trend() -> None:
+    """A filled volume holds its level: an alert on the free share must stay firing until the revert, but one on
+    predict_linear (kube-prometheus's "fills up within four days") rightly stops once the filling stops."""
+    from dataclasses import replace
+
+    from conformance.static.behaviour import _reads_trend
+
+    alert = _alert("fill-volume", Threshold("volume_available_ratio", "<", 0.15, True))
+    (state,) = [case for case in build_cases(alert, TIMING, warmup_s=900) if case.kind == "fire"]
+    assert state.sustain_s is not None and state.sustain_s > 0
+    trend_timing = replace(TIMING, reads_trend=True)
+    (trend,) = [case for case in build_cases(alert, trend_timing, warmup_s=900) if case.kind == "fire"]
+    assert trend.sustain_s is None
+    assert _reads_trend("predict_linear(kubelet_volume_stats_available_bytes[6h], 4 * 24 * 3600) < 0")
+    assert not _reads_trend("kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.03")
+    assert not _reads_trend("rate(http_requests_total{code=~'5..'}[5m]) > 0.05")
