@@ -18,6 +18,7 @@ A scale of 1 returns every expression and duration unchanged.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -71,11 +72,23 @@ def _modifiers(offset: timedelta | None, at: Any, scale: float) -> str:
     return text + _at_text(at)
 
 
+_MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
 def _bare_selector(selector: Any) -> str:
-    """``name{matchers}`` without offset or ``@`` (set on the Python copy, which ``str`` reflects)."""
-    selector.offset = None
-    selector.at = None
-    return str(selector)
+    r"""``name{matchers}`` without offset or ``@``, label values quoted as PromQL strings.
+
+    Printed here: the bindings' own ``str`` leaves a value's backslashes unescaped (``le=~"1(\.0)?"`` comes
+    back as ``"1(\.0)?"`` with one backslash, which no longer parses), and their ``prettify`` keeps the offset.
+    """
+    matchers = []
+    for matcher in selector.matchers.matchers:
+        if matcher.name == "__name__" and selector.name:
+            continue  # the metric name is printed before the braces
+        op = _MATCH_OPS[str(matcher.op).rsplit(".", 1)[-1]]
+        matchers.append(f"{matcher.name}{op}{json.dumps(matcher.value)}")
+    name = selector.name or ""
+    return f"{name}{{{', '.join(matchers)}}}" if matchers or not name else name
 
 
 def scale_expr(expr: str, scale: float, *, source: str | None = None, place: str | None = None) -> str:

@@ -101,9 +101,10 @@ MIN_WARMUP_S = 300.0
 
 
 def warmup_s(pack: Pack, scrape_s: float) -> float:
-    """Virtual seconds of healthy cluster before the faults: every rule's look-back filled, on the scrape grid.
+    """Virtual seconds of healthy cluster for a whole pack: every rule's look-back filled, on the scrape grid.
 
-    The live twin backfills exactly this much, so live timings match depth 3's predictions.
+    Depth 3 and the live twin warm each alert up only for what it reads (:func:`alert_warmup_s`); this is for
+    tools that exercise every rule of a pack at once (``benchmarks/mutants.py``).
     """
     longest = _max_range_s([rule.expr for group in pack.groups for rule in group.rules])
     return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)

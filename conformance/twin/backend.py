@@ -42,9 +42,10 @@ from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.expectations import is_aggregate
 from conformance.observe.sources import CapturedEntry
 from conformance.observe.watch import RunWatch, Watcher
-from conformance.packs.model import Pack
+from conformance.packs.model import Pack, Rule
+from conformance.packs.selection import select_rules
 from conformance.routing.capture import Rewrite
-from conformance.static.behaviour import warmup_s
+from conformance.static.behaviour import alert_warmup_s, dependencies
 from conformance.static.series import selectors_in, wanted_names
 from conformance.twin.backfill import SampledCluster
 from conformance.twin.exporter import ClusterLike
@@ -175,6 +176,8 @@ class TwinBackend:
         self._lanes: list[TwinLane] = []
         self._faults: TwinFaults | None = None
         self._watches: list[RunWatch] = []
+        self._selected: list[list[Rule]] = []  # per alert run, the rules its profile entry selects
+        self._read: list[Rule] = []  # those rules and every rule they read (recorded series, ALERTS)
         self.rewrites: list[Rewrite] = []
         self.logs: dict[str, str] = {}
         self.wall_s: float | None = None
@@ -198,18 +201,24 @@ class TwinBackend:
         )
 
     def _backfill_s(self) -> float:
-        """Virtual seconds of healthy warm-up to backfill: depth 3's own warm-up (none without range windows).
+        """Virtual seconds of healthy warm-up to backfill: the longest of depth 3's warm-ups of the alerts run
+        (none without range windows).
 
-        Exactly depth 3's warm-up (:func:`conformance.static.behaviour.warmup_s`), so the live timing matches
-        the prediction.
+        Depth 3 warms each alert up for what its own selected rules read through their recording chain
+        (:func:`conformance.static.behaviour.alert_warmup_s`); the live run backfills the longest of those, so
+        every run's windows are as full as they were for its prediction, and a pack's 30-day SLO rules that no
+        run reads cost nothing.
         """
-        longest = max((_max_range_s(r.expr) for g in self.pack.groups for r in g.rules), default=0.0)
-        return warmup_s(self.pack, self.profile.scrape_interval_s) if longest else 0.0
+        if not any(_max_range_s(rule.expr) for rule in self._read):
+            return 0.0
+        scrape = self.profile.scrape_interval_s
+        return max((alert_warmup_s(rules, self.pack, scrape) for rules in self._selected), default=0.0)
 
     def _healthy_period(self, backfilled: bool) -> HealthyPeriod:
         """The healthy period every lane is judged over once every target was scraped.
 
-        First the range windows that are not ``backfilled`` fill (with a backfill, only windows over series
+        First the range windows the runs' alerts read (through their recording chain) that are not
+        ``backfilled`` fill (with a backfill, only windows over series
         Prometheus itself writes: recorded series and ``ALERTS``); alerts are not judged then, since a rate
         over a half-empty window is not the healthy value. Then one full pipeline cycle (two scrapes, two
         evaluations, group_wait) is judged: nothing documented may be pending, firing or notified. Where every
@@ -219,10 +228,7 @@ class TwinBackend:
         evaluations past the first live scrape of every target, so the live scrapes are judged too.
         """
         written = {r.record for g in self.pack.groups for r in g.rules if r.record} | {"ALERTS", "ALERTS_FOR_STATE"}
-        longest = 0.0
-        for group in self.pack.groups:
-            for rule in group.rules:
-                longest = max(longest, _max_range_s(rule.expr, over=written if backfilled else None))
+        longest = max((_max_range_s(r.expr, over=written if backfilled else None) for r in self._read), default=0.0)
         profile, scale = self.profile, self.time_scale
         cycle = 2 * profile.scrape_interval_s + 2 * profile.evaluation_interval_s + 30.0
         fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 0.0
@@ -258,6 +264,10 @@ class TwinBackend:
         """Run every scenario at once and return one result per run, in the order given."""
         started = self._clock()
         self._lanes = lanes = self._plan(runs)
+        self._selected = [
+            list(select_rules(self.pack, alert).rules) for alert in {r.alert.key: r.alert for r in runs}.values()
+        ]
+        self._read = dependencies([rule for rules in self._selected for rule in rules], self.pack)
         self._faults = faults = TwinFaults({run.id: lane for lane in lanes for run in lane.runs})
         self._watches = watches = new_watches(runs, self.profile, self.pack, self.time_scale)
         by_id = {watch.run.id: watch for watch in watches}

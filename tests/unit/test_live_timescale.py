@@ -49,3 +49,15 @@ def test_durations() -> None:
     assert scale_duration_text("4h", 20) == "12m"
     assert scale_seconds(0.0, 20) == 0.0
     assert scale_seconds(0.01, 1000) == 0.001  # never rounds a real duration to zero
+
+
+def test_label_values_with_escapes_survive_scaling() -> None:
+    """kube-prometheus's burn-rate rules match ``le=~"1(\\.0)?"``: the backslash must come back escaped."""
+    import promql_parser
+
+    scaled = scale_expr(r'rate(x{le=~"1(\\.0)?", q="a\"b"}[1d] offset 1h)', 20)
+    assert "[1h12m] offset 3m) / 20" in scaled
+    selector = promql_parser.parse(scaled).expr.lhs.args[0].vector_selector  # (rate(...) / 20)
+    values = {m.name: m.value for m in selector.matchers.matchers}
+    assert values["le"] == r"1(\.0)?" and values["q"] == 'a"b'
+    assert scale_expr(r'x{le=~"1(\\.0)?"} offset 5m', 20) == r'x{le=~"1(\\.0)?"} offset 15s'
