@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.needs_binaries, pytest.mark.live]
 
 DATA = Path(__file__).parent / "data" / "live"
 SCALE = 20.0
+#: the longest wait for a condition of a running stack (a few seconds unloaded)
+WAIT_S = 60.0
 
 
 def _twin_dirs(temp: Path) -> list[str]:
@@ -89,10 +91,13 @@ def test_per_second_rates_are_kept_at_scale() -> None:
     with TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack:
         query = '(rate(toy_requests_total{workload="gamma"}[3s]) / 20)'  # what rate(...[1m]) became
         value = None
-        deadline = time.monotonic() + 30
         # Let two full windows of samples exist: a window's first rate is extrapolated from a partial series.
+        # Deadlines, not sleeps: generous for a loaded machine, and each wait checks it got what it waited for.
+        deadline = time.monotonic() + WAIT_S
         while stack.cluster_server.scrapes("toy/gamma") < 10 and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert stack.cluster_server.scrapes("toy/gamma") >= 10, f"fewer than 10 scrapes in {WAIT_S:g}s"
+        deadline = time.monotonic() + WAIT_S
         while value is None and time.monotonic() < deadline:
             body = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query}, timeout=5).json()
             result = body["data"]["result"]
@@ -140,9 +145,10 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
             assert stack.backfilled_s == settings.backfill_s > 0
             server = stack.cluster_server
             targets = [t.id for t in server.cluster.targets()]
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + WAIT_S
             while min(server.scrapes(t) for t in targets) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
+            assert min(server.scrapes(t) for t in targets) >= 2, f"not every target scraped twice in {WAIT_S:g}s"
             # Long enough to reach back before the backfill's first sample: every sample Prometheus holds.
             window = f"{int(settings.backfill_s / SCALE) + 60}s"
             names = sorted({*settings.backfill_names, "up"})
