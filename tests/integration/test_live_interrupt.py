@@ -35,10 +35,16 @@ STOP_TIMEOUT_S = 120.0
 GONE_TIMEOUT_S = 10.0
 
 LIVE_RUN = f"""
+import signal
 from pathlib import Path
 
 from conformance.twin.backend import TwinBackend
 from conformance.testing.toy import toy_cluster, toy_profile, toy_runs
+
+# Ctrl-C as a terminal delivers it: to a Python with its default handler. A test suite started in the background
+# of a non-interactive shell (`make test &`, some CI runners) runs with SIGINT ignored, which every child inherits,
+# and then the interrupt would never arrive (the cause of this test's failures under `make test`).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def status(line):
@@ -119,7 +125,10 @@ def test_sigint_mid_run_stops_everything(tmp_path: Path, private_temp_dir: Path)
         )
         running = _processes_mentioning(temp)
         child.send_signal(signal.SIGINT)
-        child.wait(timeout=STOP_TIMEOUT_S)
+        try:
+            child.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the live run did not stop within {STOP_TIMEOUT_S:g}s of SIGINT:\n{log.read_text()}")
         deadline = time.monotonic() + GONE_TIMEOUT_S
         while _processes_mentioning(temp) and time.monotonic() < deadline:
             time.sleep(0.1)
