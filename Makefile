@@ -27,7 +27,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 venv: $(BIN)/python
-	@$(BIN)/python -c "import conformance, pytest, yaml, jsonschema, promql_parser, kubernetes, mypy, ruff" 2>/dev/null \
+	@$(BIN)/python -c "import conformance, pytest, yaml, jsonschema, promql_parser, kubernetes, kubernetes_validate, mypy, ruff" 2>/dev/null \
 	  || $(BIN)/pip install -q -e '.[dev]'
 
 conformance: setup

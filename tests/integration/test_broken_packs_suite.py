@@ -6,7 +6,6 @@ The broken packs and what was broken are listed in tests/data/broken-packs/READM
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,7 @@ ROW = re.compile(
     r"^\| (?P<folder>[\w-]+) \| (?P<profile>\w+) \| (?P<alert>\w+|\*)\[(?P<severity>\w+)\] \| (?P<how>[\w-]+) \|"
 )
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(
-        shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"
-    ),
-]
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 
 def _rows() -> list[dict[str, str]]:

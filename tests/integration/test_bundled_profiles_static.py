@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from conformance.profiles import bundled_profile_names
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(
-        shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool and amtool"
-    ),
-]
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 
 @pytest.mark.parametrize("profile", bundled_profile_names())

@@ -8,7 +8,6 @@ notifications. The aistore profile proves it against the real simulated cluster 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -24,36 +23,27 @@ pytestmark = [pytest.mark.needs_binaries, pytest.mark.live]
 
 DATA = Path(__file__).parent / "data" / "live"
 SCALE = 20.0
+#: the longest wait for a condition of a running stack (a few seconds unloaded)
+WAIT_S = 60.0
 
 
-@pytest.fixture(autouse=True)
-def _binaries() -> None:
-    missing = [name for name in ("prometheus", "prometheus-alertmanager") if shutil.which(name) is None]
-    if missing and shutil.which("alertmanager") is None:
-        pytest.skip(f"{', '.join(missing)} not on PATH (apt-get install prometheus prometheus-alertmanager)")
+def _twin_dirs(temp: Path) -> list[str]:
+    return sorted(p.name for p in temp.glob(f"{TEMP_PREFIX}*"))
 
 
-def _leftovers(before: set[str]) -> set[str]:
-    import tempfile
-
-    now = {p.name for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*")}
-    return now - before
-
-
-def _twin_dirs() -> set[str]:
-    import tempfile
-
-    return {p.name for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*")}
-
-
-def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
-    before = _twin_dirs()
+def test_toy_pack_every_alert_notified_in_time_at_both_setups(private_temp_dir: Path) -> None:
     profile, pack = toy_profile(DATA / "pack")
     runs = toy_runs(profile)
     backend = TwinBackend(profile, pack, time_scale=SCALE, cluster_factory=toy_cluster)
     lines: list[str] = []
+    during: list[str] = []
+
+    def status(line: str) -> None:
+        lines.append(line)
+        during[:] = during or _twin_dirs(private_temp_dir)  # the lanes' work folders, once the run is under way
+
     try:
-        outcome = backend.run(runs, status=lines.append)
+        outcome = backend.run(runs, status=status)
     finally:
         backend.close()
     verdicts = {result.run.alert.name: result.verdict() for result in outcome.results}
@@ -72,9 +62,11 @@ def test_toy_pack_every_alert_notified_in_time_at_both_setups() -> None:
     assert any("pagerduty -> webhook" in d for d in described)
     assert any("route.group_wait: 20s -> 1s" in d for d in described)
     assert any("pending" in line and "notified" in line for line in lines)
-    # The aggregate ran in a lane of its own; all lanes are gone afterwards.
+    # The aggregate ran in a lane of its own; all lanes are gone afterwards. The folders are this test's own
+    # (see private_temp_dir): another xdist worker's live run cannot make this pass or fail.
     assert backend.phases.keys() >= {"start", "healthy period", "faults", "stop"}
-    assert _leftovers(before) == set()
+    assert during, "the lanes' work folders were not made in this test's temp folder"
+    assert _twin_dirs(private_temp_dir) == []
 
 
 def test_pack_that_can_never_fire_fails_naming_the_alert() -> None:
@@ -96,10 +88,13 @@ def test_per_second_rates_are_kept_at_scale() -> None:
     with TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack:
         query = '(rate(toy_requests_total{workload="gamma"}[3s]) / 20)'  # what rate(...[1m]) became
         value = None
-        deadline = time.monotonic() + 30
         # Let two full windows of samples exist: a window's first rate is extrapolated from a partial series.
+        # Deadlines, not sleeps: generous for a loaded machine, and each wait checks it got what it waited for.
+        deadline = time.monotonic() + WAIT_S
         while stack.cluster_server.scrapes("toy/gamma") < 10 and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert stack.cluster_server.scrapes("toy/gamma") >= 10, f"fewer than 10 scrapes in {WAIT_S:g}s"
+        deadline = time.monotonic() + WAIT_S
         while value is None and time.monotonic() < deadline:
             body = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": query}, timeout=5).json()
             result = body["data"]["result"]
@@ -147,9 +142,10 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
             assert stack.backfilled_s == settings.backfill_s > 0
             server = stack.cluster_server
             targets = [t.id for t in server.cluster.targets()]
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + WAIT_S
             while min(server.scrapes(t) for t in targets) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
+            assert min(server.scrapes(t) for t in targets) >= 2, f"not every target scraped twice in {WAIT_S:g}s"
             # Long enough to reach back before the backfill's first sample: every sample Prometheus holds.
             window = f"{int(settings.backfill_s / SCALE) + 60}s"
             names = sorted({*settings.backfill_names, "up"})

@@ -8,7 +8,6 @@ with the harness's own line for it.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None, reason="needs promtool"),
-]
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 
 def test_every_mutant_is_killed_and_every_allowed_rewrite_passes() -> None:

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.errors import RoutingConfigError, ToolNotFoundError
+from conformance.errors import RoutingConfigError
 from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
 from conformance.routing import check_config, cross_check, validate_config
 from conformance.tools import find_tool, run_command
 
-pytestmark = pytest.mark.needs_binaries
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "packs" / "good"
 LABELS = {
@@ -31,13 +31,6 @@ LABELS = {
     "type": ["user", "infra", "drift"],
 }
 RECEIVERS = ["r0", "r1", "r2", "r3", "r4"]
-
-
-def tool(name: str) -> Path:
-    try:
-        return find_tool(name)
-    except ToolNotFoundError as error:
-        pytest.skip(str(error))
 
 
 def random_matchers(rng: random.Random) -> dict[str, Any]:
@@ -110,7 +103,7 @@ def operator_configs(tmp_path: Path, rng: random.Random) -> list[dict[str, Any]]
 
 
 def test_in_process_routing_equals_amtool(tmp_path: Path) -> None:
-    amtool = tool("amtool")
+    amtool = find_tool("amtool")
     rng = random.Random(20240611)
     configs = [random_config(rng) for _ in range(24)] + operator_configs(tmp_path, rng)
     pairs = 0
@@ -146,7 +139,7 @@ def write_alertmanager_config_dict(config: dict[str, Any], path: Path) -> None:
     ],
 )
 def test_configs_refused_in_process_are_refused_by_amtool(tmp_path: Path, config: dict[str, Any]) -> None:
-    amtool = tool("amtool")
+    amtool = find_tool("amtool")
     path = tmp_path / "am.yml"
     write_alertmanager_config_dict(config, path)
     with pytest.raises(RoutingConfigError):
@@ -164,7 +157,7 @@ def example_packs() -> list[Path]:
 
 
 def test_example_packs_pass_the_real_tools(tmp_path: Path) -> None:
-    amtool, promtool = tool("amtool"), tool("promtool")
+    amtool, promtool = find_tool("amtool"), find_tool("promtool")
     paths, rule_files = [], []
     for index, pack_path in enumerate(example_packs()):
         pack = load_pack(pack_path)

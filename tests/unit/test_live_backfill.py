@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from conformance.sim.types import ScrapeTarget
 from conformance.testing.toy import ToyCluster
 from conformance.twin.backend import _max_range_s
-from conformance.twin.backfill import SampledCluster, Snapshot, create_blocks, openmetrics, sample_warmup
+from conformance.twin.backfill import SampledCluster, Snapshot, openmetrics, sample_warmup
 from conformance.twin.exporter import ClusterServer
 from conformance.twin.promconfig import prometheus_config
 
@@ -39,18 +36,6 @@ def test_openmetrics_grouped_sorted_in_seconds_and_closed() -> None:
         'b_metric{pod="x\\"y\\\\z"} NaN 1700000001.500',
         "# EOF",
     ]
-
-
-@pytest.mark.needs_binaries
-def test_promtool_accepts_the_backfill(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool not on PATH (apt-get install prometheus)")
-    cluster = ToyCluster([("toy", "alpha"), ("toy", "beta")])
-    text = openmetrics(sample_warmup(cluster, 600.0, 30.0), lambda virtual: 1_700_000_000.0 + virtual / 20)
-    create_blocks(text, tmp_path / "data", Path(promtool), work_dir=tmp_path)
-    assert [p for p in (tmp_path / "data").iterdir() if (p / "meta.json").is_file()]
-    assert not (tmp_path / "warmup.om.txt").exists()
 
 
 def test_cluster_server_continues_from_the_warmup() -> None:

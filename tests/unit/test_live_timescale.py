@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import promql_parser
 import pytest
 
@@ -57,7 +59,8 @@ def test_label_values_with_escapes_survive_scaling() -> None:
 
     scaled = scale_expr(r'rate(x{le=~"1(\\.0)?", q="a\"b"}[1d] offset 1h)', 20)
     assert "[1h12m] offset 3m) / 20" in scaled
-    selector = promql_parser.parse(scaled).expr.lhs.args[0].vector_selector  # (rate(...) / 20)
+    tree: Any = promql_parser.parse(scaled)  # (rate(...) / 20)
+    selector = tree.expr.lhs.args[0].vector_selector
     values = {m.name: m.value for m in selector.matchers.matchers}
     assert values["le"] == r"1(\.0)?" and values["q"] == 'a"b'
     assert scale_expr(r'x{le=~"1(\\.0)?"} offset 5m', 20) == r'x{le=~"1(\\.0)?"} offset 15s'

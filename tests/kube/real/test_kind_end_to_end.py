@@ -6,33 +6,31 @@ only adds what needs a real kubelet, a real Prometheus Operator and real notific
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 from conformance.backends import make_backend
+from conformance.errors import ToolError
 from conformance.options import Options
 from conformance.session import ConformanceSession
+from conformance.tools import find_tool, run_command
+
+# A missing kind, helm or docker binary skips through the needs_binaries hook in tests/conftest.py.
+pytestmark = [pytest.mark.real_cluster, pytest.mark.needs_binaries("kind", "helm", "docker")]
 
 
-def _missing() -> str | None:
-    for tool in ("kind", "helm", "docker"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not on PATH"
+@pytest.fixture(scope="module")
+def docker_engine() -> None:
+    """Skip when the Docker engine does not answer: a binary on PATH is not yet a working engine. Asked only when
+    the test runs (not at collection, where every xdist worker would wait for it)."""
     try:
-        info = subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "docker info did not answer"
+        info = run_command([str(find_tool("docker")), "info"], timeout=20)
+    except ToolError:
+        pytest.skip("real kind run: docker info did not answer")
     if info.returncode != 0:
-        return "the Docker engine is not reachable (docker info failed)"
-    return None
+        pytest.skip("real kind run: the Docker engine is not reachable (docker info failed)")
 
 
-MISSING = _missing()
-pytestmark = [pytest.mark.real_cluster, pytest.mark.skipif(MISSING is not None, reason=f"real kind run: {MISSING}")]
-
-
+@pytest.mark.usefixtures("docker_engine")
 def test_runai_on_kind_every_live_alert_is_notified() -> None:
     session = ConformanceSession.open(
         Options(profile="runai", backend="kind", cluster_name="alert-conformance-e2e", keep_cluster="never")

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool"),
-]
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 
 def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: Path) -> None:

@@ -8,6 +8,10 @@ import pytest
 
 from conformance.testing.fake_api import FakeKubeApi
 
+# The run looks for promtool and amtool before anything else (a missing tool is the first line a user sees),
+# and the static depths run them.
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
+
 
 def test_refuses_before_any_call(pytester: pytest.Pytester, tmp_path: Path) -> None:
     with FakeKubeApi() as api:

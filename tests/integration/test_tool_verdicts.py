@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool"),
-]
+from conformance.tools import find_tool
+
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 
 def _failed(result: pytest.RunResult) -> dict[str, str]:
@@ -48,7 +46,7 @@ def test_marker_expression_that_keeps_live_items_needs_the_live_tools(
     only_static_tools = pytester.path / "bin"
     only_static_tools.mkdir()
     for tool in ("promtool", "amtool"):
-        os.symlink(shutil.which(tool) or tool, only_static_tools / tool)
+        os.symlink(find_tool(tool), only_static_tools / tool)
     monkeypatch.setenv("PATH", str(only_static_tools))
     monkeypatch.setenv("ALERT_CONFORMANCE_CACHE", str(pytester.path / "cache"))
     for variable in ("PROMETHEUS", "ALERTMANAGER"):

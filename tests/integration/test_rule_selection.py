@@ -4,15 +4,11 @@ entry selects the rules it documents (name, severity, optional ``rule_labels``) 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.needs_binaries,
-    pytest.mark.skipif(shutil.which("promtool") is None or shutil.which("amtool") is None, reason="needs promtool"),
-]
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool")
 
 # Two ApiDown rules of one severity, told apart by a label: a fast one (2m) and a slow one (10m), as
 # kube-prometheus's burn-rate alerts differ only by their long/short windows.

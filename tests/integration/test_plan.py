@@ -4,13 +4,12 @@ keeps node-loss faults apart; the existing-cluster plan still prints. Nothing is
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 pytestmark = [
     # the duration estimate comes from depth 3's predictions, which promtool computes
-    pytest.mark.skipif(shutil.which("promtool") is None, reason="needs promtool"),
+    pytest.mark.needs_binaries("promtool"),
 ]
 
 WAVE = re.compile(r"  wave (\d+): about (\S+) = healthy \S+ \+ slowest notification \S+ \+ resolution wait \S+")
