@@ -17,7 +17,16 @@ from typing import Any
 import jsonschema
 
 from conformance.errors import ProfileError, UnknownProfileError
-from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup, Source, Threshold
+from conformance.model.contract import (
+    AlertContract,
+    DocumentedCount,
+    DocumentedDuration,
+    HighAvailability,
+    RoutingSetup,
+    Source,
+    Statement,
+    Threshold,
+)
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
 from conformance.model.scenario import FAULT_KINDS, Scenario, Target
@@ -146,6 +155,30 @@ class _ProfileBuilder:
             scrape_interval_s=parse_duration(self.data.get("scrape_interval", "30s")),
             evaluation_interval_s=parse_duration(self.data.get("evaluation_interval", "30s")),
             notes=tuple(self.data.get("notes", [])),
+            high_availability=self._high_availability(self.data.get("high_availability"), alerts),
+        )
+
+    def _high_availability(
+        self, raw: dict[str, Any] | None, alerts: tuple[AlertContract, ...]
+    ) -> HighAvailability | None:
+        if raw is None:
+            return None
+        scenario_alert = raw.get("scenario_alert")
+        if scenario_alert is not None and not any(scenario_alert in (a.key, a.name) for a in alerts):
+            raise self.fail(
+                f"high_availability.scenario_alert {scenario_alert!r} is no documented alert",
+                ["high_availability", "scenario_alert"],
+            )
+        system_workers = raw.get("system_workers")
+        return HighAvailability(
+            prometheus_replicas=_documented_count(raw["prometheus_replicas"]),
+            alertmanager_replicas=_documented_count(raw["alertmanager_replicas"]),
+            system_workers=_documented_count(system_workers) if system_workers is not None else None,
+            statements=tuple(
+                Statement(Source(**item["source"]), bool(item["documented"]), item.get("note", ""))
+                for item in raw.get("statements", [])
+            ),
+            scenario_alert=scenario_alert,
         )
 
     def _environment(self, raw: dict[str, Any]) -> Environment:
@@ -421,6 +454,13 @@ class _ProfileBuilder:
                 raise self.fail("target.volume_claim is not a declared volume claim", [*where, "target"])
         elif kind.target == "job" and (target.namespace, target.job) not in {(j.namespace, j.name) for j in env.jobs}:
             raise self.fail("target.job is not a declared job", [*where, "target"])
+
+
+def _documented_count(raw: dict[str, Any]) -> DocumentedCount:
+    source = raw.get("source")
+    return DocumentedCount(
+        int(raw["value"]), bool(raw["documented"]), Source(**source) if source else None, raw.get("note", "")
+    )
 
 
 def _documented_duration(raw: dict[str, Any]) -> DocumentedDuration:

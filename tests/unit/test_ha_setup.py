@@ -1,0 +1,125 @@
+"""High availability as a documented set-up: the profile's replica counts, and the counts a pack sets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conformance import errors
+from conformance.packs.loader import load_pack
+from conformance.profiles import find_profile, load_profile
+from conformance.replicas import alertmanager_replicas, is_high_availability, prometheus_replicas
+
+SEEDS = Path("/work/shared/seeds")
+
+RULES = {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "labels": {"severity": "critical"}}]}]}
+AM_CONFIG = {"route": {"receiver": "hook"}, "receivers": [{"name": "hook", "webhook_configs": [{"url": "http://x"}]}]}
+
+
+def _pack(tmp_path: Path, *documents: dict[str, Any]) -> Path:
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump_all([RULES, *documents]))
+    return path
+
+
+def test_kube_prometheus_stack_values_set_both_counts(tmp_path: Path) -> None:
+    values = {
+        "kube-prometheus-stack": {
+            "prometheus": {"prometheusSpec": {"replicas": 2}},
+            "alertmanager": {"alertmanagerSpec": {"replicas": 3}, "config": AM_CONFIG},
+        }
+    }
+    pack = load_pack(_pack(tmp_path, values))
+    assert pack.prometheus_replicas == 2
+    assert "prometheus.prometheusSpec.replicas" in pack.prometheus_replicas_source
+    assert [setup.replicas for setup in pack.setups] == [3]
+
+
+def test_a_runaiconfig_sets_prometheus_replicas_under_prometheus_spec(tmp_path: Path) -> None:
+    config = {"apiVersion": "run.ai/v1", "kind": "RunaiConfig", "spec": {"prometheus": {"spec": {"replicas": 2}}}}
+    pack = load_pack(_pack(tmp_path, config))
+    assert pack.prometheus_replicas == 2
+
+
+def test_an_alertmanager_resource_sets_its_set_ups_replicas(tmp_path: Path) -> None:
+    am = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Alertmanager",
+        "metadata": {"name": "main", "namespace": "mon"},
+        "spec": {"replicas": 3, "alertmanagerConfigSelector": {}},
+    }
+    config = {
+        "apiVersion": "monitoring.coreos.com/v1alpha1",
+        "kind": "AlertmanagerConfig",
+        "metadata": {"name": "hook", "namespace": "mon"},
+        "spec": {
+            "route": {"receiver": "hook"},
+            "receivers": [{"name": "hook", "webhookConfigs": [{"url": "http://x"}]}],
+        },
+    }
+    pack = load_pack(_pack(tmp_path, am, config))
+    assert [(setup.form, setup.replicas) for setup in pack.setups] == [("operator", 3)]
+
+
+def test_a_pack_that_says_nothing_sets_no_counts(tmp_path: Path) -> None:
+    pack = load_pack(_pack(tmp_path, AM_CONFIG))
+    assert pack.prometheus_replicas is None
+    assert [setup.replicas for setup in pack.setups] == [None]
+
+
+def test_two_places_that_disagree_are_an_error_naming_both(tmp_path: Path) -> None:
+    values = {"prometheus": {"prometheusSpec": {"replicas": 2}}}
+    prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus", "spec": {"replicas": 3}}
+    with pytest.raises(errors.PackError, match=r"different Prometheus replicas .*: 2, .*: 3"):
+        load_pack(_pack(tmp_path, values, prometheus))
+
+
+def test_the_runai_profile_documents_ha_and_its_pack_sets_the_replicas() -> None:
+    profile = load_profile("runai")
+    pack = load_pack(profile.pack_path)
+    ha = profile.high_availability
+    assert ha is not None
+    assert (ha.prometheus_replicas.value, ha.prometheus_replicas.documented) == (2, True)
+    assert ha.alertmanager_replicas.documented is False and ha.alertmanager_replicas.note
+    assert prometheus_replicas(profile, pack) == 2
+    counts = {setup.form: alertmanager_replicas(profile, setup) for setup in pack.setups}
+    assert counts == {"helm-values": 2, "operator": 1}  # seed 000's Alertmanager resource says replicas: 1
+    assert is_high_availability(profile, pack)
+
+
+@pytest.mark.parametrize("name", ["aistore", "mlops", "seldon"])
+def test_profiles_without_ha_run_one_of_each(name: str) -> None:
+    profile = load_profile(name)
+    pack = load_pack(profile.pack_path)
+    assert not is_high_availability(profile, pack)
+
+
+def _words(text: str) -> str:
+    return re.sub(r"\s+([,.])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not on this machine")
+def test_every_ha_statement_is_quoted_from_its_seed() -> None:
+    ha = load_profile("runai").high_availability
+    assert ha is not None
+    sources = [ha.prometheus_replicas.source, ha.system_workers.source if ha.system_workers else None]
+    sources += [statement.source for statement in ha.statements]
+    assert all(statement.documented for statement in ha.statements)
+    for source in sources:
+        assert source is not None
+        seed = _words((SEEDS / source.seed).read_text())
+        assert _words(source.quote) in seed, source.quote
+
+
+def test_a_documented_count_needs_its_source(tmp_path: Path) -> None:
+    data = yaml.safe_load(find_profile("runai").read_text())
+    del data["high_availability"]["prometheus_replicas"]["source"]
+    data["pack"] = str(find_profile("runai").parent / "pack")
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(errors.ProfileError, match="source"):
+        load_profile(str(path))
