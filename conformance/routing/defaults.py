@@ -27,6 +27,10 @@ SEND_RESOLVED_DEFAULTS = {
 #: Alertmanager's defaults for the root route's timers.
 ROUTE_TIMER_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 
+#: Alertmanager's ``--cluster.peer-timeout``: in a cluster, the replica at position ``n`` waits ``n`` times this
+#: before it sends a notification no peer has yet recorded as sent.
+PEER_TIMEOUT_S = 15.0
+
 
 def send_resolved_of(receiver: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
     """Whether any integration of ``receiver`` notifies resolved alerts, and the integrations it has."""

@@ -50,6 +50,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for alert in session.profile.alerts
         ]
         metafunc.parametrize("alert", params)
+    elif "replica_loss" in names:
+        from conformance.replicas import replica_losses
+
+        losses = replica_losses(session.profile, session.pack)
+        metafunc.parametrize("replica_loss", losses, ids=[f"{session.profile.name}:{loss.id}" for loss in losses])
     elif "rule_files" in names:
         metafunc.parametrize("rule_files", ["rules"], ids=[f"{session.profile.name}:rule-files"])
     elif "pack_setup_form" in names:

@@ -19,7 +19,7 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     report = json.loads((out / "report.json").read_text())
-    assert list(report) == ["profile", "time_scale", "alerts"]
+    assert list(report) == ["profile", "time_scale", "alerts", "noise"]
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
     # up==0 for 2m, evaluated every 30s: the first firing evaluation is 2m after the scrape that saw it down.

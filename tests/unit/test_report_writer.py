@@ -23,6 +23,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
             16.5,
             17.2,
             "helm/webhook",
+            notifications={"helm/webhook": {"firing": 1, "resolved": 1}},
             timeline=[(1.0, "pending"), (16.5, "firing"), (17.2, "notified helm/webhook")],
             window=(16.0, 20.0),
         )
@@ -31,7 +32,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
     json_path, html_path = write_report(report, tmp_path / "out")
     data = json.loads(json_path.read_text())
     assert data["profile"] == "runai" and data["time_scale"] == 20.0
-    assert list(data) == ["profile", "time_scale", "alerts"]
+    assert list(data) == ["profile", "time_scale", "alerts", "noise"]
     assert data["alerts"][0] == {
         "alert": "RunaiX",
         "severity": "critical",
@@ -42,8 +43,10 @@ def test_report_json_and_html(tmp_path: Path) -> None:
         "measured_fire_s": 16.5,
         "measured_notify_s": 17.2,
         "receiver": "helm/webhook",
+        "notifications": {"helm/webhook": {"firing": 1, "resolved": 1}},
     }
     html = html_path.read_text()
+    assert "helm/webhook: 1 firing, 1 resolved" in html
     assert html.count("<tr>") == 3 and "finding: &lt;never&gt;" in html and "time scale 20" in html
 
 
@@ -71,7 +74,7 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     report = LiveReport("runai", 20.0)
     report.contract = contract_entries(load_profile("runai"))
     json_path, html_path = write_report(report, tmp_path)
-    assert list(json.loads(json_path.read_text())) == ["profile", "time_scale", "alerts"]
+    assert list(json.loads(json_path.read_text())) == ["profile", "time_scale", "alerts", "noise"]
     entries = {
         e["alert"] + ":" + e["severity"]: e for e in json.loads((tmp_path / "contract.json").read_text())["alerts"]
     }
