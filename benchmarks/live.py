@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         cycle = max((n.at_s for o in observations for n in o.notifications), default=0.0)
         passed = sum(1 for v in verdicts if v.outcome == "pass")
         print(f"profile {args.profile} at time scale {args.time_scale:g}: {passed}/{len(verdicts)} runs pass")
+        for verdict in verdicts:
+            if verdict.outcome != "pass":
+                print(f"  {verdict.outcome}: {verdict.run_id}: {'; '.join(verdict.problems)[:300]}")
         print(f"  wall time of the live run: {wall:.1f}s  (phases: {backend.phases})")
         print(
             f"  warm-up backfilled: {backend.backfilled_s:g}s virtual; healthy period judged: {backend.healthy_s:.1f}s"

@@ -320,8 +320,15 @@ class KubeBackend:
         started = self.wall_clock()
         ctx = self.ctx or self.prepare(status)
         placement = self.plan.placement  # the plan made once (for a cluster: completed with its real nodes)
+        # The kind backend does not yet deploy the pack's replicas (issue 11): no replica budget or settle wait;
+        # notifications are counted all the same.
         watches = new_watches(
-            runs, self.profile, self.pack, self.time_scale, lambda labels: translate_labels(labels, placement)
+            runs,
+            self.profile,
+            self.pack,
+            self.time_scale,
+            lambda labels: translate_labels(labels, placement),
+            high_availability=False,
         )
         by_id = {watch.run.id: watch for watch in watches}
         steps = {step.run_id: step for step in self.plan.steps}

@@ -14,6 +14,11 @@ faults. The engine does the rest, the same way for the twin, kind and an existin
    as the others, not for its whole hold);
 4. **resolution**: after its revert, a run whose receivers send resolved notifications waits for them until each
    is overdue; every wait is bounded by one hard deadline.
+
+A high-availability run (its ``run.loss``) loses one replica of the stack at its moment, once the alert is
+pending or once its set-up notified it, through a driver that is also a :class:`ReplicaDriver`; with replicas,
+a run stays watched :attr:`~conformance.observe.expectations.Expectation.settle_s` past its last firing
+notification, so a duplicate is counted.
 """
 
 from __future__ import annotations

@@ -122,4 +122,3 @@ def test_replicas_lost_at_the_worst_moment_neither_silence_nor_duplicate() -> No
         assert verdict.notifications["main/pager"] == {"firing": 1, "resolved": 1}, verdict.message()
         lost = [event for _, event in result.observation.timeline if event.startswith("lost ")]
         assert len(lost) == 1, verdict.message()
-
