@@ -320,8 +320,9 @@ class KubeBackend:
         started = self.wall_clock()
         ctx = self.ctx or self.prepare(status)
         placement = self.plan.placement  # the plan made once (for a cluster: completed with its real nodes)
-        # The kind backend does not yet deploy the pack's replicas (issue 11): no replica budget or settle wait;
-        # notifications are counted all the same.
+        # kind deploys the replicas the pack and profile set (stack_values), but runs no replica-loss scenario:
+        # with every peer up, the first sends without a peer timeout. No settle wait after each notification
+        # either (a group_interval, minutes at scale 1). Notifications are counted on every backend all the same.
         watches = new_watches(
             runs,
             self.profile,

@@ -123,3 +123,15 @@ def test_a_documented_count_needs_its_source(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(errors.ProfileError, match="source"):
         load_profile(str(path))
+
+
+def test_the_kind_chart_values_run_the_packs_replicas() -> None:
+    from conformance.kube.stack import stack_values
+
+    profile = load_profile("runai")
+    values = stack_values(profile, load_pack(profile.pack_path), "capture")
+    assert values["prometheus"]["prometheusSpec"]["replicas"] == 2
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 2
+    single = load_profile("seldon")
+    values = stack_values(single, load_pack(single.pack_path), "capture")
+    assert "replicas" not in values["prometheus"]["prometheusSpec"]
