@@ -120,5 +120,14 @@ def test_replicas_lost_at_the_worst_moment_neither_silence_nor_duplicate() -> No
         verdict = result.verdict()
         assert verdict.outcome == "pass", verdict.message()
         assert verdict.notifications["main/pager"] == {"firing": 1, "resolved": 1}, verdict.message()
-        lost = [event for _, event in result.observation.timeline if event.startswith("lost ")]
+        lost = [event.removeprefix("lost ") for _, event in result.observation.timeline if event.startswith("lost ")]
         assert len(lost) == 1, verdict.message()
+        loss = result.run.loss
+        assert loss is not None
+        pager = [n for n in result.observation.notifications if n.receiver == "main/pager"]
+        if loss.component == "alertmanager" and loss.when == "pending":
+            # The peer that would have sent first is the one lost: the other sends, after its peer timeout.
+            assert all(n.sender and n.sender != lost[0] for n in pager), verdict.message()
+        if loss.when == "notified":
+            firing, resolved = (next(n for n in pager if n.status == status) for status in ("firing", "resolved"))
+            assert firing.sender == lost[0] and resolved.sender != lost[0], verdict.message()
