@@ -146,7 +146,7 @@ class TwinStack:
     def kill(self, process: ManagedProcess) -> None:
         """Kill one replica at once (SIGKILL, as when its node stops responding); it stays lost."""
         self.lost.add(process.name)
-        process.stop(term_timeout=0.0)
+        process.kill()
 
     def start(self) -> TwinStack:
         """Start everything; on any failure, stop what was started and raise :class:`BackendError`."""
