@@ -28,7 +28,7 @@ from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
 from conformance.packs.model import AlertmanagerSetup, Pack
 from conformance.replicas import alertmanager_replicas, is_high_availability
-from conformance.routing.defaults import PEER_TIMEOUT_S, ROUTE_TIMER_DEFAULTS, send_resolved_of
+from conformance.routing.defaults import PEER_TIMEOUT_S, ROUTE_TIMER_DEFAULTS, peer_timeout_wall_s, send_resolved_of
 
 #: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
 TOLERANCE_S = 0.5
@@ -183,6 +183,7 @@ def receiver_expectation(
     pack_setup: AlertmanagerSetup | None,
     labels: Mapping[str, str] | None,
     replicas: int = 1,
+    peer_timeout_s: float = PEER_TIMEOUT_S,
 ) -> ReceiverExpectation:
     name = qualified(setup_name, receiver)
     if pack_setup is None:
@@ -200,7 +201,7 @@ def receiver_expectation(
         if matches:
             wait, interval = route_timers(config, matches[0].path)
             repeat = route_timer(config, matches[0].path, "repeat_interval")
-    peer_wait = PEER_TIMEOUT_S * (replicas - 1)
+    peer_wait = peer_timeout_s * (replicas - 1)
     return ReceiverExpectation(name, resolved, wait, interval, repeat_interval_s=repeat, peer_wait_s=peer_wait)
 
 
@@ -232,7 +233,9 @@ def expectation_for(
     for setup, receiver in sorted(run.alert.receivers.items()):
         pack_setup = pack_setup_for(pack, profile, setup)
         replicas = alertmanager_replicas(profile, pack_setup) if pack_setup and high_availability else 1
-        receivers.append(receiver_expectation(setup, receiver, pack_setup, labels, replicas))
+        # The twin's peer timeout in the unscaled seconds of the other timers (it has a floor in wall seconds).
+        peer_timeout = peer_timeout_wall_s(scale) * scale
+        receivers.append(receiver_expectation(setup, receiver, pack_setup, labels, replicas, peer_timeout))
     settle = 0.0
     if high_availability and is_high_availability(profile, pack):
         # A duplicate shows at the latest one group_interval after the first notification (a second alert

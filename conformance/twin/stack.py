@@ -4,7 +4,8 @@ High availability is run as the Prometheus Operator runs it: ``prometheus_replic
 the same scrape targets and rules, each with the external labels ``prometheus`` and ``prometheus_replica`` (the
 latter dropped from the alerts it sends by an ``alert_relabel_configs`` labeldrop), each sending to every
 Alertmanager; the replicas of one Alertmanager set-up meshed as one cluster on loopback (real gossip, peer
-timeout and gossip timers scaled with the rest). Every Alertmanager replica posts with ``?sender=<name>``, so
+timeout and gossip timers scaled with the rest, the peer timeout never under 2 s: see
+:func:`conformance.routing.defaults.peer_timeout_wall_s`). Every Alertmanager replica posts with ``?sender=<name>``, so
 the capture webhook knows which replica sent what.
 
 Everything listens on 127.0.0.1 on ports picked free, in a temp dir of its own; each server is health-checked
@@ -31,7 +32,7 @@ from conformance.errors import BackendError
 from conformance.model.durations import format_duration
 from conformance.packs.model import Pack
 from conformance.routing.capture import CapturedReceiver, Rewrite, rewrite_config
-from conformance.routing.defaults import PEER_TIMEOUT_S
+from conformance.routing.defaults import peer_timeout_wall_s
 from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
 from conformance.twin.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
@@ -271,7 +272,7 @@ class TwinStack:
             f"--cluster.listen-address={address}",
             f"--cluster.advertise-address={address}",
             *peers,
-            f"--cluster.peer-timeout={format_duration(settings.scaled(PEER_TIMEOUT_S))}",
+            f"--cluster.peer-timeout={format_duration(peer_timeout_wall_s(settings.scale))}",
             f"--cluster.gossip-interval={format_duration(settings.scaled(GOSSIP_INTERVAL_S))}",
             f"--cluster.pushpull-interval={format_duration(settings.scaled(PUSHPULL_INTERVAL_S))}",
             f"--cluster.settle-timeout={format_duration(settings.scaled(SETTLE_TIMEOUT_S))}",

@@ -135,3 +135,30 @@ def test_the_kind_chart_values_run_the_packs_replicas() -> None:
     single = load_profile("seldon")
     values = stack_values(single, load_pack(single.pack_path), "capture")
     assert "replicas" not in values["prometheus"]["prometheusSpec"]
+
+
+def test_alertmanager_peers_gossip_on_loopback_with_scaled_timers_and_a_peer_timeout_floor() -> None:
+    from conformance.routing.defaults import peer_timeout_wall_s
+    from conformance.testing.toy import toy_cluster
+    from conformance.twin.stack import StackSettings, TwinStack
+
+    assert peer_timeout_wall_s(1.0) == 15.0 and peer_timeout_wall_s(5.0) == 3.0 and peer_timeout_wall_s(20.0) == 2.0
+    profile = load_profile("seldon")
+    stack = TwinStack(toy_cluster(profile.environment), load_pack(profile.pack_path), StackSettings(scale=20.0))
+    try:
+        flags = stack._cluster_flags([9001, 9002, 9003], 1)
+        assert flags == [
+            "--cluster.listen-address=127.0.0.1:9002",
+            "--cluster.advertise-address=127.0.0.1:9002",
+            "--cluster.peer=127.0.0.1:9001",
+            "--cluster.peer=127.0.0.1:9003",
+            "--cluster.peer-timeout=2s",
+            "--cluster.gossip-interval=10ms",
+            "--cluster.pushpull-interval=3s",
+            "--cluster.settle-timeout=3s",
+        ]
+        assert stack._cluster_flags([], 0) == ["--cluster.listen-address="]
+        stack.settings.mesh_alertmanagers = False
+        assert stack._cluster_flags([9001, 9002], 0) == ["--cluster.listen-address="]
+    finally:
+        stack.close()
