@@ -53,8 +53,16 @@ def _run(
         backend.close()
 
 
-def test_two_prometheus_and_three_alertmanagers_notify_each_receiver_once() -> None:
-    profile, pack = toy_profile(DATA / "pack")
+def test_two_prometheus_and_three_alertmanagers_notify_each_receiver_once(tmp_path: Path) -> None:
+    # Alertmanager's own group_interval (5m): the peer at position 2 waits two peer timeouts before it checks
+    # what its peers sent, which must stay well inside one group_interval, as 15 s does inside 5 m for real.
+    # (With the toy's 1m at scale 20 and the 2 s peer timeout floor, that peer could flush a stale firing state
+    # after its peer had notified the resolution, a real Alertmanager race that timers like these invite.)
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(DATA / "pack", pack_dir)
+    config = pack_dir / "alertmanager.yml"
+    config.write_text(config.read_text().replace("group_interval: 1m", "group_interval: 5m"))
+    profile, pack = toy_profile(pack_dir)
     profile = _ha(profile, 2, 3)
     backend, outcome = _run(profile, pack, _down(profile))
     (result,) = outcome.results
