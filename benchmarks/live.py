@@ -1,6 +1,9 @@
 """Figures of the live twin for a profile (default runai).
 
-* wall time of the whole live run at the default time scale, and its ratio to the slowest measured notification
+* wall time of the whole live run at the default time scale, with the profile's high availability (its
+  replicas, and the replica-loss scenarios) and without it (one Prometheus, one Alertmanager per set-up), and
+  the difference (target: at most 30 s);
+* of the run with high availability, and its ratio to the slowest measured notification
   and to the slowest complete cycle (the last notification a run waits for: its firing notification and, where
   the receiver sends resolved notifications, the resolved one after the revert). A profile should take about as
   long as its slowest alert (target at most 1.3); since the suite must also see the resolved notification, the
@@ -30,8 +33,16 @@ def _mib(value: float) -> str:
     return f"{value / 2**20:.0f} MiB"
 
 
-def _run(session: ConformanceSession, runs: list[ScenarioRun], scale: float) -> tuple[TwinBackend, list[RunResult]]:
-    backend = TwinBackend(session.profile, session.pack, time_scale=scale, tools=dict(session.options.tools))
+def _run(
+    session: ConformanceSession, runs: list[ScenarioRun], scale: float, *, high_availability: bool = True
+) -> tuple[TwinBackend, list[RunResult]]:
+    backend = TwinBackend(
+        session.profile,
+        session.pack,
+        time_scale=scale,
+        tools=dict(session.options.tools),
+        high_availability=high_availability,
+    )
     try:
         outcome = backend.run(runs, status=lambda line: print("\r\x1b[K" + line, end="", file=sys.stderr))
     finally:
@@ -53,8 +64,17 @@ def main(argv: list[str] | None = None) -> int:
         runs = session.live_runs()
         print(f"depth 3 predictions for {len(runs)} scenario runs: {time.monotonic() - started:.1f}s")
 
-        backend, results = _run(session, runs, args.time_scale)
+        losses = session.loss_runs()
+        plain, plain_results = _run(session, runs, args.time_scale, high_availability=False)
+        plain_wall = plain.wall_s or 0.0
+        plain_passed = sum(1 for result in plain_results if result.verdict().outcome == "pass")
+        backend, results = _run(session, runs + losses, args.time_scale)
         wall = backend.wall_s or 0.0
+        print(f"without high availability: {plain_passed}/{len(plain_results)} runs pass, wall time {plain_wall:.1f}s")
+        print(
+            f"with high availability ({len(losses)} replica-loss runs): wall time {wall:.1f}s, "
+            f"{wall - plain_wall:+.1f}s  (target <= +30s)"
+        )
         verdicts = [result.verdict() for result in results]
         observations = [result.observation for result in results]
         notified = [o.notified_s for o in observations if o.notified_s is not None]
@@ -62,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         cycle = max((n.at_s for o in observations for n in o.notifications), default=0.0)
         passed = sum(1 for v in verdicts if v.outcome == "pass")
         print(f"profile {args.profile} at time scale {args.time_scale:g}: {passed}/{len(verdicts)} runs pass")
+        for verdict in verdicts:
+            if verdict.outcome != "pass":
+                print(f"  {verdict.outcome}: {verdict.run_id}: {'; '.join(verdict.problems)[:300]}")
         print(f"  wall time of the live run: {wall:.1f}s  (phases: {backend.phases})")
         print(
             f"  warm-up backfilled: {backend.backfilled_s:g}s virtual; healthy period judged: {backend.healthy_s:.1f}s"

@@ -38,8 +38,11 @@ def run_live(session: ConformanceSession, status: StatusCallback) -> LiveOutcome
     def compute() -> LiveOutcome:
         backend = make_backend(session)
         session.add_finalizer(backend.close)
+        runs = session.live_runs()
+        if getattr(backend, "loses_replicas", False):
+            runs = runs + session.loss_runs()
         try:
-            return backend.run(session.live_runs(), status=status)
+            return backend.run(runs, status=status)
         finally:
             backend.close()
 

@@ -21,11 +21,14 @@ import jsonschema
 from conformance.errors import ProfileError, UnknownProfileError
 from conformance.model.contract import (
     AlertContract,
+    DocumentedCount,
     DocumentedDuration,
     DocumentedSetting,
+    HighAvailability,
     RoutingSetup,
     SettingValue,
     Source,
+    Statement,
     Threshold,
 )
 from conformance.model.durations import parse_duration
@@ -215,6 +218,12 @@ class _ProfileBuilder:
             pack_path = (self.path.parent / data["pack"]).resolve()
             if not pack_path.exists():
                 self.note(f"reference pack {data['pack']!r} does not exist next to the profile", ["pack"])
+        contracts = tuple(alert for _, alert in alerts)
+        high_availability = (
+            self._attempt(lambda: self._high_availability(data.get("high_availability"), contracts))
+            if self._valid(["high_availability"])
+            else None
+        )
         if self.errors or self._invalid or environment is None or pack_path is None or len(alerts) != len(raw_alerts):
             return None
         return Profile(
@@ -225,11 +234,35 @@ class _ProfileBuilder:
             pack_path=pack_path,
             environment=environment,
             routing=routing,
-            alerts=tuple(alert for _, alert in alerts),
+            alerts=contracts,
             # kube-prometheus-stack's defaults: Prometheus scrapes and evaluates every 30 s.
             scrape_interval_s=parse_duration(data.get("scrape_interval", "30s")),
             evaluation_interval_s=parse_duration(data.get("evaluation_interval", "30s")),
             notes=tuple(data.get("notes", [])),
+            high_availability=high_availability,
+        )
+
+    def _high_availability(
+        self, raw: dict[str, Any] | None, alerts: tuple[AlertContract, ...]
+    ) -> HighAvailability | None:
+        if raw is None:
+            return None
+        scenario_alert = raw.get("scenario_alert")
+        if scenario_alert is not None and not any(scenario_alert in (a.key, a.name) for a in alerts):
+            raise self.fail(
+                f"high_availability.scenario_alert {scenario_alert!r} is no documented alert",
+                ["high_availability", "scenario_alert"],
+            )
+        system_workers = raw.get("system_workers")
+        return HighAvailability(
+            prometheus_replicas=_documented_count(raw["prometheus_replicas"]),
+            alertmanager_replicas=_documented_count(raw["alertmanager_replicas"]),
+            system_workers=_documented_count(system_workers) if system_workers is not None else None,
+            statements=tuple(
+                Statement(Source(**item["source"]), bool(item["documented"]), item.get("note", ""))
+                for item in raw.get("statements", [])
+            ),
+            scenario_alert=scenario_alert,
         )
 
     def _check_unique(self, alerts: Sequence[tuple[int, AlertContract]]) -> None:
@@ -591,6 +624,13 @@ class _ProfileBuilder:
 def _disjoint(one: dict[str, str], other: dict[str, str]) -> bool:
     """Whether no rule's labels can match both selections: some label is required with two different values."""
     return any(name in other and other[name] != value for name, value in one.items())
+
+
+def _documented_count(raw: dict[str, Any]) -> DocumentedCount:
+    source = raw.get("source")
+    return DocumentedCount(
+        int(raw["value"]), bool(raw["documented"]), Source(**source) if source else None, raw.get("note", "")
+    )
 
 
 def _documented_duration(raw: dict[str, Any]) -> DocumentedDuration:

@@ -301,8 +301,16 @@ class KubeBackend:
         started = self.wall_clock()
         ctx = self.ctx or self.prepare(status)
         placement = self.plan.placement  # the plan made once (for a cluster: completed with its real nodes)
+        # kind deploys the replicas the pack and profile set (stack_values), but runs no replica-loss scenario:
+        # with every peer up, the first sends without a peer timeout. No settle wait after each notification
+        # either (a group_interval, minutes at scale 1). Notifications are counted on every backend all the same.
         watches = new_watches(
-            runs, self.profile, self.pack, self.time_scale, lambda labels: translate_labels(labels, placement)
+            runs,
+            self.profile,
+            self.pack,
+            self.time_scale,
+            lambda labels: translate_labels(labels, placement),
+            high_availability=False,
         )
         by_id = {watch.run.id: watch for watch in watches}
         steps = {step.run_id: step for step in self.plan.steps}

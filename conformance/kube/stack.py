@@ -24,6 +24,7 @@ from conformance.kube.layout import pod_placement
 from conformance.model.durations import format_duration
 from conformance.model.profile import Profile
 from conformance.packs.model import Pack, Rule
+from conformance.replicas import alertmanager_replicas, prometheus_replicas
 from conformance.routing.capture import capture_path, rewrite_config
 from conformance.yamlio import load_documents
 
@@ -119,6 +120,14 @@ def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[s
         },
         "kube-state-metrics": {"nodeSelector": _on_monitoring()},
     }
+    # High availability: the replicas the pack (else the profile) sets; the chart's one Alertmanager runs the
+    # pack's set-ups together, so it gets the most any of them asks for. The operator meshes its replicas.
+    prometheus = prometheus_replicas(profile, pack)
+    if prometheus > 1:
+        values["prometheus"]["prometheusSpec"]["replicas"] = prometheus
+    alertmanagers = max((alertmanager_replicas(profile, s) for s in pack.setups), default=1)
+    if alertmanagers > 1:
+        values["alertmanager"]["alertmanagerSpec"]["replicas"] = alertmanagers
     setup = next((s for s in pack.setups if s.form != "operator"), None)
     if setup is not None:
         config, _captured, _rewrites = rewrite_config(

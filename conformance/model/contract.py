@@ -151,3 +151,37 @@ class RoutingSetup:
 
     def documented_settings(self) -> dict[str, SettingValue]:
         return {name: setting.value for name, setting in self.settings.items() if setting.documented}
+
+
+@dataclass(frozen=True)
+class DocumentedCount:
+    """A number of replicas or nodes: quoted from the vendor's document, or the reference pack's choice (``note``)."""
+
+    value: int
+    documented: bool
+    source: Source | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One sentence of a vendor document the profile encodes, quoted, and whether it is documented fact."""
+
+    source: Source
+    documented: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class HighAvailability:
+    """A profile's high-availability set-up: how many Prometheus and Alertmanager replicas the contract runs.
+
+    A pack that sets its own counts (kube-prometheus-stack values, a runaiconfig, an ``Alertmanager`` resource)
+    is run with those; these are the counts where the pack says nothing.
+    """
+
+    prometheus_replicas: DocumentedCount
+    alertmanager_replicas: DocumentedCount
+    system_workers: DocumentedCount | None = None
+    statements: tuple[Statement, ...] = ()
+    scenario_alert: str | None = None  # Name or Name[severity]; None: the shortest predicted time to fire

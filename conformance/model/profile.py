@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.model.contract import AlertContract, RoutingSetup
+from conformance.model.contract import AlertContract, HighAvailability, RoutingSetup
 from conformance.model.workloads import Environment
 
 
@@ -24,6 +24,7 @@ class Profile:
     scrape_interval_s: float = 30.0
     evaluation_interval_s: float = 30.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    high_availability: HighAvailability | None = None
 
     def alert(self, key: str) -> AlertContract:
         """The alert with ``key`` (``Name[severity]``) or, when unique, plain ``Name``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from conformance.model.contract import AlertContract
 from conformance.model.prediction import Prediction
@@ -12,17 +12,44 @@ from conformance.model.scenario import Scenario
 
 
 @dataclass(frozen=True)
+class ReplicaLoss:
+    """High availability: one replica of the alerting stack lost at a moment of a scenario run.
+
+    ``component`` ``prometheus`` (a Prometheus replica) or ``alertmanager`` (a peer of the Alertmanager cluster
+    of the routing set-up ``setup``); ``when`` ``pending`` (once the alert is pending) or ``notified`` (once that
+    set-up notified it, the peer that sent it is the one lost).
+    """
+
+    component: Literal["prometheus", "alertmanager"]
+    when: Literal["pending", "notified"]
+    setup: str | None = None
+
+    @property
+    def id(self) -> str:
+        what = "prometheus-replica" if self.component == "prometheus" else f"alertmanager-{self.setup}-peer"
+        return f"{what}-lost-{'while-pending' if self.when == 'pending' else 'after-notifying'}"
+
+    def describe(self) -> str:
+        what = "a Prometheus replica" if self.component == "prometheus" else f"an Alertmanager peer of {self.setup}"
+        moment = "while the alert is pending" if self.when == "pending" else "just after it notified"
+        return f"{what} lost {moment}"
+
+
+@dataclass(frozen=True)
 class ScenarioRun:
-    """One alert scenario to inject live, with the level and the prediction from depth 3."""
+    """One alert scenario to inject live, with the level and the prediction from depth 3; with ``loss``, the
+    same scenario while a replica of the alerting stack is lost (a high-availability scenario)."""
 
     alert: AlertContract
     scenario: Scenario
     level: float | None
     prediction: Prediction
+    loss: ReplicaLoss | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.alert.key}:{self.scenario.id}"
+        base = f"{self.alert.key}:{self.scenario.id}"
+        return f"{base}+{self.loss.id}" if self.loss is not None else base
 
 
 @dataclass
@@ -34,6 +61,14 @@ class Notification:
     status: str
     payload: dict[str, Any]
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: The Alertmanager replica that sent it (``""``: not known), and one key per alert of the run it carried
+    #: (the alert's labels that identify it; the same key twice is the same alert carried twice).
+    sender: str = ""
+    instances: list[str] = field(default_factory=list)
+    entry: int | None = None  # which captured notification (a notification carrying several of the run's alerts)
+    #: Every alert the notification carried, this run's or not, with its status (external labels aside): two
+    #: notifications with the same content are the same notification sent twice.
+    content: str = ""
 
 
 @dataclass

@@ -70,3 +70,16 @@ def claims(run: ScenarioRun, labels: Mapping[str, str]) -> bool:
 def owners(items: Sequence[T], labels: Mapping[str, str]) -> list[T]:
     """The items (run states) whose run claims the instance with ``labels``."""
     return [item for item in items if claims(item.run, labels)]
+
+
+def instance_key(run: ScenarioRun, labels: Mapping[str, str]) -> str:
+    """What identifies one alert instance of ``run``: its values of the predicted label names (external labels
+    aside), raw, so two pods of one deployment stay two instances while the same alert sent by two Prometheus
+    replicas with a label only one of them would add (a value differing per replica) is the same instance."""
+    keys: set[str] = set()
+    for predicted in run.prediction.labels:
+        if labels_match(predicted, labels):
+            keys |= set(predicted)
+    if not keys:
+        keys = set(labels)
+    return ",".join(f'{key}="{labels[key]}"' for key in sorted(keys - IGNORED_LABELS) if key in labels)

@@ -70,7 +70,12 @@ class LiveOutcome:
     noise: list[NoiseFinding] = field(default_factory=list)  # alerts pending or firing on the healthy world
 
     def of_alert(self, key: str) -> list[RunResult]:
-        return [result for result in self.results if result.run.alert.key == key]
+        """The alert's own scenario runs (replica-loss runs have rows of their own)."""
+        return [result for result in self.results if result.run.alert.key == key and result.run.loss is None]
+
+    def of_loss(self, loss_id: str) -> list[RunResult]:
+        """The run of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
+        return [result for result in self.results if result.run.loss is not None and result.run.loss.id == loss_id]
 
 
 class LiveBackend(Protocol):
@@ -95,13 +100,15 @@ def new_watches(
     pack: Pack,
     scale: float,
     translate: Callable[[Mapping[str, str]], dict[str, str]] = _same,
+    *,
+    high_availability: bool = True,
 ) -> list[RunWatch]:
     """A :class:`RunWatch` per run with the one expectation it is judged by; predicted labels in the world's
     names through ``translate`` (a declared node becomes a real one)."""
     return [
         RunWatch(
             translate_run(run, translate),
-            expectation_for(run, profile, pack, scale),
+            expectation_for(run, profile, pack, scale, high_availability=high_availability),
             Observation(run.id, fault_applied=False),
         )
         for run in runs

@@ -15,13 +15,18 @@ faults. The engine does the rest, the same way for the twin, kind and an existin
    as the others, not for its whole hold);
 4. **resolution**: after its revert, a run whose receivers send resolved notifications waits for them until each
    is overdue; every wait is bounded by one hard deadline.
+
+A high-availability run (its ``run.loss``) loses one replica of the stack at its moment, once the alert is
+pending or once its set-up notified it, through a driver that is also a :class:`ReplicaDriver`; with replicas,
+a run stays watched :attr:`~conformance.observe.expectations.Expectation.settle_s` past its last firing
+notification, so a duplicate is counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from conformance.errors import BackendError, ConformanceError, RevertError
 from conformance.model.run import StatusCallback
@@ -44,6 +49,16 @@ class FaultDriver(Protocol):
 
     def check_alive(self) -> None:
         """Raise :class:`BackendError` when the world stopped working (a process died)."""
+        ...
+
+
+@runtime_checkable
+class ReplicaDriver(Protocol):
+    """A backend that can lose one replica of its alerting stack (high-availability scenarios)."""
+
+    def lose(self, watch: RunWatch) -> str:
+        """Lose the replica ``watch.run.loss`` names, now; returns which one (``prometheus-0``). A
+        :class:`ConformanceError` says it could not."""
         ...
 
 
@@ -170,6 +185,7 @@ class Engine:
         watches = [watch for lane in lanes for watch in lane.watches]
         hard_deadline = max((w.revert_due for w in watches), default=self.clock())
         hard_deadline += max((_resolve_window(w) for w in watches), default=0.0) + SLACK_S
+        hard_deadline += max((w.expectation.settle_s for w in watches), default=0.0)
         while not all(watch.done for watch in watches):
             now = self.clock()
             if now > hard_deadline:
@@ -181,6 +197,7 @@ class Engine:
             for lane in lanes:
                 lane.watcher.poll(lane.watches)
             for watch in watches:
+                self._lose_if_due(watch, driver)
                 self._advance(watch, driver, applied, failures)
             self.status(self._status_line(name, watches, now, hard_deadline))
             self.sleep(self.poll_s)
@@ -195,8 +212,36 @@ class Engine:
             if (watch.all_notified() and now >= watch.hold_until) or now >= watch.revert_due:
                 self._revert(watch, driver, applied, failures)
             return
-        if not watch.waiting_resolved() or now > watch.resolve_due():
+        if (not watch.waiting_resolved() or now > watch.resolve_due()) and now >= watch.settled_at():
             watch.done = True
+
+    def _lose_if_due(self, watch: RunWatch, driver: FaultDriver) -> None:
+        """A high-availability run loses its replica at its moment: once the alert is pending (seen pending or
+        firing on any replica), or once its set-up notified it."""
+        loss = watch.run.loss
+        if loss is None or watch.lost is not None or watch.reverted_at is not None:
+            return
+        observation = watch.observation
+        if loss.when == "pending":
+            due = observation.pending_s is not None
+        else:
+            due = any(
+                n.status == "firing" and n.receiver.startswith(f"{loss.setup}/") for n in observation.notifications
+            )
+        if not due:
+            return
+        now = self.clock()
+        if not isinstance(driver, ReplicaDriver):
+            watch.lost = ""
+            observation.error = f"{loss.describe()}: this backend cannot lose a replica"
+            return
+        try:
+            watch.lost = driver.lose(watch)
+        except ConformanceError as error:
+            watch.lost = ""
+            observation.error = f"{loss.describe()}: {error}"
+            return
+        watch.event(now, f"lost {watch.lost}")
 
     def _revert(self, watch: RunWatch, driver: FaultDriver, applied: list[RunWatch], failures: list[str]) -> None:
         if watch not in applied:

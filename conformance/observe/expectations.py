@@ -28,7 +28,8 @@ from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
 from conformance.model.run import ScenarioRun
 from conformance.packs.model import AlertmanagerSetup, Pack
-from conformance.routing.defaults import ROUTE_TIMER_DEFAULTS, send_resolved_of
+from conformance.replicas import alertmanager_replicas, is_high_availability
+from conformance.routing.defaults import PEER_TIMEOUT_S, ROUTE_TIMER_DEFAULTS, peer_timeout_wall_s, send_resolved_of
 
 #: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
 TOLERANCE_S = 0.5
@@ -73,6 +74,10 @@ class ReceiverExpectation:
     group_wait_s: float
     group_interval_s: float
     problem: str = ""  # why it cannot be reached at all (no such set-up in the pack ...)
+    repeat_interval_s: float = 14400.0
+    #: Alertmanager replicas of the set-up, meshed: a lost replica delays the notification by the peer timeout
+    #: per position (unscaled seconds; 0 for a single Alertmanager).
+    peer_wait_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,10 @@ class Expectation:
             return None
         return self.fire_s + self.sustain_s
 
+    #: High availability: wall seconds a run stays watched after its last notification, so that a duplicate
+    #: (a second replica's notification, the same alert arriving again) is seen; 0 without replicas.
+    settle_s: float = 0.0
+
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
             return None
@@ -111,6 +120,7 @@ class Expectation:
         if self.fire_s is None:
             return None
         budget = self.scrape_s + self.evaluation_s + self.chain_s + receiver.group_wait_s / self.scale
+        budget += receiver.peer_wait_s / self.scale
         if group_notified:
             budget += receiver.group_interval_s / self.scale
         return self.fire_s + budget + TOLERANCE_S
@@ -184,6 +194,8 @@ def receiver_expectation(
     pack_setup: AlertmanagerSetup | None,
     labels: Mapping[str, str] | None,
     documented: Mapping[str, SettingValue] | None = None,
+    replicas: int = 1,
+    peer_timeout_s: float = PEER_TIMEOUT_S,
 ) -> ReceiverExpectation:
     """What reaching ``receiver`` takes: the pack's timers on the alert's route and its ``send_resolved``, except
     where the document states them (``documented``): then the document's, so a pack that waits an hour where the
@@ -198,16 +210,20 @@ def receiver_expectation(
     definitions = [r for r in config.get("receivers") or [] if isinstance(r, dict) and r.get("name") == generated]
     resolved = send_resolved_of(definitions[0])[0] if definitions else False
     wait, interval = _max_timers(config)
+    repeat = parse_duration(ROUTE_TIMER_DEFAULTS["repeat_interval"])
     if labels is not None:
         matches = [m for m in route_alert(config, labels) if m.receiver == generated]
         if matches:
             wait, interval = route_timers(config, matches[0].path)
+            repeat = route_timer(config, matches[0].path, "repeat_interval")
     documented = documented or {}
     wait = _seconds(documented.get("group_wait"), wait)
     interval = _seconds(documented.get("group_interval"), interval)
+    repeat = _seconds(documented.get("repeat_interval"), repeat)
     if isinstance(documented.get("send_resolved"), bool):
         resolved = bool(documented["send_resolved"])
-    return ReceiverExpectation(name, resolved, wait, interval)
+    peer_wait = peer_timeout_s * (replicas - 1)
+    return ReceiverExpectation(name, resolved, wait, interval, repeat_interval_s=repeat, peer_wait_s=peer_wait)
 
 
 def _seconds(value: SettingValue | None, default: float) -> float:
@@ -221,14 +237,46 @@ def _documented(profile: Profile, setup_name: str) -> dict[str, SettingValue]:
         return {}
 
 
-def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float) -> Expectation:
-    """The window :mod:`conformance.observe.verdict` judges ``run`` against (see the module docstring)."""
+def route_timer(config: Mapping[str, Any], path: tuple[int, ...], key: str) -> float:
+    """One group timer (``repeat_interval`` ...) of the route at ``path``, in seconds, inherited."""
+    node: Mapping[str, Any] = config.get("route") or {}
+    value = parse_duration(node.get(key, ROUTE_TIMER_DEFAULTS[key]))
+    for index in path:
+        children = node.get("routes") or []
+        if index >= len(children):
+            break
+        node = children[index]
+        if key in node:
+            value = parse_duration(node[key])
+    return value
+
+
+def expectation_for(
+    run: ScenarioRun, profile: Profile, pack: Pack, scale: float, *, high_availability: bool = True
+) -> Expectation:
+    """The window :mod:`conformance.observe.verdict` judges ``run`` against (see the module docstring).
+
+    With ``high_availability`` the replicas the profile and pack set (:mod:`conformance.replicas`) widen the
+    budget by the Alertmanager peer timeout per extra replica, and keep the run watched for duplicates.
+    """
     prediction = run.prediction
     labels = dict(prediction.labels[0]) if prediction.labels else None
-    receivers = tuple(
-        receiver_expectation(setup, receiver, pack_setup_for(pack, profile, setup), labels, _documented(profile, setup))
-        for setup, receiver in sorted(run.alert.receivers.items())
-    )
+    receivers = []
+    for setup, receiver in sorted(run.alert.receivers.items()):
+        pack_setup = pack_setup_for(pack, profile, setup)
+        replicas = alertmanager_replicas(profile, pack_setup) if pack_setup and high_availability else 1
+        # The twin's peer timeout in the unscaled seconds of the other timers (it has a floor in wall seconds).
+        peer_timeout = peer_timeout_wall_s(scale) * scale
+        receivers.append(
+            receiver_expectation(
+                setup, receiver, pack_setup, labels, _documented(profile, setup), replicas, peer_timeout
+            )
+        )
+    settle = 0.0
+    if high_availability and is_high_availability(profile, pack):
+        # A duplicate shows at the latest one group_interval after the first notification (a second alert
+        # joining the group), or a peer timeout per extra replica (a peer that did not see the first sent).
+        settle = max((r.group_interval_s + r.peer_wait_s for r in receivers), default=0.0) / scale + TOLERANCE_S
     resolve_delta = None
     self_resolve = None
     if prediction.resolved_after_s is not None:
@@ -241,10 +289,11 @@ def expectation_for(run: ScenarioRun, profile: Profile, pack: Pack, scale: float
         fire_s=None if prediction.fire_after_s is None else prediction.fire_after_s / scale,
         scrape_s=prediction.scrape_interval_s / scale,
         evaluation_s=prediction.evaluation_interval_s / scale,
-        receivers=receivers,
+        receivers=tuple(receivers),
         revert_s=prediction.revert_after_s / scale,
         resolve_delta_s=resolve_delta,
         self_resolve_s=self_resolve,
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
         sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
+        settle_s=settle,
     )

@@ -7,6 +7,9 @@ Backends describe what they saw in :class:`~conformance.model.run.Observation` w
     | resolved | resolved notified <receiver> | group already notified <receiver>
     | stopped firing while the fault holds
 
+Notifications are counted, not assumed: each receiver must get one notification per alert group, carrying each
+alert once (:func:`duplicate_problems`), also with several Prometheus and Alertmanager replicas.
+
 ``<receiver>`` is qualified (``<set-up>/<receiver>``). A verdict is ``pass`` or ``fail`` (``skip`` when the
 backend skipped the run); a failure lists every check that broke, then the timeline.
 """
@@ -14,9 +17,10 @@ backend skipped the run); a failure lists every check that broke, then the timel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
-from conformance.model.run import Observation
+from conformance.model.run import Notification, Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
 from conformance.observe.watch import STOPPED
 
@@ -34,6 +38,8 @@ class LiveVerdict:
     notify_s: float | None = None
     receivers: list[str] = field(default_factory=list)
     timeline: list[tuple[float, str]] = field(default_factory=list)
+    #: Notifications of this run per receiver and status (``{"webhook/hook": {"firing": 1, "resolved": 1}}``).
+    notifications: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def message(self) -> str:
         lines = [f"{self.run_id}: " + problem for problem in self.problems]
@@ -124,11 +130,63 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
         )
 
 
+def notification_counts(observation: Observation) -> dict[str, dict[str, int]]:
+    """How many notifications of the run each receiver got, by status (counted, one per captured post)."""
+    counts: dict[str, dict[str, int]] = {}
+    for notification in observation.notifications:
+        per_status = counts.setdefault(notification.receiver, {})
+        per_status[notification.status] = per_status.get(notification.status, 0) + 1
+    return {receiver: dict(sorted(counts[receiver].items())) for receiver in sorted(counts)}
+
+
+def _senders(*notifications: Notification) -> str:
+    names = [n.sender for n in notifications if n.sender]
+    return f", sent by {' and '.join(names)}" if len(names) == len(notifications) else ""
+
+
+def duplicate_problems(expectation: Expectation, observation: Observation) -> list[str]:
+    """Exactly one notification per receiver per alert group, carrying each alert once.
+
+    * one notification carrying the same alert (same identifying labels) twice: two alerts Alertmanager could
+      not merge, e.g. a rule label whose value differs per Prometheus replica;
+    * a second notification to the same receiver with the same alerts of the run and the same status, and the
+      same content (every alert it carried, with its status), sooner than the route's ``repeat_interval``:
+      Alertmanagers that did not share their notification log (not meshed), or alerts that reached two groups.
+    """
+    problems: list[str] = []
+    repeat = {r.name: r.repeat_interval_s / expectation.scale for r in expectation.receivers}
+    for notification in observation.notifications:
+        twice = sorted({key for key in notification.instances if notification.instances.count(key) > 1})
+        for key in twice:
+            problems.append(
+                f"one notification carried the alert twice: {notification.status} to {notification.receiver} at "
+                f"{notification.at_s:.2f}s{_senders(notification)} ({key})"
+            )
+    by_receiver: dict[str, list[Notification]] = {}
+    for notification in sorted(observation.notifications, key=lambda n: n.at_s):
+        by_receiver.setdefault(notification.receiver, []).append(notification)
+    for receiver, sent in by_receiver.items():
+        for before, after in pairwise(sent):
+            if before.status != after.status or set(before.instances) != set(after.instances):
+                continue
+            if before.content != after.content:
+                continue  # the group changed (another alert joined, fired or resolved): a new notification is due
+            if after.at_s - before.at_s >= repeat.get(receiver, float("inf")):
+                continue  # Alertmanager's repeat of an alert still firing
+            what = "notified" if after.status == "firing" else "sent the resolved notification to"
+            problems.append(
+                f"{what} {receiver} twice with the same alerts (at {before.at_s:.2f}s and {after.at_s:.2f}s"
+                f"{_senders(before, after)})"
+            )
+    return problems
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
     verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
     verdict.fire_s = observation.firing_s
     verdict.receivers = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
+    verdict.notifications = notification_counts(observation)
     if observation.skipped:
         verdict.outcome = "skip"
         verdict.problems.append(observation.skipped)
@@ -145,6 +203,7 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         problems.append("the contract names no receiver to reach")
     _judge_sustain(expectation, observation, problems)
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
+    problems.extend(duplicate_problems(expectation, observation))
     reached = [t for t in times if t is not None]
     verdict.notify_s = max(reached) if reached else observation.notified_s
     if problems:

@@ -21,8 +21,8 @@ from urllib.parse import unquote
 
 from conformance.model.profile import Profile
 from conformance.model.run import Notification, Observation, ScenarioRun
-from conformance.observe.attribution import claims
-from conformance.observe.expectations import Expectation, qualified
+from conformance.observe.attribution import IGNORED_LABELS, claims, instance_key
+from conformance.observe.expectations import TOLERANCE_S, Expectation, qualified
 from conformance.observe.payload import payload_problems
 from conformance.observe.sources import AlertSources, CapturedEntry
 from conformance.packs.model import Pack
@@ -53,6 +53,7 @@ class RunWatch:
     resolved: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     healthy: list[tuple[float, str]] = field(default_factory=list)  # absolute times, before the injection
+    lost: str | None = None  # high availability: the replica lost (None: not yet; "": could not)
 
     def event(self, at: float, text: str) -> None:
         """Record ``text`` once: relative to the injection, or kept for the healthy period until it is known."""
@@ -93,6 +94,24 @@ class RunWatch:
             for r in self.expectation.receivers
             if r.send_resolved and r.name in self.notified and r.name not in self.resolved
         ]
+
+    def settled_at(self) -> float:
+        """Clock time until which a duplicate could still arrive: :attr:`Expectation.settle_s` after the last
+        firing notification, and a peer timeout per extra Alertmanager replica after the last of any kind."""
+        assert self.injected_at is not None
+        expectation = self.expectation
+        if not expectation.settle_s:
+            return self.injected_at
+        notifications = self.observation.notifications
+        firing = max((n.at_s for n in notifications if n.status == "firing"), default=None)
+        last = max((n.at_s for n in notifications), default=None)
+        tail = max((r.peer_wait_s for r in expectation.receivers), default=0.0) / expectation.scale + TOLERANCE_S
+        ends = [self.injected_at]
+        if firing is not None:
+            ends.append(self.injected_at + firing + expectation.settle_s)
+        if last is not None:
+            ends.append(self.injected_at + last + tail)
+        return max(ends)
 
     def resolve_due(self) -> float:
         """Clock time by which every awaited resolved notification is overdue."""
@@ -236,8 +255,9 @@ class Watcher:
         read = self.sources.captured(self.cursor)
         if read is None:
             return
+        first = self.cursor
         entries, self.cursor = read
-        for entry in entries:
+        for index, entry in enumerate(entries, start=first):
             payload = entry.get("payload")
             if not isinstance(payload, dict):
                 continue
@@ -259,32 +279,77 @@ class Watcher:
                     group_notified = (receiver, group_key) in self.groups_notified
                     for watch in self.owners(watches, labels):
                         claimed = True
-                        _attribute(watch, at, receiver, payload, alert, status, problems, group_notified)
+                        content = _content(watch.run, payload)
+                        sent = Sent(at, receiver, status, index, str(entry.get("sender") or ""), content)
+                        _attribute(watch, sent, payload, alert, problems, group_notified)
             for receiver in receivers_seen:
                 self.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(entry)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One captured notification as posted to one receiver: when, its status, which capture, which replica."""
+
+    at: float
+    receiver: str
+    status: str
+    entry: int
+    sender: str = ""
+    content: str = ""
+
+
+def _content(run: ScenarioRun, payload: Mapping[str, Any]) -> str:
+    """Every alert of a notification with its status, in one comparable string: ``run``'s alerts by their
+    identifying labels (:func:`instance_key`), the others by all their labels but external ones."""
+    items = []
+    for alert in payload.get("alerts") or []:
+        if isinstance(alert, dict):
+            labels = alert.get("labels") or {}
+            if claims(run, labels):
+                kept = instance_key(run, labels)
+            else:
+                kept = ",".join(f"{k}={labels[k]}" for k in sorted(labels) if k not in IGNORED_LABELS)
+            items.append(f"{alert.get('status', payload.get('status', ''))}{{{kept}}}")
+    return ";".join(sorted(set(items)))
+
+
 def _attribute(
     watch: RunWatch,
-    at: float,
-    receiver: str,
+    sent: Sent,
     payload: dict[str, Any],
     alert: dict[str, Any],
-    status: str,
     problems: list[str],
     group_notified: bool,
 ) -> None:
     """One alert of one captured notification, recorded on the run it belongs to."""
     observation = watch.observation
+    at, receiver, status = sent.at, sent.receiver, sent.status
     if watch.injected_at is None:
         watch.event(at, f"notified {receiver}" if status == "firing" else f"resolved notified {receiver}")
         return
     rel = watch.rel(at)
-    if any(n.at_s == rel and n.receiver == receiver and n.status == status for n in observation.notifications):
-        return  # one notification carrying several instances of this run
-    observation.notifications.append(Notification(rel, receiver, status, payload, [alert]))
+    key = instance_key(watch.run, alert.get("labels") or {})
+    for notification in observation.notifications:
+        if (notification.entry, notification.receiver, notification.status) == (sent.entry, receiver, status):
+            # One notification carrying several alerts of this run (or, when the keys repeat, one alert twice).
+            notification.alerts.append(alert)
+            notification.instances.append(key)
+            return
+    observation.notifications.append(
+        Notification(
+            rel,
+            receiver,
+            status,
+            payload,
+            [alert],
+            sender=sent.sender,
+            instances=[key],
+            entry=sent.entry,
+            content=sent.content,
+        )
+    )
     for problem in problems:
         watch.event(at, f"malformed payload at {receiver}: {problem}")
     if status == "firing":

@@ -20,7 +20,7 @@ Anything else is a :class:`PackError` naming file and document number. All error
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,16 @@ class _Collected:
     alertmanagers: list[Document] = field(default_factory=list)
     secrets: list[SecretDoc] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    prometheus_replicas: list[tuple[int, str]] = field(default_factory=list)  # (replicas, where)
+
+
+def _replicas_at(node: Any, path: tuple[str, ...]) -> int | None:
+    """A positive integer at ``path`` under ``node`` (None when absent)."""
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node if isinstance(node, int) and not isinstance(node, bool) and node >= 1 else None
 
 
 def pack_files(path: Path) -> list[Path]:
@@ -83,6 +93,7 @@ def load_pack(path: Path) -> Pack:
         raise PackError("the pack has no alerting rules (no rule with alert:)", source=str(path))
     # Several rules may share an alert name, even name and severity: Prometheus loads them, and a profile entry
     # selects the ones it documents (conformance.packs.selection).
+    replicas = _prometheus_replicas(found)
     return Pack(
         root=path,
         groups=tuple(found.groups),
@@ -90,7 +101,18 @@ def load_pack(path: Path) -> Pack:
         files=tuple(files),
         rule_sources=tuple(found.rule_sources),
         notes=tuple(found.notes),
+        prometheus_replicas=replicas[0] if replicas else None,
+        prometheus_replicas_source=replicas[1] if replicas else "",
     )
+
+
+def _prometheus_replicas(found: _Collected) -> tuple[int, str] | None:
+    """The Prometheus replicas the pack sets; two places that disagree are an error naming both."""
+    values = {count for count, _ in found.prometheus_replicas}
+    if len(values) > 1:
+        places = ", ".join(f"{where}: {count}" for count, where in found.prometheus_replicas)
+        raise PackError(f"the pack sets different Prometheus replicas ({places})")
+    return found.prometheus_replicas[0] if found.prometheus_replicas else None
 
 
 def _classify(document: Document, number: int, found: _Collected) -> None:
@@ -128,7 +150,12 @@ def _helm_prefixes(data: dict[Any, Any]) -> list[tuple[str, ...]]:
         if not isinstance(node, dict):
             return False
         alertmanager = node.get("alertmanager")
-        return "additionalPrometheusRulesMap" in node or (isinstance(alertmanager, dict) and "config" in alertmanager)
+        prometheus = node.get("prometheus")
+        return (
+            "additionalPrometheusRulesMap" in node
+            or (isinstance(alertmanager, dict) and ("config" in alertmanager or "alertmanagerSpec" in alertmanager))
+            or (isinstance(prometheus, dict) and "prometheusSpec" in prometheus)
+        )
 
     if is_values(data):
         return [()]
@@ -170,7 +197,11 @@ def _helm_values(document: Document, prefix: tuple[str, ...], where: str, found:
             notes.append("alertmanager.enabled is false in these values")
         name = ".".join(prefix) or Path(document.source).stem
         setup = _setup("helm-values", name, alertmanager["config"], document, path, notes=tuple(notes))
-        found.setups.append(setup)
+        found.setups.append(replace(setup, replicas=_replicas_at(alertmanager, ("alertmanagerSpec", "replicas"))))
+    prometheus_replicas = _replicas_at(node, ("prometheus", "prometheusSpec", "replicas"))
+    if prometheus_replicas is not None:
+        place = document.place((*prefix, "prometheus", "prometheusSpec", "replicas"))
+        found.prometheus_replicas.append((prometheus_replicas, f"{document.source} {place}"))
 
 
 def _kubernetes(document: Document, kind: str, where: str, found: _Collected) -> None:
@@ -188,6 +219,16 @@ def _kubernetes(document: Document, kind: str, where: str, found: _Collected) ->
         found.alertmanagers.append(document)
     elif kind == "Secret":
         found.secrets.append(read_secret(document))
+    elif kind in ("RunaiConfig", "Prometheus"):
+        # Run:ai: "edit the runaiconfig ... Under prometheus.spec, set replicas" (seed 004); the operator's
+        # Prometheus resource: spec.replicas.
+        path = ("spec", "prometheus", "spec", "replicas") if kind == "RunaiConfig" else ("spec", "replicas")
+        replicas = _replicas_at(data, path)
+        if replicas is not None:
+            found.prometheus_replicas.append((replicas, f"{document.source} {document.place(path)}"))
+        else:
+            name = (data.get("metadata") or {}).get("name", "")
+            found.notes.append(f"{document.source} {where}: {kind} {name} sets no Prometheus replicas")
     else:
         name = (data.get("metadata") or {}).get("name", "")
         found.notes.append(f"{document.source} {where}: {kind} {name} ignored (not part of alerting)")

@@ -55,6 +55,9 @@ class AlertmanagerSetup:
     source: str
     receiver_names: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: Alertmanager replicas the pack sets for this set-up (an ``Alertmanager`` resource's ``spec.replicas``,
+    #: kube-prometheus-stack ``alertmanager.alertmanagerSpec.replicas``); None: the pack does not say.
+    replicas: int | None = None
 
     def written_name(self, receiver: str) -> str:
         """The receiver's name as the pack author wrote it."""
@@ -71,6 +74,11 @@ class Pack:
     files: tuple[Path, ...]
     rule_sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what the loader ignored or assumed (other Kubernetes kinds ...)
+    #: Prometheus replicas the pack sets (kube-prometheus-stack ``prometheus.prometheusSpec.replicas``, a Run:ai
+    #: ``RunaiConfig``'s ``spec.prometheus.spec.replicas``, a ``Prometheus`` resource's ``spec.replicas``), and
+    #: where; None: the pack does not say.
+    prometheus_replicas: int | None = None
+    prometheus_replicas_source: str = ""
 
     @property
     def alerting_rules(self) -> list[Rule]:

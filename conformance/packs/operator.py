@@ -258,7 +258,16 @@ def _build(am: Document | None, configs: list[Document], secrets: list[SecretDoc
         source=source,
         receiver_names=names,
         notes=tuple(context.notes),
+        replicas=_replicas(am),
     )
+
+
+def _replicas(am: Document | None) -> int | None:
+    """The ``Alertmanager`` resource's ``spec.replicas`` (None: not set, or no resource)."""
+    if am is None:
+        return None
+    value = (am.data.get("spec") or {}).get("replicas")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
 
 
 def _matcher_strings(matchers: Any) -> list[str]:

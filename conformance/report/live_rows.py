@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conformance.model.contract import AlertContract
-from conformance.observe.backend import RunResult
+from conformance.model.run import ReplicaLoss
+from conformance.observe.backend import LiveOutcome, RunResult
 from conformance.observe.verdict import LiveVerdict
 from conformance.report.contract import contract_entries
 from conformance.report.model import AlertRow, LiveReport, Verdict
@@ -27,6 +28,8 @@ def live_row(alert: AlertContract, results: list[RunResult], finding: str | None
         return AlertRow(alert.name, alert.severity, "xfail" if finding else "fail", NO_PREDICTION)
     verdicts = [result.verdict() for result in results]
     row = _measured(alert, results[0], verdicts[0], time_scale)
+    row.notifications = summed_counts(verdicts)
+    row.timeline = row.timeline + senders_timeline(results[0])
     failed = [v for v in verdicts if v.outcome == "fail"]
     skipped = [v for v in verdicts if v.outcome == "skip"]
     if failed:
@@ -41,6 +44,43 @@ def live_row(alert: AlertContract, results: list[RunResult], finding: str | None
         row.verdict = "fail"
         row.reason = f"documented as a finding ({finding}) but passed live"
     return row
+
+
+def loss_row(loss: ReplicaLoss, results: list[RunResult], outcome: LiveOutcome) -> AlertRow:
+    """The row of one high-availability scenario: the alert it ran with, judged as any run (notified in its
+    window, resolved, counted), named after the loss."""
+    title = f"{loss.describe()}"
+    if not results:
+        reason = (
+            f"the {outcome.backend} backend does not run high-availability scenarios"
+            if not outcome.results or all(r.run.loss is None for r in outcome.results)
+            else "no documented alert with a pending phase reaches this set-up, so there is nothing to run"
+        )
+        return AlertRow(title, "-", "skip", reason)
+    alert = results[0].run.alert
+    row = live_row(alert, results, None, outcome.time_scale)
+    row.alert = f"{title}: {alert.name}"
+    return row
+
+
+def summed_counts(verdicts: list[LiveVerdict]) -> dict[str, dict[str, int]]:
+    """The notification counts of every run of the alert, per receiver and status."""
+    total: dict[str, dict[str, int]] = {}
+    for verdict in verdicts:
+        for receiver, counts in verdict.notifications.items():
+            per_status = total.setdefault(receiver, {})
+            for status, count in counts.items():
+                per_status[status] = per_status.get(status, 0) + count
+    return total
+
+
+def senders_timeline(result: RunResult) -> list[tuple[float, str]]:
+    """For the HTML timeline: which Alertmanager replica sent each notification, where the backend knows."""
+    return [
+        (n.at_s, f"{'notified' if n.status == 'firing' else 'resolved notified'} {n.receiver} by {n.sender}")
+        for n in result.observation.notifications
+        if n.sender
+    ]
 
 
 def _measured(alert: AlertContract, first: RunResult, verdict: LiveVerdict, time_scale: float) -> AlertRow:

@@ -19,6 +19,7 @@ JSON_KEYS = (
     "measured_fire_s",
     "measured_notify_s",
     "receiver",
+    "notifications",
 )
 
 
@@ -35,6 +36,8 @@ class AlertRow:
     measured_fire_s: float | None = None
     measured_notify_s: float | None = None
     receiver: str | None = None
+    #: Notifications per receiver and status, counted over the alert's runs: ``{"webhook/hook": {"firing": 1}}``.
+    notifications: dict[str, dict[str, int]] = field(default_factory=dict)
     timeline: list[tuple[float, str]] = field(default_factory=list)
     window: tuple[float, float] | None = None  # (earliest, latest) notification, wall seconds
 

@@ -15,6 +15,7 @@ _COLOURS = {
     "notified": "#1c7ed6",
     "reverted": "#868e96",
     "resolved": "#2f9e44",
+    "lost": "#000000",  # high availability: a replica lost
 }
 _VERDICT_COLOURS = {"pass": "#2f9e44", "fail": "#e03131", "xfail": "#f08c00", "skip": "#868e96"}
 _WIDTH, _HEIGHT, _PAD = 420, 34, 8
@@ -38,10 +39,19 @@ def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
 
 
 def _kind(event: str) -> str | None:
-    for kind in ("resolved", "notified", "reverted", "firing", "pending"):
+    for kind in ("resolved", "notified", "reverted", "firing", "pending", "lost"):
         if event.startswith(kind) or event.startswith(f"{kind} "):
             return kind
     return "resolved" if event.startswith("resolved") else None
+
+
+def _counts(notifications: dict[str, dict[str, int]]) -> str:
+    """``webhook/hook: 1 firing, 1 resolved`` per receiver, one per line."""
+    lines = [
+        f"{escape(receiver)}: " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+        for receiver, counts in sorted(notifications.items())
+    ]
+    return "<br>".join(lines)
 
 
 def timeline_svg(row: AlertRow) -> str:
@@ -128,7 +138,7 @@ def render_html(report: LiveReport) -> str:
             f'<td style="color:{colour};font-weight:bold">{row.verdict}</td>'
             f"<td>{_seconds(row.documented_threshold_s)}</td><td>{_seconds(row.predicted_fire_s)}</td>"
             f"<td>{_seconds(row.measured_fire_s)}</td><td>{_seconds(row.measured_notify_s)}</td>"
-            f"<td>{escape(row.receiver or '')}</td><td>{timeline_svg(row)}</td>"
+            f"<td>{escape(row.receiver or '')}</td><td>{_counts(row.notifications)}</td><td>{timeline_svg(row)}</td>"
             f'<td class="reason">{escape(row.reason)}</td>'
             "</tr>"
         )
@@ -160,7 +170,8 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
 <p>{legend} <span style="background:#d0ebff">&nbsp;allowed notification window&nbsp;</span></p>
 <table>
 <tr><th>alert</th><th>severity</th><th>verdict</th><th>documented threshold (s)</th><th>predicted fire (s)</th>
-<th>measured fire (s)</th><th>measured notify (s)</th><th>receiver</th><th>timeline</th><th>reason</th></tr>
+<th>measured fire (s)</th><th>measured notify (s)</th><th>receiver</th><th>notifications</th><th>timeline</th>
+<th>reason</th></tr>
 {"".join(rows)}
 </table>
 {

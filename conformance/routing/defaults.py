@@ -27,6 +27,18 @@ SEND_RESOLVED_DEFAULTS = {
 #: Alertmanager's defaults for the root route's timers.
 ROUTE_TIMER_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 
+#: Alertmanager's ``--cluster.peer-timeout``: in a cluster, the replica at position ``n`` waits ``n`` times this
+#: before it sends a notification no peer has yet recorded as sent.
+PEER_TIMEOUT_S = 15.0
+#: The peer timeout must exceed the skew between the peers' flushes and the gossip delay, which are process
+#: scheduling on a busy machine and do not shrink with the time scale: scaled, it never goes under this.
+PEER_TIMEOUT_MIN_WALL_S = 2.0
+
+
+def peer_timeout_wall_s(scale: float) -> float:
+    """Alertmanager's peer timeout in wall seconds at ``scale``: 15 s shrunk with the rest, at least 2 s."""
+    return max(PEER_TIMEOUT_S / scale, min(PEER_TIMEOUT_MIN_WALL_S, PEER_TIMEOUT_S))
+
 
 def send_resolved_of(receiver: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
     """Whether any integration of ``receiver`` notifies resolved alerts, and the integrations it has."""

@@ -56,6 +56,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for alert in session.profile.alerts
         ]
         metafunc.parametrize("alert", params)
+    elif "replica_loss" in names:
+        from conformance.replicas import replica_losses
+
+        losses = replica_losses(session.profile, session.pack)
+        loss_params = [pytest.param(loss, id=f"{session.profile.name}:{loss.id}") for loss in losses] or [
+            pytest.param(
+                None,
+                id=f"{session.profile.name}:no-replicas",
+                marks=pytest.mark.skip(
+                    reason="one Prometheus and one Alertmanager per set-up (neither the profile's "
+                    "high_availability nor the pack sets replicas): no replica to lose"
+                ),
+            )
+        ]
+        metafunc.parametrize("replica_loss", loss_params)
     elif "rule_files" in names:
         metafunc.parametrize("rule_files", ["rules"], ids=[f"{session.profile.name}:rule-files"])
     elif "pack_setup_form" in names:

@@ -18,8 +18,9 @@ import pytest
 
 from conformance.backends import run_live
 from conformance.model.contract import AlertContract
+from conformance.model.run import ReplicaLoss
 from conformance.observe.backend import LiveOutcome
-from conformance.report.live_rows import live_report, live_row, skipped_row
+from conformance.report.live_rows import live_report, live_row, loss_row, skipped_row
 from conformance.session import ConformanceSession
 
 pytestmark = pytest.mark.live
@@ -90,6 +91,24 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
     if row.verdict in ("fail", "xfail"):
         for name, text in outcome.logs.items():
             if text.strip():
+                request.node.add_report_section("call", f"{name} log (tail)", text)
+        pytest.fail(row.reason, pytrace=False)
+    if row.verdict == "skip":
+        pytest.skip(row.reason)
+
+
+def test_high_availability(
+    conformance_session: ConformanceSession, replica_loss: ReplicaLoss, request: pytest.FixtureRequest
+) -> None:
+    """A replica of the alerting stack lost at the worst moment neither silences nor duplicates the alert: still
+    notified within its budget, once per receiver, and resolved once (a row of its own in the report)."""
+    session = conformance_session
+    outcome = _outcome(session, request.config)
+    row = loss_row(replica_loss, outcome.of_loss(replica_loss.id), outcome)
+    live_report(session).add(row)
+    if row.verdict == "fail":
+        for name, text in outcome.logs.items():
+            if text.strip() and replica_loss.id in name:
                 request.node.add_report_section("call", f"{name} log (tail)", text)
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":

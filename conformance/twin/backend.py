@@ -41,16 +41,17 @@ from conformance.observe.backend import LiveOutcome, new_watches, noise_of, resu
 from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.expectations import is_aggregate
 from conformance.observe.sources import CapturedEntry
-from conformance.observe.watch import RunWatch, Watcher
+from conformance.observe.watch import RunWatch, Watcher, setup_names
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
+from conformance.replicas import alertmanager_replicas, prometheus_replicas
 from conformance.routing.capture import Rewrite
 from conformance.static.behaviour import alert_warmup_s, dependencies
 from conformance.static.series import selectors_in, wanted_names
 from conformance.twin.backfill import SampledCluster
 from conformance.twin.exporter import ClusterLike
 from conformance.twin.processes import install_exit_hooks
-from conformance.twin.stack import StackSettings, TwinStack
+from conformance.twin.stack import AlertmanagerInstance, StackSettings, TwinStack
 
 ClusterFactory = Callable[[Environment], ClusterLike]
 
@@ -83,15 +84,32 @@ class TwinSources:
     stack: TwinStack
 
     def prometheus_alerts(self) -> list[tuple[dict[str, str], str]] | None:
-        body = _get_json(f"{self.stack.prometheus_url}/api/v1/alerts")
-        if not isinstance(body, dict):
-            return None
-        alerts = (body.get("data") or {}).get("alerts") or []
-        return [(dict(a.get("labels") or {}), str(a.get("state"))) for a in alerts if isinstance(a, dict)]
+        """Every replica's alerts together: an alert pending or firing on any replica counts (firing first).
+
+        A replica lost on purpose is not read; a replica that is up but did not answer makes the whole read
+        None (a resolution must not be concluded from the replicas that happened to answer).
+        """
+        merged: dict[tuple[tuple[str, str], ...], tuple[dict[str, str], str]] = {}
+        for instance in self.stack.prometheuses:
+            if instance.process.name in self.stack.lost:
+                continue
+            body = _get_json(f"{instance.url}/api/v1/alerts")
+            if not isinstance(body, dict):
+                return None
+            for alert in (body.get("data") or {}).get("alerts") or []:
+                if not isinstance(alert, dict):
+                    continue
+                labels, state = dict(alert.get("labels") or {}), str(alert.get("state"))
+                key = tuple(sorted(labels.items()))
+                if key not in merged or state == "firing":
+                    merged[key] = (labels, state)
+        return list(merged.values())
 
     def alertmanager_alerts(self) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
         found: list[tuple[str | None, list[dict[str, Any]]]] = []
         for am in self.stack.alertmanagers:
+            if am.process.name in self.stack.lost:
+                continue
             body = _get_json(f"{am.url}/api/v2/alerts")
             if isinstance(body, list):
                 found.append((am.setup, [a for a in body if isinstance(a, dict)]))
@@ -104,6 +122,7 @@ class TwinSources:
                 "at": record.notification.at_s,
                 "path": f"/r/{quote(record.setup, safe='')}/{quote(record.receiver, safe='')}",
                 "payload": record.notification.payload,
+                "sender": record.sender,
             }
             for record in records[since:]
         ]
@@ -126,6 +145,7 @@ class TwinFaults:
     simulated cluster, applied with the timing depth 3 predicted with."""
 
     lanes: dict[str, TwinLane]  # run id -> its lane
+    setups: dict[str, str] = field(default_factory=dict)  # the profile's routing set-up -> the pack's set-up
 
     def apply(self, watch: RunWatch) -> None:
         run = watch.run
@@ -144,18 +164,56 @@ class TwinFaults:
             with lane.stack.cluster_server.at_now() as cluster:
                 cluster.revert_fault(handle)
 
+    def lose(self, watch: RunWatch) -> str:
+        """Kill one replica of the run's lane (SIGKILL, as when its node stops responding): the first Prometheus,
+        or the Alertmanager peer of the set-up that sent the run's notification (``notified``) or that would
+        send first (``pending``: position 0 in the cluster, the peer that does not wait)."""
+        loss = watch.run.loss
+        stack = self.lanes[watch.run.id].stack
+        assert loss is not None and stack is not None
+        if loss.component == "prometheus":
+            alive = [p for p in stack.prometheuses if p.process.name not in stack.lost]
+            if len(alive) < 2:
+                raise ConformanceError("fewer than two Prometheus replicas are running")
+            stack.kill(alive[0].process)
+            return alive[0].name
+        setup = self.setups.get(loss.setup or "", loss.setup)
+        peers = [am for am in stack.alertmanagers if am.setup == setup and am.process.name not in stack.lost]
+        if len(peers) < 2:
+            raise ConformanceError(f"fewer than two Alertmanager replicas of {loss.setup} are running")
+        senders = [n.sender for n in watch.observation.notifications if n.status == "firing" and n.sender]
+        chosen = next((am for am in peers if loss.when == "notified" and senders and am.name == senders[0]), None)
+        chosen = chosen or _first_position(peers)
+        stack.kill(chosen.process)
+        return chosen.name
+
     def check_alive(self) -> None:
         for lane in {id(lane): lane for lane in self.lanes.values()}.values():
             assert lane.stack is not None
             for process in lane.stack.processes:
-                if not process.alive():
+                if not process.alive() and process.name not in lane.stack.lost:
                     raise BackendError(f"{process.name} stopped during the run:\n{process.log_tail()}")
+
+
+def _first_position(peers: list[AlertmanagerInstance]) -> AlertmanagerInstance:
+    """The peer at position 0 of its cluster (members sorted by name, as Alertmanager orders them): the one
+    that sends without waiting a peer timeout. The first peer when the cluster cannot be read."""
+    for am in peers:
+        body = _get_json(f"{am.url}/api/v2/status")
+        cluster = body.get("cluster") if isinstance(body, dict) else None
+        if not isinstance(cluster, dict) or not cluster.get("peers"):
+            continue
+        names = sorted(str(peer.get("name")) for peer in cluster["peers"] if isinstance(peer, dict))
+        if cluster.get("name") == names[0]:
+            return am
+    return peers[0]
 
 
 class TwinBackend:
     """The ``twin`` :class:`~conformance.observe.backend.LiveBackend`."""
 
     name = "twin"
+    loses_replicas = True  # runs the high-availability scenarios (conformance.replicas.loss_runs)
 
     def __init__(
         self,
@@ -166,8 +224,13 @@ class TwinBackend:
         tools: dict[str, str] | None = None,
         cluster_factory: ClusterFactory = default_cluster_factory,
         clock: Callable[[], float] = time.monotonic,
+        high_availability: bool = True,
+        mesh_alertmanagers: bool = True,
     ) -> None:
         self.profile = profile
+        #: False: one Prometheus and one Alertmanager per set-up whatever the profile and pack say (to compare).
+        self.high_availability = high_availability
+        self.mesh_alertmanagers = mesh_alertmanagers
         self.pack = pack
         self.time_scale = time_scale
         self.tools = dict(tools or {})
@@ -198,7 +261,19 @@ class TwinBackend:
             label=label,
             backfill_s=self._backfill_s() if backfill else 0.0,
             backfill_names=wanted_names(selectors_in(exprs)) if backfill else None,
+            **self._replicas(),
         )
+
+    def _replicas(self) -> dict[str, Any]:
+        """The replica settings of every lane's stack (see :mod:`conformance.replicas`)."""
+        if not self.high_availability:
+            return {}
+        return {
+            "prometheus_replicas": prometheus_replicas(self.profile, self.pack),
+            "alertmanager_replicas": {s.name: alertmanager_replicas(self.profile, s) for s in self.pack.setups},
+            "mesh_alertmanagers": self.mesh_alertmanagers,
+            "prometheus_name": f"{self.profile.environment.monitoring_namespace}/{self.profile.name}",
+        }
 
     def _backfill_s(self) -> float:
         """Virtual seconds of healthy warm-up to backfill: the longest of depth 3's warm-ups of the alerts run
@@ -250,7 +325,10 @@ class TwinBackend:
         lanes = [main, nodes]
         for run in runs:
             lane = main
-            if is_aggregate(self.pack, run.alert.name):
+            if run.loss is not None:  # a replica lost hits every run of its lane: a lane of its own
+                lane = TwinLane(f"twin-{run.loss.id}")
+                lanes.append(lane)
+            elif is_aggregate(self.pack, run.alert.name):
                 lane = TwinLane(f"twin-{len(lanes)}")
                 lanes.append(lane)
             elif run.scenario.kind.target == "node":
@@ -268,8 +346,13 @@ class TwinBackend:
             list(select_rules(self.pack, alert).rules) for alert in {r.alert.key: r.alert for r in runs}.values()
         ]
         self._read = dependencies([rule for rules in self._selected for rule in rules], self.pack)
-        self._faults = faults = TwinFaults({run.id: lane for lane in lanes for run in lane.runs})
-        self._watches = watches = new_watches(runs, self.profile, self.pack, self.time_scale)
+        self._faults = faults = TwinFaults(
+            {run.id: lane for lane in lanes for run in lane.runs},
+            {documented: pack_name for pack_name, documented in setup_names(self.profile, self.pack).items()},
+        )
+        self._watches = watches = new_watches(
+            runs, self.profile, self.pack, self.time_scale, high_availability=self.high_availability
+        )
         by_id = {watch.run.id: watch for watch in watches}
         engine = Engine(f"twin x{self.time_scale:g}", self._clock, time.sleep, self._poll_s(), status)
         watchers: list[Watcher] = []

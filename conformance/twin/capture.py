@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from conformance.model.run import Notification
 from conformance.observe.payload import payload_problems
@@ -27,6 +27,7 @@ class Captured:
     setup: str
     notification: Notification
     problems: list[str] = field(default_factory=list)
+    sender: str = ""  # the Alertmanager replica that posted it (its ``?sender=`` query), when it says
 
     @property
     def receiver(self) -> str:
@@ -82,7 +83,7 @@ class CaptureServer:
         with self._lock:
             return list(self._rejected)
 
-    def _record(self, path: str, body: bytes) -> int:
+    def _record(self, path: str, body: bytes, sender: str = "") -> int:
         at = self._clock()
         parts = path.split("/")
         if len(parts) != 4 or parts[1] != "r":
@@ -109,7 +110,7 @@ class CaptureServer:
             alerts=[a for a in alerts if isinstance(a, dict)] if isinstance(alerts, list) else [],
         )
         with self._lock:
-            self._records.append(Captured(setup, notification, problems))
+            self._records.append(Captured(setup, notification, problems, sender))
         return 200
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -119,7 +120,9 @@ class CaptureServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                code = capture._record(self.path.split("?", 1)[0], body)
+                path, _, query = self.path.partition("?")
+                sender = (parse_qs(query).get("sender") or [""])[0]
+                code = capture._record(path, body, sender)
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

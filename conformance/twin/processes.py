@@ -111,6 +111,15 @@ class ManagedProcess:
             with _REGISTRY_LOCK:
                 _RUNNING.pop(popen.pid, None)
 
+    def kill(self, timeout: float = 5.0) -> None:
+        """SIGKILL the group at once, with no chance to leave a cluster gracefully (as when its node stops
+        responding), and wait for it. It stays registered until :meth:`stop`."""
+        popen = self._popen
+        if popen is None or popen.poll() is not None:
+            return
+        self._signal_group(signal.SIGKILL)
+        popen.wait(timeout=timeout)
+
     def _signal_group(self, sig: signal.Signals) -> None:
         assert self._popen is not None
         with contextlib.suppress(ProcessLookupError, PermissionError):

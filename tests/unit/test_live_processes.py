@@ -74,3 +74,22 @@ def test_temp_dirs_are_swept(tmp_path: Path) -> None:
     assert not first.exists() and second.exists()
     stop_all()
     assert not second.exists()
+
+
+def test_kill_gives_no_chance_to_leave_gracefully(tmp_path: Path) -> None:
+    """A replica lost as when its node stops responding: SIGKILL at once, its SIGTERM handler never runs."""
+    marker = tmp_path / "left"
+    code = (
+        "import signal, time, pathlib\n"
+        f"signal.signal(signal.SIGTERM, lambda *a: (pathlib.Path({str(marker)!r}).write_text('bye'), exit(0)))\n"
+        "print('up', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = ManagedProcess("replica", [sys.executable, "-c", code], tmp_path / "log", tmp_path).start()
+    deadline = time.monotonic() + 10
+    while "up" not in process.log_tail() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    assert not process.alive()
+    assert not marker.exists()
+    process.stop()  # still safe afterwards

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -244,3 +244,44 @@ def test_a_lasting_fault_is_held_through_its_sustain_even_once_notified() -> Non
     observation = watch.observation
     assert observation.notified_s is not None and observation.notified_s < 0.2
     assert observation.reverted_s is not None and observation.reverted_s >= 0.1 + 1.0  # predicted fire + sustain
+
+
+@dataclass
+class LosingFaults(RecordingFaults):
+    """A driver that can also lose a replica (high availability)."""
+
+    def lose(self, watch: RunWatch) -> str:
+        self.calls.append(f"lose {watch.run.alert.name} while {watch.observation.firing_s is not None}")
+        return "prometheus-0"
+
+
+def _with_loss(lanes: list[Lane], when: Literal["pending", "notified"]) -> None:
+    from dataclasses import replace
+
+    from conformance.model.run import ReplicaLoss
+
+    for watch in lanes[0].watches:
+        loss = ReplicaLoss("prometheus", "pending") if when == "pending" else ReplicaLoss("alertmanager", when, "main")
+        watch.run = replace(watch.run, loss=loss)
+
+
+def test_a_high_availability_run_loses_its_replica_once_at_its_moment() -> None:
+    engine, lanes, _, stack, _ = engine_for(["A"])
+    losing = LosingFaults(stack)
+    _with_loss(lanes, "notified")
+    engine.run_wave("wave 1", lanes, losing, HealthyPeriod(judged_s=0.2))
+    (watch,) = lanes[0].watches
+    assert [call for call in losing.calls if call.startswith("lose")] == ["lose A while True"]
+    events = [event for _, event in watch.observation.timeline]
+    assert events.index("lost prometheus-0") > events.index("notified main/hook")
+    assert watch.observation.error is None
+
+
+def test_a_backend_that_cannot_lose_a_replica_fails_the_run_with_the_reason() -> None:
+    engine, lanes, faults, _, _ = engine_for(["A"])
+    _with_loss(lanes, "pending")
+    engine.run_wave("wave 1", lanes, faults, HealthyPeriod(judged_s=0.2))
+    (watch,) = lanes[0].watches
+    assert watch.observation.error == (
+        "a Prometheus replica lost while the alert is pending: this backend cannot lose a replica"
+    )

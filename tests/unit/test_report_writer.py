@@ -23,6 +23,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
             16.5,
             17.2,
             "helm/webhook",
+            notifications={"helm/webhook": {"firing": 1, "resolved": 1}},
             timeline=[(1.0, "pending"), (16.5, "firing"), (17.2, "notified helm/webhook")],
             window=(16.0, 20.0),
         )
@@ -42,8 +43,10 @@ def test_report_json_and_html(tmp_path: Path) -> None:
         "measured_fire_s": 16.5,
         "measured_notify_s": 17.2,
         "receiver": "helm/webhook",
+        "notifications": {"helm/webhook": {"firing": 1, "resolved": 1}},
     }
     html = html_path.read_text()
+    assert "helm/webhook: 1 firing, 1 resolved" in html
     assert html.count("<tr>") == 3 and "finding: &lt;never&gt;" in html and "time scale 20" in html
 
 
