@@ -319,20 +319,30 @@ class TwinBackend:
         )
 
     def _plan(self, runs: Sequence[ScenarioRun]) -> list[TwinLane]:
-        """Isolation groups: most runs share the main lane; node faults a second; an aggregate alert its own."""
-        main = TwinLane("twin")
-        nodes = TwinLane("twin-nodes")
-        lanes = [main, nodes]
+        """Isolation groups: most runs share the main lane; node faults a second; an aggregate alert or a replica
+        loss a lane of its own. Two runs whose faults act on the same object (two alerts documented on one
+        workload's failure) never share a lane: the second goes to the next lane of its kind free of that object,
+        made when none is, as the Kubernetes backends put them in separate waves."""
+        mains = [TwinLane("twin")]
+        nodes = [TwinLane("twin-nodes")]
+        lanes = [mains[0], nodes[0]]
         for run in runs:
-            lane = main
             if run.loss is not None:  # a replica lost hits every run of its lane: a lane of its own
                 lane = TwinLane(f"twin-{run.loss.id}")
                 lanes.append(lane)
             elif is_aggregate(self.pack, run.alert.name):
                 lane = TwinLane(f"twin-{len(lanes)}")
                 lanes.append(lane)
-            elif run.scenario.kind.target == "node":
-                lane = nodes
+            else:
+                family = nodes if run.scenario.kind.target == "node" else mains
+                key = _object_of(run)
+                free = [lane for lane in family if all(_object_of(other) != key for other in lane.runs)]
+                if free:
+                    lane = free[0]
+                else:
+                    lane = TwinLane(f"{family[0].name}-{len(family) + 1}")
+                    family.append(lane)
+                    lanes.append(lane)
             lane.runs.append(run)
         return [lane for lane in lanes if lane.runs]
 
@@ -454,6 +464,14 @@ class TwinBackend:
             for lane in self._lanes:
                 if lane.stack is not None:
                     lane.stack.close()
+
+
+def _object_of(run: ScenarioRun) -> tuple[str | None, ...]:
+    """The object a run's fault acts on (a node, a workload, a claim, a job), as one comparable key."""
+    target = run.scenario.target
+    if run.scenario.kind.target == "node":
+        return ("node", target.node)
+    return (run.scenario.kind.target, target.namespace, target.workload, target.volume_claim, target.job)
 
 
 def _max_range_s(expr: str, *, over: set[str] | None = None) -> float:
