@@ -275,6 +275,13 @@ class TwinBackend:
             "prometheus_name": f"{self.profile.environment.monitoring_namespace}/{self.profile.name}",
         }
 
+    def select(self, runs: Sequence[ScenarioRun]) -> None:
+        """Note what the runs' alerts read: their selected rules and every rule those read, which decide how much
+        healthy warm-up is backfilled and which range windows fill before the healthy period is judged."""
+        alerts = {run.alert.key: run.alert for run in runs}.values()
+        self._selected = [list(select_rules(self.pack, alert).rules) for alert in alerts]
+        self._read = dependencies([rule for rules in self._selected for rule in rules], self.pack)
+
     def _backfill_s(self) -> float:
         """Virtual seconds of healthy warm-up to backfill: the longest of depth 3's warm-ups of the alerts run
         (none without range windows).
@@ -352,10 +359,7 @@ class TwinBackend:
         """Run every scenario at once and return one result per run, in the order given."""
         started = self._clock()
         self._lanes = lanes = self._plan(runs)
-        self._selected = [
-            list(select_rules(self.pack, alert).rules) for alert in {r.alert.key: r.alert for r in runs}.values()
-        ]
-        self._read = dependencies([rule for rules in self._selected for rule in rules], self.pack)
+        self.select(runs)
         self._faults = faults = TwinFaults(
             {run.id: lane for lane in lanes for run in lane.runs},
             {documented: pack_name for pack_name, documented in setup_names(self.profile, self.pack).items()},

@@ -136,6 +136,7 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
     session = ConformanceSession.open(Options(profile="runai", time_scale=SCALE))
     try:
         backend = TwinBackend(session.profile, session.pack, time_scale=SCALE)
+        backend.select(session.live_runs())  # the warm-up backfilled is what the runs' alerts read
         settings = backend._settings("twin-test", backfill=True)
         assert settings.backfill_names is not None and "container_cpu_usage_seconds_total" in settings.backfill_names
         with TwinStack(SimulatedCluster(session.profile.environment), session.pack, settings) as stack:
