@@ -117,14 +117,7 @@ def test_cluster_run_deploys_only_into_its_namespaces_with_a_continue_route(
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
     api.add(ko.namespace("kube-system"))
-    api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Alertmanager",
-            "metadata": {"name": "main", "namespace": "monitoring"},
-            "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
-        }
-    )
+    api.add(ko.alertmanager(alertmanagerConfigSelector=ko.selecting(team="platform")))
 
     api.reactors.append(ready_on_create)
     backend = cluster_backend(api, tmp_path, runai, allow_disruption=True, allow_nodes=True)

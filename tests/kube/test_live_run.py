@@ -30,6 +30,7 @@ from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
 from conformance.routing.capture import capture_path
+from conformance.testing import objects as ko
 from conformance.testing.doubles import FakeExecutor, FakeRunner
 from conformance.testing.fake_api import FakeKubeApi
 from conformance.tools import CommandResult
@@ -445,22 +446,8 @@ def test_operator_services_honour_the_route_prefix_and_a_missing_prometheus_is_o
         match=re.escape("no monitoring.coreos.com/v1 Prometheus found in namespace monitoring; pass --prometheus-url"),
     ):
         find_sources(world.client, monitoring_namespace="monitoring", capture_namespace="monitoring")
-    world.api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Prometheus",
-            "metadata": {"name": "k8s", "namespace": "monitoring"},
-            "spec": {"routePrefix": "/prom"},
-        }
-    )
-    world.api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Alertmanager",
-            "metadata": {"name": "main", "namespace": "monitoring"},
-            "spec": {},
-        }
-    )
+    world.api.add(ko.prometheus(routePrefix="/prom"))
+    world.api.add(ko.alertmanager())
     paths: list[str] = []
 
     def prometheus(method: str, path: str, body: bytes) -> tuple[int, bytes]:
@@ -510,28 +497,15 @@ def test_predicted_labels_are_translated_to_cluster_names(runai: tuple[Profile, 
 def test_cluster_rules_carry_the_labels_the_cluster_prometheus_selects(
     fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
-    from conformance.testing import objects as ko
 
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
+    api.add(ko.alertmanager(alertmanagerConfigSelector=ko.selecting(team="platform")))
     api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Alertmanager",
-            "metadata": {"name": "main", "namespace": "monitoring"},
-            "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
-        }
-    )
-    api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Prometheus",
-            "metadata": {"name": "k8s", "namespace": "monitoring"},
-            "spec": {
-                "ruleSelector": {"matchLabels": {"role": "alert-rules", "prometheus": "k8s"}},
-                "ruleNamespaceSelector": {"matchLabels": {"monitoring": "enabled"}},
-            },
-        }
+        ko.prometheus(
+            ruleSelector=ko.selecting(role="alert-rules", prometheus="k8s"),
+            ruleNamespaceSelector=ko.selecting(monitoring="enabled"),
+        )
     )
 
     api.reactors.append(ready_on_create)
@@ -679,21 +653,13 @@ def node_run(profile: Profile, scenario_id: str, node: str) -> ScenarioRun:
 def test_cluster_node_faults_change_and_restore_the_real_nodes(
     fake_kube_api: FakeKubeApi, tmp_path: Path, runai: tuple[Profile, Pack]
 ) -> None:
-    from conformance.testing import objects as ko
 
     api = fake_kube_api
     real = ["real-a", "real-b"]
     for name in real:
         api.add(ko.node(name))
     api.add(ko.node("real-cp", control_plane=True))
-    api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Alertmanager",
-            "metadata": {"name": "main", "namespace": "monitoring"},
-            "spec": {"alertmanagerConfigSelector": {"matchLabels": {}}},
-        }
-    )
+    api.add(ko.alertmanager(alertmanagerConfigSelector=ko.selecting()))
     seen: list[tuple[str, str, Any]] = []  # (event, node the fault aimed at, what it set)
 
     def record(api: FakeKubeApi, event: str, resource: Any, obj: dict[str, Any]) -> None:

@@ -383,24 +383,11 @@ def test_existing_cluster_preparation(fake_kube_api: FakeKubeApi, tmp_path: Path
     api = fake_kube_api
     api.add(ko.node("real-worker-1"))
     # The cluster's own operator objects, which the backend reads for its selectors (not written: not checked).
+    api.add(ko.alertmanager(alertmanagerConfigSelector=ko.selecting(team="platform")))
     api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Alertmanager",
-            "metadata": {"name": "main", "namespace": "monitoring"},
-            "spec": {"alertmanagerConfigSelector": {"matchLabels": {"team": "platform"}}},
-        }
-    )
-    api.add(
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "Prometheus",
-            "metadata": {"name": "k8s", "namespace": "monitoring"},
-            "spec": {
-                "ruleSelector": {"matchLabels": {"role": "alert-rules"}},
-                "ruleNamespaceSelector": {"matchLabels": {"monitoring": "enabled"}},
-            },
-        }
+        ko.prometheus(
+            ruleSelector=ko.selecting(role="alert-rules"), ruleNamespaceSelector=ko.selecting(monitoring="enabled")
+        )
     )
     api.reactors.append(ready_on_create)
     schema_watch = watch(api)
