@@ -269,16 +269,12 @@ def _delivering_paths(context: Context, documented: RoutingSetup, setup: Alertma
     """The routes that deliver the documented alerts to this set-up's documented receiver (first seen first)."""
     paths: list[tuple[int, ...]] = []
     for alert in context.profile.alerts:
-        receiver = _generated(setup, alert.receivers.get(documented.name, documented.receiver))
+        receiver = setup.generated_name(alert.receivers.get(documented.name, documented.receiver))
         for labels in context.labels.get(alert.key, []):
             for match in route_alert(setup.config, labels):
                 if match.receiver == receiver and match.path not in paths:
                     paths.append(match.path)
     return paths
-
-
-def _generated(setup: AlertmanagerSetup, written: str) -> str:
-    return next((generated for generated, name in setup.receiver_names.items() if name == written), written)
 
 
 def _node(config: dict[str, Any], path: tuple[int, ...]) -> dict[str, Any]:
@@ -312,7 +308,7 @@ def _routing(context: Context) -> Iterator[Mutant]:
             cls = "routing" if verdict == "kill" else "undocumented-setting"
             config = copy.deepcopy(setup.config)
             if name == "send_resolved":
-                receiver = _generated(setup, documented.receiver)
+                receiver = setup.generated_name(documented.receiver)
                 current = integrations(setup.config, receiver)
                 if not current:
                     continue

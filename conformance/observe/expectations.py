@@ -181,13 +181,6 @@ def pack_setup_for(pack: Pack, profile: Profile, setup_name: str) -> Alertmanage
     return next((setup for setup in pack.setups if setup.name == setup_name), None)
 
 
-def _generated(setup: AlertmanagerSetup, written: str) -> str:
-    for generated, name in setup.receiver_names.items():
-        if name == written:
-            return generated
-    return written
-
-
 def receiver_expectation(
     setup_name: str,
     receiver: str,
@@ -206,7 +199,7 @@ def receiver_expectation(
     from conformance.routing.tree import route_alert
 
     config = pack_setup.config
-    generated = _generated(pack_setup, receiver)
+    generated = pack_setup.generated_name(receiver)
     definitions = [r for r in config.get("receivers") or [] if isinstance(r, dict) and r.get("name") == generated]
     resolved = send_resolved_of(definitions[0])[0] if definitions else False
     wait, interval = _max_timers(config)

@@ -63,6 +63,11 @@ class AlertmanagerSetup:
         """The receiver's name as the pack author wrote it."""
         return self.receiver_names.get(receiver, receiver)
 
+    def generated_name(self, written: str) -> str:
+        """The receiver's name in the config Alertmanager runs (the operator's ``ns/name/receiver``), from the name
+        the pack author wrote; the inverse of :meth:`written_name`."""
+        return next((generated for generated, name in self.receiver_names.items() if name == written), written)
+
 
 @dataclass(frozen=True)
 class Pack:

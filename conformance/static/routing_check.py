@@ -85,7 +85,7 @@ def check_routing(
                 )
                 continue
             result.label_sets, result.labels_from = _label_sets(alert, pack, behaviour.get(alert.key))
-            generated = _generated_name(setup, expected)
+            generated = setup.generated_name(expected)
             for index, labels in enumerate(result.label_sets):
                 matches = route_alert(setup.config, labels)
                 reached = [match.receiver for match in matches]
@@ -107,13 +107,6 @@ def check_routing(
     if amtool is not None:
         _cross_check(pack, batches, config_files, amtool, runner, amtool_sample)
     return results
-
-
-def _generated_name(setup: AlertmanagerSetup, written: str) -> str:
-    for generated, name in setup.receiver_names.items():
-        if name == written:
-            return generated
-    return written
 
 
 def _cross_check(

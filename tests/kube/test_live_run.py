@@ -71,9 +71,7 @@ class PlayedStack:
         for documented in profile.routing:
             setup = pack_setup_for(pack, profile, documented.name)
             assert setup is not None
-            generated = next(
-                (g for g, w in setup.receiver_names.items() if w == documented.receiver), documented.receiver
-            )
+            generated = setup.generated_name(documented.receiver)
             self.paths[documented.name] = capture_path(setup.name, generated)
         self.reads = {"prometheus": 0, "alertmanager": 0, "capture": 0}
         for kind in ("Prometheus", "Alertmanager"):
@@ -625,7 +623,7 @@ class EchoSources(ClusterSources):
             for setup_name, receiver in run.alert.receivers.items():
                 setup = pack_setup_for(pack, profile, setup_name)
                 assert setup is not None
-                generated = next((g for g, w in setup.receiver_names.items() if w == receiver), receiver)
+                generated = setup.generated_name(receiver)
                 alert = {"status": status, "labels": labels, "annotations": {}, "startsAt": "x", "endsAt": ""}
                 payload = {
                     "version": "4",

@@ -14,7 +14,7 @@ import pytest
 
 from conformance.model.profile import Profile
 from conformance.packs.loader import load_pack
-from conformance.packs.model import AlertmanagerSetup, Pack, Rule
+from conformance.packs.model import Pack, Rule
 from conformance.profiles import load_profile
 from conformance.routing import route_alert
 from conformance.routing.settings import differences
@@ -166,11 +166,6 @@ def test_broken_pack_breaks_one_alert_as_its_row_says(row: Row) -> None:
         raise AssertionError(f"no check for {row.how}")
 
 
-def _generated(setup: AlertmanagerSetup, written: str) -> str:
-    """The receiver's name in the config Alertmanager runs (the operator renames it ``<ns>/<name>/<receiver>``)."""
-    return next((generated for generated, name in setup.receiver_names.items() if name == written), written)
-
-
 def _check_routing_breakage(row: Row, profile: Profile, reference: Pack, broken: Pack) -> None:
     """The rules are the reference's; the broken setting differs from the documented one for exactly the row's
     alert (or for every alert, on a ``*[set-up]`` row), and every alert still reaches its documented receiver."""
@@ -184,7 +179,7 @@ def _check_routing_breakage(row: Row, profile: Profile, reference: Pack, broken:
             wanted = documented.documented_settings()
             problems = []
             for pack_setup in (pack_before, pack_after):
-                receiver = _generated(pack_setup, contract.receivers[documented.name])
+                receiver = pack_setup.generated_name(contract.receivers[documented.name])
                 matches = [m for m in route_alert(pack_setup.config, labels) if m.receiver == receiver]
                 assert matches, f"{contract.key} no longer reaches {receiver}"
                 problems.append(differences(wanted, pack_setup.config, matches[0].path, receiver, receiver))
