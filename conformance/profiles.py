@@ -474,6 +474,8 @@ class _ProfileBuilder:
                 params=dict(s.get("params", {})),
                 description=s.get("description", ""),
                 spread=tuple(Target(**t) for t in s.get("spread", [])),
+                expect=s.get("expect", "fire"),
+                level=float(s["level"]) if "level" in s else None,
             )
             self._check_scenario(scenario, threshold, env, [*where, "scenarios", s_index])
             scenarios.append(scenario)
@@ -484,7 +486,7 @@ class _ProfileBuilder:
         if len(self.errors) > errors_before:
             return None
         if threshold is not None:
-            kind = FAULT_KINDS[scenarios[0].fault]
+            kind = next((s.kind for s in scenarios if s.kind.quantity is not None), scenarios[0].kind)
             threshold = Threshold(
                 quantity=threshold.quantity,
                 op=threshold.op,
@@ -509,6 +511,7 @@ class _ProfileBuilder:
             live="live" not in raw,
             live_skip_reason=raw.get("live", {}).get("skip", ""),
             rule_labels=dict(raw.get("rule_labels", {})),
+            notifies=bool(raw.get("notifies", True)),
         )
 
     def _check_levels(
@@ -519,7 +522,24 @@ class _ProfileBuilder:
         for index, scenario in enumerate(scenarios):
             quantity = scenario.kind.quantity
             place = [*where, "scenarios", index, "fault"]
-            if quantity is not None and threshold is None:
+            if scenario.level is not None and not (scenario.silent and quantity is not None):
+                self.note(
+                    "`level` is only for a silent scenario (expect: silent) of a fault with a level; a firing "
+                    "scenario's level comes from the threshold",
+                    [*where, "scenarios", index, "level"],
+                )
+            if (
+                scenario.silent
+                and quantity is not None
+                and scenario.level is None
+                and threshold is not None
+                and replace(threshold, integer=scenario.kind.integer).boundary_levels()[1] is None
+            ):
+                self.note(
+                    f"no level of {quantity} stays inside {threshold.describe()}: give the silent scenario a `level`",
+                    [*where, "scenarios", index],
+                )
+            if quantity is not None and threshold is None and scenario.level is None:
                 # The level is derived from the threshold (just past it, just inside it): without one there is
                 # no level to inject.
                 self.note(

@@ -78,6 +78,8 @@ class AlertContract:
     operator receiving their notifications sees one alert.
     ``expected_failure`` holds the reason when the vendor's own published pack is known to break this contract
     (a finding): the project's CI marks the alert's failing items as expected failures with that reason.
+    ``notifies`` False: the document says the alert must notify nobody (a heartbeat such as Watchdog, routed to
+    a receiver without integrations); it must still fire and be routed, but never reach a receiver that notifies.
     """
 
     name: str
@@ -93,6 +95,8 @@ class AlertContract:
     live: bool = True
     live_skip_reason: str = ""
     rule_labels: dict[str, str] = field(default_factory=dict)
+    #: False: documented to notify nobody (its receivers have no integration); see the schema's ``notifies``.
+    notifies: bool = True
 
     @property
     def key(self) -> str:

@@ -264,6 +264,10 @@ class Scenario:
     ``spread`` names further objects that carry the fault's level with the target, in equal shares: for a
     threshold documented on a total (traffic summed over pods), the total crosses it while no single object
     does, so an expression that measures one object (``max``, ``sum by (pod)``) stays silent and fails.
+
+    ``expect`` is ``fire`` (the documented failure: the alert fires and notifies) or ``silent`` (the document
+    says this failure must not raise the alert: it must neither fire nor notify while the fault holds). A silent
+    scenario of a fault with a level injects ``level`` (default: just inside the threshold).
     """
 
     id: str
@@ -272,6 +276,12 @@ class Scenario:
     params: dict[str, float | int | str] = field(default_factory=dict)
     description: str = ""
     spread: tuple[Target, ...] = ()
+    expect: Literal["fire", "silent"] = "fire"
+    level: float | None = None
+
+    @property
+    def silent(self) -> bool:
+        return self.expect == "silent"
 
     @property
     def targets(self) -> tuple[Target, ...]:

@@ -110,6 +110,13 @@ class Expectation:
     #: High availability: wall seconds a run stays watched after its last notification, so that a duplicate
     #: (a second replica's notification, the same alert arriving again) is seen; 0 without replicas.
     settle_s: float = 0.0
+    #: The scenario is documented not to raise the alert (``expect: silent``): nothing may fire or notify.
+    silent: bool = False
+    #: False: the alert is documented to notify nobody; it may only reach receivers in ``quiet_receivers``.
+    notifies: bool = True
+    #: Qualified receivers of the pack without any integration (kube-prometheus-stack's ``null``): a real
+    #: Alertmanager routes to them and sends nothing, so what the capture sees there is no notification.
+    quiet_receivers: frozenset[str] = frozenset()
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -219,6 +226,19 @@ def receiver_expectation(
     return ReceiverExpectation(name, resolved, wait, interval, repeat_interval_s=repeat, peer_wait_s=peer_wait)
 
 
+def quiet_receivers(profile: Profile, pack: Pack) -> frozenset[str]:
+    """Every receiver, qualified by the profile's set-up name, that the pack defines without any integration."""
+    quiet: set[str] = set()
+    for routing in profile.routing:
+        pack_setup = pack_setup_for(pack, profile, routing.name)
+        if pack_setup is None:
+            continue
+        for definition in pack_setup.config.get("receivers") or []:
+            if isinstance(definition, dict) and not send_resolved_of(definition)[1]:
+                quiet.add(qualified(routing.name, pack_setup.written_name(str(definition.get("name")))))
+    return frozenset(quiet)
+
+
 def _seconds(value: SettingValue | None, default: float) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
 
@@ -279,7 +299,8 @@ def expectation_for(
     return Expectation(
         run_id=run.id,
         scale=scale,
-        fire_s=None if prediction.fire_after_s is None else prediction.fire_after_s / scale,
+        # A silent scenario expects nothing, whatever depth 3 saw (a pack firing there already failed depth 3).
+        fire_s=None if prediction.fire_after_s is None or run.scenario.silent else prediction.fire_after_s / scale,
         scrape_s=prediction.scrape_interval_s / scale,
         evaluation_s=prediction.evaluation_interval_s / scale,
         receivers=tuple(receivers),
@@ -287,6 +308,9 @@ def expectation_for(
         resolve_delta_s=resolve_delta,
         self_resolve_s=self_resolve,
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
-        sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
+        sustain_s=None if prediction.sustain_s is None or run.scenario.silent else prediction.sustain_s / scale,
         settle_s=settle,
+        silent=run.scenario.silent,
+        notifies=run.alert.notifies,
+        quiet_receivers=quiet_receivers(profile, pack),
     )

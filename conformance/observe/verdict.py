@@ -71,6 +71,8 @@ def _judge_receiver(
         return None
     events = {event for _, event in observation.timeline}
     notified = _first(observation, receiver.name, "firing")
+    if notified is not None and expectation.notifies and receiver.name in expectation.quiet_receivers:
+        problems.append(f"reached {receiver.name}, which has no integration: nobody was notified")
     if notified is None:
         others = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
         elsewhere = f"; it reached {', '.join(others)} instead" if others else ""
@@ -181,12 +183,54 @@ def duplicate_problems(expectation: Expectation, observation: Observation) -> li
     return problems
 
 
+def _judge_silence(expectation: Expectation, observation: Observation, problems: list[str]) -> None:
+    """What must not happen: a silent scenario fires or notifies; an alert documented to notify nobody reaches
+    a receiver that has an integration."""
+    if expectation.silent:
+        why = "although the document says this failure must not raise it"
+        if observation.firing_s is not None:
+            problems.append(f"fired at {observation.firing_s:.2f}s {why}")
+        for notification in observation.notifications:
+            if notification.status == "firing":
+                problems.append(f"notified {notification.receiver} at {notification.at_s:.2f}s {why}")
+                break
+    if not expectation.notifies:
+        loud = sorted(
+            {
+                n.receiver
+                for n in observation.notifications
+                if n.status == "firing" and n.receiver not in expectation.quiet_receivers
+            }
+        )
+        if loud:
+            problems.append(f"notified {', '.join(loud)} although the document says this alert notifies nobody")
+
+
+def _quiet_timeline(expectation: Expectation, timeline: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """A post to a receiver without integration is no notification: the timeline says where it was routed."""
+    return [(at, _quiet_event(expectation, event)) for at, event in timeline]
+
+
+def _quiet_event(expectation: Expectation, event: str) -> str:
+    for prefix in ("notified ", "resolved notified "):
+        receiver = event.removeprefix(prefix)
+        if event.startswith(prefix) and receiver in expectation.quiet_receivers:
+            status = "resolved, " if prefix.startswith("resolved") else ""
+            return f"{status}routed to {receiver} (no integration: nobody notified)"
+    return event
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
-    verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
+    verdict = LiveVerdict(observation.run_id, "pass", timeline=_quiet_timeline(expectation, observation.timeline))
     verdict.fire_s = observation.firing_s
     verdict.receivers = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
-    verdict.notifications = notification_counts(observation)
+    # Counted as notifications: posts to receivers that notify someone.
+    verdict.notifications = {
+        receiver: counts
+        for receiver, counts in notification_counts(observation).items()
+        if receiver not in expectation.quiet_receivers
+    }
     if observation.skipped:
         verdict.outcome = "skip"
         verdict.problems.append(observation.skipped)
@@ -199,8 +243,13 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
     if healthy:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
-    if not expectation.receivers:
+    if not expectation.receivers and not expectation.silent:
         problems.append("the contract names no receiver to reach")
+    _judge_silence(expectation, observation, problems)
+    if expectation.silent:
+        if problems:
+            verdict.outcome = "fail"
+        return verdict
     _judge_sustain(expectation, observation, problems)
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     problems.extend(duplicate_problems(expectation, observation))

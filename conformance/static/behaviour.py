@@ -138,11 +138,10 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     if not case.must_fire:
         if times:
             after = times[0] - case.fault_at_s
-            why = (
-                "the same events are spread over more than the documented window"
-                if case.kind == "spread"
-                else "the level stays inside the documented threshold"
-            )
+            why = {
+                "spread": "the same events are spread over more than the documented window",
+                "silent": "the document says this failure must not raise it",
+            }.get(case.kind, "the level stays inside the documented threshold")
             verdict.problem = f"fires {format_duration(after)} after the fault although {why}"
         return verdict
     if not times:
@@ -326,7 +325,7 @@ def prove_behaviour(
         keep = plan.fired_by[item.behaviour.alert.key]
         verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s)
         item.behaviour.verdicts.append(verdict)
-        if item.case.kind == "fire":
+        if item.case.kind in ("fire", "silent"):
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
     return plan.results
 

@@ -17,6 +17,7 @@ from conformance.model.contract import AlertContract, RoutingSetup
 from conformance.packs.model import AlertmanagerSetup, Pack
 from conformance.packs.selection import select_rules
 from conformance.routing import amtool as amtool_routing
+from conformance.routing.defaults import send_resolved_of
 from conformance.routing.explain import explain_route
 from conformance.routing.settings import differences
 from conformance.routing.tree import route_alert
@@ -53,6 +54,39 @@ def _label_sets(alert: AlertContract, pack: Pack, behaviour: AlertBehaviour | No
     return [
         {"alertname": alert.name, **rule.labels} for rule in rules
     ], "the rule's own labels (it never fired in depth 3)"
+
+
+def _integrations(setup: AlertmanagerSetup, generated: str) -> tuple[str, ...]:
+    """The integrations (email, webhook ...) of the receiver named ``generated`` in ``setup``'s config."""
+    for definition in setup.config.get("receivers") or []:
+        if isinstance(definition, dict) and definition.get("name") == generated:
+            return send_resolved_of(definition)[1]
+    return ()
+
+
+def _check_notifies(
+    alert: AlertContract,
+    setup: AlertmanagerSetup,
+    reached: Sequence[str],
+    labels: Mapping[str, str],
+    result: RoutingResult,
+) -> None:
+    """An alert documented to notify nobody reaches only receivers without integration; any other alert that
+    reaches its documented receiver reaches one that notifies someone."""
+    shown = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for generated in reached:
+        integrations = _integrations(setup, generated)
+        written = setup.written_name(generated)
+        if not alert.notifies and integrations:
+            result.problems.append(
+                f"{{{shown}}} reaches {written} ({', '.join(integrations)}), although the document says this alert "
+                "notifies nobody"
+            )
+        elif alert.notifies and not integrations and written == result.expected:
+            result.problems.append(
+                f"{{{shown}}} reaches {written}, which has no integration: nobody is notified "
+                "(set `notifies: false` if the document says so)"
+            )
 
 
 def _written(setup: AlertmanagerSetup, receivers: Sequence[str]) -> list[str]:
@@ -96,6 +130,7 @@ def check_routing(
                     result.problems.append(
                         f"{{{shown}}} reaches {', '.join(result.reached[-1]) or 'no receiver'}, not {expected}: {why}"
                     )
+                _check_notifies(alert, setup, reached, labels, result)
                 documented_settings = documented.documented_settings()
                 for match in matches if documented_settings else []:
                     if match.receiver == generated:

@@ -57,6 +57,9 @@ def _check_alert(alert: AlertContract, want: dict[str, Any]) -> None:
         "expected_failure": lambda: alert.expected_failure,
         "live": lambda: alert.live,
         "live_skip_reason": lambda: alert.live_skip_reason,
+        "expects": lambda: [s.expect for s in alert.scenarios],
+        "levels": lambda: [s.level for s in alert.scenarios],
+        "notifies": lambda: alert.notifies,
     }
     for key, value in want.items():
         assert checks[key]() == value, f"{alert.key}.{key}"

@@ -1,0 +1,106 @@
+"""What must not notify: an alert routed to a receiver with no integration (an info alert's ``null``), and a failure
+the document says must not raise an alert (``expect: silent``), proven at every depth, live included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.needs_binaries("promtool", "amtool", "prometheus", "alertmanager")
+
+HEARTBEAT_RULE = """\
+      - alert: ApiDownInfo
+        expr: up{job="api"} == 0
+        for: 1m
+        labels: {severity: info}
+        annotations: {summary: "api target {{ $labels.instance }} is down (for the record)"}
+"""
+
+HEARTBEAT_ENTRY = """\
+  - name: ApiDownInfo
+    severity: info
+    meaning: a record that the api is down; routed to the null receiver, which notifies nobody
+    source: {seed: none, section: test, quote: "info alerts go to null"}
+    for: {value: 1m, documented: true}
+    receivers: {default: "null"}
+    notifies: false
+    scenarios:
+      - fault: target-down
+        target: {namespace: shop, workload: api}
+"""
+
+CORDON_IS_NO_OUTAGE = """\
+      - id: cordon-is-no-outage
+        fault: cordon-node
+        target: {node: worker-1}
+        expect: silent
+"""
+
+NULL_ROUTE = """\
+route:
+  receiver: pager
+  group_by: [alertname]
+  group_wait: 10s
+  routes:
+    - receiver: "null"
+      matchers: ['alertname = "ApiDownInfo"']
+receivers:
+  - name: pager
+    webhook_configs:
+      - url: http://127.0.0.1:1/pager
+  - name: "null"
+"""
+
+
+def _silences(mini: Path) -> None:
+    """The mini profile plus an info alert routed to null and a cordon documented not to raise ApiDown."""
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text() + HEARTBEAT_RULE)
+    (mini / "pack" / "alertmanager.yaml").write_text(NULL_ROUTE)
+    profile = mini / "profile.yaml"
+    profile.write_text(profile.read_text() + CORDON_IS_NO_OUTAGE + HEARTBEAT_ENTRY)
+
+
+@pytest.mark.live
+def test_an_info_alert_routed_to_null_notifies_nobody_and_a_silent_scenario_stays_silent_live(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    _silences(mini)
+    report = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), f"--conformance-report={report}")
+    result.assert_outcomes(passed=12, skipped=1)  # no replicas: the high-availability item skips
+    rows = {row["alert"]: row for row in json.loads((report / "report.json").read_text())["alerts"]}
+    # Routed to null: a real Alertmanager sends nothing there, so nothing is counted as a notification.
+    assert rows["ApiDownInfo"]["verdict"] == "pass"
+    assert rows["ApiDownInfo"]["notifications"] == {}
+    assert rows["ApiDown"]["verdict"] == "pass"
+    assert rows["ApiDown"]["notifications"] == {"default/pager": {"firing": 1, "resolved": 1}}
+
+
+def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fail(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    _silences(mini)
+    loud = NULL_ROUTE.replace(
+        '  - name: "null"\n', '  - name: "null"\n    webhook_configs: [{url: http://127.0.0.1:1/oncall}]\n'
+    )
+    (mini / "pack" / "alertmanager.yaml").write_text(loud)
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(
+        rules.read_text().replace('up{job="api"} == 0', 'up{job="api"} == 0 or on() kube_node_spec_unschedulable == 1')
+    )
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    result.stdout.fnmatch_lines(
+        [
+            "*silent case: cordon-node on node worker-1: fires * after the fault although the document says this failure "
+            "must not raise it*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            '*{alertname="ApiDownInfo", *} reaches null (webhook), although the document says this alert '
+            "notifies nobody*"
+        ]
+    )
