@@ -94,13 +94,10 @@ def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fai
     result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
     result.stdout.fnmatch_lines(
         [
-            "*silent case: cordon-node on node worker-1: fires * after the fault although the document says this failure "
-            "must not raise it*",
+            "*silent case: cordon-node on node worker-1: fires * after the fault although the document says this "
+            "failure must not raise it*",
         ]
     )
     result.stdout.fnmatch_lines(
-        [
-            '*{alertname="ApiDownInfo", *} reaches null (webhook), although the document says this alert '
-            "notifies nobody*"
-        ]
+        ['*{alertname="ApiDownInfo", *} reaches null (webhook), although the document says this alert notifies nobody*']
     )
