@@ -101,7 +101,7 @@ def _heartbeat_pack(config: dict[str, Any]) -> tuple[Any, Any]:
     return profile, replace(load_pack(profile.pack_path), setups=(setup,))
 
 
-NULL_ROUTING = {
+NULL_ROUTING: dict[str, Any] = {
     "route": {"receiver": "pager", "routes": [{"receiver": "null", "matchers": ['alertname = "Heartbeat"']}]},
     "receivers": [{"name": "pager", "webhook_configs": [{"url": "http://pager"}]}, {"name": "null"}],
 }
