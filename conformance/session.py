@@ -27,6 +27,7 @@ from conformance.options import Options
 from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
+from conformance.static.basis import JudgedDuration
 from conformance.static.behaviour import AlertBehaviour, BehaviourPlan, plan_behaviour, prove_behaviour
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
@@ -157,6 +158,10 @@ class ConformanceSession:
     def behaviour_plan(self) -> BehaviourPlan:
         """Depth 3's cases, planned (nothing simulated yet)."""
         return self.memo("behaviour_plan", lambda: plan_behaviour(self.profile, self.pack))
+
+    def judged(self) -> dict[str, tuple[JudgedDuration, ...]]:
+        """Per alert key, the ``for`` and window its timing is judged with, documented or the pack's own and why."""
+        return {key: behaviour.judged for key, behaviour in self.behaviour_plan().results.items()}
 
     def estimate(self) -> Estimate:
         """Depth 3's estimated wall time and peak memory (see :mod:`conformance.static.cost`)."""

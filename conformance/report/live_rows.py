@@ -109,7 +109,7 @@ def live_report(session: ConformanceSession) -> LiveReport:
 
     def create() -> LiveReport:
         report = LiveReport(session.profile.name, session.options.time_scale, session.options.backend)
-        report.contract = contract_entries(session.profile)
+        report.contract = contract_entries(session.profile, session.judged())
         directory = session.options.report_dir
         if directory is not None:
 

@@ -112,11 +112,20 @@ def _contract_row(entry: dict[str, Any]) -> str:
     return (
         f"<tr><td>{escape(entry['alert'])}</td><td>{escape(entry['severity'])}</td>"
         f"<td>{_documented(threshold, condition)}</td>"
-        f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}</td>"
-        f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}</td>"
+        f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}{_judged(entry, 'for')}</td>"
+        f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}{_judged(entry, 'window')}</td>"
         f"<td>{_settings_text(entry.get('settings') or {})}</td>"
         f"<td>{escape(entry['source'])}</td></tr>"
     )
+
+
+def _judged(entry: dict[str, Any], name: str) -> str:
+    """Under an undocumented duration, the value the timing was judged with, where it came from and why."""
+    for value in entry.get("judged_with") or []:
+        if value["name"] == name and not value["documented"] and (value["seconds"] or entry.get(name)):
+            why = escape(f"{value['from']}: {value['why']}")
+            return f'<br><small title="{why}">judged with {value["seconds"]:g}s (the pack\'s own)</small>'
+    return ""
 
 
 def _settings_text(settings: dict[str, dict[str, Any]]) -> str:

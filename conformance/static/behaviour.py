@@ -26,6 +26,7 @@ from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
+from conformance.static.basis import JudgedDuration, judged_for, judged_window
 from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.clock import ScrapeClock
 from conformance.static.closure import Lookback, describe_cycle, graph_of
@@ -59,6 +60,8 @@ class AlertBehaviour:
     verdicts: list[CaseVerdict] = field(default_factory=list)
     predictions: list[Prediction] = field(default_factory=list)
     problem: str | None = None
+    #: The ``for`` and window the timing bounds use, documented or the pack's own, and why.
+    judged: tuple[JudgedDuration, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -251,22 +254,27 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
         plan.fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
         plan.lookbacks[alert.key] = closure_longest(graph, rules)
         warmup = alert_warmup_s(rules, pack, scrape_s)
+        # Undocumented durations are the pack's to choose: timing is judged against the pack's own values then,
+        # and the report says which value was used and why (conformance.static.basis).
+        closure = dependencies(rules, pack)
+        longest = max(closure, key=lambda r: _max_range_s([r.expr]), default=None)
+        window_s = _max_range_s([r.expr for r in closure])
+        behaviour.judged = (
+            judged_for(alert, own),
+            judged_window(alert, window_s, longest if window_s else None),
+        )
         timing = Timing(
             scrape_s=scrape_s,
             evaluation_s=evaluation_s,
-            # Undocumented durations are the pack's to choose: judge timing against the pack's own value then.
-            for_s=alert.for_.seconds if alert.for_.documented else max(rule.for_s for rule in own),
+            for_s=behaviour.judged[0].seconds,
             for_documented=alert.for_.documented,
-            # Likewise the window: documented, or else the longest the pack's own rules for this alert read.
-            window_s=alert.window.seconds
-            if alert.window is not None and alert.window.documented
-            else _max_range_s([r.expr for r in dependencies(rules, pack)]),
+            window_s=behaviour.judged[1].seconds,
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
             first_scrape_s=clock.offset_s - clock.jitter_s,
-            reads_trend=any(_reads_trend(rule.expr) for rule in dependencies(rules, pack)),
+            reads_trend=any(_reads_trend(rule.expr) for rule in closure),
         )
-        plan.needs[alert.key] = dependencies(rules, pack)
+        plan.needs[alert.key] = closure
         selectors = tuple(selectors_in([r.expr for r in plan.needs[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)

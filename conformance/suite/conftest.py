@@ -110,7 +110,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from conformance.report.static_rows import static_rows
 
     report = LiveReport(conformance.profile.name, 1.0, "static")
-    report.contract = contract_entries(conformance.profile)
+    report.contract = contract_entries(conformance.profile, conformance.judged())
     report.notes.append("static depths only: predicted times are unscaled virtual seconds; nothing ran live")
     for row in static_rows(conformance):
         report.add(row)

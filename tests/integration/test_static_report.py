@@ -83,3 +83,35 @@ def test_a_documented_alert_reading_an_absent_series_names_it_in_its_reason(
         ]
     )
     result.stdout.fnmatch_lines(['  ApiDown (documented): up{job="apy"}'])
+
+
+def test_the_contract_says_which_for_an_undocumented_duration_is_judged_with_and_why(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    """An undocumented ``for`` is the pack's to choose: the timing is judged with the pack's 3m, never in silence."""
+    profile = mini / "profile.yaml"
+    profile.write_text(
+        profile.read_text().replace(
+            "for: {value: 2m, documented: true}", "for: {value: 2m, documented: false, note: the runbook is silent}"
+        )
+    )
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace("for: 2m", "for: 3m"))
+    out = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    (entry,) = json.loads((out / "contract.json").read_text())["alerts"]
+    judged_for, judged_window = entry["judged_with"]
+    assert judged_for["name"] == "for" and judged_for["seconds"] == 180.0 and not judged_for["documented"]
+    assert judged_for["from"].startswith("the pack's rule at ") and judged_for["from"].endswith("rules.yaml:4")
+    assert "the profile's 2m is not documented (the runbook is silent)" in judged_for["why"]
+    assert judged_window == {
+        "name": "window",
+        "seconds": 0.0,
+        "documented": False,
+        "from": "no range in the rules",
+        "why": "the profile states no window: the pack's own look-back bounds the time to fire",
+    }
+    (row,) = json.loads((out / "report.json").read_text())["alerts"]
+    assert row["predicted_fire_s"] == 210.0  # the pack's 3m after the first evaluation that sees the fault
+    assert "judged with 180s (the pack's own)" in (out / "report.html").read_text()
