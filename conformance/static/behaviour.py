@@ -128,7 +128,36 @@ def alert_warmup_s(rules: Sequence[Rule], pack: Pack, scrape_s: float) -> float:
     return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)
 
 
-def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
+def inner_alerts(name: str, closure: Sequence[Rule]) -> tuple[str, ...]:
+    """The alerts an aggregate reads through ``ALERTS`` (the alerting rules of its closure but itself)."""
+    return tuple(sorted({rule.alert for rule in closure if rule.alert and rule.alert != name}))
+
+
+def _inner_changes(case: Case, timeline: Timeline, inner: Sequence[str]) -> str:
+    """For an aggregate that failed: which of the alerts it reads fired and when (relative to the fault), so the
+    one that changed is named rather than only the aggregate's symptom."""
+    if not inner:
+        return ""
+    parts = []
+    for name in inner:
+        times = sorted(timeline.inner.get(name, []))
+        if not times:
+            parts.append(f"{name} never fires")
+        elif times[0] < case.fault_at_s:
+            parts.append(f"{name} fires at {format_duration(times[0])} while the cluster is still healthy")
+        else:
+            parts.append(f"{name} fires {format_duration(times[0] - case.fault_at_s)} after the fault")
+    return "; the alerts it reads: " + ", ".join(parts)
+
+
+def _judge(case: Case, timeline: Timeline, evaluation_s: float, inner: Sequence[str] = ()) -> CaseVerdict:
+    verdict = _judge_timeline(case, timeline, evaluation_s)
+    if verdict.problem and not timeline.error:
+        verdict.problem += _inner_changes(case, timeline, inner)
+    return verdict
+
+
+def _judge_timeline(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     verdict = CaseVerdict(case, timeline)
     if timeline.error:
         verdict.problem = timeline.error
@@ -331,7 +360,8 @@ def prove_behaviour(
     )
     for item in plan.planned:
         keep = plan.fired_by[item.behaviour.alert.key]
-        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s)
+        inner = inner_alerts(item.behaviour.alert.name, plan.needs[item.behaviour.alert.key])
+        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s, inner)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind in ("fire", "silent"):
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
@@ -428,7 +458,13 @@ def _batches(
         )
         rule_files = tuple(write_rule_files(subset, workdir / f"rules-{number}"))
         cases = tuple(
-            CaseInput(item.case.id, item.behaviour.alert.name, series[item.recording], item.case.horizon_s)
+            CaseInput(
+                item.case.id,
+                item.behaviour.alert.name,
+                series[item.recording],
+                item.case.horizon_s,
+                inner_alerts(item.behaviour.alert.name, needs[key]),
+            )
             for key in chunk
             for item in by_alert[key]
         )

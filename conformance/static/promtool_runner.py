@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +26,15 @@ _PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 @dataclass(frozen=True)
 class CaseInput:
-    """One test group: its name, the alert checked, its series and how long to check."""
+    """One test group: its name, the alert checked, its series and how long to check. ``inner`` names the
+    alerts an aggregate reads through ``ALERTS``: they are checked too, so a failing aggregate can say which of
+    them changed."""
 
     name: str
     alert: str
     series: dict[SeriesKey, str]
     horizon_s: float
+    inner: tuple[str, ...] = ()
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Timeline:
 
     events: list[tuple[float, dict[str, str]]] = field(default_factory=list)
     error: str | None = None  # promtool could not evaluate this case's batch at all (the rules did not load)
+    #: An aggregate's inner alerts (:attr:`CaseInput.inner`) that fired: name -> evaluation times.
+    inner: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, at: float, labels: dict[str, str]) -> None:
         self.events.append((at, labels))
@@ -49,7 +54,7 @@ class Timeline:
         the alert name, and a documented alert is the union of the rules its profile entry selects."""
         if keep is None:
             return self
-        return Timeline([(at, labels) for at, labels in self.events if keep(labels)], self.error)
+        return Timeline([(at, labels) for at, labels in self.events if keep(labels)], self.error, self.inner)
 
     @property
     def firing_at(self) -> list[float]:
@@ -72,18 +77,26 @@ def parse_labels(body: str) -> dict[str, str]:
     return {key: _unquote(value) for key, value in _PAIR.findall(body)}
 
 
-def parse_output(output: str) -> dict[str, Timeline]:
-    """Firing timelines by test-group name from promtool's failure report."""
+def parse_output(output: str, checked: Mapping[str, str] | None = None) -> dict[str, Timeline]:
+    """Firing timelines by test-group name from promtool's failure report. ``checked`` maps a group to the alert
+    it judges; the other alerts a group checks (an aggregate's inner alerts) go to :attr:`Timeline.inner`."""
     timelines: dict[str, Timeline] = {}
     group: str | None = None
     at: float | None = None
+    alert = ""
     for line in output.splitlines():
         if match := _NAME.match(line):
             group = match["name"]
             at = None
         elif (match := _ALERT.match(line)) and group is not None:
             at = parse_duration(match["time"].strip())
-            timelines.setdefault(group, Timeline())
+            alert = match["alert"].strip()
+            timeline = timelines.setdefault(group, Timeline())
+            if checked is not None and alert != checked.get(group, alert):
+                times = timeline.inner.setdefault(alert, [])
+                if at not in times:
+                    times.append(at)
+                at = None  # its labels are not the judged alert's
         elif (match := _LABELS.match(line)) and group is not None and at is not None:
             timelines[group].add(at, parse_labels(match["body"]))
     return timelines
@@ -102,8 +115,9 @@ def build_test_file(
                 "interval": format_duration(input_step_s),
                 "input_series": [{"series": series_text(key), "values": values} for key, values in case.series.items()],
                 "alert_rule_test": [
-                    {"eval_time": format_duration(i * evaluation_s), "alertname": case.alert, "exp_alerts": []}
+                    {"eval_time": format_duration(i * evaluation_s), "alertname": alert, "exp_alerts": []}
                     for i in range(checks)
+                    for alert in (case.alert, *case.inner)
                 ],
             }
         )
@@ -152,7 +166,7 @@ def run_cases(
             complaint = next((line for line in lines if line and "Unit Testing" not in line and line != "FAILED:"), "")
             message = f"promtool test rules could not evaluate the rules: {complaint or 'no output'}"
             return {case.name: Timeline(error=message) for case in batch.cases}
-        return parse_output(output)
+        return parse_output(output, {case.name: case.alert for case in batch.cases})
 
     timelines: dict[str, Timeline] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(batches)))) as pool:
