@@ -470,7 +470,7 @@ class _ProfileBuilder:
             scenario = Scenario(
                 id=s.get("id", s["fault"]),
                 fault=s["fault"],
-                target=Target(**s["target"]),
+                target=Target(**s.get("target", {})),
                 params=dict(s.get("params", {})),
                 description=s.get("description", ""),
                 spread=tuple(Target(**t) for t in s.get("spread", [])),
@@ -611,6 +611,12 @@ class _ProfileBuilder:
     ) -> None:
         """The target exists in the environment and has what the fault needs (first problem raised)."""
         kind = scenario.kind
+        if kind.target == "none":
+            if target != Target():
+                raise self.fail(f"fault {scenario.fault} changes nothing and takes no target", where)
+            if scenario.silent:
+                raise self.fail(f"fault {scenario.fault} is the healthy cluster: it cannot be a silent scenario", where)
+            return
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
                 raise self.fail(f"fault {scenario.fault} needs target.namespace and target.workload", where)

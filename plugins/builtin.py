@@ -14,6 +14,7 @@ from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
 from conformance_plugins.metric_rate_drop import MetricRateDrop
 from conformance_plugins.network_flood import NetworkFlood
+from conformance_plugins.no_fault import NoFault
 from conformance_plugins.node_memory_pressure import NodeMemoryPressure
 from conformance_plugins.node_not_ready import NodeNotReady
 from conformance_plugins.stuck_rollout import StuckRollout
@@ -40,4 +41,5 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     MetricRateDrop,
     ErrorCounter,
     NetworkFlood,
+    NoFault,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-TargetKind = Literal["workload", "container", "node", "volume", "job"]
+TargetKind = Literal["workload", "container", "node", "volume", "job", "none"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ class FaultKind:
                 return param
         raise KeyError(f"fault {self.name} has no parameter {name!r}")
 
+
+#: The fault that changes nothing: an always-firing alert's scenario (:attr:`Scenario.always`).
+NO_FAULT = "none"
 
 _PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
 _MAX_HOLD = FaultParam(
@@ -184,6 +187,13 @@ FAULT_KINDS: dict[str, FaultKind] = {
         ),
         FaultKind("target-down", "workload", None, "the workload's metrics endpoint stops answering scrapes"),
         FaultKind(
+            NO_FAULT,
+            "none",
+            None,
+            "no fault, no target: the healthy cluster as it is, for an alert documented to fire all the time (a "
+            "heartbeat such as Watchdog); it must fire from the start, stay firing and reach its receivers",
+        ),
+        FaultKind(
             "error-rate",
             "workload",
             "error_ratio",
@@ -254,7 +264,7 @@ class Target:
         if self.job:
             return f"job {self.namespace}/{self.job}"
         parts = [p for p in (self.namespace, self.workload, self.container) if p]
-        return "/".join(parts)
+        return "/".join(parts) or "the healthy cluster"
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,11 @@ class Scenario:
     @property
     def silent(self) -> bool:
         return self.expect == "silent"
+
+    @property
+    def always(self) -> bool:
+        """The alert is documented to fire on the healthy cluster itself (fault ``none``)."""
+        return self.fault == NO_FAULT
 
     @property
     def targets(self) -> tuple[Target, ...]:

@@ -35,24 +35,40 @@ class NoiseFinding:
     labels: dict[str, str]
     state: str  # "pending" or "firing"
     profiled: bool  # the profile documents this alert (its run fails too) or not (found only here)
+    #: The profile documents this alert to fire all the time (fault ``none``, Watchdog): no noise, as designed.
+    expected: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """The ``noise`` entry of ``report.json``."""
+        return {
+            "alert": self.alert,
+            "labels": self.labels,
+            "state": self.state,
+            "profiled": self.profiled,
+            "expected": self.expected,
+        }
 
     def describe(self) -> str:
         labels = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()) if k != "alertname")
-        return f"{self.alert}{{{labels}}} {self.state} on the healthy cluster" + (
-            "" if self.profiled else " (not in the profile)"
-        )
+        if self.expected:
+            why = " (documented to fire all the time)"
+        else:
+            why = "" if self.profiled else " (not in the profile)"
+        return f"{self.alert}{{{labels}}} {self.state} on the healthy cluster{why}"
 
 
 def noise_of(watchers: Sequence[Watcher], profile: Profile) -> list[NoiseFinding]:
     """Every alert the watchers saw pending or firing on the healthy world, once, firing before pending."""
     profiled = {alert.name for alert in profile.alerts}
+    always = {alert.name for alert in profile.alerts if any(scenario.always for scenario in alert.scenarios)}
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for watcher in watchers:
         for key, state in watcher.noise.items():
             if merged.get(key) != "firing":
                 merged[key] = state
     return [
-        NoiseFinding(name, dict(labels), state, name in profiled) for (name, labels), state in sorted(merged.items())
+        NoiseFinding(name, dict(labels), state, name in profiled, name in always)
+        for (name, labels), state in sorted(merged.items())
     ]
 
 

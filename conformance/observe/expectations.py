@@ -112,6 +112,9 @@ class Expectation:
     settle_s: float = 0.0
     #: The scenario is documented not to raise the alert (``expect: silent``): nothing may fire or notify.
     silent: bool = False
+    #: The alert is documented to fire on the healthy cluster (fault ``none``): it must be firing and have
+    #: reached its receivers, whenever that was, healthy period included; there is no time-to-fire to measure.
+    always: bool = False
     #: False: the alert is documented to notify nobody; it may only reach receivers in ``quiet_receivers``.
     notifies: bool = True
     #: Qualified receivers of the pack without any integration (kube-prometheus-stack's ``null``): a real
@@ -311,6 +314,7 @@ def expectation_for(
         sustain_s=None if prediction.sustain_s is None or run.scenario.silent else prediction.sustain_s / scale,
         settle_s=settle,
         silent=run.scenario.silent,
+        always=run.scenario.always,
         notifies=run.alert.notifies,
         quiet_receivers=quiet_receivers(profile, pack),
     )

@@ -22,7 +22,7 @@ from typing import Literal
 
 from conformance.model.run import Notification, Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
-from conformance.observe.watch import STOPPED
+from conformance.observe.watch import HEALTHY, STOPPED
 
 Outcome = Literal["pass", "fail", "skip"]
 
@@ -195,15 +195,34 @@ def _judge_silence(expectation: Expectation, observation: Observation, problems:
                 problems.append(f"notified {notification.receiver} at {notification.at_s:.2f}s {why}")
                 break
     if not expectation.notifies:
-        loud = sorted(
-            {
-                n.receiver
-                for n in observation.notifications
-                if n.status == "firing" and n.receiver not in expectation.quiet_receivers
-            }
-        )
+        loud = sorted(receiver for receiver in _reached(observation) if receiver not in expectation.quiet_receivers)
         if loud:
             problems.append(f"notified {', '.join(loud)} although the document says this alert notifies nobody")
+
+
+def _reached(observation: Observation) -> set[str]:
+    """Every receiver a firing notification of the run reached, healthy period included."""
+    reached = {n.receiver for n in observation.notifications if n.status == "firing"}
+    for _, event in observation.timeline:
+        if event.startswith("notified "):
+            reached.add(event.removeprefix("notified ").removesuffix(HEALTHY))
+    return reached
+
+
+def _judge_always(expectation: Expectation, observation: Observation, problems: list[str]) -> None:
+    """An alert documented to fire on the healthy cluster: firing, and at each receiver, whenever that was."""
+    events = {event.removesuffix(HEALTHY) for _, event in observation.timeline}
+    if "firing" not in events and observation.firing_s is None:
+        problems.append("never fired, although the document says it fires all the time")
+    reached = _reached(observation)
+    for receiver in expectation.receivers:
+        if receiver.problem:
+            problems.append(receiver.problem)
+        elif receiver.name not in reached:
+            elsewhere = f"; it reached {', '.join(sorted(reached))} instead" if reached else ""
+            problems.append(f"never reached {receiver.name}{elsewhere}")
+        elif expectation.notifies and receiver.name in expectation.quiet_receivers:
+            problems.append(f"reached {receiver.name}, which has no integration: nobody was notified")
 
 
 def _quiet_timeline(expectation: Expectation, timeline: list[tuple[float, str]]) -> list[tuple[float, str]]:
@@ -240,12 +259,16 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         problems.append(observation.error)
     if not observation.fault_applied:
         problems.append("the fault was not applied")
+    _judge_silence(expectation, observation, problems)
+    if expectation.always:
+        _judge_always(expectation, observation, problems)
+        verdict.outcome = "fail" if problems else "pass"
+        return verdict
     healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
     if healthy:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
     if not expectation.receivers and not expectation.silent:
         problems.append("the contract names no receiver to reach")
-    _judge_silence(expectation, observation, problems)
     if expectation.silent:
         if problems:
             verdict.outcome = "fail"

@@ -262,8 +262,13 @@ class Watcher:
             if not isinstance(payload, dict):
                 continue
             at = float(entry.get("at", self.clock()))
+            judged = watches
             if self.judged_from is not None and at < self.judged_from:
-                continue
+                # Sent while windows were still filling: not judged, but for an alert documented to fire all the
+                # time (its first notification comes as soon as the stack starts, its next one hours later).
+                judged = [watch for watch in watches if watch.expectation.always]
+                if not judged:
+                    continue
             path = str(entry.get("path", ""))
             group_key = str(payload.get("groupKey", ""))
             problems = payload_problems(payload)
@@ -277,7 +282,7 @@ class Watcher:
                 for receiver in self._receivers(path, alert):
                     receivers_seen.add(receiver)
                     group_notified = (receiver, group_key) in self.groups_notified
-                    for watch in self.owners(watches, labels):
+                    for watch in self.owners(judged, labels):
                         claimed = True
                         content = _content(watch.run, payload)
                         sent = Sent(at, receiver, status, index, str(entry.get("sender") or ""), content)

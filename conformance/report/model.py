@@ -58,7 +58,8 @@ class LiveReport:
     #: The documented contract per alert (see conformance.report.contract): which numbers are documented.
     contract: list[dict[str, Any]] = field(default_factory=list)
     #: Alerts of the pack, profiled or not, pending or firing on the healthy world (``alert``, ``labels``,
-    #: ``state``, ``profiled``): what an operator would be paged by with nothing wrong.
+    #: ``state``, ``profiled``, ``expected``: documented to fire all the time, as Watchdog): what an operator
+    #: would be paged by with nothing wrong.
     noise: list[dict[str, Any]] = field(default_factory=list)
     #: Per alert of the pack, the selectors matching no series of the run's simulated world (``report.json``
     #: key ``coverage``; alerts whose selectors all match are left out). None: not computed.

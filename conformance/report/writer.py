@@ -157,7 +157,8 @@ def render_html(report: LiveReport) -> str:
     notes = "".join(f"<li>{escape(item)}</li>" for item in report.notes)
     noise = "".join(
         f"<tr><td>{escape(str(item['alert']))}</td><td>{escape(str(item['state']))}</td>"
-        f"<td>{'yes' if item['profiled'] else 'no'}</td>"
+        f"<td>{'yes, documented to fire all the time' if item.get('expected') else 'yes' if item['profiled'] else 'no'}"
+        "</td>"
         f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(item['labels'].items())))}</td></tr>"
         for item in report.noise
     )

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from conformance.model.scenario import FAULT_KINDS, Scenario, param_value, share_levels
+from conformance.model.scenario import FAULT_KINDS, NO_FAULT, Scenario, param_value, share_levels
 from conformance.sim.backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, BACKOFF_RESET_S, crash_schedule
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
@@ -634,6 +634,15 @@ def _kill_pods(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], N
     return undo
 
 
+def _no_fault(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """Fault ``none``: the healthy cluster stays as it is (an always-firing alert's scenario)."""
+
+    def undo() -> None:
+        """Nothing was changed."""
+
+    return undo
+
+
 _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None]]] = {
     "kill-pods": _kill_pods,
     "crash-loop": _crash_loop,
@@ -652,4 +661,5 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "metric-rate-drop": _vendor_rate,
     "error-counter": _vendor_rate,
     "network-flood": _network_flood,
+    NO_FAULT: _no_fault,
 }

@@ -14,6 +14,8 @@ For each scenario of an alert:
   level far past the threshold, so the windowed value crosses it within a few scrapes instead of most of a
   window. Just past the threshold, a rate needs most of its window to cross, which hides a shortened ``for``;
   here the alert must still wait the documented ``for``.
+* for fault ``none`` (an alert documented to always fire, such as Watchdog) the ``fire`` case has no fault and
+  no warm-up: the alert must fire from the first samples within the latest bound and keep firing.
 * ``silent``: a scenario the document says must not raise the alert (``expect: silent``): the fault at its own
   level (default just inside the threshold) held as long as a firing case; the alert must never fire. It is the
   only case of such a scenario.
@@ -171,6 +173,13 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         # No expression can turn true before a scrape after the fault, and no evaluation sees it before the next
         # point of the evaluation grid: the documented `for` counts from there.
         visible = round_up(warmup_s + timing.first_scrape_s, timing.evaluation_s) - warmup_s
+        if scenario.always:
+            # Documented to fire on the healthy cluster: from the first sample, firing by the latest bound and
+            # staying so; there is no fault before which it must be silent, and nothing to revert.
+            bounds = _Bounds(0.0, hold, hold + 2 * timing.evaluation_s, latest, resolve, margin, visible)
+            always = _fire_case(alert, scenario, None, fault_timing, timing, bounds)
+            cases.append(replace(always, earliest_fire_s=None, resolve_by_s=None, sustain_s=margin))
+            continue
         bounds = _Bounds(warmup_s, hold, horizon, latest, resolve, margin, visible)
         fire = _fire_case(alert, scenario, fire_level, fault_timing, timing, bounds)
         if scenario.silent:

@@ -67,10 +67,7 @@ def _outcome(session: ConformanceSession, config: pytest.Config) -> LiveOutcome:
         status.clear()
     report = live_report(session)
     report.rewrites = list(outcome.rewrites)
-    report.noise = [
-        {"alert": item.alert, "labels": item.labels, "state": item.state, "profiled": item.profiled}
-        for item in outcome.noise
-    ]
+    report.noise = [item.to_json() for item in outcome.noise]
     return outcome
 
 

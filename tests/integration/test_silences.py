@@ -16,6 +16,10 @@ HEARTBEAT_RULE = """\
         for: 1m
         labels: {severity: info}
         annotations: {summary: "api target {{ $labels.instance }} is down (for the record)"}
+      - alert: Watchdog
+        expr: vector(1)
+        labels: {severity: none}
+        annotations: {summary: the whole alerting pipeline works; this alert fires all the time}
 """
 
 HEARTBEAT_ENTRY = """\
@@ -29,6 +33,15 @@ HEARTBEAT_ENTRY = """\
     scenarios:
       - fault: target-down
         target: {namespace: shop, workload: api}
+  - name: Watchdog
+    severity: none
+    meaning: always firing, to prove the pipeline works; it must page nobody
+    source: {seed: none, section: test, quote: "This alert is always firing"}
+    for: {value: 0s, documented: true}
+    receivers: {default: "null"}
+    notifies: false
+    scenarios:
+      - fault: none
 """
 
 CORDON_IS_NO_OUTAGE = """\
@@ -45,7 +58,7 @@ route:
   group_wait: 10s
   routes:
     - receiver: "null"
-      matchers: ['alertname = "ApiDownInfo"']
+      matchers: ['alertname =~ "ApiDownInfo|Watchdog"']
 receivers:
   - name: pager
     webhook_configs:
@@ -70,11 +83,15 @@ def test_an_info_alert_routed_to_null_notifies_nobody_and_a_silent_scenario_stay
     _silences(mini)
     report = pytester.path / "report"
     result = pytester.runpytest_subprocess("--profile", str(mini), f"--conformance-report={report}")
-    result.assert_outcomes(passed=12, skipped=1)  # no replicas: the high-availability item skips
+    result.assert_outcomes(passed=17, skipped=1)  # no replicas: the high-availability item skips
     rows = {row["alert"]: row for row in json.loads((report / "report.json").read_text())["alerts"]}
     # Routed to null: a real Alertmanager sends nothing there, so nothing is counted as a notification.
     assert rows["ApiDownInfo"]["verdict"] == "pass"
     assert rows["ApiDownInfo"]["notifications"] == {}
+    assert rows["Watchdog"]["verdict"] == "pass"
+    assert rows["Watchdog"]["notifications"] == {}
+    noise = json.loads((report / "report.json").read_text())["noise"]
+    assert [(item["alert"], item["state"], item["expected"]) for item in noise] == [("Watchdog", "firing", True)]
     assert rows["ApiDown"]["verdict"] == "pass"
     assert rows["ApiDown"]["notifications"] == {"default/pager": {"firing": 1, "resolved": 1}}
 

@@ -184,3 +184,13 @@ def test_a_silent_scenario_of_a_fault_without_level_has_no_level() -> None:
     cordon = Scenario("cordon", "cordon-node", Target(node="worker-1"), expect="silent")
     [case] = build_cases(replace(alert, scenarios=(cordon,)), TIMING, 900)
     assert (case.kind, case.level, case.must_fire) == ("silent", None, False)
+
+
+def test_an_always_firing_alert_has_one_case_from_the_first_sample_that_must_keep_firing() -> None:
+    alert = _alert("none", None, window=None)
+    heartbeat = Scenario("none", "none", Target())
+    [case] = build_cases(replace(alert, scenarios=(heartbeat,)), TIMING, 900)
+    assert (case.kind, case.fault_at_s, case.level) == ("fire", 0.0, None)
+    assert case.earliest_fire_s is None and case.resolve_by_s is None
+    assert case.latest_fire_s == 600 + 300 + 45  # the look-back filled, the documented for, sampling
+    assert case.sustain_s is not None and case.hold_s == case.latest_fire_s + case.sustain_s
