@@ -68,3 +68,16 @@ def test_the_kubernetes_injectors_read_only_documented_parameters_with_documente
     for name in _INDEX.findall(text):
         (fault,) = faults
         assert FAULT_KINDS[fault].param(name).default is None, f"{fault}.{name} is required in code"
+
+
+def test_every_table_row_of_the_page_has_as_many_cells_as_its_header() -> None:
+    """A value such as ``all | one`` must not split its cell (the page once showed the wrong defaults)."""
+    header_cells = 0
+    for line in render_markdown().splitlines():
+        if not line.startswith("|"):
+            header_cells = 0
+            continue
+        cells = len(re.findall(r"(?<!\\)\|", line))
+        if header_cells == 0:
+            header_cells = cells
+        assert cells == header_cells, line
