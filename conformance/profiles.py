@@ -226,6 +226,13 @@ class _ProfileBuilder:
         )
         if self.errors or self._invalid or environment is None or pack_path is None or len(alerts) != len(raw_alerts):
             return None
+        fault_nodes = frozenset(
+            scenario.target.node
+            for alert in contracts
+            for scenario in alert.scenarios
+            if scenario.kind.target == "node" and scenario.target.node
+        )
+        environment = replace(environment, fault_nodes=fault_nodes)
         return Profile(
             name=data["name"],
             title=data["title"],

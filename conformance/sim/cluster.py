@@ -135,6 +135,7 @@ class SimulatedCluster:
             seen.add(key)
         # A profile may declare the monitoring components itself; its declaration then wins.
         monitoring = [m for m in self._monitoring_workloads() if (m.namespace, m.name) not in seen]
+        self._monitoring = {(m.namespace, m.name) for m in monitoring if m.kind != "DaemonSet"}
         for workload_spec in [*monitoring, *env.workloads]:
             self._check_workload(workload_spec)
             self._add_workload(workload_spec)
@@ -288,6 +289,11 @@ class SimulatedCluster:
         candidates = [n for n in self.nodes.values() if n.schedulable(t) and self._fits(workload, n)]
         if not candidates:
             return None
+        if workload is not None and (workload.spec.namespace, workload.spec.name) in self._monitoring:
+            # The monitoring stack stays off the nodes the profile's faults take down, where it can (see
+            # Environment.fault_nodes): the kind layout reserves a worker for it the same way.
+            spared = [n for n in candidates if n.name not in self.env.fault_nodes]
+            candidates = spared or candidates
 
         def load(node: NodeState) -> tuple[int, int, int]:
             own = sum(1 for p in self.pods if p.workload is workload and p.node == node.name)

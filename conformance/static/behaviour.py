@@ -150,14 +150,16 @@ def _inner_changes(case: Case, timeline: Timeline, inner: Sequence[str]) -> str:
     return "; the alerts it reads: " + ", ".join(parts)
 
 
-def _judge(case: Case, timeline: Timeline, evaluation_s: float, inner: Sequence[str] = ()) -> CaseVerdict:
-    verdict = _judge_timeline(case, timeline, evaluation_s)
+def _judge(
+    case: Case, timeline: Timeline, evaluation_s: float, inner: Sequence[str] = (), basis: str = ""
+) -> CaseVerdict:
+    verdict = _judge_timeline(case, timeline, evaluation_s, basis)
     if verdict.problem and not timeline.error:
         verdict.problem += _inner_changes(case, timeline, inner)
     return verdict
 
 
-def _judge_timeline(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
+def _judge_timeline(case: Case, timeline: Timeline, evaluation_s: float, basis: str = "") -> CaseVerdict:
     verdict = CaseVerdict(case, timeline)
     if timeline.error:
         verdict.problem = timeline.error
@@ -198,7 +200,7 @@ def _judge_timeline(case: Case, timeline: Timeline, evaluation_s: float) -> Case
             f"{format_duration(documented_for)}{seen if case.visible_after_s else ''}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
-        basis = "documented" if case.bound_documented else "the pack's own for/window (not documented)"
+        basis = basis or ("documented" if case.bound_documented else "the pack's own for/window (not documented)")
         verdict.problem = (
             f"fires {format_duration(first)} after the fault, later than the bound "
             f"{format_duration(case.latest_fire_s)} (from {basis})"
@@ -361,7 +363,12 @@ def prove_behaviour(
     for item in plan.planned:
         keep = plan.fired_by[item.behaviour.alert.key]
         inner = inner_alerts(item.behaviour.alert.name, plan.needs[item.behaviour.alert.key])
-        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s, inner)
+        basis = ", ".join(
+            f"{value.name} {format_duration(value.seconds)} "
+            + ("documented" if value.documented else "the pack's own, not documented")
+            for value in item.behaviour.judged
+        )
+        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s, inner, basis)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind in ("fire", "silent"):
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))

@@ -286,3 +286,18 @@ def test_single_control_plane_node_runs_workloads() -> None:
     )
     stored = SimulatedCluster(env).stored_samples()
     assert one(stored, "kube_pod_info", namespace="x", node="kind-control-plane", created_by_kind="ReplicaSet") == 1
+
+
+def test_kube_state_metrics_is_kept_off_the_nodes_the_profile_s_faults_take_down() -> None:
+    """As on kind, where the monitoring stack has a worker of its own: a node fault on the node that happened to
+    host kube-state-metrics would silence every kube_* series until the pod is rescheduled, 5 minutes late."""
+    from dataclasses import replace
+
+    env = Environment(nodes=(NodeSpec("worker-1"), NodeSpec("worker-2")), namespaces=("monitoring",))
+    ksm_node = {p.node for p in SimulatedCluster(env).pods if p.workload and "kube-state-metrics" in p.name}
+    assert ksm_node == {"worker-1"}  # the scheduler's first pick, unconstrained
+    spared = SimulatedCluster(replace(env, fault_nodes=frozenset({"worker-1"})))
+    assert {p.node for p in spared.pods if "kube-state-metrics" in p.name} == {"worker-2"}
+    # Where no other node can run it, it still runs.
+    alone = replace(env, nodes=(NodeSpec("worker-1"),), fault_nodes=frozenset({"worker-1"}))
+    assert {p.node for p in SimulatedCluster(alone).pods if "kube-state-metrics" in p.name} == {"worker-1"}

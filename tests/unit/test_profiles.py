@@ -176,3 +176,10 @@ def test_errors_in_several_alerts_are_all_reported(tmp_path: Path) -> None:
         load_profile(str(path))
     messages = [e.message for e in caught.value.errors]
     assert messages == ["no workload shop/nope is declared", "no workload shop/nope is declared"], messages
+
+
+def test_the_nodes_node_faults_target_are_known_to_the_environment() -> None:
+    """So the simulated scheduler keeps kube-state-metrics off them (conformance.model.workloads.Environment)."""
+    profile = load_profile("runai")
+    targeted = {s.target.node for a in profile.alerts for s in a.scenarios if s.kind.target == "node"}
+    assert targeted and profile.environment.fault_nodes == targeted
