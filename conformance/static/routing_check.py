@@ -120,6 +120,13 @@ def check_routing(
                 continue
             result.label_sets, result.labels_from = _label_sets(alert, pack, behaviour.get(alert.key))
             generated = setup.generated_name(expected)
+            defined = [str(r.get("name")) for r in setup.config.get("receivers") or [] if isinstance(r, dict)]
+            if generated not in defined:
+                result.problems.append(
+                    f"the documented receiver {expected} is not defined in {setup.source} "
+                    f"(its receivers: {', '.join(setup.written_name(name) for name in defined) or 'none'})"
+                )
+                continue
             for index, labels in enumerate(result.label_sets):
                 matches = route_alert(setup.config, labels)
                 reached = [match.receiver for match in matches]

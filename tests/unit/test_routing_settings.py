@@ -131,3 +131,12 @@ def test_depth_4_fails_an_alert_that_must_notify_but_reaches_a_receiver_without_
         '{alertname="ApiDown", severity="critical"} reaches pager, which has no integration: nobody is notified '
         "(set `notifies: false` if the document says so)"
     ]
+
+
+def test_depth_4_names_a_documented_receiver_the_pack_does_not_define() -> None:
+    profile, pack = _heartbeat_pack(NULL_ROUTING)
+    api = replace(profile.alert("ApiDown"), receivers={"default": "oncall"})
+    result = check_routing([api], profile.routing, pack, {}, {}, amtool=None)[(api.key, "default")]
+    assert result.problems == [
+        "the documented receiver oncall is not defined in alertmanager.yaml (its receivers: pager, null)"
+    ]
