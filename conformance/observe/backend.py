@@ -72,6 +72,10 @@ def noise_of(watchers: Sequence[Watcher], profile: Profile) -> list[NoiseFinding
     ]
 
 
+#: Log lines (warnings and errors) a failing row shows per process.
+COMPLAINT_LINES = 5
+
+
 @dataclass
 class LiveOutcome:
     """Everything a live run produced: one :class:`RunResult` per run in the order given, and the run's extras."""
@@ -88,6 +92,16 @@ class LiveOutcome:
     def of_alert(self, key: str) -> list[RunResult]:
         """The alert's own scenario runs (replica-loss runs have rows of their own)."""
         return [result for result in self.results if result.run.alert.key == key and result.run.loss is None]
+
+    def complaints(self, within: str = "") -> dict[str, str]:
+        """The warnings and errors of the processes' logs (last few per process, of processes whose name
+        contains ``within``): what a failing row shows besides its reason, rather than every log line."""
+        found: dict[str, str] = {}
+        for name, text in self.logs.items():
+            lines = [line for line in text.splitlines() if "level=error" in line or "level=warn" in line]
+            if within in name and lines:
+                found[name] = "\n".join(lines[-COMPLAINT_LINES:])
+        return found
 
     def of_loss(self, loss_id: str) -> list[RunResult]:
         """The run of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""

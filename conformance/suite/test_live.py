@@ -86,9 +86,8 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
     if row.verdict == "fail" and finding:
         return  # passed live though a finding says it cannot: the strict xfail mark reports it as a failure
     if row.verdict in ("fail", "xfail"):
-        for name, text in outcome.logs.items():
-            if text.strip():
-                request.node.add_report_section("call", f"{name} log (tail)", text)
+        for name, text in outcome.complaints().items():
+            request.node.add_report_section("call", f"{name} log (warnings and errors)", text)
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":
         pytest.skip(row.reason)
@@ -104,9 +103,8 @@ def test_high_availability(
     row = loss_row(replica_loss, outcome.of_loss(replica_loss.id), outcome)
     live_report(session).add(row)
     if row.verdict == "fail":
-        for name, text in outcome.logs.items():
-            if text.strip() and replica_loss.id in name:
-                request.node.add_report_section("call", f"{name} log (tail)", text)
+        for name, text in outcome.complaints(within=replica_loss.id).items():
+            request.node.add_report_section("call", f"{name} log (warnings and errors)", text)
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":
         pytest.skip(row.reason)

@@ -220,3 +220,15 @@ def test_an_alert_that_must_notify_fails_when_its_receiver_has_no_integration() 
     verdict = judge(pages, routed)
     assert verdict.outcome == "fail"
     assert "reached main/null, which has no integration: nobody was notified" in verdict.problems
+
+
+def test_a_failing_row_shows_only_the_warnings_and_errors_of_the_process_logs() -> None:
+    from conformance.observe.backend import LiveOutcome
+
+    quiet = "\n".join(f'ts=1 level=info msg="Completed loading of configuration file {i}"' for i in range(50))
+    noisy = quiet + '\nts=2 level=error msg="Error sending alert" err="connection refused"'
+    outcome = LiveOutcome("twin", 20.0, [], logs={"twin prometheus-0": quiet, "twin alertmanager-0": noisy})
+    assert outcome.complaints() == {
+        "twin alertmanager-0": 'ts=2 level=error msg="Error sending alert" err="connection refused"'
+    }
+    assert outcome.complaints(within="prometheus") == {}
