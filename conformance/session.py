@@ -28,7 +28,13 @@ from conformance.packs.loader import load_pack, write_alertmanager_config, write
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
 from conformance.static.basis import JudgedDuration
-from conformance.static.behaviour import AlertBehaviour, BehaviourPlan, plan_behaviour, prove_behaviour
+from conformance.static.behaviour import (
+    AlertBehaviour,
+    BehaviourPlan,
+    inner_alerts,
+    plan_behaviour,
+    prove_behaviour,
+)
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
@@ -158,6 +164,10 @@ class ConformanceSession:
     def behaviour_plan(self) -> BehaviourPlan:
         """Depth 3's cases, planned (nothing simulated yet)."""
         return self.memo("behaviour_plan", lambda: plan_behaviour(self.profile, self.pack))
+
+    def inner_alerts(self, alert: AlertContract) -> tuple[str, ...]:
+        """The alerts ``alert`` reads through ``ALERTS`` (empty unless it is an aggregate)."""
+        return inner_alerts(alert.name, self.behaviour_plan().needs.get(alert.key, []))
 
     def judged(self) -> dict[str, tuple[JudgedDuration, ...]]:
         """Per alert key, the ``for`` and window its timing is judged with, documented or the pack's own and why."""

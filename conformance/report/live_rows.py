@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from conformance.model.contract import AlertContract
 from conformance.model.run import ReplicaLoss
-from conformance.observe.backend import LiveOutcome, RunResult
+from conformance.observe.backend import LiveOutcome, NoiseFinding, RunResult
 from conformance.observe.verdict import LiveVerdict
 from conformance.report.contract import contract_entries
 from conformance.report.model import AlertRow, LiveReport, Verdict
@@ -18,11 +20,20 @@ def skipped_row(alert: AlertContract, reason: str) -> AlertRow:
     return AlertRow(alert.name, alert.severity, "skip", reason)
 
 
-def live_row(alert: AlertContract, results: list[RunResult], finding: str | None, time_scale: float) -> AlertRow:
+def live_row(
+    alert: AlertContract,
+    results: list[RunResult],
+    finding: str | None,
+    time_scale: float,
+    reads: Collection[str] = (),
+    noise: Sequence[NoiseFinding] = (),
+) -> AlertRow:
     """The alert's verdict over all its runs, with the first run's measured times and predicted window.
 
     ``finding`` is the documented defect that makes a failure expected (``xfail``); an alert with a finding that
-    passes is a failure of the profile (the finding no longer holds).
+    passes is a failure of the profile (the finding no longer holds). ``reads`` names the alerts an aggregate
+    reads through ``ALERTS``: when it fails, those of them in ``noise`` (pending or firing on the healthy
+    cluster) are named, as the change behind the aggregate's symptom.
     """
     if not results:
         return AlertRow(alert.name, alert.severity, "xfail" if finding else "fail", NO_PREDICTION)
@@ -35,6 +46,9 @@ def live_row(alert: AlertContract, results: list[RunResult], finding: str | None
     if failed:
         row.verdict = "xfail" if finding else "fail"
         row.reason = "\n".join(v.message() for v in failed)
+        inner = [item.describe() for item in noise if item.alert in reads]
+        if inner:
+            row.reason += "\nthe alerts it reads, on the healthy cluster: " + "; ".join(inner)
         if finding:
             row.reason = f"finding: {finding}\n{row.reason}"
     elif len(skipped) == len(verdicts):

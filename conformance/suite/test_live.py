@@ -80,7 +80,14 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
         report.add(skipped_row(alert, reason))
         pytest.skip(reason)
     outcome = _outcome(session, request.config)
-    row = live_row(alert, outcome.of_alert(alert.key), session.finding(alert), outcome.time_scale)
+    row = live_row(
+        alert,
+        outcome.of_alert(alert.key),
+        session.finding(alert),
+        outcome.time_scale,
+        reads=session.inner_alerts(alert),
+        noise=outcome.noise,
+    )
     report.add(row)
     finding = session.finding(alert)
     if row.verdict == "fail" and finding:
