@@ -56,6 +56,7 @@ T = TypeVar("T")
 RANGE_FAULTS: dict[str, str] = {
     "crash-loop": "restarts within the window",
     "cpu-near-limit": "the CPU rate's range",
+    "cpu-throttling": "the CFS period counters' range",
     "error-rate": "the request rates' range",
     "latency": "the histogram rate's range",
     "metric-rate-drop": "the counter rate's range",

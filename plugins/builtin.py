@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
+from conformance_plugins.cpu_throttling import CpuThrottling
 from conformance_plugins.crash_loop import CrashLoop
 from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
@@ -33,6 +34,7 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     NodeNotReady,
     MemoryNearLimit,
     CpuNearLimit,
+    CpuThrottling,
     NodeMemoryPressure,
     FailJob,
     TargetDown,

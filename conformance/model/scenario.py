@@ -163,6 +163,16 @@ FAULT_KINDS: dict[str, FaultKind] = {
             params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(
+            "cpu-throttling",
+            "container",
+            "cpu_throttled_ratio",
+            "CPU use presses on the limit until the level's share of CFS periods is throttled (CPUThrottlingHigh); "
+            "on kind and clusters the container is held at its limit, so at least that share (nearly every period)",
+            ceiling=1.0,
+            unit="ratio of CFS periods throttled (0-1)",
+            params=(_PODS, _MAX_HOLD),
+        ),
+        FaultKind(
             "node-memory-pressure",
             "node",
             "node_memory_used_ratio",

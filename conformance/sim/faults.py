@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from conformance.model.scenario import FAULT_KINDS, NO_FAULT, Scenario, param_value, share_levels
 from conformance.sim.backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, BACKOFF_RESET_S, crash_schedule
+from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
@@ -483,6 +484,12 @@ def _cpu(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     return undo
 
 
+def _cpu_throttling(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """CPU use at the share of the limit that throttles the level's share of CFS periods (cAdvisor's model)."""
+    usage = usage_for_throttled_share(_ratio(handle.scenario, handle.level))
+    return _cpu(cluster, replace(handle, level=usage, effective_level=usage))
+
+
 def _node_memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     node = _node(cluster, handle.scenario)
     ratio = _ratio(handle.scenario, handle.level)
@@ -653,6 +660,7 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "node-not-ready": _node_not_ready,
     "memory-near-limit": _memory,
     "cpu-near-limit": _cpu,
+    "cpu-throttling": _cpu_throttling,
     "node-memory-pressure": _node_memory,
     "fail-job": _fail_job,
     "target-down": _target_down,

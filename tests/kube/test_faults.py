@@ -37,6 +37,7 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "node-not-ready": (Target(node="node-b"), {}, None),
     "memory-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
     "cpu-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
+    "cpu-throttling": (Target(namespace=NS, workload="api", container="app"), {}, 0.3),
     "node-memory-pressure": (Target(node="node-a"), {"namespace": NS}, 0.9),
     "fail-job": (Target(namespace=NS, job="nightly"), {}, None),
     "target-down": (Target(namespace=NS, workload="api"), {}, None),
@@ -46,6 +47,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
+#: Faults that change nothing on the cluster (an always-firing alert's scenario).
+CHANGES_NOTHING = {"none"}
 
 
 def build(world: World, fault: str) -> Injector:
@@ -93,7 +96,15 @@ ALL_FAULTS = sorted(CASES)
 
 
 def test_every_fault_kind_has_a_case_or_a_skip() -> None:
-    assert set(CASES) | SKIPPED_EVERYWHERE == set(FAULT_KINDS)
+    assert set(CASES) | SKIPPED_EVERYWHERE | CHANGES_NOTHING == set(FAULT_KINDS)
+
+
+def test_fault_none_writes_nothing_and_reverts_nothing(world: World) -> None:
+    scenario = Scenario(id="none", fault="none", target=Target())
+    injector = REGISTRY.get("none").build(scenario, world.placement.resolve(scenario), None)
+    assert injector.permissions() == []
+    inject(world.ctx, [injector], lambda: None)
+    assert world.api.writes == []
 
 
 @pytest.mark.parametrize("fault", ALL_FAULTS)

@@ -383,3 +383,19 @@ def test_a_spread_fault_shares_its_level_so_no_object_carries_it_alone(cluster: 
         cluster.apply_fault(
             Scenario("t", "cpu-near-limit", Target(namespace=NS, workload="api"), spread=spread.spread), 0.9
         )
+
+
+def test_cpu_throttling_throttles_the_level_s_share_of_cfs_periods(cluster: SimulatedCluster) -> None:
+    """CPUThrottlingHigh's quantity: throttled periods over periods (cAdvisor's CFS counters), not CPU use."""
+    pod = {"namespace": NS, "pod": "db-0", "container": "postgres"}
+    fault = cluster.apply_fault(scenario("cpu-throttling", namespace=NS, workload="db"), 0.3)
+    before = cluster.stored_samples()
+    cluster.advance_to(cluster.now + 300.0)
+    after = cluster.stored_samples()
+
+    def delta(name: str) -> float:
+        return one(after, name, **pod) - one(before, name, **pod)
+
+    throttled = delta("container_cpu_cfs_throttled_periods_total") / delta("container_cpu_cfs_periods_total")
+    assert throttled == pytest.approx(0.3, abs=0.01)
+    cluster.revert_fault(fault)

@@ -94,6 +94,13 @@ def throttled_share(usage_ratio: float) -> float:
     return min(1.0, ((usage_ratio - 0.5) / 0.5) ** 2)
 
 
+def usage_for_throttled_share(share: float) -> float:
+    """The CPU use (x the limit) at which ``share`` of CFS periods is throttled: :func:`throttled_share` inverted."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"a share of throttled periods is between 0 and 1, got {share}")
+    return 0.5 + 0.5 * math.sqrt(share)
+
+
 def container_cpu_cores(container: ContainerState) -> float:
     spec = container.spec
     reference = spec.cpu_limit_cores or spec.cpu_request_cores or UNLIMITED_CPU_REFERENCE
