@@ -65,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(profiledoc.example_text() if args.example else profiledoc.render_markdown(), end="")
         elif args.command == "validate":
             profile = load_profile(args.profile)
+            alerts, setups = len(profile.alerts), len(profile.routing)
             print(
-                f"{profile.path}: valid: {len(profile.alerts)} alerts, {len(profile.routing)} routing set-ups, "
-                f"reference pack {profile.pack_path}"
+                f"{profile.path}: valid: {alerts} alert{'s' * (alerts != 1)}, "
+                f"{setups} routing set-up{'s' * (setups != 1)}, reference pack {profile.pack_path}"
             )
         else:
             for name in bundled_profile_names():

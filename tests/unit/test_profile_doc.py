@@ -135,7 +135,7 @@ def test_profile_format_prints_the_page_and_the_example(capsys: pytest.CaptureFi
 
 def test_validate_says_valid_or_names_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(EXAMPLE)]) == 0
-    assert "valid: 4 alerts, 1 routing set-ups" in capsys.readouterr().out
+    assert "valid: 4 alerts, 1 routing set-up," in capsys.readouterr().out
     broken = tmp_path / "profile.yaml"
     broken.write_text(
         example_text().replace("severity: critical", "severity: urgent").replace("pack: pack", "pack: ..")
