@@ -24,7 +24,8 @@ class Threshold:
     """``quantity op value``: the alert must fire past it and stay silent inside it.
 
     ``margin`` is the relative distance from the boundary at which the firing and healthy cases are set;
-    ``integer`` quantities (restart counts, replicas) use the neighbouring whole numbers instead.
+    ``integer`` quantities (restart counts, replicas) use the neighbouring whole numbers instead. ``quote`` is the
+    document's words for the number, where the profile gives them.
     """
 
     quantity: str
@@ -34,6 +35,7 @@ class Threshold:
     note: str = ""
     margin: float = 0.02
     integer: bool = False
+    quote: str = ""
 
     def fires(self, level: float) -> bool:
         """Whether a level is past the threshold (the documented condition is met)."""
@@ -60,11 +62,13 @@ class Threshold:
 
 @dataclass(frozen=True)
 class DocumentedDuration:
-    """A duration in seconds and whether the vendor documents it (else it is the reference pack's choice)."""
+    """A duration in seconds and whether the vendor documents it (else it is the reference pack's choice), with the
+    document's words for it (``quote``) where the profile gives them."""
 
     seconds: float
     documented: bool
     note: str = ""
+    quote: str = ""
 
 
 @dataclass(frozen=True)

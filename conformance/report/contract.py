@@ -18,6 +18,7 @@ def _duration(value: DocumentedDuration | None) -> dict[str, Any] | None:
     return {
         "seconds": value.seconds,
         "documented": value.documented,
+        "quote": value.quote,
         "note": value.note or ("" if value.documented else CHOSEN),
     }
 
@@ -57,6 +58,7 @@ def contract_entry(
         else {
             "condition": threshold.describe(),
             "documented": threshold.documented,
+            "quote": threshold.quote,
             "note": threshold.note or ("" if threshold.documented else CHOSEN),
         },
         "for": _duration(alert.for_),

@@ -25,7 +25,7 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     assert row["documented_threshold_s"] == 120.0
     assert row["receiver"] == "default/pager"
     contract = json.loads((out / "contract.json").read_text())
-    assert contract["alerts"][0]["for"] == {"seconds": 120.0, "documented": True, "note": ""}
+    assert contract["alerts"][0]["for"] == {"seconds": 120.0, "documented": True, "quote": "", "note": ""}
     assert "ApiDown" in (out / "report.html").read_text()
 
 
