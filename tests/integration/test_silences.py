@@ -118,3 +118,19 @@ def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fai
     result.stdout.fnmatch_lines(
         ['*{alertname="ApiDownInfo", *} reaches null (webhook), although the document says this alert notifies nobody*']
     )
+
+
+def test_an_alert_whose_receiver_has_no_integration_is_listed_not_failed(pytester: pytest.Pytester, mini: Path) -> None:
+    """kube-prometheus ships its receivers empty for its users to fill: said in the summary, not a failure."""
+    (mini / "pack" / "alertmanager.yaml").write_text(
+        "route: {receiver: pager, group_by: [alertname]}\nreceivers:\n  - name: pager\n"
+    )
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*alert-conformance: receivers that notify nobody*",
+            "  ApiDown (default): reaches pager, which has no integration in this pack: nobody is notified until "
+            "one is set",
+        ]
+    )
