@@ -483,10 +483,12 @@ class SimulatedCluster:
         """Every scrape target kube-prometheus-stack (and the workloads' ServiceMonitors) would discover."""
         ns = self.env.monitoring_namespace
         targets: list[ScrapeTarget] = []
-        for pod in self._pods_named(ns, self.ksm_name):
+        # A pod being deleted leaves its Service's endpoints, so Prometheus stops scraping it.
+        ksm_pods = [p for p in self._pods_named(ns, self.ksm_name) if p.deleting_since is None]
+        for pod in ksm_pods:
             targets.append(
                 ScrapeTarget(
-                    id="kube-state-metrics" if pod is self._pods_named(ns, self.ksm_name)[0] else f"ksm-{pod.name}",
+                    id="kube-state-metrics" if pod is ksm_pods[0] else f"ksm-{pod.name}",
                     job="kube-state-metrics",
                     metrics_path="/metrics",
                     honor_labels=True,

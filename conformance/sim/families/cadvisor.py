@@ -268,6 +268,10 @@ def _container(
     started = last_start if last_start is not None else pod.created + 1.0
     out.add("container_start_time_seconds", labels, cluster.epoch + started)
     out.add("container_last_seen", labels, cluster.epoch + t)
+    # cAdvisor counts an OOM kill on the cgroup the kernel names (task_memcg), i.e. the killed container's own,
+    # which is removed with it; the restarted container is a new cgroup whose count starts at 0. So a container
+    # OOM-killed and restarted never shows a non-zero count (google/cadvisor#3015); OOMKilled shows in
+    # kube-state-metrics' last terminated reason instead.
     out.add("container_oom_events_total", labels, 0)
 
 

@@ -16,6 +16,7 @@ from conformance.sim.state import (
     EVICTION_HARD_MEMORY,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
+    TERMINATION_GRACE_S,
     ContainerState,
     NodeState,
     PodState,
@@ -525,7 +526,8 @@ def _pod_level(cluster: SimulatedCluster, pod: PodState, base: Labels, t: float,
         out.add("kube_pod_ips", {**base, "ip": pod.ip, "ip_family": "4"}, 1)
     out.add("kube_pod_created", base, _ts(cluster, pod.created))
     if pod.deleting_since is not None:
-        out.add("kube_pod_deletion_timestamp", base, _ts(cluster, pod.deleting_since))
+        # metadata.deletionTimestamp: the delete's time plus the pod's termination grace period.
+        out.add("kube_pod_deletion_timestamp", base, _ts(cluster, pod.deleting_since + TERMINATION_GRACE_S))
     out.add(
         "kube_pod_owner",
         {**base, "owner_kind": pod.owner_kind, "owner_name": pod.owner_name, "owner_is_controller": "true"},
@@ -620,10 +622,9 @@ def _container(
         out.add("kube_pod_container_status_terminated_reason", {**labels, "reason": terminated_reason}, 1)
     last = container.last_termination(t)
     if last is not None:
-        reason, when = last
-        out.add("kube_pod_container_status_last_terminated_reason", {**labels, "reason": reason}, 1)
-        out.add("kube_pod_container_status_last_terminated_exitcode", labels, 1.0 if reason == "Error" else 0.0)
-        out.add("kube_pod_container_status_last_terminated_timestamp", labels, _ts(cluster, when))
+        out.add("kube_pod_container_status_last_terminated_reason", {**labels, "reason": last.reason}, 1)
+        out.add("kube_pod_container_status_last_terminated_exitcode", labels, float(last.exit_code))
+        out.add("kube_pod_container_status_last_terminated_timestamp", labels, _ts(cluster, last.at))
     # A silent node's pods lose their Ready condition, but their container statuses stay as last reported.
     ready = pod.container_ready(container, True, t)
     out.add("kube_pod_container_status_ready", labels, 1.0 if ready else 0.0)
