@@ -532,6 +532,7 @@ def _cordon(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None
 
     def undo() -> None:
         node.unschedulable = was
+        cluster.schedule_pending(cluster.now)
 
     return undo
 
@@ -593,6 +594,7 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
                 cluster.replace_pod(pod, t)
             else:
                 cluster.delete_pod(pod)
+        cluster.schedule_pending(t)
         cluster.breakpoint(t)
 
     return undo

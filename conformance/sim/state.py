@@ -209,22 +209,33 @@ class PodState:
     readiness_failing: bool = False
     deleting_since: float | None = None
     sandbox_id: str = ""
+    # When the scheduler bound a pod that was created with no node to fit (None: bound at creation).
+    bound_at: float | None = None
+
+    @property
+    def scheduled_at(self) -> float:
+        """When the pod was bound to its node: its sandbox, containers and readiness count from here."""
+        return self.bound_at if self.bound_at is not None else self.created
 
     def started(self, t: float) -> bool:
         """Whether the pod's sandbox and containers have been created (phase left Pending)."""
         if self.job is not None:
-            return True
+            return t >= self.job.created
         if self.node is None or any(c.image_broken for c in self.containers):
             return False
-        return t >= self.created + POD_START_S
+        return t >= self.scheduled_at + POD_START_S
 
     def phase(self, t: float) -> str:
         if self.job is not None:
-            return "Failed" if self.job.failed else "Succeeded"
+            if self.job.failed:
+                return "Failed"
+            return "Running" if self.job.active(t) else "Succeeded"
         return "Running" if self.started(t) else "Pending"
 
     def container_running(self, container: ContainerState, t: float) -> bool:
-        if self.job is not None or not self.started(t):
+        if self.job is not None:
+            return self.job.active(t)
+        if not self.started(t):
             return False
         return not container.crash_waiting(t)
 
@@ -232,12 +243,12 @@ class PodState:
         if not self.container_running(container, t) or not node_ready or self.readiness_failing:
             return False
         last_start = container.crash.last_start_by(t) if container.crash else None
-        since = max(self.created + POD_READY_S, last_start if last_start is not None else float("-inf"))
+        since = max(self.scheduled_at + POD_READY_S, last_start if last_start is not None else float("-inf"))
         return t >= since
 
     def ready(self, node_ready: bool, t: float) -> bool:
         if self.job is not None:
-            return False
+            return node_ready and self.job.active(t)  # no readiness probe: ready while it runs
         return all(self.container_ready(c, node_ready, t) for c in self.containers)
 
     def container_instance(self, container: ContainerState, t: float) -> int:
@@ -289,6 +300,13 @@ class JobRun:
     created: float
     completed: float | None
     failed: bool = False
+
+    def active(self, t: float) -> bool:
+        """Whether the run's pod is still running at ``t`` (the Job's status.active)."""
+        return not self.failed and self.created <= t and (self.completed is None or t < self.completed)
+
+    def succeeded_by(self, t: float) -> bool:
+        return not self.failed and self.completed is not None and t >= self.completed
 
 
 # mke2fs's default reserved-blocks percentage (``-m 5``): blocks only root may write. statfs counts them in

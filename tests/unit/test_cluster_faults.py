@@ -295,6 +295,30 @@ def test_a_statefulset_pod_on_an_unreachable_node_is_not_replaced(cluster: Simul
     assert fresh is not db and fresh.deleting_since is None
 
 
+def test_a_pod_no_node_fits_is_unschedulable_until_one_does(cluster: SimulatedCluster) -> None:
+    """kube-scheduler sets PodScheduled=False (reason Unschedulable) on a pod no node fits, and kube-state-metrics
+    (internal/store/pod.go) exposes kube_pod_status_unschedulable only while that condition is False. The
+    scheduler retries when a node changes: uncordoned, the node takes the pod, which then starts."""
+    cordons = [cluster.apply_fault(scenario("cordon-node", node=n), None) for n in ("w1", "w2")]
+    cluster.apply_fault(scenario("kill-pods", namespace=NS, workload="api"), None)
+    cluster.advance_to(200.0)
+    stored = cluster.stored_samples()
+    pending = [p for p in cluster.pods if p.workload and p.workload.name == "api"]
+    assert len(pending) == 4 and all(p.node is None for p in pending)
+    for pod in pending:
+        assert one(stored, "kube_pod_status_unschedulable", namespace=NS, pod=pod.name) == 1
+        assert one(stored, "kube_pod_status_scheduled", namespace=NS, pod=pod.name, condition="false") == 1
+        assert one(stored, "kube_pod_status_phase", namespace=NS, pod=pod.name, phase="Pending") == 1
+    cluster.revert_fault(cordons[0])
+    assert all(p.node == "w1" for p in pending)
+    cluster.advance_to(205.0)
+    stored = cluster.stored_samples()
+    assert not matching(stored, "kube_pod_status_unschedulable", namespace=NS)
+    assert one(stored, "kube_deployment_status_replicas_available", namespace=NS, deployment="api") == 4
+    assert one(stored, "kube_pod_start_time", namespace=NS, pod=pending[0].name) == cluster.epoch + 200.0
+    cluster.revert_fault(cordons[1])
+
+
 def test_memory_cpu_and_node_pressure(cluster: SimulatedCluster) -> None:
     pod = {"namespace": NS, "pod": "db-0", "container": "postgres"}
     memory = cluster.apply_fault(scenario("memory-near-limit", namespace=NS, workload="db"), 0.95, ramp_s=100)
