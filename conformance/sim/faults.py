@@ -372,6 +372,7 @@ def _hold_crash_loop(
     now = cluster.now
     mine: dict[int, CrashSchedule] = {}
     next_crash: dict[int, float] = {}
+    entries: dict[int, BackoffEntry | None] = {}
 
     def lay_out(
         container: ContainerState, first: float, until: float, before: CrashSchedule | None, entry: BackoffEntry | None
@@ -381,6 +382,7 @@ def _hold_crash_loop(
         container.crash = more if before is None else before.joined(more)
         mine[id(container)] = container.crash
         next_crash[id(container)] = more.restarts[-1] + run if more.restarts else first
+        entries[id(container)] = more.last_entry() or entry
         for moment in more.change_times():
             cluster.breakpoint(moment)
 
@@ -396,7 +398,7 @@ def _hold_crash_loop(
             crash = container.crash
             if crash is None or crash is not mine.get(id(container)):
                 continue  # a later fault took the container over
-            lay_out(container, next_crash[id(container)], until + HOLD_CHUNK_S, crash, crash.last_entry())
+            lay_out(container, next_crash[id(container)], until + HOLD_CHUNK_S, crash, entries[id(container)])
         cluster.breakpoint(until + HOLD_CHUNK_S, lambda: extend(until + HOLD_CHUNK_S))
 
     cluster.breakpoint(now + HOLD_CHUNK_S, lambda: extend(now + HOLD_CHUNK_S))

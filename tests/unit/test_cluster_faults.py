@@ -386,6 +386,20 @@ def test_memory_past_the_limit_is_oom_killed_and_restarted_with_back_off(cluster
     assert one(stored, "kube_pod_container_status_last_terminated_reason", **pod, reason="OOMKilled") == 1
 
 
+def test_a_slow_oom_loop_keeps_the_back_off_across_hours(cluster: SimulatedCluster) -> None:
+    """Runs longer than the hour a held loop is laid out ahead go on across its extension. Each lasts 5000 s,
+    more than the 2 x 300 s after which the kubelet forgets a back-off entry (flowcontrol hasExpired), so every
+    kill is restarted at once, never CrashLoopBackOff."""
+    pod = {"namespace": NS, "pod": "db-0", "container": "postgres"}
+    cluster.apply_fault(scenario("memory-near-limit", namespace=NS, workload="db"), 1.0, ramp_s=5000)
+    cluster.advance_to(5100.0)
+    assert one(cluster.stored_samples(), "kube_pod_container_status_restarts_total", **pod) == 1
+    cluster.advance_to(10100.0)
+    stored = cluster.stored_samples()
+    assert one(stored, "kube_pod_container_status_restarts_total", **pod) == 2
+    assert not matching(stored, "kube_pod_container_status_waiting_reason", **pod)
+
+
 def test_memory_just_below_the_limit_holds_without_a_kill(cluster: SimulatedCluster) -> None:
     pod = {"namespace": NS, "pod": "db-0", "container": "postgres"}
     cluster.apply_fault(scenario("memory-near-limit", namespace=NS, workload="db"), 0.999, ramp_s=10)
