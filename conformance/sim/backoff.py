@@ -1,9 +1,11 @@
 """The kubelet's CrashLoopBackOff: when a crashing container exits and when it is restarted.
 
 This is the kubelet's per-container ``flowcontrol.Backoff`` (client-go ``util/flowcontrol/backoff.go``), created
-in ``pkg/kubelet/kubelet.go`` as ``NewBackOff(backOffPeriod, MaxContainerBackOff)`` = 10 s, 300 s, and consulted
-by ``kubeGenericRuntimeManager.doBackOff`` (``pkg/kubelet/kuberuntime/kuberuntime_manager.go``) when an exited
-container is to be started again:
+in ``pkg/kubelet/kubelet.go`` with an initial 10 s and a maximum of 300 s (``backOffPeriod`` and
+``MaxContainerBackOff``; since 1.32 ``newCrashLoopBackOff`` returns ``initialCrashLoopBackOff`` and
+``MaxCrashLoopBackOff``, the same values unless the alpha gates ReduceDefaultCrashLoopBackOffDecay or
+KubeletCrashLoopBackOffMax are on), and consulted by ``kubeGenericRuntimeManager.doBackOff``
+(``pkg/kubelet/kuberuntime/kuberuntime_manager.go``) when an exited container is to be started again:
 
 * the first exit finds no back-off entry (``IsInBackOffSince`` is false): the container is restarted at once and
   ``Next`` creates the entry with 10 s;
