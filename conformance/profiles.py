@@ -315,7 +315,11 @@ class _ProfileBuilder:
         )
         jobs = tuple(
             JobSpec(
-                name=j["name"], namespace=j["namespace"], cronjob=j.get("cronjob"), image=j.get("image", "busybox:1.36")
+                name=j["name"],
+                namespace=j["namespace"],
+                cronjob=j.get("cronjob"),
+                image=j.get("image", "busybox:1.36"),
+                run_seconds=float(j.get("run_seconds", 30.0)),
             )
             for j in raw.get("jobs", [])
         )

@@ -6,6 +6,7 @@ from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
 from conformance_plugins.cpu_throttling import CpuThrottling
 from conformance_plugins.crash_loop import CrashLoop
+from conformance_plugins.crash_loop_backoff import CrashLoopBackOff
 from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
@@ -27,6 +28,7 @@ from conformance.kube.faults import Injector
 BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     KillPods,
     CrashLoop,
+    CrashLoopBackOff,
     UnavailableReplicas,
     StuckRollout,
     FillVolume,

@@ -87,11 +87,25 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "crash-loop",
             "container",
             "restarts",
-            "the container exits after run_seconds; the kubelet restarts it with its back-off (10s doubling "
-            "to 5m); level = restarts within the alert's window",
+            "the container exits after run_seconds; the kubelet restarts it at once the first time, then with its "
+            "back-off (10s doubling to 5m); level = restarts within the alert's window",
             integer=True,
             burst=True,
             unit="restarts",
+            params=(
+                FaultParam(
+                    "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
+                ),
+                _PODS,
+                FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
+            ),
+        ),
+        FaultKind(
+            "crash-loop-backoff",
+            "container",
+            None,
+            "the container keeps exiting after run_seconds until the revert, held in CrashLoopBackOff; the restart "
+            "count follows from the kubelet's back-off (at once, then 10s doubling to 5m)",
             params=(
                 FaultParam(
                     "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
@@ -148,9 +162,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "memory-near-limit",
             "container",
             "container_memory_limit_ratio",
-            "working set climbs to a share of the limit",
+            "working set climbs to a share of the limit; at 1 or more the container is OOM-killed at the limit "
+            "(OOMKilled, restarted with the back-off, again on every run until the revert)",
             ceiling=1.0,
-            unit="ratio of the memory limit (0-1)",
+            unit="ratio of the memory limit (0-1; 1 or more: OOM-killed)",
             params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(

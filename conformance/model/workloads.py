@@ -116,12 +116,14 @@ class VolumeClaimSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A batch Job, optionally owned by a CronJob; healthy runs succeed."""
+    """A batch Job, optionally owned by a CronJob; healthy runs succeed ``run_seconds`` after they start (a run
+    younger than that is still active: a long ``run_seconds`` makes a job that is running)."""
 
     name: str
     namespace: str
     cronjob: str | None = None
     image: str = "busybox:1.36"
+    run_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

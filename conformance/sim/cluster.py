@@ -228,10 +228,12 @@ class SimulatedCluster:
             name=name,
             uid=object_uid(self.seed, "job", spec.namespace, name, count),
             created=created,
-            completed=None if failed else created + 30.0,
+            completed=None if failed else created + spec.run_seconds,
             failed=failed,
         )
         self.jobs.append(run)
+        if run.completed is not None:
+            self.breakpoint(run.completed)
         node = self.pick_node(None, created)
         pod_name = f"{name}-{name_suffix(self.seed, 'jobpod', spec.namespace, name, count)}"
         uid = object_uid(self.seed, "pod", spec.namespace, pod_name)
@@ -362,6 +364,24 @@ class SimulatedCluster:
         self.breakpoint(t + POD_READY_S)
         return pod
 
+    def schedule_pending(self, t: float) -> None:
+        """The scheduler retries its unschedulable pods when a node changes (uncordoned, Ready again): each that
+        now fits is bound, and starts from there."""
+        for pod in [p for p in self.pods if p.node is None and p.workload is not None and p.deleting_since is None]:
+            workload = pod.workload
+            assert workload is not None
+            node = self.pick_node(workload, t)
+            if node is None:
+                continue
+            node_state = self.nodes[node]
+            pod.node = node
+            pod.bound_at = t
+            host = (workload.namespace, workload.name) in self.host_network
+            pod.ip = node_state.ip if host else self._alloc_ip(node_state)
+            self.breakpoint(t)
+            self.breakpoint(t + POD_START_S)
+            self.breakpoint(t + POD_READY_S)
+
     def delete_pod(self, pod: PodState) -> None:
         if pod in self.pods:
             self.pods.remove(pod)
@@ -483,10 +503,12 @@ class SimulatedCluster:
         """Every scrape target kube-prometheus-stack (and the workloads' ServiceMonitors) would discover."""
         ns = self.env.monitoring_namespace
         targets: list[ScrapeTarget] = []
-        for pod in self._pods_named(ns, self.ksm_name):
+        # A pod being deleted leaves its Service's endpoints, so Prometheus stops scraping it.
+        ksm_pods = [p for p in self._pods_named(ns, self.ksm_name) if p.deleting_since is None]
+        for pod in ksm_pods:
             targets.append(
                 ScrapeTarget(
-                    id="kube-state-metrics" if pod is self._pods_named(ns, self.ksm_name)[0] else f"ksm-{pod.name}",
+                    id="kube-state-metrics" if pod is ksm_pods[0] else f"ksm-{pod.name}",
                     job="kube-state-metrics",
                     metrics_path="/metrics",
                     honor_labels=True,

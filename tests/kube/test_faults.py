@@ -30,6 +30,7 @@ REGISTRY = FaultRegistry()
 CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "kill-pods": (Target(namespace=NS, workload="api"), {}, None),
     "crash-loop": (Target(namespace=NS, workload="api", container="app"), {}, 3),
+    "crash-loop-backoff": (Target(namespace=NS, workload="api", container="app"), {}, None),
     "unavailable-replicas": (Target(namespace=NS, workload="api"), {}, 2),
     "stuck-rollout": (Target(namespace=NS, workload="api"), {"progress_deadline_s": 60}, None),
     "fill-volume": (Target(namespace=NS, volume_claim="data"), {}, 0.04),
@@ -276,6 +277,25 @@ def test_crash_loop_calls(world: World) -> None:
     [container] = body["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["sh", "-c", "sleep 5; exit 1"]
     assert restore_of(body)["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", "3600"]
+
+
+def test_crash_loop_backoff_is_the_crash_loop_patch_held_until_the_revert(world: World) -> None:
+    [(_, path, body)] = applied(world, "crash-loop-backoff")
+    assert path == "/apis/apps/v1/namespaces/demo/deployments/api"
+    [container] = body["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["sh", "-c", "sleep 5; exit 1"]
+    assert build(world, "crash-loop-backoff").describe().endswith("held until the revert")
+
+
+def test_memory_past_the_limit_is_skipped_as_kind_cannot_oom_kill_the_container(world: World) -> None:
+    """An exec'd stress process is a child in the container's cgroup: at the limit the kernel's OOM killer picks
+    it (the largest), PID 1 survives, so there is no restart and no OOMKilled status to prove."""
+    scenario = Scenario("oom", "memory-near-limit", Target(namespace=NS, workload="api", container="app"))
+    injector = REGISTRY.get("memory-near-limit")
+    oom = injector.build(scenario, world.placement.resolve(scenario), 1.0)
+    assert "OOM-killed" in str(oom.params_skip_reason("kind"))
+    near = injector.build(scenario, world.placement.resolve(scenario), 0.95)
+    assert near.params_skip_reason("kind") is None
 
 
 def test_stuck_rollout_calls(world: World) -> None:
