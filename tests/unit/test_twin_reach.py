@@ -128,3 +128,14 @@ def test_a_warmup_over_the_budget_is_refused_before_anything_starts(tmp_path: Pa
     assert all(lane.stack is None for lane in backend._lanes)  # nothing started: no process, no work folder
     assert not list(private_temp_dir.iterdir())
     assert backend.warmup_estimate is not None and backend.warmup_estimate.peak_bytes > 256 * 2**20
+
+
+def test_the_run_budget_reaches_the_twin(tmp_path: Path) -> None:
+    from conformance.backends import make_backend
+    from conformance.options import Options
+    from conformance.session import ConformanceSession
+
+    profile, pack = toy_profile(LIVE_PACK)
+    session = ConformanceSession(Options(profile="toy", budget_memory_bytes=3 * 2**30), profile, pack, tmp_path)
+    backend = make_backend(session)
+    assert isinstance(backend, TwinBackend) and backend.budget_memory_bytes == 3 * 2**30
