@@ -138,7 +138,8 @@ def _memory_lines(label: str, backend: TwinBackend, memory: TreeMemory) -> list[
             f"    warm-up per lane: {backend.backfilled_samples:,} samples written, held as "
             f"{backend.backfilled_runs:,} runs; estimated {estimate.samples:,} samples, "
             f"{_mib(estimate.file_bytes)} of OpenMetrics, peak {_mib(estimate.peak_bytes)} "
-            f"(budget {_mib(backend.budget_memory_bytes)})"
+            f"(budget {_mib(backend.budget_memory_bytes)}); backfill wall seconds per lane "
+            f"(its waits for the others included): {backend.backfill_wall_s}"
         )
     return lines
 

@@ -260,6 +260,7 @@ class TwinBackend:
         self.warmup_estimate: WarmupEstimate | None = None  # one lane's backfill, estimated before the start
         self.backfilled_samples = 0  # samples one lane backfilled (every lane backfills the same warm-up)
         self.backfilled_runs = 0  # the runs of samples its sampled warm-up held
+        self.backfill_wall_s: dict[str, float] = {}  # lane -> wall seconds of its backfill, waits included
 
     # Setup ---------------------------------------------------------------------------------------------------
 
@@ -450,11 +451,20 @@ class TwinBackend:
         on an error or Ctrl-C the pool is left only once every start has returned.
         """
         install_exit_hooks()  # on this (main) thread: workers cannot install the SIGTERM handler
-        backfill_lock = threading.Lock()  # one lane backfills at a time (see TwinStack.backfill_lock)
+        backfill_lock = threading.Lock()  # one lane samples or writes a warm-up at a time
+        estimate = self.warmup_estimate
+        slots = estimate.promtool_slots(self.budget_memory_bytes, len(lanes)) if estimate is not None else 1
+        promtool_slots = threading.Semaphore(slots)
         for lane in lanes:
             cluster = self._cluster_factory(self.profile.environment)
             settings = self._settings(lane.name, backfill=isinstance(cluster, SampledCluster))
-            lane.stack = TwinStack(cluster, self.pack, settings, backfill_lock=backfill_lock)
+            lane.stack = TwinStack(
+                cluster,
+                self.pack,
+                settings,
+                backfill_lock=backfill_lock,
+                promtool_slots=promtool_slots,
+            )
         stacks = [lane.stack for lane in lanes if lane.stack is not None]
         with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-start") as pool:
             futures = [pool.submit(stack.start) for stack in stacks]
@@ -464,6 +474,7 @@ class TwinBackend:
         self.backfilled_s = max((stack.backfilled_s for stack in stacks), default=0.0)
         self.backfilled_samples = max((stack.backfilled_samples for stack in stacks), default=0)
         self.backfilled_runs = max((stack.backfilled_runs for stack in stacks), default=0)
+        self.backfill_wall_s = {lane.name: round(lane.stack.backfill_wall_s, 1) for lane in lanes if lane.stack}
 
     def _phase(self, name: str, since: float) -> None:
         self.phases[name] = round(self._clock() - since, 3)

@@ -12,8 +12,12 @@ The model, measured with promtool 2.42 (:mod:`conformance.twin.backfill` says wh
 * ``promtool tsdb create-blocks-from openmetrics`` maps the whole file and parses it once per two-hour block: its
   resident memory is about :data:`PROMTOOL_BASE_BYTES` plus :data:`PROMTOOL_FILE_RATIO` times the file (a 10 MiB
   file: 70 MiB; 250 MiB: 345 MiB; 480 MiB: 600 MiB);
-* lanes backfill one at a time (:attr:`conformance.twin.stack.TwinStack.backfill_lock`), so the peak is one lane's
-  on top of the Python process itself (:data:`conformance.static.cost.PYTHON_BASE_BYTES`).
+* lanes sample and write their warm-up one at a time (:attr:`conformance.twin.stack.TwinStack.backfill_lock`): one
+  warm-up is held at once;
+* promtool runs side by side in as many lanes as the budget holds, at least one
+  (:meth:`WarmupEstimate.promtool_slots`); the check is for one at a time;
+
+all on top of the Python process itself (:data:`conformance.static.cost.PYTHON_BASE_BYTES`).
 
 The series are counted in the healthy simulated cluster at its first scrape, each kept from where some rule reads
 it (:mod:`conformance.twin.reach`).
@@ -44,9 +48,28 @@ class WarmupEstimate:
     samples: int
     series: int
     file_bytes: int
-    peak_bytes: int
     #: metric name -> samples written of it, to name the one that costs most
     by_name: Mapping[str, int]
+
+    @property
+    def runs_bytes(self) -> int:
+        """The twin's share: one warm-up held as runs, at worst one run per sample."""
+        return self.samples * RUN_BYTES
+
+    @property
+    def promtool_bytes(self) -> int:
+        """One promtool backfilling the file."""
+        return PROMTOOL_BASE_BYTES + int(self.file_bytes * PROMTOOL_FILE_RATIO)
+
+    @property
+    def peak_bytes(self) -> int:
+        """The run's peak while it backfills, promtool running in one lane at a time."""
+        return PYTHON_BASE_BYTES + self.runs_bytes + self.promtool_bytes
+
+    def promtool_slots(self, budget_bytes: int, lanes: int) -> int:
+        """How many lanes may run promtool side by side within ``budget_bytes`` (1 to ``lanes``)."""
+        room = budget_bytes - PYTHON_BASE_BYTES - self.runs_bytes
+        return max(1, min(lanes, room // max(1, self.promtool_bytes)))
 
     def costliest(self) -> str | None:
         return max(self.by_name, key=lambda name: self.by_name[name], default=None)
@@ -72,8 +95,7 @@ def estimate_warmup(
         samples += count
         file_bytes += count * (len(series_text(key)) + LINE_EXTRA_BYTES)
         by_name[name] = by_name.get(name, 0) + count
-    lane = samples * RUN_BYTES + PROMTOOL_BASE_BYTES + int(file_bytes * PROMTOOL_FILE_RATIO)
-    return WarmupEstimate(samples, series, file_bytes, PYTHON_BASE_BYTES + lane, by_name)
+    return WarmupEstimate(samples, series, file_bytes, by_name)
 
 
 def check_warmup_budget(

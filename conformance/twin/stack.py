@@ -119,12 +119,20 @@ class TwinStack:
     """Start with :meth:`start` (or as a context manager); ``close`` always stops everything."""
 
     def __init__(
-        self, cluster: ClusterLike, pack: Pack, settings: StackSettings, *, backfill_lock: threading.Lock | None = None
+        self,
+        cluster: ClusterLike,
+        pack: Pack,
+        settings: StackSettings,
+        *,
+        backfill_lock: threading.Lock | None = None,
+        promtool_slots: threading.Semaphore | None = None,
     ) -> None:
         self.pack = pack
-        #: Held while this stack backfills: stacks sharing it backfill one at a time, so a run holds one
-        #: warm-up and runs one promtool at once (sampling is pure Python: it would not go faster side by side).
+        #: Held while this stack samples and writes its warm-up: stacks sharing it do so one at a time (it is pure
+        #: Python: side by side would be no faster), so a run holds one warm-up at once.
         self.backfill_lock = backfill_lock or threading.Lock()
+        #: Held while promtool backfills: how many may run side by side (the budget says, see twin.cost).
+        self.promtool_slots = promtool_slots or threading.Semaphore(1)
         self.settings = settings
         self.cluster_server = ClusterServer(cluster, settings.scale)
         self.capture = CaptureServer()
@@ -215,16 +223,17 @@ class TwinStack:
         # backfill's timestamps are those the live clock gives its virtual seconds, all before the first scrape.
         if backfill:
             assert isinstance(cluster, SampledCluster) and promtool is not None
+            mark = time.monotonic()
+            source = home / "warmup.om.txt"
             with self.backfill_lock:
-                mark = time.monotonic()
                 warmup = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_reach)
                 self.cluster_server.start(at_virtual_s=settings.backfill_s)
-                source = home / "warmup.om.txt"
                 self.backfilled_samples = write_openmetrics(warmup, self.cluster_server.unix_time_of, source)
                 self.backfilled_series, self.backfilled_runs = len(warmup.tracks), warmup.segments()
                 del warmup  # written: promtool reads the file
+            with self.promtool_slots:
                 create_blocks(source, home / "data", promtool)
-                self.backfill_wall_s = time.monotonic() - mark
+            self.backfill_wall_s = time.monotonic() - mark
             for other in homes[1:]:  # every replica starts with the same stored warm-up
                 shutil.copytree(home / "data", other / "data")
             self.backfilled_s = settings.backfill_s

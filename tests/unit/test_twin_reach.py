@@ -12,10 +12,11 @@ from conformance.packs.loader import load_pack
 from conformance.packs.model import Pack
 from conformance.sim import SimulatedCluster
 from conformance.sim.examples import example_environment
+from conformance.static.cost import PYTHON_BASE_BYTES
 from conformance.testing.toy import toy_cluster, toy_profile, toy_runs
 from conformance.twin.backend import TwinBackend
 from conformance.twin.backfill import first_kept_s, sample_warmup, write_openmetrics
-from conformance.twin.cost import estimate_warmup
+from conformance.twin.cost import WarmupEstimate, estimate_warmup
 from conformance.twin.reach import Reach
 
 MARGIN = 330.0
@@ -139,3 +140,13 @@ def test_the_run_budget_reaches_the_twin(tmp_path: Path) -> None:
     session = ConformanceSession(Options(profile="toy", budget_memory_bytes=3 * 2**30), profile, pack, tmp_path)
     backend = make_backend(session)
     assert isinstance(backend, TwinBackend) and backend.budget_memory_bytes == 3 * 2**30
+
+
+def test_promtool_runs_side_by_side_as_far_as_the_budget_holds() -> None:
+    found = WarmupEstimate(samples=100_000, series=100, file_bytes=100 * 2**20, by_name={"x": 100_000})
+    one = found.promtool_bytes
+    assert found.peak_bytes == PYTHON_BASE_BYTES + found.runs_bytes + one  # the check: one promtool at a time
+    room = PYTHON_BASE_BYTES + found.runs_bytes
+    assert found.promtool_slots(room + 3 * one, lanes=6) == 3
+    assert found.promtool_slots(room + 30 * one, lanes=6) == 6  # never more than the lanes
+    assert found.promtool_slots(room, lanes=6) == 1  # never fewer than one
