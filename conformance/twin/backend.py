@@ -323,10 +323,11 @@ class TwinBackend:
             return
         scrape = self.profile.scrape_interval_s
         cluster.advance_to(scrape)
-        self.warmup_estimate = found = estimate_warmup(cluster.stored_samples(), self._reach(), backfill_s, scrape)
-        check_warmup_budget(
-            found, self._reach(), backfill_s, self.budget_memory_bytes, length_why=self._warmup_reason()
-        )
+        reach = self._reach()
+        stored = cluster.stored_samples(reach.names)  # only what the rules read is backfilled
+        lanes = max(1, len(self._lanes))
+        self.warmup_estimate = found = estimate_warmup(stored, reach, backfill_s, scrape, lanes=lanes)
+        check_warmup_budget(found, reach, backfill_s, self.budget_memory_bytes, length_why=self._warmup_reason())
 
     def _warmup_reason(self) -> str:
         """Why the warm-up is as long as it is: the alert whose look-back sets it, and its longest window."""
@@ -451,9 +452,8 @@ class TwinBackend:
         on an error or Ctrl-C the pool is left only once every start has returned.
         """
         install_exit_hooks()  # on this (main) thread: workers cannot install the SIGTERM handler
-        backfill_lock = threading.Lock()  # one lane samples or writes a warm-up at a time
         estimate = self.warmup_estimate
-        slots = estimate.promtool_slots(self.budget_memory_bytes, len(lanes)) if estimate is not None else 1
+        slots = estimate.promtool_slots(self.budget_memory_bytes) if estimate is not None else 1
         promtool_slots = threading.Semaphore(slots)
         for lane in lanes:
             cluster = self._cluster_factory(self.profile.environment)
@@ -462,7 +462,6 @@ class TwinBackend:
                 cluster,
                 self.pack,
                 settings,
-                backfill_lock=backfill_lock,
                 promtool_slots=promtool_slots,
             )
         stacks = [lane.stack for lane in lanes if lane.stack is not None]

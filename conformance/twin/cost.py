@@ -12,8 +12,7 @@ The model, measured with promtool 2.42 (:mod:`conformance.twin.backfill` says wh
 * ``promtool tsdb create-blocks-from openmetrics`` maps the whole file and parses it once per two-hour block: its
   resident memory is about :data:`PROMTOOL_BASE_BYTES` plus :data:`PROMTOOL_FILE_RATIO` times the file (a 10 MiB
   file: 70 MiB; 250 MiB: 345 MiB; 480 MiB: 600 MiB);
-* lanes sample and write their warm-up one at a time (:attr:`conformance.twin.stack.TwinStack.backfill_lock`): one
-  warm-up is held at once;
+* every lane samples its warm-up side by side, so the twin may hold one per lane at once;
 * promtool runs side by side in as many lanes as the budget holds, at least one
   (:meth:`WarmupEstimate.promtool_slots`); the check is for one at a time;
 
@@ -50,11 +49,13 @@ class WarmupEstimate:
     file_bytes: int
     #: metric name -> samples written of it, to name the one that costs most
     by_name: Mapping[str, int]
+    #: lanes backfilling side by side
+    lanes: int = 1
 
     @property
     def runs_bytes(self) -> int:
-        """The twin's share: one warm-up held as runs, at worst one run per sample."""
-        return self.samples * RUN_BYTES
+        """The twin's share: a warm-up per lane held as runs, at worst one run per sample."""
+        return self.lanes * self.samples * RUN_BYTES
 
     @property
     def promtool_bytes(self) -> int:
@@ -66,19 +67,20 @@ class WarmupEstimate:
         """The run's peak while it backfills, promtool running in one lane at a time."""
         return PYTHON_BASE_BYTES + self.runs_bytes + self.promtool_bytes
 
-    def promtool_slots(self, budget_bytes: int, lanes: int) -> int:
-        """How many lanes may run promtool side by side within ``budget_bytes`` (1 to ``lanes``)."""
+    def promtool_slots(self, budget_bytes: int) -> int:
+        """How many lanes may run promtool side by side within ``budget_bytes`` (1 to every lane)."""
         room = budget_bytes - PYTHON_BASE_BYTES - self.runs_bytes
-        return max(1, min(lanes, room // max(1, self.promtool_bytes)))
+        return max(1, min(self.lanes, room // max(1, self.promtool_bytes)))
 
     def costliest(self) -> str | None:
         return max(self.by_name, key=lambda name: self.by_name[name], default=None)
 
 
 def estimate_warmup(
-    stored: Mapping[SeriesKey, float], reach: ReachLike | None, until_s: float, step_s: float
+    stored: Mapping[SeriesKey, float], reach: ReachLike | None, until_s: float, step_s: float, *, lanes: int = 1
 ) -> WarmupEstimate:
-    """The cost of backfilling ``until_s`` virtual seconds of the series in ``stored`` (a healthy scrape)."""
+    """The cost of backfilling ``until_s`` virtual seconds of the series in ``stored`` (a healthy scrape) in
+    ``lanes`` lanes side by side."""
     grid = Warmup(until_s, step_s)
     samples = file_bytes = 0
     by_name: dict[str, int] = {}
@@ -95,7 +97,7 @@ def estimate_warmup(
         samples += count
         file_bytes += count * (len(series_text(key)) + LINE_EXTRA_BYTES)
         by_name[name] = by_name.get(name, 0) + count
-    return WarmupEstimate(samples, series, file_bytes, by_name)
+    return WarmupEstimate(samples, series, file_bytes, by_name, lanes)
 
 
 def check_warmup_budget(

@@ -124,13 +124,9 @@ class TwinStack:
         pack: Pack,
         settings: StackSettings,
         *,
-        backfill_lock: threading.Lock | None = None,
         promtool_slots: threading.Semaphore | None = None,
     ) -> None:
         self.pack = pack
-        #: Held while this stack samples and writes its warm-up: stacks sharing it do so one at a time (it is pure
-        #: Python: side by side would be no faster), so a run holds one warm-up at once.
-        self.backfill_lock = backfill_lock or threading.Lock()
         #: Held while promtool backfills: how many may run side by side (the budget says, see twin.cost).
         self.promtool_slots = promtool_slots or threading.Semaphore(1)
         self.settings = settings
@@ -225,12 +221,13 @@ class TwinStack:
             assert isinstance(cluster, SampledCluster) and promtool is not None
             mark = time.monotonic()
             source = home / "warmup.om.txt"
-            with self.backfill_lock:
-                warmup = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_reach)
-                self.cluster_server.start(at_virtual_s=settings.backfill_s)
-                self.backfilled_samples = write_openmetrics(warmup, self.cluster_server.unix_time_of, source)
-                self.backfilled_series, self.backfilled_runs = len(warmup.tracks), warmup.segments()
-                del warmup  # written: promtool reads the file
+            # Every lane samples side by side: one after the other, the lanes started first would be scraped
+            # (expositions are Python work too) while the others still sample, and the start would take longer.
+            warmup = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_reach)
+            self.cluster_server.start(at_virtual_s=settings.backfill_s)
+            self.backfilled_samples = write_openmetrics(warmup, self.cluster_server.unix_time_of, source)
+            self.backfilled_series, self.backfilled_runs = len(warmup.tracks), warmup.segments()
+            del warmup  # written: promtool reads the file
             with self.promtool_slots:
                 create_blocks(source, home / "data", promtool)
             self.backfill_wall_s = time.monotonic() - mark

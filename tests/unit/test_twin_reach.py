@@ -16,7 +16,7 @@ from conformance.static.cost import PYTHON_BASE_BYTES
 from conformance.testing.toy import toy_cluster, toy_profile, toy_runs
 from conformance.twin.backend import TwinBackend
 from conformance.twin.backfill import first_kept_s, sample_warmup, write_openmetrics
-from conformance.twin.cost import WarmupEstimate, estimate_warmup
+from conformance.twin.cost import RUN_BYTES, WarmupEstimate, estimate_warmup
 from conformance.twin.reach import Reach
 
 MARGIN = 330.0
@@ -143,10 +143,11 @@ def test_the_run_budget_reaches_the_twin(tmp_path: Path) -> None:
 
 
 def test_promtool_runs_side_by_side_as_far_as_the_budget_holds() -> None:
-    found = WarmupEstimate(samples=100_000, series=100, file_bytes=100 * 2**20, by_name={"x": 100_000})
+    found = WarmupEstimate(samples=100_000, series=100, file_bytes=100 * 2**20, by_name={"x": 100_000}, lanes=6)
     one = found.promtool_bytes
     assert found.peak_bytes == PYTHON_BASE_BYTES + found.runs_bytes + one  # the check: one promtool at a time
     room = PYTHON_BASE_BYTES + found.runs_bytes
-    assert found.promtool_slots(room + 3 * one, lanes=6) == 3
-    assert found.promtool_slots(room + 30 * one, lanes=6) == 6  # never more than the lanes
-    assert found.promtool_slots(room, lanes=6) == 1  # never fewer than one
+    assert found.runs_bytes == 6 * 100_000 * RUN_BYTES  # every lane holds its warm-up at once
+    assert found.promtool_slots(room + 3 * one) == 3
+    assert found.promtool_slots(room + 30 * one) == 6  # never more than the lanes
+    assert found.promtool_slots(room) == 1  # never fewer than one
