@@ -56,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--budget-memory",
         default=f"{DEFAULT_BUDGET_MEMORY_BYTES // 2**20}Mi",
-        help="depth 3 may use this much memory, every process together (a quantity: 4Gi, 1500Mi; default %(default)s)",
+        help="depth 3, and the live twin's backfilled warm-up, may use this much memory, every process together "
+        "(a quantity: 4Gi, 1500Mi; default %(default)s)",
     )
     group.addoption(
         "--budget-time",

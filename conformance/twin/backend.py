@@ -23,6 +23,7 @@ Every fault is reverted and every process stopped in ``finally`` blocks: on fail
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,16 +43,20 @@ from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.expectations import is_aggregate
 from conformance.observe.sources import CapturedEntry
 from conformance.observe.watch import RunWatch, Watcher, setup_names
+from conformance.options import DEFAULT_BUDGET_MEMORY_BYTES
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
 from conformance.replicas import alertmanager_replicas, prometheus_replicas
 from conformance.routing.capture import Rewrite
 from conformance.static.behaviour import alert_warmup_s, dependencies
-from conformance.static.series import selectors_in, wanted_names
+from conformance.static.closure import graph_of
+from conformance.static.closure import longest as closure_longest
 from conformance.twin.backfill import SampledCluster
+from conformance.twin.cost import WarmupEstimate, check_warmup_budget, estimate_warmup
 from conformance.twin.exporter import ClusterLike
 from conformance.twin.processes import install_exit_hooks
-from conformance.twin.stack import AlertmanagerInstance, StackSettings, TwinStack
+from conformance.twin.reach import Reach
+from conformance.twin.stack import LOOKBACK_DELTA_S, AlertmanagerInstance, StackSettings, TwinStack
 
 ClusterFactory = Callable[[Environment], ClusterLike]
 
@@ -226,8 +231,11 @@ class TwinBackend:
         clock: Callable[[], float] = time.monotonic,
         high_availability: bool = True,
         mesh_alertmanagers: bool = True,
+        budget_memory_bytes: int = DEFAULT_BUDGET_MEMORY_BYTES,
     ) -> None:
         self.profile = profile
+        #: The most memory the backfilled warm-up may take, every process together (``--budget-memory``).
+        self.budget_memory_bytes = budget_memory_bytes
         #: False: one Prometheus and one Alertmanager per set-up whatever the profile and pack say (to compare).
         self.high_availability = high_availability
         self.mesh_alertmanagers = mesh_alertmanagers
@@ -248,11 +256,15 @@ class TwinBackend:
         self.backfilled_s = 0.0  # virtual seconds of healthy warm-up backfilled before Prometheus started
         self.phases: dict[str, float] = {}  # phase name -> wall seconds it took
         self.peak_rss: dict[str, int] = {}  # child process -> peak resident bytes, read just before it stopped
+        self._reach_memo: Reach | None = None
+        self.warmup_estimate: WarmupEstimate | None = None  # one lane's backfill, estimated before the start
+        self.backfilled_samples = 0  # samples one lane backfilled (every lane backfills the same warm-up)
+        self.backfilled_runs = 0  # the runs of samples its sampled warm-up held
+        self.backfill_wall_s: dict[str, float] = {}  # lane -> wall seconds of its backfill, waits included
 
     # Setup ---------------------------------------------------------------------------------------------------
 
     def _settings(self, label: str, *, backfill: bool) -> StackSettings:
-        exprs = [rule.expr for group in self.pack.groups for rule in group.rules]
         return StackSettings(
             scale=self.time_scale,
             scrape_s=self.profile.scrape_interval_s,
@@ -260,9 +272,15 @@ class TwinBackend:
             tools=self.tools,
             label=label,
             backfill_s=self._backfill_s() if backfill else 0.0,
-            backfill_names=wanted_names(selectors_in(exprs)) if backfill else None,
+            backfill_reach=self._reach() if backfill else None,
             **self._replicas(),
         )
+
+    def _reach(self) -> Reach:
+        """How far back the pack's rules read each metric once Prometheus runs (:mod:`conformance.twin.reach`)."""
+        if self._reach_memo is None:
+            self._reach_memo = Reach(self.pack, margin_s=LOOKBACK_DELTA_S + self.profile.scrape_interval_s)
+        return self._reach_memo
 
     def _replicas(self) -> dict[str, Any]:
         """The replica settings of every lane's stack (see :mod:`conformance.replicas`)."""
@@ -295,6 +313,30 @@ class TwinBackend:
             return 0.0
         scrape = self.profile.scrape_interval_s
         return max((alert_warmup_s(rules, self.pack, scrape) for rules in self._selected), default=0.0)
+
+    def _check_warmup_budget(self) -> None:
+        """Refuse, before any lane starts, a backfilled warm-up the memory budget cannot hold: one line naming the
+        metric, the rule and the window that cost most (:mod:`conformance.twin.cost`)."""
+        backfill_s = self._backfill_s()
+        cluster = self._cluster_factory(self.profile.environment)
+        if backfill_s <= 0 or not isinstance(cluster, SampledCluster):
+            return
+        scrape = self.profile.scrape_interval_s
+        cluster.advance_to(scrape)
+        reach = self._reach()
+        stored = cluster.stored_samples(reach.names)  # only what the rules read is backfilled
+        lanes = max(1, len(self._lanes))
+        self.warmup_estimate = found = estimate_warmup(stored, reach, backfill_s, scrape, lanes=lanes)
+        check_warmup_budget(found, reach, backfill_s, self.budget_memory_bytes, length_why=self._warmup_reason())
+
+    def _warmup_reason(self) -> str:
+        """Why the warm-up is as long as it is: the alert whose look-back sets it, and its longest window."""
+        scrape = self.profile.scrape_interval_s
+        rules = max(self._selected, key=lambda rules: alert_warmup_s(rules, self.pack, scrape), default=[])
+        found = closure_longest(graph_of(self.pack), rules)
+        if not found.chain:
+            return ""
+        return f"{found.chain[0][0].alert or found.chain[0][0].record} {found.describe()}"
 
     def _healthy_period(self, backfilled: bool) -> HealthyPeriod:
         """The healthy period every lane is judged over once every target was scraped.
@@ -371,6 +413,7 @@ class TwinBackend:
         engine = Engine(f"twin x{self.time_scale:g}", self._clock, time.sleep, self._poll_s(), status)
         watchers: list[Watcher] = []
         try:
+            self._check_warmup_budget()
             self._start_lanes(lanes)
             self._phase("start", started)
             engine_lanes = []
@@ -409,10 +452,18 @@ class TwinBackend:
         on an error or Ctrl-C the pool is left only once every start has returned.
         """
         install_exit_hooks()  # on this (main) thread: workers cannot install the SIGTERM handler
+        estimate = self.warmup_estimate
+        slots = estimate.promtool_slots(self.budget_memory_bytes) if estimate is not None else 1
+        promtool_slots = threading.Semaphore(slots)
         for lane in lanes:
             cluster = self._cluster_factory(self.profile.environment)
             settings = self._settings(lane.name, backfill=isinstance(cluster, SampledCluster))
-            lane.stack = TwinStack(cluster, self.pack, settings)
+            lane.stack = TwinStack(
+                cluster,
+                self.pack,
+                settings,
+                promtool_slots=promtool_slots,
+            )
         stacks = [lane.stack for lane in lanes if lane.stack is not None]
         with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-start") as pool:
             futures = [pool.submit(stack.start) for stack in stacks]
@@ -420,6 +471,9 @@ class TwinBackend:
             future.result()  # the first start that failed raises here
         self.rewrites = list(stacks[-1].rewrites) if stacks else []
         self.backfilled_s = max((stack.backfilled_s for stack in stacks), default=0.0)
+        self.backfilled_samples = max((stack.backfilled_samples for stack in stacks), default=0)
+        self.backfilled_runs = max((stack.backfilled_runs for stack in stacks), default=0)
+        self.backfill_wall_s = {lane.name: round(lane.stack.backfill_wall_s, 1) for lane in lanes if lane.stack}
 
     def _phase(self, name: str, since: float) -> None:
         self.phases[name] = round(self._clock() - since, 3)

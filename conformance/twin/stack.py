@@ -21,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import shutil
+import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,12 @@ from conformance.routing.capture import CapturedReceiver, Rewrite, rewrite_confi
 from conformance.routing.defaults import peer_timeout_wall_s
 from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
-from conformance.twin.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
+from conformance.twin.backfill import SampledCluster, create_blocks, sample_warmup, write_openmetrics
 from conformance.twin.capture import CaptureServer
 from conformance.twin.exporter import ClusterLike, ClusterServer
 from conformance.twin.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
+from conformance.twin.reach import Reach
 
 READY_TIMEOUT_S = 30.0
 
@@ -67,8 +69,8 @@ class StackSettings:
     label: str = "twin"
     #: Virtual seconds of healthy cluster backfilled before Prometheus starts (0: none, a cold start).
     backfill_s: float = 0.0
-    #: Metric names worth backfilling (those the rules can select); None: every series.
-    backfill_names: Collection[str] | None = None
+    #: How far back the rules read each metric: what of the warm-up is backfilled; None: every series, whole.
+    backfill_reach: Reach | None = None
     #: High availability: Prometheus replicas, Alertmanager replicas per pack set-up name (absent: 1), and
     #: whether the replicas of a set-up form one cluster (the operator always meshes them; False only to
     #: prove that unmeshed Alertmanagers notify twice).
@@ -116,8 +118,17 @@ def _signed(config: dict[str, Any], sender: str) -> dict[str, Any]:
 class TwinStack:
     """Start with :meth:`start` (or as a context manager); ``close`` always stops everything."""
 
-    def __init__(self, cluster: ClusterLike, pack: Pack, settings: StackSettings) -> None:
+    def __init__(
+        self,
+        cluster: ClusterLike,
+        pack: Pack,
+        settings: StackSettings,
+        *,
+        promtool_slots: threading.Semaphore | None = None,
+    ) -> None:
         self.pack = pack
+        #: Held while promtool backfills: how many may run side by side (the budget says, see twin.cost).
+        self.promtool_slots = promtool_slots or threading.Semaphore(1)
         self.settings = settings
         self.cluster_server = ClusterServer(cluster, settings.scale)
         self.capture = CaptureServer()
@@ -130,6 +141,8 @@ class TwinStack:
         self.workdir: Path | None = None
         self.backfilled_s = 0.0  # virtual seconds backfilled (0: a cold start)
         self.backfilled_series = 0
+        self.backfilled_samples = 0
+        self.backfilled_runs = 0  # the runs and gaps the sampled warm-up held (what it cost in memory)
         self.backfill_wall_s = 0.0  # wall seconds the backfill took (sampling, writing, promtool)
         self._closed = False
 
@@ -207,16 +220,20 @@ class TwinStack:
         if backfill:
             assert isinstance(cluster, SampledCluster) and promtool is not None
             mark = time.monotonic()
-            snapshots = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_names)
+            source = home / "warmup.om.txt"
+            # Every lane samples side by side: one after the other, the lanes started first would be scraped
+            # (expositions are Python work too) while the others still sample, and the start would take longer.
+            warmup = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_reach)
             self.cluster_server.start(at_virtual_s=settings.backfill_s)
-            create_blocks(
-                openmetrics(snapshots, self.cluster_server.unix_time_of), home / "data", promtool, work_dir=home
-            )
+            self.backfilled_samples = write_openmetrics(warmup, self.cluster_server.unix_time_of, source)
+            self.backfilled_series, self.backfilled_runs = len(warmup.tracks), warmup.segments()
+            del warmup  # written: promtool reads the file
+            with self.promtool_slots:
+                create_blocks(source, home / "data", promtool)
+            self.backfill_wall_s = time.monotonic() - mark
             for other in homes[1:]:  # every replica starts with the same stored warm-up
                 shutil.copytree(home / "data", other / "data")
             self.backfilled_s = settings.backfill_s
-            self.backfilled_series = len({key for snapshot in snapshots for key in snapshot.samples})
-            self.backfill_wall_s = time.monotonic() - mark
         else:
             self.cluster_server.start()
         for am in self.alertmanagers:

@@ -16,6 +16,7 @@ import requests
 
 from conformance.testing.toy import ToyCluster, toy_cluster, toy_profile, toy_runs
 from conformance.twin.backend import TwinBackend
+from conformance.twin.backfill import Warmup, first_kept_s
 from conformance.twin.processes import TEMP_PREFIX
 from conformance.twin.stack import StackSettings, TwinStack
 
@@ -138,7 +139,8 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
         backend = TwinBackend(session.profile, session.pack, time_scale=SCALE)
         backend.select(session.live_runs())  # the warm-up backfilled is what the runs' alerts read
         settings = backend._settings("twin-test", backfill=True)
-        assert settings.backfill_names is not None and "container_cpu_usage_seconds_total" in settings.backfill_names
+        reach = settings.backfill_reach
+        assert reach is not None and reach.names is not None and "container_cpu_usage_seconds_total" in reach.names
         with TwinStack(SimulatedCluster(session.profile.environment), session.pack, settings) as stack:
             assert stack.backfilled_s == settings.backfill_s > 0
             server = stack.cluster_server
@@ -149,7 +151,7 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
             assert min(server.scrapes(t) for t in targets) >= 2, f"not every target scraped twice in {WAIT_S:g}s"
             # Long enough to reach back before the backfill's first sample: every sample Prometheus holds.
             window = f"{int(settings.backfill_s / SCALE) + 60}s"
-            names = sorted({*settings.backfill_names, "up"})
+            names = sorted(reach.names)
 
             def query(expr: str) -> list[dict[str, object]]:
                 body = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": expr}, timeout=5).json()
@@ -160,15 +162,17 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
                 result = query(expr)
                 return float(result[0]["value"][1]) if result else 0.0  # type: ignore[index]
 
-            steps = int(settings.backfill_s / settings.scrape_s) + 1
+            grid = Warmup(settings.backfill_s, settings.scrape_s)
             held = live = 0.0
             for name in names:
                 # One identity per series: had the live scrapes stored other labels, each would be two series.
                 held += number(f"count(count_over_time({name}[{window}]))")
                 live += number(f"count({name})")
-                # Every series has the whole warm-up plus live samples (none is made of backfill alone).
+                # Every series has the warm-up from where the rules reach into it, plus live samples (none is
+                # made of backfill alone).
                 if number(f"count({name})"):
-                    assert number(f"min(count_over_time({name}[{window}]))") >= steps + 1, name
+                    steps = grid.steps_from(first_kept_s(name, reach, settings.backfill_s))
+                    assert steps > 1 and number(f"min(count_over_time({name}[{window}]))") >= steps + 1, name
             assert held == live == stack.backfilled_series
             # Counters carry on without a reset across the start of the live scrapes.
             resets = query(f"sum(resets(container_cpu_usage_seconds_total[{window}]))")
