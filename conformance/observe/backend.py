@@ -70,12 +70,12 @@ class LiveOutcome:
     noise: list[NoiseFinding] = field(default_factory=list)  # alerts pending or firing on the healthy world
 
     def of_alert(self, key: str) -> list[RunResult]:
-        """The alert's own scenario runs (replica-loss runs have rows of their own)."""
-        return [result for result in self.results if result.run.alert.key == key and result.run.loss is None]
+        """The alert's own scenario runs (not the repeats made for a high-availability scenario)."""
+        return [result for result in self.results if result.run.alert.key == key and not result.run.repeat]
 
     def of_loss(self, loss_id: str) -> list[RunResult]:
-        """The run of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
-        return [result for result in self.results if result.run.loss is not None and result.run.loss.id == loss_id]
+        """The runs of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
+        return [result for result in self.results if any(loss.id == loss_id for loss in result.run.losses)]
 
 
 class LiveBackend(Protocol):

@@ -110,6 +110,8 @@ class Expectation:
     #: High availability: wall seconds a run stays watched after its last notification, so that a duplicate
     #: (a second replica's notification, the same alert arriving again) is seen; 0 without replicas.
     settle_s: float = 0.0
+    #: The replica losses the run must go through (:meth:`ReplicaLoss.describe`).
+    losses: tuple[str, ...] = ()
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -289,4 +291,5 @@ def expectation_for(
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
         sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
         settle_s=settle,
+        losses=tuple(loss.describe() for loss in run.losses),
     )

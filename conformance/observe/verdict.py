@@ -181,6 +181,11 @@ def duplicate_problems(expectation: Expectation, observation: Observation) -> li
     return problems
 
 
+def _is_loss(event: str) -> bool:
+    """A replica lost (high availability) is the scenario's own action, also before a staggered run's fault."""
+    return event.startswith("lost ")
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
     verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
@@ -196,11 +201,17 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         problems.append(observation.error)
     if not observation.fault_applied:
         problems.append("the fault was not applied")
-    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
+    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0 and not _is_loss(event)]
     if healthy:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
     if not expectation.receivers:
         problems.append("the contract names no receiver to reach")
+    lost = sum(1 for _, event in observation.timeline if _is_loss(event))
+    if not observation.error and lost < len(expectation.losses):
+        problems.append(
+            f"{' and '.join(expectation.losses)}: {lost} of {len(expectation.losses)} replicas lost "
+            "(the run never reached the moment of the others)"
+        )
     _judge_sustain(expectation, observation, problems)
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     problems.extend(duplicate_problems(expectation, observation))

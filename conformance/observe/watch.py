@@ -45,6 +45,9 @@ class RunWatch:
     expectation: Expectation
     observation: Observation
     injected_at: float | None = None  # the backend's clock
+    #: Seconds after the wave's faults this run's fault goes in (staggered high-availability runs), and when.
+    delay_s: float = 0.0
+    apply_at: float | None = None
     reverted_at: float | None = None
     revert_due: float = 0.0  # reverted by then at the latest
     hold_until: float = 0.0  # not reverted before then, even once notified (a state fault's sustain)
@@ -53,7 +56,11 @@ class RunWatch:
     resolved: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     healthy: list[tuple[float, str]] = field(default_factory=list)  # absolute times, before the injection
-    lost: str | None = None  # high availability: the replica lost (None: not yet; "": could not)
+    #: High availability: loss id -> the replica lost ("": it could not be); absent: not yet.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: Until then (clock time) an alert missing from the Prometheus replicas left is not taken as stopped: after a
+    #: replica is lost, the one left may evaluate up to one interval behind it (another phase).
+    regrace_until: float = 0.0
 
     def event(self, at: float, text: str) -> None:
         """Record ``text`` once: relative to the injection, or kept for the healthy period until it is known."""
@@ -181,14 +188,16 @@ class Watcher:
             return found
         if any(claims(watch.run, labels) for watch in self.earlier):
             return []
+        if any(watch.injected_at is not None for watch in watches):
+            return []  # a fault is in: an instance no run claims is its side effect, not the healthy world's noise
         name = labels.get("alertname")
-        return [watch for watch in watches if watch.injected_at is None and watch.run.alert.name == name]
+        return [watch for watch in watches if watch.run.alert.name == name]
 
     def _prometheus(self, watches: Sequence[RunWatch], now: float) -> None:
         alerts = self.sources.prometheus_alerts()
         if alerts is None:
             return  # not read this time; "resolved" needs a successful read that lacks the alert
-        if any(watch.injected_at is None for watch in watches):
+        if all(watch.injected_at is None for watch in watches):
             self._noise(alerts)
         active: dict[int, str] = {}
         for labels, state in alerts:
@@ -207,7 +216,10 @@ class Watcher:
                     observation.firing_s = watch.rel(now)
             elif current is None and observation.firing_s is not None:
                 # Before the revert the fault still holds: an alert that stops then is a flap (issue 9's hole 3).
-                watch.event(now, "resolved" if watch.reverted_at is not None else STOPPED)
+                if watch.reverted_at is not None:
+                    watch.event(now, "resolved")
+                elif now >= watch.regrace_until:
+                    watch.event(now, STOPPED)
 
     def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
         """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""
