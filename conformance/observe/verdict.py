@@ -5,7 +5,7 @@ Backends describe what they saw in :class:`~conformance.model.run.Observation` w
 
     pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
     | resolved | resolved notified <receiver> | group already notified <receiver>
-    | stopped firing while the fault holds
+    | stopped firing while the fault holds | still active after it resolved, in alertmanager <setup>
 
 Notifications are counted, not assumed: each receiver must get one notification per alert group, carrying each
 alert once (:func:`duplicate_problems`), also with several Prometheus and Alertmanager replicas.
@@ -22,7 +22,7 @@ from typing import Literal
 
 from conformance.model.run import Notification, Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
-from conformance.observe.watch import STOPPED
+from conformance.observe.watch import STALE, STOPPED
 
 Outcome = Literal["pass", "fail", "skip"]
 
@@ -130,6 +130,18 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
         )
 
 
+def stale_problems(observation: Observation) -> list[str]:
+    """An Alertmanager that still shows the alert active after Prometheus resolved it: it was never told, so it
+    shows a resolved problem as current (and, past its resolve timeout, resolves it on its own, late)."""
+    resolved = next((at for at, event in observation.timeline if event == "resolved"), None)
+    return [
+        f"{event.removeprefix(STALE).strip()} still showed the alert active at {at:.2f}s, after Prometheus "
+        f"resolved it at {resolved if resolved is not None else at:.2f}s (stale: it was not told)"
+        for at, event in observation.timeline
+        if event.startswith(STALE)
+    ]
+
+
 def notification_counts(observation: Observation) -> dict[str, dict[str, int]]:
     """How many notifications of the run each receiver got, by status (counted, one per captured post)."""
     counts: dict[str, dict[str, int]] = {}
@@ -213,6 +225,7 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
             "(the run never reached the moment of the others)"
         )
     _judge_sustain(expectation, observation, problems)
+    problems.extend(stale_problems(observation))
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     problems.extend(duplicate_problems(expectation, observation))
     reached = [t for t in times if t is not None]

@@ -29,6 +29,7 @@ from conformance.packs.model import Pack
 
 HEALTHY = " (healthy cluster)"
 STOPPED = "stopped firing while the fault holds"
+STALE = "still active after it resolved, in alertmanager"
 
 
 def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
@@ -61,6 +62,7 @@ class RunWatch:
     #: Until then (clock time) an alert missing from the Prometheus replicas left is not taken as stopped: after a
     #: replica is lost, the one left may evaluate up to one interval behind it (another phase).
     regrace_until: float = 0.0
+    resolved_at: float | None = None  # clock time Prometheus was first seen without the alert after the revert
 
     def event(self, at: float, text: str) -> None:
         """Record ``text`` once: relative to the injection, or kept for the healthy period until it is known."""
@@ -218,6 +220,7 @@ class Watcher:
                 # Before the revert the fault still holds: an alert that stops then is a flap (issue 9's hole 3).
                 if watch.reverted_at is not None:
                     watch.event(now, "resolved")
+                    watch.resolved_at = watch.resolved_at or now
                 elif now >= watch.regrace_until:
                     watch.event(now, STOPPED)
 
@@ -234,6 +237,8 @@ class Watcher:
         for setup, alerts in self.sources.alertmanager_alerts() or []:
             name = self.names.get(setup, setup) if setup is not None else self.default_setup
             for alert in alerts:
+                if not isinstance(alert, dict):
+                    continue
                 labels = alert.get("labels") or {}
                 state = (alert.get("status") or {}).get("state")
                 receivers = [str(r.get("name")) for r in alert.get("receivers") or [] if isinstance(r, dict)]
@@ -243,6 +248,8 @@ class Watcher:
                         watch.event(now, f"suppressed {name}")
                     elif state == "active":
                         watch.event(now, f"in alertmanager {name}")
+                        if _stale(watch, now):
+                            watch.event(now, f"{STALE} {name}")
 
     def _receivers(self, path: str, alert: Mapping[str, Any]) -> list[str]:
         """The qualified receivers a capture path stands for."""
@@ -298,6 +305,17 @@ class Watcher:
                 self.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(entry)
+
+
+def _stale(watch: RunWatch, now: float) -> bool:
+    """Whether an Alertmanager still holding the alert as active is stale: Prometheus resolved it (after the
+    revert) longer ago than it takes to send the resolved alert (a scrape, two evaluations and the tolerance),
+    so this Alertmanager was not told (a Prometheus that does not send to every replica)."""
+    if watch.resolved_at is None:
+        return False
+    expectation = watch.expectation
+    grace = expectation.scrape_s + 2 * expectation.evaluation_s + TOLERANCE_S
+    return now > watch.resolved_at + grace
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,16 @@ def test_the_documented_timers_and_send_resolved_decide_not_the_packs() -> None:
         "main", "hook", setup, {"alertname": "A"}, {"group_wait": 30.0, "send_resolved": True}
     )
     assert (documented.group_wait_s, documented.group_interval_s, documented.send_resolved) == (30.0, 300.0, True)
+
+
+def test_a_run_that_never_lost_its_replicas_fails_and_a_lost_one_before_its_fault_is_no_noise() -> None:
+    losses = ("a Prometheus replica lost while the alert is pending",)
+    verdict = judge(expectation(losses=losses), observed(33.0))
+    assert verdict.outcome == "fail"
+    assert "a Prometheus replica lost while the alert is pending: 0 of 1 replicas lost" in verdict.message()
+    timeline = [
+        (-1.0, "lost prometheus-0 (prometheus-replica-lost-while-pending)"),
+        (29.0, "firing"),
+        (36.0, "reverted"),
+    ]
+    assert judge(expectation(losses=losses), observed(33.0, timeline=timeline)).outcome == "pass"
