@@ -46,6 +46,11 @@ def replica_losses(profile: Profile, pack: Pack) -> list[ReplicaLoss]:
     return losses
 
 
+def shares_runs(loss: ReplicaLoss) -> bool:
+    """Whether ``loss`` happens to the live runs themselves (see :func:`ha_runs`), or to repeats of their own."""
+    return loss.component == "prometheus" or loss.when == "notified"
+
+
 def _reaches(run: ScenarioRun, loss: ReplicaLoss) -> bool:
     return loss.setup is None or loss.setup in run.alert.receivers
 
@@ -65,7 +70,7 @@ def ha_runs(profile: Profile, pack: Pack, runs: Sequence[ScenarioRun]) -> list[S
     (:func:`conformance.observe.engine.stagger`).
     """
     losses = replica_losses(profile, pack)
-    shared = [loss for loss in losses if loss.component == "prometheus" or loss.when == "notified"]
+    shared = [loss for loss in losses if shares_runs(loss)]
     result = [replace(run, losses=tuple(loss for loss in shared if _reaches(run, loss))) for run in runs]
     chosen = profile.high_availability.scenario_alert if profile.high_availability else None
     for loss in losses:

@@ -53,7 +53,9 @@ class ScenarioRun:
 
     @property
     def id(self) -> str:
-        return f"{self.alert.key}:{self.scenario.id}" + "".join(f"+{loss.id}" for loss in self.losses)
+        """``Name[severity]:scenario``; a repeat adds its losses (``+prometheus-replica-lost-while-pending``)."""
+        base = f"{self.alert.key}:{self.scenario.id}"
+        return base + "".join(f"+{loss.id}" for loss in self.losses) if self.repeat else base
 
 
 @dataclass
