@@ -110,6 +110,9 @@ class Expectation:
     #: High availability: wall seconds a run stays watched after its last notification, so that a duplicate
     #: (a second replica's notification, the same alert arriving again) is seen; 0 without replicas.
     settle_s: float = 0.0
+    #: From then on (wall seconds from the fault) the fault's own mechanics may heal what the alert reads, so it may
+    #: stop while the fault holds (a lost node's pods started elsewhere). None: it must not.
+    heals_s: float | None = None
     #: The replica losses the run must go through (:meth:`ReplicaLoss.describe`).
     losses: tuple[str, ...] = ()
 
@@ -292,4 +295,5 @@ def expectation_for(
         sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
         settle_s=settle,
         losses=tuple(loss.describe() for loss in run.losses),
+        heals_s=None if prediction.heals_after_s is None else prediction.heals_after_s / scale,
     )

@@ -120,7 +120,9 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
     """A fault depth 3 proved a lasting state keeps the alert firing until the revert: stopping earlier fails."""
     if expectation.sustain_s is None or observation.firing_s is None:
         return
-    stops = [at for at, event in observation.timeline if event == STOPPED and at >= 0]
+    heals = expectation.heals_s if expectation.heals_s is not None else float("inf")
+    # From ``heals_s`` on, the fault's own mechanics may end the state (a lost node's pods started elsewhere).
+    stops = [at for at, event in observation.timeline if event == STOPPED and 0 <= at < heals]
     reverted = observation.reverted_s
     if stops and (reverted is None or min(stops) < reverted):
         until = f" (reverted at {reverted:.2f}s)" if reverted is not None else ""

@@ -68,6 +68,25 @@ def loss_row(loss: ReplicaLoss, results: list[RunResult], outcome: LiveOutcome) 
     return row
 
 
+def worker_loss_row(refs: tuple[tuple[str, str], ...], outcome: LiveOutcome) -> AlertRow:
+    """The row of the high-availability scenario "a system worker lost": the documented scenarios that lose one
+    (the profile's ``high_availability.worker_loss``), each judged as any run of its alert (the alerts it must
+    fire notified in their window and, where the workloads come back elsewhere, resolved as depth 3 predicted)."""
+    results = [
+        result
+        for result in outcome.results
+        if (result.run.alert.key, result.run.scenario.id) in refs and not result.run.repeat
+    ]
+    nodes = sorted({str(result.run.scenario.target.node) for result in results})
+    title = f"a system worker lost ({', '.join(nodes) or 'no run'})"
+    if not results:
+        return AlertRow(title, "-", "skip", "depth 3 made no firing prediction for these scenarios")
+    row = live_row(results[0].run.alert, results, None, outcome.time_scale)
+    row.alert = f"{title}: {', '.join(sorted({f'{r.run.alert.key}:{r.run.scenario.id}' for r in results}))}"
+    row.severity = "-"
+    return row
+
+
 def moment_summary(loss: ReplicaLoss, results: list[RunResult]) -> str:
     """Which runs the one loss found at their moment (pending, or just notified by the set-up), which not."""
     moment = "pending" if loss.when == "pending" else f"notified by {loss.setup}"
