@@ -82,8 +82,31 @@ def fault_steps(
         skip = injector_cls.skip_reason(placement.backend, target) or injector.params_skip_reason(placement.backend)
         if target.namespace in PROTECTED_NAMESPACES:
             skip = "targets kube-system, which is never touched"
+        skip = skip or _gathered_skip(scenario, placement)
         steps.append(FaultStep(run_id, alert, scenario, level, injector, skip))
     return steps
+
+
+def _gathered_skip(scenario: Scenario, placement: Placement) -> str | None:
+    """On kind every stand-in runs on the workloads worker, whatever node_selector the profile gives it: a node
+    fault on a declared node that workloads are gathered on (seed 004's Run:ai system workers) would lose none of
+    them there, so it is skipped with the reason rather than proven empty."""
+    node = scenario.target.node
+    if placement.backend != "kind" or node is None or FAULT_KINDS[scenario.fault].target != "node":
+        return None
+    spec = next((n for n in placement.environment.nodes if n.name == node), None)
+    labels = dict(spec.labels) if spec is not None else {}
+    gathered = [
+        w.name
+        for w in placement.environment.workloads
+        if w.node_selector and all(labels.get(k) == v for k, v in w.node_selector.items())
+    ]
+    if not gathered:
+        return None
+    return (
+        f"{node} gathers workloads by node_selector ({', '.join(gathered[:3])}{', ...' if len(gathered) > 3 else ''}); "
+        "on kind the stand-ins all run on the workloads worker, so losing it would lose none of them"
+    )
 
 
 def runnable(steps: Sequence[FaultStep]) -> list[FaultStep]:

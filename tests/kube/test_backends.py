@@ -303,6 +303,11 @@ def test_runai_kind_plan_shows_every_change_and_touches_nothing(
         assert loss in text
     assert text.count("    fault:  ") + len(losses) == text.count("    revert: ")
     assert "cordon node alert-conformance-worker5" in text
+    # seed 004's lost system worker gathers the Run:ai stand-ins only in the twin: on kind it is skipped, saying why
+    assert (
+        "system-worker-1 gathers workloads by node_selector (cluster-sync, runai-agent, project-controller, ...); "
+        in (text)
+    )
     # without promtool there are no depth-3 predictions: the plan says so instead of guessing a duration
     assert "Estimated duration: not estimated: it needs depth 3's predictions (promtool not found" in text
 
