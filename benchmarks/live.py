@@ -159,17 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         runs = session.live_runs()
         print(f"depth 3 predictions for {len(runs)} scenario runs: {time.monotonic() - started:.1f}s")
 
-        losses = session.loss_runs()
+        ha = session.ha_runs()
         plain, plain_results, plain_memory = _run(session, runs, args.time_scale, high_availability=False)
         plain_wall = plain.wall_s or 0.0
         plain_passed = sum(1 for result in plain_results if result.verdict().outcome == "pass")
-        backend, results, memory = _run(session, runs + losses, args.time_scale)
+        backend, results, memory = _run(session, ha, args.time_scale)
         wall = backend.wall_s or 0.0
+        losing = sum(1 for run in ha if run.losses)
+        repeats = sum(1 for run in ha if run.repeat)
         print(f"without high availability: {plain_passed}/{len(plain_results)} runs pass, wall time {plain_wall:.1f}s")
         print("\n".join(_memory_lines("run without high availability", plain, plain_memory)))
         print(
-            f"with high availability ({len(losses)} replica-loss runs): wall time {wall:.1f}s, "
-            f"{wall - plain_wall:+.1f}s  (target <= +30s)"
+            f"with high availability ({losing} runs losing replicas, {repeats} of them repeats, "
+            f"{backend.lane_count} lanes): wall time {wall:.1f}s, {wall - plain_wall:+.1f}s  (target <= +30s)"
         )
         verdicts = [result.verdict() for result in results]
         observations = [result.observation for result in results]

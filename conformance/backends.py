@@ -44,9 +44,7 @@ def run_live(session: ConformanceSession, status: StatusCallback) -> LiveOutcome
     def compute() -> LiveOutcome:
         backend = make_backend(session)
         session.add_finalizer(backend.close)
-        runs = session.live_runs()
-        if getattr(backend, "loses_replicas", False):
-            runs = runs + session.loss_runs()
+        runs = session.ha_runs() if getattr(backend, "loses_replicas", False) else session.live_runs()
         try:
             return backend.run(runs, status=status)
         finally:

@@ -253,6 +253,16 @@ class _ProfileBuilder:
                 f"high_availability.scenario_alert {scenario_alert!r} is no documented alert",
                 ["high_availability", "scenario_alert"],
             )
+        worker_loss = []
+        for index, ref in enumerate(raw.get("worker_loss", [])):
+            name, scenario_id = ref.rsplit(":", 1)
+            found = [a for a in alerts if name in (a.key, a.name)]
+            if len(found) != 1 or not any(s.id == scenario_id and s.kind.target == "node" for s in found[0].scenarios):
+                raise self.fail(
+                    f"high_availability.worker_loss {ref!r} names no node scenario of one documented alert",
+                    ["high_availability", "worker_loss", index],
+                )
+            worker_loss.append((found[0].key, scenario_id))
         system_workers = raw.get("system_workers")
         return HighAvailability(
             prometheus_replicas=_documented_count(raw["prometheus_replicas"]),
@@ -263,6 +273,7 @@ class _ProfileBuilder:
                 for item in raw.get("statements", [])
             ),
             scenario_alert=scenario_alert,
+            worker_loss=tuple(worker_loss),
         )
 
     def _check_unique(self, alerts: Sequence[tuple[int, AlertContract]]) -> None:

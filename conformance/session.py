@@ -212,12 +212,13 @@ class ConformanceSession:
         """The scenario runs the live depth injects: those of alerts the profile runs live, with a prediction."""
         return [run for run in self.scenario_runs() if run.alert.live and not run.alert.live_skip_reason]
 
-    def loss_runs(self) -> list[ScenarioRun]:
-        """High availability: each replica loss the profile's and pack's replicas allow, as a run of its own on
-        one documented alert's scenario (:func:`conformance.replicas.loss_runs`)."""
-        from conformance.replicas import loss_runs
+    def ha_runs(self) -> list[ScenarioRun]:
+        """High availability: the live runs with every replica loss the profile's and pack's replicas allow, and
+        the repeats a loss of its own needs (:func:`conformance.replicas.ha_runs`); the live runs as they are
+        without replicas."""
+        from conformance.replicas import ha_runs
 
-        return self.memo("loss-runs", lambda: loss_runs(self.profile, self.pack, self.live_runs()))
+        return self.memo("ha-runs", lambda: ha_runs(self.profile, self.pack, self.live_runs()))
 
     def finding(self, alert: AlertContract) -> str | None:
         """The documented finding that makes ``alert``'s failure expected in this run, if any.

@@ -192,4 +192,6 @@ class HighAvailability:
     alertmanager_replicas: DocumentedCount
     system_workers: DocumentedCount | None = None
     statements: tuple[Statement, ...] = ()
-    scenario_alert: str | None = None  # Name or Name[severity]; None: the shortest predicted time to fire
+    scenario_alert: str | None = None  # Name or Name[severity]; None: every documented alert
+    #: The documented scenarios that lose a system worker, as (alert key, scenario id): one report row together.
+    worker_loss: tuple[tuple[str, str], ...] = ()

@@ -37,19 +37,25 @@ class ReplicaLoss:
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """One alert scenario to inject live, with the level and the prediction from depth 3; with ``loss``, the
-    same scenario while a replica of the alerting stack is lost (a high-availability scenario)."""
+    """One alert scenario to inject live, with the level and the prediction from depth 3.
+
+    ``losses``: the replicas of the alerting stack lost while it runs (high availability: each at its moment, see
+    :func:`conformance.replicas.ha_runs`). ``repeat``: a second run of the alert's scenario for a
+    high-availability scenario of its own, which the alert's own row does not count.
+    """
 
     alert: AlertContract
     scenario: Scenario
     level: float | None
     prediction: Prediction
-    loss: ReplicaLoss | None = None
+    losses: tuple[ReplicaLoss, ...] = ()
+    repeat: bool = False
 
     @property
     def id(self) -> str:
+        """``Name[severity]:scenario``; a repeat adds its losses (``+prometheus-replica-lost-while-pending``)."""
         base = f"{self.alert.key}:{self.scenario.id}"
-        return f"{base}+{self.loss.id}" if self.loss is not None else base
+        return base + "".join(f"+{loss.id}" for loss in self.losses) if self.repeat else base
 
 
 @dataclass

@@ -90,8 +90,8 @@ class LiveOutcome:
     noise: list[NoiseFinding] = field(default_factory=list)  # alerts pending or firing on the healthy world
 
     def of_alert(self, key: str) -> list[RunResult]:
-        """The alert's own scenario runs (replica-loss runs have rows of their own)."""
-        return [result for result in self.results if result.run.alert.key == key and result.run.loss is None]
+        """The alert's own scenario runs (not the repeats made for a high-availability scenario)."""
+        return [result for result in self.results if result.run.alert.key == key and not result.run.repeat]
 
     def complaints(self, within: str = "") -> dict[str, str]:
         """The warnings and errors of the processes' logs (last few per process, of processes whose name
@@ -104,8 +104,8 @@ class LiveOutcome:
         return found
 
     def of_loss(self, loss_id: str) -> list[RunResult]:
-        """The run of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
-        return [result for result in self.results if result.run.loss is not None and result.run.loss.id == loss_id]
+        """The runs of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
+        return [result for result in self.results if any(loss.id == loss_id for loss in result.run.losses)]
 
 
 class LiveBackend(Protocol):

@@ -120,6 +120,11 @@ class Expectation:
     #: Qualified receivers of the pack without any integration (kube-prometheus-stack's ``null``): a real
     #: Alertmanager routes to them and sends nothing, so what the capture sees there is no notification.
     quiet_receivers: frozenset[str] = frozenset()
+    #: From then on (wall seconds from the fault) the fault's own mechanics may heal what the alert reads, so it may
+    #: stop while the fault holds (a lost node's pods started elsewhere). None: it must not.
+    heals_s: float | None = None
+    #: The replica losses the run must go through (:meth:`ReplicaLoss.describe`).
+    losses: tuple[str, ...] = ()
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -317,4 +322,6 @@ def expectation_for(
         always=run.scenario.always,
         notifies=run.alert.notifies,
         quiet_receivers=quiet_receivers(profile, pack),
+        losses=tuple(loss.describe() for loss in run.losses),
+        heals_s=None if prediction.heals_after_s is None else prediction.heals_after_s / scale,
     )

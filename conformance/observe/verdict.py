@@ -5,7 +5,7 @@ Backends describe what they saw in :class:`~conformance.model.run.Observation` w
 
     pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
     | resolved | resolved notified <receiver> | group already notified <receiver>
-    | stopped firing while the fault holds
+    | stopped firing while the fault holds | still active after it resolved, in alertmanager <setup>
 
 Notifications are counted, not assumed: each receiver must get one notification per alert group, carrying each
 alert once (:func:`duplicate_problems`), also with several Prometheus and Alertmanager replicas.
@@ -22,7 +22,7 @@ from typing import Literal
 
 from conformance.model.run import Notification, Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
-from conformance.observe.watch import HEALTHY, STOPPED
+from conformance.observe.watch import HEALTHY, STALE, STOPPED
 
 Outcome = Literal["pass", "fail", "skip"]
 
@@ -120,7 +120,9 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
     """A fault depth 3 proved a lasting state keeps the alert firing until the revert: stopping earlier fails."""
     if expectation.sustain_s is None or observation.firing_s is None:
         return
-    stops = [at for at, event in observation.timeline if event == STOPPED and at >= 0]
+    heals = expectation.heals_s if expectation.heals_s is not None else float("inf")
+    # From ``heals_s`` on, the fault's own mechanics may end the state (a lost node's pods started elsewhere).
+    stops = [at for at, event in observation.timeline if event == STOPPED and 0 <= at < heals]
     reverted = observation.reverted_s
     if stops and (reverted is None or min(stops) < reverted):
         until = f" (reverted at {reverted:.2f}s)" if reverted is not None else ""
@@ -128,6 +130,18 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
             f"fired at {observation.firing_s:.2f}s, then resolved at +{min(stops):.2f}s while the fault still "
             f"holds{until}"
         )
+
+
+def stale_problems(observation: Observation) -> list[str]:
+    """An Alertmanager that still shows the alert active after Prometheus resolved it: it was never told, so it
+    shows a resolved problem as current (and, past its resolve timeout, resolves it on its own, late)."""
+    resolved = next((at for at, event in observation.timeline if event == "resolved"), None)
+    return [
+        f"{event.removeprefix(STALE).strip()} still showed the alert active at {at:.2f}s, after Prometheus "
+        f"resolved it at {resolved if resolved is not None else at:.2f}s (stale: it was not told)"
+        for at, event in observation.timeline
+        if event.startswith(STALE)
+    ]
 
 
 def notification_counts(observation: Observation) -> dict[str, dict[str, int]]:
@@ -235,6 +249,11 @@ def _quiet_event(expectation: Expectation, event: str) -> str:
     return event
 
 
+def _is_loss(event: str) -> bool:
+    """A replica lost (high availability) is the scenario's own action, also before a staggered run's fault."""
+    return event.startswith("lost ")
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
     verdict = LiveVerdict(observation.run_id, "pass", timeline=_quiet_timeline(expectation, observation.timeline))
@@ -260,7 +279,7 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         _judge_always(expectation, observation, problems)
         verdict.outcome = "fail" if problems else "pass"
         return verdict
-    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
+    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0 and not _is_loss(event)]
     if healthy:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
     if not expectation.receivers and not expectation.silent:
@@ -269,7 +288,14 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         if problems:
             verdict.outcome = "fail"
         return verdict
+    lost = sum(1 for _, event in observation.timeline if _is_loss(event))
+    if not observation.error and lost < len(expectation.losses):
+        problems.append(
+            f"{' and '.join(expectation.losses)}: {lost} of {len(expectation.losses)} replicas lost "
+            "(the run never reached the moment of the others)"
+        )
     _judge_sustain(expectation, observation, problems)
+    problems.extend(stale_problems(observation))
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     problems.extend(duplicate_problems(expectation, observation))
     reached = [t for t in times if t is not None]

@@ -29,6 +29,7 @@ from conformance.packs.model import Pack
 
 HEALTHY = " (healthy cluster)"
 STOPPED = "stopped firing while the fault holds"
+STALE = "still active after it resolved, in alertmanager"
 
 
 def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
@@ -45,6 +46,9 @@ class RunWatch:
     expectation: Expectation
     observation: Observation
     injected_at: float | None = None  # the backend's clock
+    #: Seconds after the wave's faults this run's fault goes in (staggered high-availability runs), and when.
+    delay_s: float = 0.0
+    apply_at: float | None = None
     reverted_at: float | None = None
     revert_due: float = 0.0  # reverted by then at the latest
     hold_until: float = 0.0  # not reverted before then, even once notified (a state fault's sustain)
@@ -53,7 +57,12 @@ class RunWatch:
     resolved: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     healthy: list[tuple[float, str]] = field(default_factory=list)  # absolute times, before the injection
-    lost: str | None = None  # high availability: the replica lost (None: not yet; "": could not)
+    #: High availability: loss id -> the replica lost ("": it could not be); absent: not yet.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: Until then (clock time) an alert missing from the Prometheus replicas left is not taken as stopped: after a
+    #: replica is lost, the one left may evaluate up to one interval behind it (another phase).
+    regrace_until: float = 0.0
+    resolved_at: float | None = None  # clock time Prometheus was first seen without the alert after the revert
 
     def event(self, at: float, text: str) -> None:
         """Record ``text`` once: relative to the injection, or kept for the healthy period until it is known."""
@@ -181,14 +190,16 @@ class Watcher:
             return found
         if any(claims(watch.run, labels) for watch in self.earlier):
             return []
+        if any(watch.injected_at is not None for watch in watches):
+            return []  # a fault is in: an instance no run claims is its side effect, not the healthy world's noise
         name = labels.get("alertname")
-        return [watch for watch in watches if watch.injected_at is None and watch.run.alert.name == name]
+        return [watch for watch in watches if watch.run.alert.name == name]
 
     def _prometheus(self, watches: Sequence[RunWatch], now: float) -> None:
         alerts = self.sources.prometheus_alerts()
         if alerts is None:
             return  # not read this time; "resolved" needs a successful read that lacks the alert
-        if any(watch.injected_at is None for watch in watches):
+        if all(watch.injected_at is None for watch in watches):
             self._noise(alerts)
         active: dict[int, str] = {}
         for labels, state in alerts:
@@ -207,7 +218,11 @@ class Watcher:
                     observation.firing_s = watch.rel(now)
             elif current is None and observation.firing_s is not None:
                 # Before the revert the fault still holds: an alert that stops then is a flap (issue 9's hole 3).
-                watch.event(now, "resolved" if watch.reverted_at is not None else STOPPED)
+                if watch.reverted_at is not None:
+                    watch.event(now, "resolved")
+                    watch.resolved_at = watch.resolved_at or now
+                elif now >= watch.regrace_until:
+                    watch.event(now, STOPPED)
 
     def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
         """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""
@@ -222,6 +237,8 @@ class Watcher:
         for setup, alerts in self.sources.alertmanager_alerts() or []:
             name = self.names.get(setup, setup) if setup is not None else self.default_setup
             for alert in alerts:
+                if not isinstance(alert, dict):
+                    continue
                 labels = alert.get("labels") or {}
                 state = (alert.get("status") or {}).get("state")
                 receivers = [str(r.get("name")) for r in alert.get("receivers") or [] if isinstance(r, dict)]
@@ -231,6 +248,8 @@ class Watcher:
                         watch.event(now, f"suppressed {name}")
                     elif state == "active":
                         watch.event(now, f"in alertmanager {name}")
+                        if _stale(watch, now):
+                            watch.event(now, f"{STALE} {name}")
 
     def _receivers(self, path: str, alert: Mapping[str, Any]) -> list[str]:
         """The qualified receivers a capture path stands for."""
@@ -291,6 +310,17 @@ class Watcher:
                 self.groups_notified.add((receiver, group_key))
             if not claimed:
                 self.other_notifications.append(entry)
+
+
+def _stale(watch: RunWatch, now: float) -> bool:
+    """Whether an Alertmanager still holding the alert as active is stale: Prometheus resolved it (after the
+    revert) longer ago than it takes to send the resolved alert (a scrape, two evaluations and the tolerance),
+    so this Alertmanager was not told (a Prometheus that does not send to every replica)."""
+    if watch.resolved_at is None:
+        return False
+    expectation = watch.expectation
+    grace = expectation.scrape_s + 2 * expectation.evaluation_s + TOLERANCE_S
+    return now > watch.resolved_at + grace
 
 
 @dataclass(frozen=True)

@@ -61,20 +61,73 @@ def live_row(
 
 
 def loss_row(loss: ReplicaLoss, results: list[RunResult], outcome: LiveOutcome) -> AlertRow:
-    """The row of one high-availability scenario: the alert it ran with, judged as any run (notified in its
-    window, resolved, counted), named after the loss."""
+    """The row of one high-availability scenario over every documented alert run with it: each judged as any
+    run (notified in its window, resolved, counted), the row failing when one fails; named after the loss, with
+    how many alerts it found at their moment."""
     title = f"{loss.describe()}"
     if not results:
         reason = (
             f"the {outcome.backend} backend does not run high-availability scenarios"
-            if not outcome.results or all(r.run.loss is None for r in outcome.results)
-            else "no documented alert with a pending phase reaches this set-up, so there is nothing to run"
+            if not outcome.results or all(not r.run.losses for r in outcome.results)
+            else "no documented alert that depth 3 predicts fires reaches this set-up, so there is nothing to run"
         )
         return AlertRow(title, "-", "skip", reason)
     alert = results[0].run.alert
     row = live_row(alert, results, None, outcome.time_scale)
-    row.alert = f"{title}: {alert.name}"
+    names = sorted({result.run.alert.key for result in results})
+    row.alert = f"{title}: {len(names)} alert{'s' if len(names) != 1 else ''}"
+    row.severity = "-"
+    summary = moment_summary(loss, results)
+    row.reason = f"{summary}\n{row.reason}" if row.reason else summary
     return row
+
+
+def worker_loss_row(refs: tuple[tuple[str, str], ...], outcome: LiveOutcome) -> AlertRow:
+    """The row of the high-availability scenario "a system worker lost": the documented scenarios that lose one
+    (the profile's ``high_availability.worker_loss``), each judged as any run of its alert (the alerts it must
+    fire notified in their window and, where the workloads come back elsewhere, resolved as depth 3 predicted)."""
+    results = [
+        result
+        for result in outcome.results
+        if (result.run.alert.key, result.run.scenario.id) in refs and not result.run.repeat
+    ]
+    nodes = sorted({str(result.run.scenario.target.node) for result in results})
+    title = f"a system worker lost ({', '.join(nodes) or 'no run'})"
+    if not results:
+        return AlertRow(title, "-", "skip", "depth 3 made no firing prediction for these scenarios")
+    row = live_row(results[0].run.alert, results, None, outcome.time_scale)
+    row.alert = f"{title}: {', '.join(sorted({f'{r.run.alert.key}:{r.run.scenario.id}' for r in results}))}"
+    row.severity = "-"
+    return row
+
+
+def moment_summary(loss: ReplicaLoss, results: list[RunResult]) -> str:
+    """Which runs the one loss found at their moment (pending, or just notified by the set-up), which not."""
+    moment = "pending" if loss.when == "pending" else f"notified by {loss.setup}"
+    hit: list[str] = []
+    missed: list[str] = []
+    lost = ""
+    suffix = f" ({loss.id})"
+    for result in results:
+        observation = result.observation
+        events = [(at, event) for at, event in observation.timeline if event.startswith("lost ") and suffix in event]
+        times = [at for at, _ in events]
+        lost = lost or next((e.removeprefix("lost ").removesuffix(suffix) for _, e in events), "")
+        if not times:
+            missed.append(f"{result.run.alert.key}:{result.run.scenario.id} (not lost)")
+            continue
+        at = times[0]
+        firing = [n.at_s for n in observation.notifications if n.status == "firing"]
+        if loss.when == "pending":
+            ok = observation.pending_s is not None and observation.pending_s <= at and not [t for t in firing if t < at]
+        else:
+            ok = any(
+                n.at_s <= at and n.status == "firing" and n.receiver.startswith(f"{loss.setup}/")
+                for n in observation.notifications
+            )
+        (hit if ok else missed).append(f"{result.run.alert.key}:{result.run.scenario.id}")
+    line = f"{lost or 'no replica'} lost while {len(hit)} of {len(results)} runs were {moment}"
+    return line + (f"; not at that moment: {', '.join(missed)}" if missed else "")
 
 
 def summed_counts(verdicts: list[LiveVerdict]) -> dict[str, dict[str, int]]:

@@ -227,13 +227,16 @@ def _stopped_while_held(
     first = during[0]
     fired = f"fired {format_duration(first - case.fault_at_s)} after the fault, then resolved at +"
     held = f"while the fault still holds (held {format_duration(case.hold_s)})"
-    if breaks:
+    # Once the fault's own mechanics may heal what the alert reads (a lost node's pods started elsewhere),
+    # stopping is what Kubernetes does, not a flap of the pack.
+    heals = case.fault_at_s + case.heals_after_s if case.heals_after_s is not None else float("inf")
+    if breaks and breaks[0][0] < heals:
         stop, again = breaks[0]
         return (
             f"{fired}{format_duration(stop + evaluation_s - first)} {held}; "
             f"fires again at +{format_duration(again - first)}"
         )
-    if during[-1] < case.revert_at_s - evaluation_s - 1e-6:
+    if during[-1] < min(case.revert_at_s, heals) - evaluation_s - 1e-6:
         return f"{fired}{format_duration(during[-1] + evaluation_s - first)} {held}"
     return None
 
@@ -409,6 +412,7 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
         scrape_interval_s=profile.scrape_interval_s,
         sustain_s=case.sustain_s,
         steady_until_s=verdict.steady_until_s,
+        heals_after_s=case.heals_after_s,
         fault_timing=tuple(sorted(case.fault_timing.items())),
     )
 

@@ -89,6 +89,9 @@ class Case:
     resolve_by_s: float | None
     bound_documented: bool = True  # the latest-fire bound rests on documented numbers only
     sustain_s: float | None = None  # must keep firing from first firing to the revert; the hold's margin for it
+    #: Seconds after the fault from which the fault's own Kubernetes mechanics may end what the alert reads (a
+    #: lost node's pods evicted and started elsewhere): stopping from then on is healing, not a flap.
+    heals_after_s: float | None = None
     visible_after_s: float = 0.0  # the first evaluation after the fault that can see a sample taken after it
 
     @property
@@ -123,6 +126,17 @@ def far_level(threshold: Threshold, kind: FaultKind) -> float:
         return math.floor(far) if threshold.integer else far
     far = fire + (kind.ceiling - fire) * FAR_SHARE if kind.ceiling is not None else fire * FAR_FACTOR
     return math.ceil(far) if threshold.integer else far
+
+
+def heals_after_s(scenario: Scenario) -> float | None:
+    """When a fault's own Kubernetes mechanics may end the state a workload's alert reads, in seconds after the
+    fault: a node that stays lost has its pods evicted once the node grace and the eviction toleration have passed
+    (:data:`conformance.sim.faults.DELAYS`), and their controllers start them on another node, so an alert on those
+    workloads may resolve while the node is still down (seed 004: "Kubernetes will attempt to relocate the running
+    pods, but the process may take time"). None: nothing the fault does heals."""
+    if scenario.fault != "node-not-ready":
+        return None
+    return sum(delay.seconds for delay in DELAYS["node-not-ready"])
 
 
 def sustain_s(timing: Timing, latest_s: float) -> float:
@@ -252,6 +266,7 @@ def _fire_case(
         bound_documented=timing.for_documented and timing.window_documented,
         sustain_s=None if scenario.kind.burst or timing.reads_trend else bounds.margin_s,
         visible_after_s=bounds.visible_s,
+        heals_after_s=heals_after_s(scenario),
     )
 
 

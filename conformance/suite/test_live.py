@@ -20,7 +20,7 @@ from conformance.backends import run_live
 from conformance.model.contract import AlertContract
 from conformance.model.run import ReplicaLoss
 from conformance.observe.backend import LiveOutcome
-from conformance.report.live_rows import live_report, live_row, loss_row, skipped_row
+from conformance.report.live_rows import live_report, live_row, loss_row, skipped_row, worker_loss_row
 from conformance.session import ConformanceSession
 
 pytestmark = pytest.mark.live
@@ -112,6 +112,22 @@ def test_high_availability(
     if row.verdict == "fail":
         for name, text in outcome.complaints(within=replica_loss.id).items():
             request.node.add_report_section("call", f"{name} log (warnings and errors)", text)
+        pytest.fail(row.reason, pytrace=False)
+    if row.verdict == "skip":
+        pytest.skip(row.reason)
+
+
+def test_system_worker_loss(conformance_session: ConformanceSession, request: pytest.FixtureRequest) -> None:
+    """A system worker lost (seed 004): the components on it come back on another, and their alerts behave as
+    documented (a row of its own in the report, over the scenarios ``high_availability.worker_loss`` names)."""
+    session = conformance_session
+    ha = session.profile.high_availability
+    if ha is None or not ha.worker_loss:
+        pytest.skip("the profile names no scenario that loses a system worker (high_availability.worker_loss)")
+    outcome = _outcome(session, request.config)
+    row = worker_loss_row(ha.worker_loss, outcome)
+    live_report(session).add(row)
+    if row.verdict == "fail":
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":
         pytest.skip(row.reason)

@@ -36,7 +36,7 @@ import requests
 
 from conformance.errors import BackendError, ConformanceError
 from conformance.model.profile import Profile
-from conformance.model.run import ScenarioRun, StatusCallback
+from conformance.model.run import ReplicaLoss, ScenarioRun, StatusCallback
 from conformance.model.workloads import Environment
 from conformance.observe.backend import LiveOutcome, new_watches, noise_of, results_of
 from conformance.observe.engine import Engine, HealthyPeriod, Lane
@@ -169,13 +169,12 @@ class TwinFaults:
             with lane.stack.cluster_server.at_now() as cluster:
                 cluster.revert_fault(handle)
 
-    def lose(self, watch: RunWatch) -> str:
+    def lose(self, loss: ReplicaLoss, watch: RunWatch) -> str:
         """Kill one replica of the run's lane (SIGKILL, as when its node stops responding): the first Prometheus,
         or the Alertmanager peer of the set-up that sent the run's notification (``notified``) or that would
         send first (``pending``: position 0 in the cluster, the peer that does not wait)."""
-        loss = watch.run.loss
         stack = self.lanes[watch.run.id].stack
-        assert loss is not None and stack is not None
+        assert stack is not None
         if loss.component == "prometheus":
             alive = [p for p in stack.prometheuses if p.process.name not in stack.lost]
             if len(alive) < 2:
@@ -186,7 +185,11 @@ class TwinFaults:
         peers = [am for am in stack.alertmanagers if am.setup == setup and am.process.name not in stack.lost]
         if len(peers) < 2:
             raise ConformanceError(f"fewer than two Alertmanager replicas of {loss.setup} are running")
-        senders = [n.sender for n in watch.observation.notifications if n.status == "firing" and n.sender]
+        senders = [
+            n.sender
+            for n in watch.observation.notifications
+            if n.status == "firing" and n.sender and n.receiver.startswith(f"{loss.setup}/")
+        ]
         chosen = next((am for am in peers if loss.when == "notified" and senders and am.name == senders[0]), None)
         chosen = chosen or _first_position(peers)
         stack.kill(chosen.process)
@@ -218,7 +221,7 @@ class TwinBackend:
     """The ``twin`` :class:`~conformance.observe.backend.LiveBackend`."""
 
     name = "twin"
-    loses_replicas = True  # runs the high-availability scenarios (conformance.replicas.loss_runs)
+    loses_replicas = True  # runs the high-availability scenarios (conformance.replicas.ha_runs)
 
     def __init__(
         self,
@@ -261,6 +264,11 @@ class TwinBackend:
         self.backfilled_samples = 0  # samples one lane backfilled (every lane backfills the same warm-up)
         self.backfilled_runs = 0  # the runs of samples its sampled warm-up held
         self.backfill_wall_s: dict[str, float] = {}  # lane -> wall seconds of its backfill, waits included
+
+    @property
+    def lane_count(self) -> int:
+        """How many lanes (each a simulated cluster with its own stack) the last run started."""
+        return len(self._lanes)
 
     # Setup ---------------------------------------------------------------------------------------------------
 
@@ -368,22 +376,26 @@ class TwinBackend:
         )
 
     def _plan(self, runs: Sequence[ScenarioRun]) -> list[TwinLane]:
-        """Isolation groups: most runs share the main lane; node faults a second; an aggregate alert or a replica
-        loss a lane of its own. Two runs whose faults act on the same object (two alerts documented on one
-        workload's failure) never share a lane: the second goes to the next lane of its kind free of that object,
-        made when none is, as the Kubernetes backends put them in separate waves."""
-        mains = [TwinLane("twin")]
-        nodes = [TwinLane("twin-nodes")]
-        lanes = [mains[0], nodes[0]]
+        """Isolation groups: most runs share a main lane; node faults a second; an aggregate alert a lane of its
+        own. Two runs whose faults act on the same object (two alerts documented on one workload's failure) never
+        share a lane: the second goes to the next lane of its kind free of that object, made when none is, as the
+        Kubernetes backends put them in separate waves. The runs of one replica loss (every documented alert under
+        it, :attr:`ScenarioRun.repeat`) are planned the same way in lanes of their own, apart from the other runs
+        and the other losses: a replica lost hits every run of its lane."""
+        lanes: list[TwinLane] = []
+        families: dict[tuple[str, str], list[TwinLane]] = {}
         for run in runs:
-            if run.loss is not None:  # a replica lost hits every run of its lane: a lane of its own
-                lane = TwinLane(f"twin-{run.loss.id}")
-                lanes.append(lane)
-            elif is_aggregate(self.pack, run.alert.name):
-                lane = TwinLane(f"twin-{len(lanes)}")
+            prefix = "twin" if not run.repeat else "twin-" + "+".join(loss.id for loss in run.losses)
+            for kind in ("main", "nodes"):  # the lanes of a group in a stable order: main, then nodes
+                if (prefix, kind) not in families:
+                    first = TwinLane(prefix if kind == "main" else f"{prefix}-nodes")
+                    families[(prefix, kind)] = [first]
+                    lanes.append(first)
+            if is_aggregate(self.pack, run.alert.name):
+                lane = TwinLane(f"{prefix}-{len(lanes)}")
                 lanes.append(lane)
             else:
-                family = nodes if run.scenario.kind.target == "node" else mains
+                family = families[(prefix, "nodes" if run.scenario.kind.target == "node" else "main")]
                 key = _object_of(run)
                 free = [lane for lane in family if all(_object_of(other) != key for other in lane.runs)]
                 if free:

@@ -232,3 +232,16 @@ def test_a_failing_row_shows_only_the_warnings_and_errors_of_the_process_logs() 
         "twin alertmanager-0": 'ts=2 level=error msg="Error sending alert" err="connection refused"'
     }
     assert outcome.complaints(within="prometheus") == {}
+
+
+def test_a_run_that_never_lost_its_replicas_fails_and_a_lost_one_before_its_fault_is_no_noise() -> None:
+    losses = ("a Prometheus replica lost while the alert is pending",)
+    verdict = judge(expectation(losses=losses), observed(33.0))
+    assert verdict.outcome == "fail"
+    assert "a Prometheus replica lost while the alert is pending: 0 of 1 replicas lost" in verdict.message()
+    timeline = [
+        (-1.0, "lost prometheus-0 (prometheus-replica-lost-while-pending)"),
+        (29.0, "firing"),
+        (36.0, "reverted"),
+    ]
+    assert judge(expectation(losses=losses), observed(33.0, timeline=timeline)).outcome == "pass"
