@@ -30,7 +30,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alert-conformance", "prove an alert pack against its vendor's documented contract")
-    group.addoption("--profile", help="bundled profile name (runai, aistore, mlops, seldon) or a profile file")
+    group.addoption(
+        "--profile", help="bundled profile name (runai, aistore, mlops, seldon, kube-prometheus) or a profile file"
+    )
     group.addoption("--alert-pack", help="a pack file or folder to prove instead of the profile's reference pack")
     group.addoption("--backend", default="twin", help="where live scenarios run: twin (default), kind or cluster")
     group.addoption(

@@ -174,9 +174,15 @@ class Watcher:
 
     def poll(self, watches: Sequence[RunWatch], *, record: bool = True) -> None:
         """Read every source once and record what it shows; ``record=False`` only moves past the captures
-        (a healthy warm-up whose windows are not yet full: nothing it shows is judged)."""
+        (a healthy warm-up whose windows are not yet full: nothing it shows is judged), but for the posts that
+        carry an alert documented to fire all the time: its first notification comes as soon as the stack
+        starts, which may be before the judged period, and its next one hours later."""
         if not record:
-            self.skip_captured()
+            always = [watch for watch in watches if watch.expectation.always]
+            if always:
+                self._captured(always, warm_up=True)
+            else:
+                self.skip_captured()
             return
         now = self.clock()
         self._prometheus(watches, now)
@@ -270,7 +276,7 @@ class Watcher:
             qualified(documented.get(name.rsplit("/", 1)[-1], "cluster"), name.rsplit("/", 1)[-1]) for name in real
         ] or [qualified("cluster", receiver)]
 
-    def _captured(self, watches: Sequence[RunWatch]) -> None:
+    def _captured(self, watches: Sequence[RunWatch], *, warm_up: bool = False) -> None:
         read = self.sources.captured(self.cursor)
         if read is None:
             return
@@ -282,7 +288,7 @@ class Watcher:
                 continue
             at = float(entry.get("at", self.clock()))
             judged = watches
-            if self.judged_from is not None and at < self.judged_from:
+            if warm_up or (self.judged_from is not None and at < self.judged_from):
                 # Sent while windows were still filling: not judged, but for an alert documented to fire all the
                 # time (its first notification comes as soon as the stack starts, its next one hours later).
                 judged = [watch for watch in watches if watch.expectation.always]
@@ -308,7 +314,7 @@ class Watcher:
                         _attribute(watch, sent, payload, alert, problems, group_notified)
             for receiver in receivers_seen:
                 self.groups_notified.add((receiver, group_key))
-            if not claimed:
+            if not claimed and not warm_up:
                 self.other_notifications.append(entry)
 
 

@@ -355,15 +355,18 @@ class TwinBackend:
         over a half-empty window is not the healthy value. Then one full pipeline cycle (two scrapes, two
         evaluations, group_wait) is judged: nothing documented may be pending, firing or notified. Where every
         lane was backfilled and nothing is left to fill, the windows are full from Prometheus's first
-        evaluation, so the judged period starts at once and overlaps the wait for the first live scrape
-        (Prometheus applies its scrape targets only on its first 5 s reload tick); it lasts at least two
-        evaluations past the first live scrape of every target, so the live scrapes are judged too.
+        evaluation, but the judged period still starts only two evaluations after the first live scrape of
+        every target: the live clock starts where the backfill ends, before the blocks are written and
+        Prometheus starts, and Prometheus applies its scrape targets only on its first 5 s reload tick, so on a
+        slow start its first evaluations come after the backfill's last samples left the (scaled) look-back.
+        Every instant selector is empty then, and a rule that fires on a missing series (absent(), ``or
+        vector(0)``, as "disappeared from target discovery" reads) is pending although nothing is wrong.
         """
         written = {r.record for g in self.pack.groups for r in g.rules if r.record} | {"ALERTS", "ALERTS_FOR_STATE"}
         longest = max((_max_range_s(r.expr, over=written if backfilled else None) for r in self._read), default=0.0)
         profile, scale = self.profile, self.time_scale
         cycle = 2 * profile.scrape_interval_s + 2 * profile.evaluation_interval_s + 30.0
-        fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 0.0
+        fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 2 * profile.evaluation_interval_s
         # A cold start needs two scrapes for a first rate; after a backfill one live scrape continues the series.
         scrapes = 1 if backfilled else 2
         return HealthyPeriod(
@@ -371,7 +374,6 @@ class TwinBackend:
             not_ready=lambda: self._unscraped(scrapes),
             ready_timeout_s=30.0 + 4 * profile.scrape_interval_s / scale,
             fill_s=fill / scale,
-            judge_from_start=backfilled and not fill,
             after_ready_s=2 * profile.evaluation_interval_s / scale,
         )
 

@@ -228,6 +228,19 @@ def test_the_healthy_period_fails_a_documented_alert_and_reports_every_alert_as_
     assert noise[1].describe() == 'KubeAPIDown{severity="critical"} firing on the healthy cluster (not in the profile)'
 
 
+def test_an_always_firing_alert_keeps_its_notification_sent_while_the_windows_fill() -> None:
+    # Watchdog is notified as soon as the stack starts and next only after repeat_interval (12h): the post that
+    # came before the judged period is its notification, not an earlier run's to skip.
+    engine, lanes, faults, stack, _ = engine_for(["A"])
+    (watch,) = lanes[0].watches
+    object.__setattr__(watch, "expectation", replace(watch.expectation, always=True))
+    stack._post("A", "firing")  # at the stack's start
+    engine.run_wave("wave 1", lanes, faults, HealthyPeriod(judged_s=0.2, fill_s=0.5))
+    healthy = [text for at, text in watch.observation.timeline if at < 0]
+    assert "notified main/hook (healthy cluster)" in healthy, healthy
+    assert lanes[0].watcher.other_notifications == []
+
+
 def test_a_world_that_never_gets_ready_stops_with_one_line() -> None:
     engine, lanes, faults, _, _ = engine_for(["A"])
     period = HealthyPeriod(judged_s=0.2, not_ready=lambda: ["job/target-1"], ready_timeout_s=1.0)

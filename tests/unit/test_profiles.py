@@ -100,11 +100,11 @@ def test_bad_profile_fails_with_one_clear_message(profile_path: Path, expect_pat
         assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
-def test_the_bundled_profiles_are_the_four_seed_vendors() -> None:
-    assert bundled_profile_names() == ["aistore", "mlops", "runai", "seldon"]
+def test_the_bundled_profiles_are_the_seed_vendors_and_kube_prometheus() -> None:
+    assert bundled_profile_names() == ["aistore", "kube-prometheus", "mlops", "runai", "seldon"]
 
 
-@pytest.mark.parametrize("name", ["aistore", "mlops", "runai", "seldon"])
+@pytest.mark.parametrize("name", ["aistore", "kube-prometheus", "mlops", "runai", "seldon"])
 def test_a_bundled_profile_is_found_by_name_folder_and_file(name: str) -> None:
     folder = bundled_profiles_dir() / name
     assert find_profile(name) == folder / "profile.yaml"
