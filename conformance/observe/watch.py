@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from conformance.model.profile import Profile
 from conformance.model.run import Notification, Observation, ScenarioRun
 from conformance.observe.attribution import IGNORED_LABELS, claims, instance_key
+from conformance.observe.attribution import owners as attributed
 from conformance.observe.expectations import TOLERANCE_S, Expectation, qualified
 from conformance.observe.payload import payload_problems
 from conformance.observe.sources import AlertSources, CapturedEntry
@@ -191,7 +192,7 @@ class Watcher:
 
     def owners(self, watches: Sequence[RunWatch], labels: Mapping[str, str]) -> list[RunWatch]:
         """The runs an alert instance belongs to (see the module docstring for the healthy period)."""
-        found = [watch for watch in watches if claims(watch.run, labels)]
+        found = attributed(watches, labels)
         if found:
             return found
         if any(claims(watch.run, labels) for watch in self.earlier):

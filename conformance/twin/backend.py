@@ -398,8 +398,12 @@ class TwinBackend:
                 lanes.append(lane)
             else:
                 family = families[(prefix, "nodes" if run.scenario.kind.target == "node" else "main")]
-                key = _object_of(run)
-                free = [lane for lane in family if all(_object_of(other) != key for other in lane.runs)]
+                touched = _objects_of(run, self.profile.environment)
+                free = [
+                    lane
+                    for lane in family
+                    if not any(touched & _objects_of(other, self.profile.environment) for other in lane.runs)
+                ]
                 if free:
                     lane = free[0]
                 else:
@@ -538,12 +542,25 @@ class TwinBackend:
                     lane.stack.close()
 
 
-def _object_of(run: ScenarioRun) -> tuple[str | None, ...]:
-    """The object a run's fault acts on (a node, a workload, a claim, a job), as one comparable key."""
-    target = run.scenario.target
-    if run.scenario.kind.target == "node":
-        return ("node", target.node)
-    return (run.scenario.kind.target, target.namespace, target.workload, target.volume_claim, target.job)
+def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
+    """The objects a run's fault acts on: a node, a workload (whether the fault targets it or one of its
+    containers), a claim and the workload writing to it, a job; none for fault ``none``. Two runs that share one
+    never share a lane, as the Kubernetes backends put them in separate waves."""
+    target, kind = run.scenario.target, run.scenario.kind.target
+    if kind == "node":
+        return frozenset({f"node/{target.node}"})
+    if kind in ("workload", "container"):
+        return frozenset({f"workload/{target.namespace}/{target.workload}"})
+    if kind == "volume":
+        claim = next(
+            (c for c in environment.volume_claims if (c.namespace, c.name) == (target.namespace, target.volume_claim)),
+            None,
+        )
+        writer = {f"workload/{target.namespace}/{claim.mounted_by}"} if claim and claim.mounted_by else set()
+        return frozenset({f"claim/{target.namespace}/{target.volume_claim}", *writer})
+    if kind == "job":
+        return frozenset({f"job/{target.namespace}/{target.job}"})
+    return frozenset()
 
 
 def _max_range_s(expr: str, *, over: set[str] | None = None) -> float:
