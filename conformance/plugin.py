@@ -308,7 +308,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def _quiet_receivers(terminalreporter: Any, conformance: Any) -> None:
-    """Depth 4's notes: documented alerts whose receiver has no integration in the pack, so nobody is notified."""
+    """Depth 4's notes: documented alerts whose receiver has no integration in the pack, so nobody is notified,
+    and the inhibit rules that can mute them."""
     if not conformance.has_memo("routing"):
         return
     try:
@@ -321,7 +322,7 @@ def _quiet_receivers(terminalreporter: Any, conformance: Any) -> None:
         for note in result.notes
     ]
     if notes:
-        terminalreporter.section("alert-conformance: receivers that notify nobody", sep="-")
+        terminalreporter.section("alert-conformance: routing notes", sep="-")
         for line in notes[:SUMMARY_ALERTS]:
             terminalreporter.write_line(line)
         if len(notes) > SUMMARY_ALERTS:

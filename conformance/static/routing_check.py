@@ -19,6 +19,7 @@ from conformance.packs.selection import select_rules
 from conformance.routing import amtool as amtool_routing
 from conformance.routing.defaults import send_resolved_of
 from conformance.routing.explain import explain_route
+from conformance.routing.inhibit import muting_rules
 from conformance.routing.settings import differences
 from conformance.routing.tree import route_alert
 from conformance.static.behaviour import AlertBehaviour
@@ -35,7 +36,8 @@ class RoutingResult:
     labels_from: str = "depth 3 (firing instances)"
     problems: list[str] = field(default_factory=list)
     #: What is true but no failure: the documented receiver has no integration in this pack, so nobody is
-    #: notified until one is configured (kube-prometheus ships its receivers empty, for the user to fill).
+    #: notified until one is configured (kube-prometheus ships its receivers empty, for the user to fill); an
+    #: inhibit rule can mute the alert (kube-prometheus's InfoInhibitor mutes info alerts on their own).
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -141,6 +143,9 @@ def check_routing(
                         f"{{{shown}}} reaches {', '.join(result.reached[-1]) or 'no receiver'}, not {expected}: {why}"
                     )
                 _check_notifies(alert, setup, reached, labels, result)
+                for muting in muting_rules(setup.config, labels):
+                    if muting not in result.notes:
+                        result.notes.append(muting)
                 documented_settings = documented.documented_settings()
                 for match in matches if documented_settings else []:
                     if match.receiver == generated:

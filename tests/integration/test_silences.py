@@ -129,7 +129,7 @@ def test_an_alert_whose_receiver_has_no_integration_is_listed_not_failed(pyteste
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(
         [
-            "*alert-conformance: receivers that notify nobody*",
+            "*alert-conformance: routing notes*",
             "  ApiDown (default): reaches pager, which has no integration in this pack: nobody is notified until "
             "one is set",
         ]

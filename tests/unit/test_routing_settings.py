@@ -139,3 +139,22 @@ def test_depth_4_names_a_documented_receiver_the_pack_does_not_define() -> None:
     assert result.problems == [
         "the documented receiver oncall is not defined in alertmanager.yaml (its receivers: pager, null)"
     ]
+
+
+def test_depth_4_notes_the_inhibit_rules_that_can_mute_an_alert() -> None:
+    """kube-prometheus's InfoInhibitor mutes info alerts on their own: routing delivers them, Alertmanager drops."""
+    muted = copy.deepcopy(NULL_ROUTING)
+    muted["inhibit_rules"] = [
+        {
+            "source_matchers": ["alertname = InfoInhibitor"],
+            "target_matchers": ["severity = critical"],
+            "equal": ["namespace"],
+        }
+    ]
+    profile, pack = _heartbeat_pack(muted)
+    api = profile.alert("ApiDown")
+    result = check_routing([api], profile.routing, pack, {}, {}, amtool=None)[(api.key, "default")]
+    assert result.problems == []
+    assert result.notes == [
+        "inhibit_rules[0] mutes it while an alert matching {alertname='InfoInhibitor'} fires with the same namespace"
+    ]
