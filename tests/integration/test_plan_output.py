@@ -12,7 +12,8 @@ pytestmark = [
     pytest.mark.needs_binaries("promtool"),
 ]
 
-WAVE = re.compile(r"  wave (\d+): about (\S+) = healthy \S+ \+ slowest notification \S+ \+ resolution wait \S+")
+# A wave whose runs have no estimate (the high-availability repeats) says why after a semicolon.
+WAVE = re.compile(r"  wave (\d+): about (\S+) = healthy \S+ \+ slowest notification \S+ \+ resolution wait \S+(; .*)?")
 NODE_STEP = re.compile(r"    (\S+): node (\S+) \(declared (\S+?)(, node loss)?\)")
 MAPPING = re.compile(r"  (.+) -> (\S+) \((control-plane|workloads|monitoring|node-faults)\): .+")
 
