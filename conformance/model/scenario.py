@@ -67,6 +67,12 @@ class FaultKind:
 NO_FAULT = "none"
 
 _PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
+#: A crash loop's parameters, held as a count (crash-loop) or as a state (crash-loop-backoff).
+_CRASH_PARAMS = (
+    FaultParam("run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5),
+    _PODS,
+    FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
+)
 _MAX_HOLD = FaultParam(
     "max_hold_s", "seconds", 1800, "the stress process on the real pod ends by itself after this long", "kind, cluster"
 )
@@ -92,13 +98,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             integer=True,
             burst=True,
             unit="restarts",
-            params=(
-                FaultParam(
-                    "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
-                ),
-                _PODS,
-                FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
-            ),
+            params=_CRASH_PARAMS,
         ),
         FaultKind(
             "crash-loop-backoff",
@@ -106,13 +106,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
             None,
             "the container keeps exiting after run_seconds until the revert, held in CrashLoopBackOff; the restart "
             "count follows from the kubelet's back-off (at once, then 10s doubling to 5m)",
-            params=(
-                FaultParam(
-                    "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
-                ),
-                _PODS,
-                FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
-            ),
+            params=_CRASH_PARAMS,
         ),
         FaultKind(
             "unavailable-replicas",
