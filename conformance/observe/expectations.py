@@ -153,6 +153,12 @@ class Expectation:
 
 def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[float, float]:
     """``(group_wait, group_interval)`` in seconds of the route at ``path``, inherited as Alertmanager does."""
+    timers = _inherited_timers(config, path)
+    return timers["group_wait"], timers["group_interval"]
+
+
+def _inherited_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> dict[str, float]:
+    """Every group timer of the route at ``path``, in seconds: each child's own, else its parent's."""
     node: Mapping[str, Any] = config.get("route") or {}
     timers = {key: parse_duration(node.get(key, default)) for key, default in ROUTE_TIMER_DEFAULTS.items()}
     for index in path:
@@ -163,7 +169,7 @@ def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[floa
         for key in timers:
             if key in node:
                 timers[key] = parse_duration(node[key])
-    return timers["group_wait"], timers["group_interval"]
+    return timers
 
 
 def _max_timers(config: Mapping[str, Any]) -> tuple[float, float]:
@@ -260,16 +266,7 @@ def _documented(profile: Profile, setup_name: str) -> dict[str, SettingValue]:
 
 def route_timer(config: Mapping[str, Any], path: tuple[int, ...], key: str) -> float:
     """One group timer (``repeat_interval`` ...) of the route at ``path``, in seconds, inherited."""
-    node: Mapping[str, Any] = config.get("route") or {}
-    value = parse_duration(node.get(key, ROUTE_TIMER_DEFAULTS[key]))
-    for index in path:
-        children = node.get("routes") or []
-        if index >= len(children):
-            break
-        node = children[index]
-        if key in node:
-            value = parse_duration(node[key])
-    return value
+    return _inherited_timers(config, path)[key]
 
 
 def expectation_for(
