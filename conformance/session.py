@@ -41,6 +41,7 @@ from conformance.static.cost import estimate as estimate_cost
 from conformance.static.coverage import Absent, absent_selectors
 from conformance.static.routing_check import RoutingResult, check_routing
 from conformance.static.syntax import SyntaxReport, check_syntax
+from conformance.static.untouched import FaultEffects, Untouched, failing_faults
 from conformance.tools import find_tool
 
 T = TypeVar("T")
@@ -237,14 +238,29 @@ class ConformanceSession:
         reading = {id(rule) for rule in self.behaviour_plan().needs.get(alert.key, [])}
         return [absent for absent in self.coverage().get(alert.name, []) if id(absent.rule) in reading]
 
+    def untouched_for(self, alert: AlertContract) -> list[Untouched]:
+        """The faults of ``alert``'s failing scenarios that change none of the series its rules read."""
+
+        def find() -> list[Untouched]:
+            effects = self.memo("fault-effects", lambda: FaultEffects(self.profile, self.pack))
+            rules = self.behaviour_plan().needs.get(alert.key, [])
+            found = (effects.untouched(rules, case) for case in failing_faults(self.behaviour()[alert.key].verdicts))
+            return [entry for entry in found if entry is not None]
+
+        return self.memo(f"untouched:{alert.key}", find)
+
     def behaviour_reasons(self, alert: AlertContract) -> list[str]:
-        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has."""
+        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has,
+        and each failing scenario's fault that changes none of the series they read."""
         reasons = self.behaviour()[alert.key].reasons()
-        absent = self.absent_for(alert) if reasons else []
+        if not reasons:
+            return reasons
+        absent = self.absent_for(alert)
         if absent:
             shown = ", ".join(entry.describe() for entry in absent[:3])
             more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
             reasons.append(f"its rules read series the simulated cluster never has: {shown}{more}")
+        reasons += [entry.describe() for entry in self.untouched_for(alert)]
         return reasons
 
     def routing(self) -> dict[tuple[str, str], RoutingResult]:

@@ -85,6 +85,35 @@ def test_a_documented_alert_reading_an_absent_series_names_it_in_its_reason(
     result.stdout.fnmatch_lines(['  ApiDown (documented): up{job="apy"}'])
 
 
+WEB = """
+    - kind: Deployment
+      name: web
+      namespace: shop
+      replicas: 1
+      containers: [{name: web}]
+      scrape: {job: web, port: 8080}
+"""
+
+
+def test_a_documented_alert_whose_fault_changes_nothing_it_reads_names_the_fault(
+    pytester: pytest.Pytester, mini: Path
+) -> None:
+    """The fault takes the api's target down; the rule reads the web's, which no fault of the run touches."""
+    profile = mini / "profile.yaml"
+    profile.write_text(profile.read_text().replace("routing:", WEB.lstrip("\n") + "routing:", 1))
+    rules = mini / "pack" / "rules.yaml"
+    rules.write_text(rules.read_text().replace('up{job="api"}', 'up{job="web"}'))
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "_*test_behaviour[[]mini:ApiDown[]]*",
+            "fire case: target-down on shop/api: never fires within * of the fault (expected by *); the fault "
+            'target-down on shop/api changes none of the series its rules read (up{job="web"})',
+        ]
+    )
+
+
 def test_the_contract_says_which_for_an_undocumented_duration_is_judged_with_and_why(
     pytester: pytest.Pytester, mini: Path
 ) -> None:
