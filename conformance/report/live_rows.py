@@ -9,7 +9,7 @@ from conformance.model.run import ReplicaLoss
 from conformance.observe.backend import LiveOutcome, NoiseFinding, RunResult
 from conformance.observe.verdict import LiveVerdict
 from conformance.report.contract import contract_entries
-from conformance.report.model import AlertRow, LiveReport, Verdict
+from conformance.report.model import AlertRow, LiveReport, Verdict, shown_receivers
 from conformance.report.writer import write_report
 from conformance.session import ConformanceSession
 
@@ -165,7 +165,7 @@ def _measured(alert: AlertContract, first: RunResult, verdict: LiveVerdict, time
         predicted_fire_s=expectation.fire_s,
         measured_fire_s=verdict.fire_s,
         measured_notify_s=verdict.notify_s,
-        receiver=", ".join(verdict.receivers) or None,
+        receiver=shown_receivers(verdict.receivers, expectation.quiet_receivers),
         timeline=verdict.timeline,
         window=window,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +22,13 @@ JSON_KEYS = (
     "receiver",
     "notifications",
 )
+
+
+def shown_receivers(receivers: Iterable[str], quiet: Collection[str]) -> str | None:
+    """The receivers an alert reached, for its row: one without any integration notifies nobody, so it is shown
+    as ``routed to <receiver>`` (as in the timeline), never as a receiver that was notified."""
+    shown = [f"routed to {receiver}" if receiver in quiet else receiver for receiver in receivers]
+    return ", ".join(shown) or None
 
 
 @dataclass

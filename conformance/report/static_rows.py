@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.report.model import AlertRow, Verdict
+from conformance.observe.expectations import quiet_receivers
+from conformance.report.model import AlertRow, Verdict, shown_receivers
 from conformance.session import ConformanceSession
 
 
@@ -14,6 +15,7 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
     contract = session.contract()
     behaviour = session.behaviour()
     routing = session.routing()
+    quiet = quiet_receivers(session.profile, session.pack)
     rows = []
     for alert in session.profile.alerts:
         reasons = list(contract[alert.key].problems) + session.behaviour_reasons(alert)
@@ -33,7 +35,9 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
                 reason="; ".join(reasons),
                 documented_threshold_s=alert.for_.seconds if alert.for_.documented else None,
                 predicted_fire_s=min((p.fire_after_s or 0.0) for p in predictions) if predictions else None,
-                receiver=", ".join(f"{setup}/{receiver}" for setup, receiver in sorted(alert.receivers.items())),
+                receiver=shown_receivers(
+                    (f"{setup}/{receiver}" for setup, receiver in sorted(alert.receivers.items())), quiet
+                ),
             )
         )
     return rows

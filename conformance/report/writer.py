@@ -13,6 +13,7 @@ _COLOURS = {
     "pending": "#e0a800",
     "firing": "#d9480f",
     "notified": "#1c7ed6",
+    "routed": "#74c0fc",  # posted to a receiver without integration: nobody notified
     "reverted": "#868e96",
     "resolved": "#2f9e44",
     "lost": "#000000",  # high availability: a replica lost
@@ -39,7 +40,7 @@ def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
 
 
 def _kind(event: str) -> str | None:
-    for kind in ("resolved", "notified", "reverted", "firing", "pending", "lost"):
+    for kind in ("resolved", "notified", "routed", "reverted", "firing", "pending", "lost"):
         if event.startswith(kind) or event.startswith(f"{kind} "):
             return kind
     return "resolved" if event.startswith("resolved") else None

@@ -94,6 +94,8 @@ def test_an_info_alert_routed_to_null_notifies_nobody_and_a_silent_scenario_stay
     assert [(item["alert"], item["state"], item["expected"]) for item in noise] == [("Watchdog", "firing", True)]
     assert rows["ApiDown"]["verdict"] == "pass"
     assert rows["ApiDown"]["notifications"] == {"default/pager": {"firing": 1, "resolved": 1}}
+    # A receiver without integration is "routed to", also for Watchdog, whose post came on the healthy cluster.
+    assert rows["Watchdog"]["receiver"] == rows["ApiDownInfo"]["receiver"] == "routed to default/null"
 
 
 def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fail(
