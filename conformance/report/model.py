@@ -72,6 +72,9 @@ class LiveReport:
     #: Per alert of the pack, the selectors matching no series of the run's simulated world (``report.json``
     #: key ``coverage``; alerts whose selectors all match are left out). None: not computed.
     coverage: dict[str, list[str]] | None = None
+    #: Depth 4's notes, every one (``report.json`` key ``routing_notes``: ``alert``, ``setup``, ``note``): a
+    #: documented receiver without integration, an inhibit rule that can mute the alert. None: depth 4 did not run.
+    routing_notes: list[dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, row: AlertRow) -> None:
@@ -88,4 +91,6 @@ class LiveReport:
         }
         if self.coverage is not None:
             out["coverage"] = self.coverage
+        if self.routing_notes is not None:
+            out["routing_notes"] = self.routing_notes
         return out

@@ -199,9 +199,24 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_routing_notes_html(report.routing_notes)}
 {_coverage_html(report.coverage)}
 </body></html>
 """
+
+
+def _routing_notes_html(notes: list[dict[str, str]] | None) -> str:
+    """Depth 4's notes, every one (the terminal summary lists the first few)."""
+    if not notes:
+        return ""
+    lines = "".join(
+        f"<tr><td>{escape(note['alert'])}</td><td>{escape(note['setup'])}</td><td>{escape(note['note'])}</td></tr>"
+        for note in notes
+    )
+    return (
+        f"<h2>Routing notes</h2><p>{len(notes)} notes of depth 4: true, but no failure.</p><table><tr><th>alert</th>"
+        f"<th>set-up</th><th>note</th></tr>{lines}</table>"
+    )
 
 
 def _coverage_html(coverage: dict[str, list[str]] | None) -> str:

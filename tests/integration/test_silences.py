@@ -127,12 +127,11 @@ def test_an_alert_whose_receiver_has_no_integration_is_listed_not_failed(pyteste
     (mini / "pack" / "alertmanager.yaml").write_text(
         "route: {receiver: pager, group_by: [alertname]}\nreceivers:\n  - name: pager\n"
     )
-    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    report = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={report}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.stdout.fnmatch_lines(
-        [
-            "*alert-conformance: routing notes*",
-            "  ApiDown (default): reaches pager, which has no integration in this pack: nobody is notified until "
-            "one is set",
-        ]
-    )
+    note = "reaches pager, which has no integration in this pack: nobody is notified until one is set"
+    result.stdout.fnmatch_lines(["*alert-conformance: routing notes*", f"  ApiDown (default): {note}"])
+    data = json.loads((report / "report.json").read_text())
+    assert data["routing_notes"] == [{"alert": "ApiDown", "setup": "default", "note": note}]
+    assert data["alerts"][0]["receiver"] == "routed to default/pager"

@@ -15,8 +15,8 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     report = json.loads((out / "report.json").read_text())
-    assert list(report) == ["profile", "time_scale", "alerts", "noise", "coverage"]
-    assert report["coverage"] == {}
+    assert list(report) == ["profile", "time_scale", "alerts", "noise", "coverage", "routing_notes"]
+    assert report["coverage"] == {} and report["routing_notes"] == []
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
     # up==0 for 2m, evaluated every 30s: the scrape 12s after the fault sees it down, the evaluation at 30s sees

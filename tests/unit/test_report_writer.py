@@ -93,3 +93,16 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     assert webhook["group_wait"]["value"] == 30.0 and webhook["group_wait"]["documented"] is True
     assert webhook["group_wait"]["quote"] and webhook["send_resolved"]["value"] is True
     assert "notification settings" in html and "group_wait 30.0" in html
+
+
+def test_every_routing_note_is_in_the_report_not_only_the_first_twelve(tmp_path: Path) -> None:
+    notes = [{"alert": f"Alert{i}", "setup": "chart", "note": f"reaches null #{i}"} for i in range(15)]
+    report = LiveReport("p", 1.0, "static", routing_notes=notes)
+    json_path, html_path = write_report(report, tmp_path)
+    assert json.loads(json_path.read_text())["routing_notes"] == notes
+    html = html_path.read_text()
+    assert "<h2>Routing notes</h2>" in html and all(f"reaches null #{i}<" in html for i in range(15))
+    # Depth 4 not run: no key, no section (an empty list would claim it found nothing).
+    json_path, html_path = write_report(LiveReport("p", 1.0), tmp_path)
+    assert "routing_notes" not in json.loads(json_path.read_text())
+    assert "Routing notes" not in html_path.read_text()
