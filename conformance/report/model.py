@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Verdict = Literal["pass", "fail", "skip", "xfail"]
+#: The depths that judge a scenario documented to stay silent: depth 3 (promtool, virtual time) and live.
+SilentDepth = Literal["behaviour", "live"]
 
-#: The keys of one alert in ``report.json``, in order, exactly as the issue specifies.
+#: The keys of one alert in ``report.json``, in order: those the issue specifies, then ``silent_scenarios``.
 JSON_KEYS = (
     "alert",
     "severity",
@@ -21,6 +23,7 @@ JSON_KEYS = (
     "measured_notify_s",
     "receiver",
     "notifications",
+    "silent_scenarios",
 )
 
 
@@ -29,6 +32,23 @@ def shown_receivers(receivers: Iterable[str], quiet: Collection[str]) -> str | N
     as ``routed to <receiver>`` (as in the timeline), never as a receiver that was notified."""
     shown = [f"routed to {receiver}" if receiver in quiet else receiver for receiver in receivers]
     return ", ".join(shown) or None
+
+
+@dataclass(frozen=True)
+class SilentVerdict:
+    """One scenario the document says must not raise its alert (``expect: silent``), as one depth judged it.
+
+    ``scenario`` is the scenario's id in its alert's row, the run's id (``Alert[severity]:scenario``) in a row
+    over several alerts (a high-availability scenario); ``detail`` says what happened, in words.
+    """
+
+    scenario: str
+    depth: SilentDepth
+    verdict: Literal["pass", "fail", "skip"]
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"scenario": self.scenario, "depth": self.depth, "verdict": self.verdict, "detail": self.detail}
 
 
 @dataclass
@@ -46,11 +66,15 @@ class AlertRow:
     receiver: str | None = None
     #: Notifications per receiver and status, counted over the alert's runs: ``{"webhook/hook": {"firing": 1}}``.
     notifications: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The alert's scenarios documented to stay silent, each with its verdict at every depth that judged it.
+    silent_scenarios: list[SilentVerdict] = field(default_factory=list)
     timeline: list[tuple[float, str]] = field(default_factory=list)
     window: tuple[float, float] | None = None  # (earliest, latest) notification, wall seconds
 
     def to_json(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in JSON_KEYS}
+        out = {key: getattr(self, key) for key in JSON_KEYS}
+        out["silent_scenarios"] = [silent.to_json() for silent in self.silent_scenarios]
+        return out
 
 
 @dataclass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from conformance.observe.expectations import quiet_receivers
 from conformance.report.model import AlertRow, Verdict, shown_receivers
+from conformance.report.silent import behaviour_silent
 from conformance.session import ConformanceSession
 
 
 def static_rows(session: ConformanceSession) -> list[AlertRow]:
-    """One row per documented alert: the verdict of depths 1 to 4 together, and depth 3's prediction.
+    """One row per documented alert: the verdict of depths 1 to 4 together, depth 3's prediction, and its verdict
+    on each scenario documented to stay silent.
 
     Times are unscaled virtual seconds (nothing ran live); measured times stay empty.
     """
@@ -38,6 +40,7 @@ def static_rows(session: ConformanceSession) -> list[AlertRow]:
                 receiver=shown_receivers(
                     (f"{setup}/{receiver}" for setup, receiver in sorted(alert.receivers.items())), quiet
                 ),
+                silent_scenarios=behaviour_silent(behaviour[alert.key]),
             )
         )
     return rows

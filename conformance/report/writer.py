@@ -199,10 +199,29 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_silent_html(report.rows)}
 {_routing_notes_html(report.routing_notes)}
 {_coverage_html(report.coverage)}
 </body></html>
 """
+
+
+def _silent_html(rows: list[AlertRow]) -> str:
+    """Each scenario documented to stay silent, with its verdict at every depth that judged it."""
+    lines = "".join(
+        f"<tr><td>{escape(row.alert)}</td><td>{escape(silent.scenario)}</td><td>{silent.depth}</td>"
+        f'<td style="color:{_VERDICT_COLOURS[silent.verdict]};font-weight:bold">{silent.verdict}</td>'
+        f'<td class="reason">{escape(silent.detail)}</td></tr>'
+        for row in rows
+        for silent in row.silent_scenarios
+    )
+    if not lines:
+        return ""
+    return (
+        "<h2>Scenarios documented to stay silent</h2><p>Failures the document says must not raise the alert: "
+        "each must neither fire nor notify while its fault holds.</p><table><tr><th>alert</th><th>scenario</th>"
+        f"<th>depth</th><th>verdict</th><th>what happened</th></tr>{lines}</table>"
+    )
 
 
 def _routing_notes_html(notes: list[dict[str, str]] | None) -> str:

@@ -19,6 +19,7 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     assert report["coverage"] == {} and report["routing_notes"] == []
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
+    assert row["silent_scenarios"] == []  # no scenario of it is documented to stay silent
     # up==0 for 2m, evaluated every 30s: the scrape 12s after the fault sees it down, the evaluation at 30s sees
     # that scrape, and the alert fires 2m later.
     assert row["predicted_fire_s"] == 150.0
