@@ -304,29 +304,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         mark = " (documented)" if alert in documented else ""
         write(f"  {alert}{mark}: {', '.join(absent.selector for absent in found)}")
     if len(coverage) > SUMMARY_ALERTS:
-        write(f"  ... and {len(coverage) - SUMMARY_ALERTS} more (report.json, key coverage)")
+        write(summary_rest(len(coverage) - SUMMARY_ALERTS, "coverage", conformance.options.report_dir))
+
+
+def summary_rest(count: int, key: str, report_dir: Path | None) -> str:
+    """The line ending a list the terminal cuts at :data:`SUMMARY_ALERTS`: how many more, and where all are."""
+    if report_dir is None:
+        where = f"--conformance-report DIR writes every one to DIR/report.json (key {key}) and DIR/report.html"
+    else:
+        where = f"every one in {report_dir / 'report.json'} (key {key}) and {report_dir / 'report.html'}"
+    return f"  ... and {count} more: {where}"
 
 
 def _quiet_receivers(terminalreporter: Any, conformance: Any) -> None:
     """Depth 4's notes: documented alerts whose receiver has no integration in the pack, so nobody is notified,
     and the inhibit rules that can mute them."""
-    if not conformance.has_memo("routing"):
-        return
-    try:
-        results = conformance.routing()
-    except Exception:  # depth 4 failed as a whole; its items already said why
-        return
-    notes = [
-        f"  {result.alert.label} ({setup}): {note}"
-        for (_, setup), result in sorted(results.items())
-        for note in result.notes
-    ]
+    notes = conformance.routing_notes()
     if notes:
         terminalreporter.section("alert-conformance: routing notes", sep="-")
-        for line in notes[:SUMMARY_ALERTS]:
-            terminalreporter.write_line(line)
+        for note in notes[:SUMMARY_ALERTS]:
+            terminalreporter.write_line(f"  {note.describe()}")
         if len(notes) > SUMMARY_ALERTS:
-            terminalreporter.write_line(f"  ... and {len(notes) - SUMMARY_ALERTS} more")
+            rest = summary_rest(len(notes) - SUMMARY_ALERTS, "routing_notes", conformance.options.report_dir)
+            terminalreporter.write_line(rest)
 
 
 # Defined after the imports it needs, typed loosely to keep the engine import lazy.

@@ -39,7 +39,7 @@ from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
 from conformance.static.coverage import Absent, absent_selectors
-from conformance.static.routing_check import RoutingResult, check_routing
+from conformance.static.routing_check import RoutingNote, RoutingResult, check_routing, routing_notes
 from conformance.static.syntax import SyntaxReport, check_syntax
 from conformance.static.untouched import FaultEffects, Untouched, failing_faults
 from conformance.tools import find_tool
@@ -275,6 +275,17 @@ class ConformanceSession:
                 amtool=self.tool("amtool"),
             ),
         )
+
+    def routing_notes(self) -> list[RoutingNote] | None:
+        """Depth 4's notes (a documented receiver without integration, the inhibit rules that can mute an alert)
+        when depth 4 ran in this session; None when it did not, or failed as a whole (its items said why)."""
+        if not self.has_memo("routing"):
+            return None
+        try:
+            results = self.routing()
+        except Exception:  # the memo re-raises whatever depth 4 failed with; its items already reported it
+            return None
+        return routing_notes(results)
 
     # Lifecycle -------------------------------------------------------------------------------------------------
 

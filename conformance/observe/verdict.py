@@ -241,11 +241,12 @@ def _quiet_timeline(expectation: Expectation, timeline: list[tuple[float, str]])
 
 
 def _quiet_event(expectation: Expectation, event: str) -> str:
+    healthy = HEALTHY if event.endswith(HEALTHY) else ""  # a post before the fault (an always-firing alert's)
     for prefix in ("notified ", "resolved notified "):
-        receiver = event.removeprefix(prefix)
+        receiver = event.removeprefix(prefix).removesuffix(healthy)
         if event.startswith(prefix) and receiver in expectation.quiet_receivers:
             status = "resolved, " if prefix.startswith("resolved") else ""
-            return f"{status}routed to {receiver} (no integration: nobody notified)"
+            return f"{status}routed to {receiver} (no integration: nobody notified){healthy}"
     return event
 
 
@@ -258,7 +259,10 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
     verdict = LiveVerdict(observation.run_id, "pass", timeline=_quiet_timeline(expectation, observation.timeline))
     verdict.fire_s = observation.firing_s
-    verdict.receivers = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
+    firing = {n.receiver for n in observation.notifications if n.status == "firing"}
+    # An alert documented to fire all the time reaches its receivers as soon as the stack starts, before any
+    # fault: those posts are only in the timeline (the healthy period), and they name where it was routed.
+    verdict.receivers = sorted(_reached(observation) if expectation.always else firing)
     # Counted as notifications: posts to receivers that notify someone.
     verdict.notifications = {
         receiver: counts

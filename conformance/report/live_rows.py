@@ -9,9 +9,11 @@ from conformance.model.run import ReplicaLoss
 from conformance.observe.backend import LiveOutcome, NoiseFinding, RunResult
 from conformance.observe.verdict import LiveVerdict
 from conformance.report.contract import contract_entries
-from conformance.report.model import AlertRow, LiveReport, Verdict
+from conformance.report.model import AlertRow, LiveReport, Verdict, shown_receivers
+from conformance.report.silent import behaviour_silent, live_silent
 from conformance.report.writer import write_report
 from conformance.session import ConformanceSession
+from conformance.static.behaviour import AlertBehaviour
 
 NO_PREDICTION = "depth 3 made no firing prediction for this alert's scenarios, so there is nothing to run live"
 
@@ -27,19 +29,25 @@ def live_row(
     time_scale: float,
     reads: Collection[str] = (),
     noise: Sequence[NoiseFinding] = (),
+    behaviour: AlertBehaviour | None = None,
 ) -> AlertRow:
     """The alert's verdict over all its runs, with the first run's measured times and predicted window.
 
     ``finding`` is the documented defect that makes a failure expected (``xfail``); an alert with a finding that
     passes is a failure of the profile (the finding no longer holds). ``reads`` names the alerts an aggregate
     reads through ``ALERTS``: when it fails, those of them in ``noise`` (pending or firing on the healthy
-    cluster) are named, as the change behind the aggregate's symptom.
+    cluster) are named, as the change behind the aggregate's symptom. ``behaviour`` (depth 3's results for the
+    alert) adds depth 3's verdict on each scenario documented to stay silent beside the live one.
     """
+    silent = behaviour_silent(behaviour) if behaviour is not None else []
     if not results:
-        return AlertRow(alert.name, alert.severity, "xfail" if finding else "fail", NO_PREDICTION)
+        row = AlertRow(alert.name, alert.severity, "xfail" if finding else "fail", NO_PREDICTION)
+        row.silent_scenarios = silent
+        return row
     verdicts = [result.verdict() for result in results]
     row = _measured(alert, results[0], verdicts[0], time_scale)
     row.notifications = summed_counts(verdicts)
+    row.silent_scenarios = silent + live_silent(results)
     row.timeline = row.timeline + senders_timeline(results[0])
     failed = [v for v in verdicts if v.outcome == "fail"]
     skipped = [v for v in verdicts if v.outcome == "skip"]
@@ -77,6 +85,7 @@ def loss_row(loss: ReplicaLoss, results: list[RunResult], outcome: LiveOutcome) 
     names = sorted({result.run.alert.key for result in results})
     row.alert = f"{title}: {len(names)} alert{'s' if len(names) != 1 else ''}"
     row.severity = "-"
+    row.silent_scenarios = live_silent(results, by_run=True)  # a row over several alerts: named by their runs
     summary = moment_summary(loss, results)
     row.reason = f"{summary}\n{row.reason}" if row.reason else summary
     return row
@@ -98,6 +107,7 @@ def worker_loss_row(refs: tuple[tuple[str, str], ...], outcome: LiveOutcome) -> 
     row = live_row(results[0].run.alert, results, None, outcome.time_scale)
     row.alert = f"{title}: {', '.join(sorted({f'{r.run.alert.key}:{r.run.scenario.id}' for r in results}))}"
     row.severity = "-"
+    row.silent_scenarios = live_silent(results, by_run=True)
     return row
 
 
@@ -165,7 +175,7 @@ def _measured(alert: AlertContract, first: RunResult, verdict: LiveVerdict, time
         predicted_fire_s=expectation.fire_s,
         measured_fire_s=verdict.fire_s,
         measured_notify_s=verdict.notify_s,
-        receiver=", ".join(verdict.receivers) or None,
+        receiver=shown_receivers(verdict.receivers, expectation.quiet_receivers),
         timeline=verdict.timeline,
         window=window,
     )

@@ -13,6 +13,7 @@ _COLOURS = {
     "pending": "#e0a800",
     "firing": "#d9480f",
     "notified": "#1c7ed6",
+    "routed": "#74c0fc",  # posted to a receiver without integration: nobody notified
     "reverted": "#868e96",
     "resolved": "#2f9e44",
     "lost": "#000000",  # high availability: a replica lost
@@ -39,7 +40,7 @@ def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
 
 
 def _kind(event: str) -> str | None:
-    for kind in ("resolved", "notified", "reverted", "firing", "pending", "lost"):
+    for kind in ("resolved", "notified", "routed", "reverted", "firing", "pending", "lost"):
         if event.startswith(kind) or event.startswith(f"{kind} "):
             return kind
     return "resolved" if event.startswith("resolved") else None
@@ -198,9 +199,43 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_silent_html(report.rows)}
+{_routing_notes_html(report.routing_notes)}
 {_coverage_html(report.coverage)}
 </body></html>
 """
+
+
+def _silent_html(rows: list[AlertRow]) -> str:
+    """Each scenario documented to stay silent, with its verdict at every depth that judged it."""
+    lines = "".join(
+        f"<tr><td>{escape(row.alert)}</td><td>{escape(silent.scenario)}</td><td>{silent.depth}</td>"
+        f'<td style="color:{_VERDICT_COLOURS[silent.verdict]};font-weight:bold">{silent.verdict}</td>'
+        f'<td class="reason">{escape(silent.detail)}</td></tr>'
+        for row in rows
+        for silent in row.silent_scenarios
+    )
+    if not lines:
+        return ""
+    return (
+        "<h2>Scenarios documented to stay silent</h2><p>Failures the document says must not raise the alert: "
+        "each must neither fire nor notify while its fault holds.</p><table><tr><th>alert</th><th>scenario</th>"
+        f"<th>depth</th><th>verdict</th><th>what happened</th></tr>{lines}</table>"
+    )
+
+
+def _routing_notes_html(notes: list[dict[str, str]] | None) -> str:
+    """Depth 4's notes, every one (the terminal summary lists the first few)."""
+    if not notes:
+        return ""
+    lines = "".join(
+        f"<tr><td>{escape(note['alert'])}</td><td>{escape(note['setup'])}</td><td>{escape(note['note'])}</td></tr>"
+        for note in notes
+    )
+    return (
+        f"<h2>Routing notes</h2><p>{len(notes)} notes of depth 4: true, but no failure.</p><table><tr><th>alert</th>"
+        f"<th>set-up</th><th>note</th></tr>{lines}</table>"
+    )
 
 
 def _coverage_html(coverage: dict[str, list[str]] | None) -> str:

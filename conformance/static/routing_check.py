@@ -45,6 +45,31 @@ class RoutingResult:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class RoutingNote:
+    """One of depth 4's notes on one documented alert in one set-up (see :attr:`RoutingResult.notes`)."""
+
+    alert: str  # the alert's label (name, and severity or rule labels where the name is not enough)
+    setup: str
+    note: str
+
+    def describe(self) -> str:
+        return f"{self.alert} ({self.setup}): {self.note}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"alert": self.alert, "setup": self.setup, "note": self.note}
+
+
+def routing_notes(results: Mapping[tuple[str, str], RoutingResult]) -> list[RoutingNote]:
+    """Every note of depth 4's results, ordered by alert and set-up: what the terminal summary lists (the first
+    few) and the report carries (all of them)."""
+    return [
+        RoutingNote(result.alert.label, setup, note)
+        for (_, setup), result in sorted(results.items())
+        for note in result.notes
+    ]
+
+
 def _label_sets(alert: AlertContract, pack: Pack, behaviour: AlertBehaviour | None) -> tuple[list[dict[str, str]], str]:
     if behaviour is not None:
         sets = [labels for prediction in behaviour.predictions for labels in prediction.labels]

@@ -87,6 +87,7 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
         outcome.time_scale,
         reads=session.inner_alerts(alert),
         noise=outcome.noise,
+        behaviour=session.behaviour().get(alert.key),  # computed for the predictions the runs carry
     )
     report.add(row)
     finding = session.finding(alert)

@@ -94,6 +94,10 @@ def test_an_info_alert_routed_to_null_notifies_nobody_and_a_silent_scenario_stay
     assert [(item["alert"], item["state"], item["expected"]) for item in noise] == [("Watchdog", "firing", True)]
     assert rows["ApiDown"]["verdict"] == "pass"
     assert rows["ApiDown"]["notifications"] == {"default/pager": {"firing": 1, "resolved": 1}}
+    # The silent scenario's own verdict, at depth 3 and live; a receiver without integration is "routed to".
+    silent = [(s["scenario"], s["depth"], s["verdict"]) for s in rows["ApiDown"]["silent_scenarios"]]
+    assert silent == [("cordon-is-no-outage", "behaviour", "pass"), ("cordon-is-no-outage", "live", "pass")]
+    assert rows["Watchdog"]["receiver"] == rows["ApiDownInfo"]["receiver"] == "routed to default/null"
 
 
 def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fail(
@@ -108,13 +112,19 @@ def test_an_info_alert_that_pages_and_a_rule_that_fires_on_a_silent_scenario_fai
     rules.write_text(
         rules.read_text().replace('up{job="api"} == 0', 'up{job="api"} == 0 or on() kube_node_spec_unschedulable == 1')
     )
-    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    report = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={report}")
     result.stdout.fnmatch_lines(
         [
             "*silent case: cordon-node on node worker-1: fires * after the fault although the document says this "
             "failure must not raise it*",
         ]
     )
+    rows = {row["alert"]: row for row in json.loads((report / "report.json").read_text())["alerts"]}
+    (silent,) = rows["ApiDown"]["silent_scenarios"]
+    assert (silent["scenario"], silent["depth"], silent["verdict"]) == ("cordon-is-no-outage", "behaviour", "fail")
+    assert silent["detail"].endswith("after the fault although the document says this failure must not raise it")
+    assert "Scenarios documented to stay silent" in (report / "report.html").read_text()
     result.stdout.fnmatch_lines(
         ['*{alertname="ApiDownInfo", *} reaches null (webhook), although the document says this alert notifies nobody*']
     )
@@ -125,12 +135,11 @@ def test_an_alert_whose_receiver_has_no_integration_is_listed_not_failed(pyteste
     (mini / "pack" / "alertmanager.yaml").write_text(
         "route: {receiver: pager, group_by: [alertname]}\nreceivers:\n  - name: pager\n"
     )
-    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static")
+    report = pytester.path / "report"
+    result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={report}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.stdout.fnmatch_lines(
-        [
-            "*alert-conformance: routing notes*",
-            "  ApiDown (default): reaches pager, which has no integration in this pack: nobody is notified until "
-            "one is set",
-        ]
-    )
+    note = "reaches pager, which has no integration in this pack: nobody is notified until one is set"
+    result.stdout.fnmatch_lines(["*alert-conformance: routing notes*", f"  ApiDown (default): {note}"])
+    data = json.loads((report / "report.json").read_text())
+    assert data["routing_notes"] == [{"alert": "ApiDown", "setup": "default", "note": note}]
+    assert data["alerts"][0]["receiver"] == "routed to default/pager"

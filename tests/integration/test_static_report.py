@@ -15,10 +15,11 @@ def test_static_run_writes_report_and_contract(pytester: pytest.Pytester, mini: 
     result = pytester.runpytest_subprocess("--profile", str(mini), "-m", "static", f"--conformance-report={out}")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     report = json.loads((out / "report.json").read_text())
-    assert list(report) == ["profile", "time_scale", "alerts", "noise", "coverage"]
-    assert report["coverage"] == {}
+    assert list(report) == ["profile", "time_scale", "alerts", "noise", "coverage", "routing_notes"]
+    assert report["coverage"] == {} and report["routing_notes"] == []
     (row,) = report["alerts"]
     assert row["alert"] == "ApiDown" and row["verdict"] == "pass" and row["reason"] == ""
+    assert row["silent_scenarios"] == []  # no scenario of it is documented to stay silent
     # up==0 for 2m, evaluated every 30s: the scrape 12s after the fault sees it down, the evaluation at 30s sees
     # that scrape, and the alert fires 2m later.
     assert row["predicted_fire_s"] == 150.0
