@@ -524,7 +524,14 @@ class _ProfileBuilder:
                 spread=tuple(Target(**t) for t in s.get("spread", [])),
                 expect=s.get("expect", "fire"),
                 level=float(s["level"]) if "level" in s else None,
+                silent_for=tuple(dict(matcher) for matcher in s.get("silent_for", [])),
             )
+            if scenario.silent_for and scenario.silent:
+                self.note(
+                    "`silent_for` is only for a firing scenario: a silent scenario (expect: silent) must not raise "
+                    "the alert for any labels",
+                    [*where, "scenarios", s_index, "silent_for"],
+                )
             self._check_scenario(scenario, threshold, env, [*where, "scenarios", s_index])
             scenarios.append(scenario)
         ids = [s.id for s in scenarios]

@@ -92,6 +92,14 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[SchemaPath, str]]:
     if keyword == "enum":
         values = ", ".join(str(value) for value in listed)
         return [(path, f"{_short(error.instance)} is not one of: {values}")]
+    if keyword in ("minItems", "minProperties") and error.validator_value == 1:
+        # jsonschema's "[] should be non-empty" names the value, not what to write there.
+        empty = (
+            "an empty list: give at least one item"
+            if keyword == "minItems"
+            else "an empty mapping: give at least one key"
+        )
+        return [(path, empty)]
     if keyword == "pattern" and "title" in schema:
         what = f" ({schema['description']})" if "description" in schema else ""
         return [(path, f"{_short(error.instance)} is not a valid {schema['title']}{what}")]

@@ -8,6 +8,7 @@ inside it for the healthy case (see :mod:`conformance.static.cases`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -297,6 +298,11 @@ class Scenario:
     ``expect`` is ``fire`` (the documented failure: the alert fires and notifies) or ``silent`` (the document
     says this failure must not raise the alert: it must neither fire nor notify while the fault holds). A silent
     scenario of a fault with a level injects ``level`` (default: just inside the threshold).
+
+    ``silent_for`` (a firing scenario only) narrows what may fire: the document says the fault raises the alert
+    for some objects and not for others (a lost node's single-replica Deployments, not its scaled ones), so no
+    instance of the alert whose labels carry every label of one of these matchers may be pending, firing or
+    notified while the fault holds. A matcher is label name -> exact value.
     """
 
     id: str
@@ -307,10 +313,19 @@ class Scenario:
     spread: tuple[Target, ...] = ()
     expect: Literal["fire", "silent"] = "fire"
     level: float | None = None
+    silent_for: tuple[dict[str, str], ...] = ()
 
     @property
     def silent(self) -> bool:
         return self.expect == "silent"
+
+    def silenced_by(self, labels: Mapping[str, str]) -> dict[str, str] | None:
+        """The first ``silent_for`` matcher an alert instance with ``labels`` matches (every one of its labels
+        with the same value), or None: the instance may fire."""
+        return next(
+            (matcher for matcher in self.silent_for if all(labels.get(k) == v for k, v in matcher.items())),
+            None,
+        )
 
     @property
     def always(self) -> bool:
@@ -325,6 +340,15 @@ class Scenario:
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+
+def describe_matcher(matcher: Mapping[str, str]) -> str:
+    """A ``silent_for`` matcher as PromQL writes one: ``{deployment="researcher-service"}``."""
+    return "{" + ", ".join(f"{key}={_quoted(value)}" for key, value in matcher.items()) + "}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def share_levels(level: float, parts: int, integer: bool) -> list[float]:

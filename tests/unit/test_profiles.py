@@ -59,6 +59,7 @@ def _check_alert(alert: AlertContract, want: dict[str, Any]) -> None:
         "live_skip_reason": lambda: alert.live_skip_reason,
         "expects": lambda: [s.expect for s in alert.scenarios],
         "levels": lambda: [s.level for s in alert.scenarios],
+        "silent_for": lambda: [list(s.silent_for) for s in alert.scenarios],
         "notifies": lambda: alert.notifies,
         "threshold_quote": lambda: alert.threshold.quote if alert.threshold else None,
         "for_quote": lambda: alert.for_.quote,
