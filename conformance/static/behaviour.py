@@ -22,6 +22,7 @@ from conformance.model.contract import AlertContract
 from conformance.model.durations import format_duration
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
+from conformance.model.scenario import describe_matcher
 from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
@@ -133,6 +134,43 @@ def inner_alerts(name: str, closure: Sequence[Rule]) -> tuple[str, ...]:
     return tuple(sorted({rule.alert for rule in closure if rule.alert and rule.alert != name}))
 
 
+def silent_for_query(alert: str, case: Case) -> str | None:
+    """The ``ALERTS`` series of the case's alert a scenario's ``silent_for`` forbids (pending and firing), as one
+    PromQL selection; None when the case has nothing to watch. Only the cases that hold the documented fault as
+    documented watch (``fire``, ``immediate``): the others must not raise the alert at all."""
+    if not case.scenario.silent_for or not case.must_fire:
+        return None
+    name = ("alertname", alert)
+    return " or ".join(
+        "ALERTS" + describe_matcher(dict([name, *matcher.items()])) for matcher in case.scenario.silent_for
+    )
+
+
+def silent_for_problem(case: Case, timeline: Timeline) -> str | None:
+    """Where the pack raised the alert for labels the document says the fault leaves silent: for each of the
+    scenario's ``silent_for`` matchers (in the profile's order), when an instance matching it was first pending
+    and first firing while the fault held."""
+    first: dict[tuple[str, str], float] = {}  # (matcher, alertstate) -> seconds after the fault
+    for at, labels in timeline.watched:
+        matcher = case.scenario.silenced_by(labels)
+        if matcher is None or not case.fault_at_s <= at <= case.revert_at_s:
+            continue
+        key = (describe_matcher(matcher), labels.get("alertstate", "firing"))
+        first[key] = min(first.get(key, at - case.fault_at_s), at - case.fault_at_s)
+    parts = []
+    for matcher in case.scenario.silent_for:
+        text = describe_matcher(matcher)
+        pending, firing = first.get((text, "pending")), first.get((text, "firing"))
+        if firing is not None:
+            since = f" (pending from {format_duration(pending)})" if pending is not None and pending < firing else ""
+            parts.append(f"fires for {text} {format_duration(firing)} after the fault{since}")
+        elif pending is not None:
+            parts.append(f"is pending for {text} {format_duration(pending)} after the fault")
+    if not parts:
+        return None
+    return "; ".join(parts) + " although the document says it stays silent for " + ("it" if len(parts) == 1 else "them")
+
+
 def _inner_changes(case: Case, timeline: Timeline, inner: Sequence[str]) -> str:
     """For an aggregate that failed: which of the alerts it reads fired and when (relative to the fault), so the
     one that changed is named rather than only the aggregate's symptom."""
@@ -156,6 +194,8 @@ def _judge(
     verdict = _judge_timeline(case, timeline, evaluation_s, basis)
     if verdict.problem and not timeline.error:
         verdict.problem += _inner_changes(case, timeline, inner)
+    if not timeline.error and (raised := silent_for_problem(case, timeline)):
+        verdict.problem = f"{verdict.problem}; {raised}" if verdict.problem else raised
     return verdict
 
 
@@ -475,6 +515,7 @@ def _batches(
                 series[item.recording],
                 item.case.horizon_s,
                 inner_alerts(item.behaviour.alert.name, needs[key]),
+                silent_for_query(item.behaviour.alert.name, item.case),
             )
             for key in chunk
             for item in by_alert[key]
