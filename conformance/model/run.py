@@ -77,6 +77,17 @@ class Notification:
     content: str = ""
 
 
+@dataclass(frozen=True)
+class Unsilenced:
+    """An alert instance its scenario's ``silent_for`` forbids, seen while the fault held: when (wall seconds from
+    the fault), what it did (``pending``, ``firing`` or ``notified <receiver>``) and the matcher it matched
+    (``{deployment="researcher-service"}``)."""
+
+    at_s: float
+    event: str
+    matcher: str
+
+
 @dataclass
 class Observation:
     """What a backend saw for one :class:`ScenarioRun`. Times are wall seconds from the fault's injection.
@@ -97,6 +108,8 @@ class Observation:
     timeline: list[tuple[float, str]] = field(default_factory=list)
     error: str | None = None
     skipped: str | None = None
+    #: Each first sighting of an instance the scenario's ``silent_for`` forbids, per matcher and event.
+    unsilenced: list[Unsilenced] = field(default_factory=list)
 
 
 StatusCallback = Callable[[str], None]

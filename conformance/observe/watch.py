@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from conformance.model.profile import Profile
-from conformance.model.run import Notification, Observation, ScenarioRun
+from conformance.model.run import Notification, Observation, ScenarioRun, Unsilenced
+from conformance.model.scenario import describe_matcher
 from conformance.observe.attribution import IGNORED_LABELS, claims, instance_key
 from conformance.observe.attribution import owners as attributed
 from conformance.observe.expectations import TOLERANCE_S, Expectation, qualified
@@ -31,12 +32,19 @@ from conformance.packs.model import Pack
 HEALTHY = " (healthy cluster)"
 STOPPED = "stopped firing while the fault holds"
 STALE = "still active after it resolved, in alertmanager"
+UNSILENCED = "documented silent for"
 
 
 def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
-    """``run`` with its prediction's labels in the world's names (for attribution only)."""
+    """``run`` with its prediction's labels and its scenario's ``silent_for`` matchers in the world's names (for
+    attribution and the silent_for check only)."""
     labels = tuple(translate(item) for item in run.prediction.labels)
-    return replace(run, prediction=replace(run.prediction, labels=labels))
+    silent_for = tuple(translate(matcher) for matcher in run.scenario.silent_for)
+    return replace(
+        run,
+        prediction=replace(run.prediction, labels=labels),
+        scenario=replace(run.scenario, silent_for=silent_for),
+    )
 
 
 @dataclass
@@ -80,6 +88,20 @@ class RunWatch:
     def rel(self, at: float) -> float:
         assert self.injected_at is not None
         return round(at - self.injected_at, 3)
+
+    @property
+    def holding(self) -> bool:
+        """The fault is in and not yet reverted."""
+        return self.injected_at is not None and self.reverted_at is None
+
+    def unsilenced(self, at: float, what: str, matcher: Mapping[str, str]) -> None:
+        """An instance the scenario's ``silent_for`` forbids did ``what`` (``pending``, ``firing``, ``notified
+        <receiver>``) at ``at``: recorded once per matcher and event, and shown in the timeline."""
+        text = describe_matcher(matcher)
+        if any((seen.event, seen.matcher) == (what, text) for seen in self.observation.unsilenced):
+            return
+        self.observation.unsilenced.append(Unsilenced(self.rel(at), what, text))
+        self.event(at, f"{UNSILENCED} {text}: {what}")
 
     def injected(self, at: float) -> None:
         """The fault went in at ``at``: healthy-period events become negative times."""
@@ -213,6 +235,9 @@ class Watcher:
             for watch in self.owners(watches, labels):
                 if active.get(id(watch)) != "firing":
                     active[id(watch)] = state
+        for labels, state in alerts:
+            for watch, matcher in self.silenced(watches, labels):
+                watch.unsilenced(now, state, matcher)
         for watch in watches:
             current, observation = active.get(id(watch)), watch.observation
             if current in ("pending", "firing"):
@@ -230,6 +255,23 @@ class Watcher:
                     watch.resolved_at = watch.resolved_at or now
                 elif now >= watch.regrace_until:
                     watch.event(now, STOPPED)
+
+    def silenced(self, watches: Sequence[RunWatch], labels: Mapping[str, str]) -> list[tuple[RunWatch, dict[str, str]]]:
+        """The runs whose fault holds and whose scenario's ``silent_for`` forbids the alert instance with
+        ``labels``, each with the matcher it matched. An instance another run of this world claims is that run's
+        own fault's doing (two scenarios of one alert in one wave), not this one's."""
+        found: list[tuple[RunWatch, dict[str, str]]] = []
+        for watch in watches:
+            run = watch.run
+            if not watch.holding or labels.get("alertname") != run.alert.name:
+                continue
+            if labels.get("severity", run.alert.severity) != run.alert.severity:
+                continue
+            matcher = run.scenario.silenced_by(labels)
+            if matcher is None or any(other is not watch for other in self.owners(watches, labels)):
+                continue
+            found.append((watch, matcher))
+        return found
 
     def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
         """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""
@@ -307,6 +349,9 @@ class Watcher:
                 status = str(alert.get("status", payload.get("status", "")))
                 for receiver in self._receivers(path, alert):
                     receivers_seen.add(receiver)
+                    if status == "firing" and not warm_up:
+                        for watch, matcher in self.silenced(watches, labels):
+                            watch.unsilenced(at, f"notified {receiver}", matcher)
                     group_notified = (receiver, group_key) in self.groups_notified
                     for watch in self.owners(judged, labels):
                         claimed = True
