@@ -206,14 +206,14 @@ def _judge_silence(expectation: Expectation, observation: Observation, problems:
             if notification.status == "firing":
                 problems.append(f"notified {notification.receiver} at {notification.at_s:.2f}s {why}")
                 break
-    _judge_silent_for(observation, problems)
+    problems.extend(silent_for_problems(observation))
     if not expectation.notifies:
         loud = sorted(receiver for receiver in _reached(observation) if receiver not in expectation.quiet_receivers)
         if loud:
             problems.append(f"notified {', '.join(loud)} although the document says this alert notifies nobody")
 
 
-def _judge_silent_for(observation: Observation, problems: list[str]) -> None:
+def silent_for_problems(observation: Observation) -> list[str]:
     """A scenario documented to raise the alert only for some objects (``silent_for``): every instance matching
     one of the others that went pending, fired or notified while the fault held, per matcher, at its first."""
     why = "although the document says it stays silent for it"
@@ -221,6 +221,7 @@ def _judge_silent_for(observation: Observation, problems: list[str]) -> None:
     for seen in observation.unsilenced:
         events = by_matcher.setdefault(seen.matcher, {})
         events[seen.event] = min(events.get(seen.event, seen.at_s), seen.at_s)
+    problems = []
     for matcher, events in by_matcher.items():
         if "firing" in events:
             problems.append(f"fired for {matcher} at {events['firing']:.2f}s {why}")
@@ -229,6 +230,7 @@ def _judge_silent_for(observation: Observation, problems: list[str]) -> None:
         for event, at in sorted(events.items(), key=lambda item: item[1]):
             if event.startswith("notified "):
                 problems.append(f"{event} for {matcher} at {at:.2f}s {why}")
+    return problems
 
 
 def _reached(observation: Observation) -> set[str]:

@@ -10,7 +10,7 @@ from conformance.observe.backend import LiveOutcome, NoiseFinding, RunResult
 from conformance.observe.verdict import LiveVerdict
 from conformance.report.contract import contract_entries
 from conformance.report.model import AlertRow, LiveReport, Verdict, shown_receivers
-from conformance.report.silent import behaviour_silent, live_silent
+from conformance.report.silent import behaviour_silent, live_silent, live_silent_for
 from conformance.report.writer import write_report
 from conformance.session import ConformanceSession
 from conformance.static.behaviour import AlertBehaviour
@@ -94,7 +94,9 @@ def loss_row(loss: ReplicaLoss, results: list[RunResult], outcome: LiveOutcome) 
 def worker_loss_row(refs: tuple[tuple[str, str], ...], outcome: LiveOutcome) -> AlertRow:
     """The row of the high-availability scenario "a system worker lost": the documented scenarios that lose one
     (the profile's ``high_availability.worker_loss``), each judged as any run of its alert (the alerts it must
-    fire notified in their window and, where the workloads come back elsewhere, resolved as depth 3 predicted)."""
+    fire notified in their window and, where the workloads come back elsewhere, resolved as depth 3 predicted;
+    those the document keeps silent, ``silent_for``, neither pending, firing nor notified while the node is lost:
+    on a pass the reason says so for each scenario)."""
     results = [
         result
         for result in outcome.results
@@ -108,6 +110,10 @@ def worker_loss_row(refs: tuple[tuple[str, str], ...], outcome: LiveOutcome) -> 
     row.alert = f"{title}: {', '.join(sorted({f'{r.run.alert.key}:{r.run.scenario.id}' for r in results}))}"
     row.severity = "-"
     row.silent_scenarios = live_silent(results, by_run=True)
+    if row.verdict == "pass":
+        # The scaled components the document keeps silent (silent_for) are half of what the row proves: say so.
+        held = [live_silent_for(result, result.run.id) for result in results if result.run.scenario.silent_for]
+        row.reason = "\n".join(f"{entry.scenario}: {entry.detail}" for entry in held if entry.verdict == "pass")
     return row
 
 

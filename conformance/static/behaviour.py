@@ -47,6 +47,9 @@ class CaseVerdict:
     fire_after_s: float | None = None
     resolved_after_s: float | None = None
     steady_until_s: float | None = None  # end of the first uninterrupted run of firing evaluations
+    #: The scenario's ``silent_for`` judged on this case (it watched the ALERTS they forbid): None when they
+    #: stayed silent, else where the pack raised the alert for them. Also part of :attr:`problem`.
+    silent_for_problem: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -195,6 +198,7 @@ def _judge(
     if verdict.problem and not timeline.error:
         verdict.problem += _inner_changes(case, timeline, inner)
     if not timeline.error and (raised := silent_for_problem(case, timeline)):
+        verdict.silent_for_problem = raised
         verdict.problem = f"{verdict.problem}; {raised}" if verdict.problem else raised
     return verdict
 
