@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conformance.model.contract import AlertContract, DocumentedDuration, Source
 from conformance.model.scenario import Scenario, Target, describe_matcher
-from conformance.static.behaviour import silent_for_problem, silent_for_query
+from conformance.packs.loader import load_pack
+from conformance.profiles import load_profile
+from conformance.static.behaviour import plan_behaviour, silent_for_problem, silent_for_query
 from conformance.static.cases import Case, Timing, build_cases
+from conformance.static.cost import WATCH_STEP_S, estimate
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, build_test_file, parse_output, run_cases
 from conformance.testing.doubles import FakeRunner
 from conformance.tools import CommandResult
@@ -160,3 +164,18 @@ def test_a_batch_whose_only_failures_are_watched_samples_is_read_not_taken_for_r
     ).values()
     assert timeline.error is None
     assert [labels["deployment"] for _, labels in timeline.watched] == ["x"]
+
+
+def test_depth_3s_estimate_counts_the_watched_expression_at_every_step() -> None:
+    profile = load_profile("runai")
+    alert = profile.alert("RunaiDeploymentNoAvailableReplicas")
+    lost = next(scenario for scenario in alert.scenarios if scenario.silent_for)
+    pack = load_pack(profile.pack_path)
+
+    def seconds(silent_for: tuple[dict[str, str], ...]) -> float:
+        only = replace(profile, alerts=(replace(alert, scenarios=(replace(lost, silent_for=silent_for),)),))
+        return estimate(plan_behaviour(only, pack), only, pack).seconds
+
+    [case] = plan_behaviour(replace(profile, alerts=(replace(alert, scenarios=(lost,)),)), pack).planned
+    steps = case.case.horizon_s / profile.evaluation_interval_s + 1
+    assert seconds(lost.silent_for) - seconds(()) == pytest.approx(steps * WATCH_STEP_S)
