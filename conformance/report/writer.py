@@ -219,7 +219,8 @@ def _silent_html(rows: list[AlertRow]) -> str:
         return ""
     return (
         "<h2>Scenarios documented to stay silent</h2><p>Failures the document says must not raise the alert: "
-        "each must neither fire nor notify while its fault holds.</p><table><tr><th>alert</th><th>scenario</th>"
+        "each must neither fire nor notify while its fault holds. A scenario <i>silent for</i> some labels raises "
+        "the alert for other objects, and must not for those.</p><table><tr><th>alert</th><th>scenario</th>"
         f"<th>depth</th><th>verdict</th><th>what happened</th></tr>{lines}</table>"
     )
 
