@@ -473,14 +473,17 @@ class TwinBackend:
         estimate = self.warmup_estimate
         slots = estimate.promtool_slots(self.budget_memory_bytes) if estimate is not None else 1
         promtool_slots = threading.Semaphore(slots)
-        for lane in lanes:
-            cluster = self._cluster_factory(self.profile.environment)
-            settings = self._settings(lane.name, backfill=isinstance(cluster, SampledCluster))
+        clusters = [self._cluster_factory(self.profile.environment) for _ in lanes]
+        sampling = [isinstance(cluster, SampledCluster) for cluster in clusters]
+        # Every lane that samples a warm-up waits for the others before its clock starts (see TwinStack._start).
+        sampled_together = threading.Barrier(sum(sampling)) if sum(sampling) > 1 else None
+        for lane, cluster, samples in zip(lanes, clusters, sampling, strict=True):
             lane.stack = TwinStack(
                 cluster,
                 self.pack,
-                settings,
+                self._settings(lane.name, backfill=samples),
                 promtool_slots=promtool_slots,
+                sampled_together=sampled_together if samples else None,
             )
         stacks = [lane.stack for lane in lanes if lane.stack is not None]
         with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-start") as pool:

@@ -8,6 +8,7 @@ notifications. The aistore profile proves it against the real simulated cluster 
 from __future__ import annotations
 
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pytest
 import requests
 
 from conformance.testing.toy import ToyCluster, toy_cluster, toy_profile, toy_runs
+from conformance.twin import processes as processes_module
+from conformance.twin import stack as stack_module
 from conformance.twin.backend import TwinBackend
 from conformance.twin.backfill import Warmup, first_kept_s
 from conformance.twin.processes import TEMP_PREFIX
@@ -184,3 +187,31 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
             assert query("count(container_cpu_system_seconds_total)") == []
     finally:
         session.close()
+
+
+def test_a_child_whose_port_was_taken_is_started_again_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another process on the machine may bind a picked port before the child does: the child exits with
+    # "address already in use" and the stack must start it again on another port, not fail the run.
+    _, pack = toy_profile(DATA / "pack")
+    cluster = ToyCluster([("toy", "gamma")], rate_per_second=1.0)
+    picks = iter(range(1, 100))
+    real_free_port = processes_module.free_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        # One pick per set-up's Alertmanager, then the first one's restart, then Prometheus: the first
+        # Alertmanager and Prometheus are given the taken port.
+        setups = len(pack.setups)
+        given_taken = (1, setups + 2)
+        monkeypatch.setattr(
+            stack_module, "free_port", lambda: taken if next(picks) in given_taken else real_free_port()
+        )
+        with TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack:
+            urls = [am.url for am in stack.alertmanagers] + [stack.prometheus_url]
+            assert all(f":{taken}" not in url for url in urls), urls
+            for url in urls:
+                assert requests.get(f"{url}/-/ready", timeout=5).status_code == 200
+            first_alertmanager, prometheus = stack.alertmanagers[0].process, stack.prometheuses[0].process
+            logs = [first_alertmanager.log_tail(20000), prometheus.log_tail(20000)]
+    assert all("address already in use" in log for log in logs), "the first start did not meet the taken port"

@@ -597,3 +597,42 @@ def test_cpu_throttling_throttles_the_level_s_share_of_cfs_periods(cluster: Simu
     throttled = delta("container_cpu_cfs_throttled_periods_total") / delta("container_cpu_cfs_periods_total")
     assert throttled == pytest.approx(0.3, abs=0.01)
     cluster.revert_fault(fault)
+
+
+def _answers(sim: SimulatedCluster, at: float | None = None) -> dict[str, str | None]:
+    return {target.id: sim.exposition(target.id, at) for target in sim.targets()}
+
+
+def _values(text: str | None) -> dict[str, float]:
+    lines = [line.rsplit(" ", 1) for line in (text or "").splitlines() if line and not line.startswith("#")]
+    return {series: float(value) for series, value in lines}
+
+
+def test_a_scrape_answered_late_gives_the_values_of_the_time_it_was_stamped() -> None:
+    # The twin serves a scrape a moment after Prometheus stamped it: the answer must be the cluster as it was
+    # then, counters and ramps included, not as it is when the server gets to it.
+    stamped, served = 430.0, 437.5
+    on_time, late = SimulatedCluster(example_environment()), SimulatedCluster(example_environment())
+    for sim in (on_time, late):
+        sim.advance_to(400.0)
+        sim.apply_fault(scenario("cpu-near-limit", namespace=NS, workload="db"), 0.9)
+    on_time.advance_to(stamped)
+    late.advance_to(served)
+    late_now = _answers(late)
+    expected, answered = _answers(on_time), _answers(late, at=stamped)
+    assert expected.keys() == answered.keys()
+    for target, text in expected.items():
+        want, got = _values(text), _values(answered[target])
+        assert want.keys() == got.keys(), target
+        assert all(got[key] == pytest.approx(value, rel=1e-9, abs=1e-9) for key, value in want.items()), target
+    # The look back leaves the cluster as it was: its answer of now is the same as before it.
+    assert _answers(late) == late_now != answered
+
+
+def test_a_look_back_never_crosses_a_change_of_state(cluster: SimulatedCluster) -> None:
+    before = _answers(cluster)
+    cluster.apply_fault(scenario("target-down", namespace=NS, workload="api"), None)
+    cluster.advance_to(cluster.now + 5.0)
+    # Before the fault the target answered; asked for that moment now, the answer is the one after the fault.
+    assert _answers(cluster, at=cluster.now - 10.0) == _answers(cluster)
+    assert _answers(cluster) != before
