@@ -49,7 +49,8 @@ def _twin_revert(burst: bool, always: bool) -> str:
 def estimate(session: Any, plan: RunPlan) -> RunEstimate | str:
     """The run's duration estimate from depth 3's predictions (real time), or why there is none."""
     try:
-        runs = session.scenario_runs()
+        # The repeats a replica loss of its own needs (their ids name the loss) carry their base run's prediction.
+        runs = [*session.scenario_runs(), *session.ha_runs()]
     except ConformanceError as error:
         return f"not estimated: it needs depth 3's predictions ({str(error).splitlines()[0]})"
     expectations = {run.id: expectation_for(run, session.profile, session.pack, 1.0) for run in runs}
