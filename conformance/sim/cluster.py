@@ -15,11 +15,12 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
+from conformance import versions
 from conformance.model.scenario import Scenario
 from conformance.model.workloads import ContainerSpec, Environment, JobSpec, ScrapeSpec, WorkloadSpec
 from conformance.sim import faults as fault_impl
 from conformance.sim.exposition import Exposed, render
-from conformance.sim.families import apps, cadvisor, ksm, kubelet, node_exporter
+from conformance.sim.families import apps, cadvisor, control_plane, ksm, kubelet, kubelet_health, node_exporter
 from conformance.sim.faults import FaultHandle
 from conformance.sim.latency import LatencyModel, latency_model
 from conformance.sim.naming import hex_id, name_suffix, object_uid, revision_hash
@@ -48,6 +49,9 @@ KPS_CADVISOR_DROP = (
     "|container_(file_descriptors|tasks_state|threads_max)"
     "|container_spec.*"
 )
+
+#: The kubelet's endpoints kube-prometheus-stack scrapes by default (kubelet.serviceMonitor: cAdvisor, probes).
+KUBELET_ENDPOINTS = (("/metrics", "kubelet"), ("/metrics/cadvisor", "cadvisor"), ("/metrics/probes", "probes"))
 
 AccKey = tuple[Any, ...]
 
@@ -159,7 +163,7 @@ class SimulatedCluster:
             containers=(
                 ContainerSpec(
                     name="kube-state-metrics",
-                    image="registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+                    image=f"registry.k8s.io/kube-state-metrics/kube-state-metrics:{versions.KUBE_STATE_METRICS}",
                     cpu_limit_cores=None,
                     memory_limit_bytes=None,
                 ),
@@ -173,7 +177,7 @@ class SimulatedCluster:
             containers=(
                 ContainerSpec(
                     name="node-exporter",
-                    image="quay.io/prometheus/node-exporter:v1.8.2",
+                    image=f"quay.io/prometheus/node-exporter:{versions.NODE_EXPORTER}",
                     cpu_limit_cores=None,
                     memory_limit_bytes=None,
                 ),
@@ -497,7 +501,7 @@ class SimulatedCluster:
                 )
             )
         for node in self.nodes.values():
-            for path, prefix in (("/metrics", "kubelet"), ("/metrics/cadvisor", "cadvisor")):
+            for path, prefix in KUBELET_ENDPOINTS:
                 targets.append(
                     ScrapeTarget(
                         id=f"{prefix}-{node.name}",
@@ -537,6 +541,7 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
+        targets += control_plane.targets(self)
         for workload in self.workloads:
             scrape = workload.spec.scrape
             if scrape is None:
@@ -581,6 +586,8 @@ class SimulatedCluster:
                 return out
             if target.metrics_path == "/metrics/cadvisor":
                 cadvisor.emit(self, node, t, out)
+            elif target.metrics_path == "/metrics/probes":
+                kubelet_health.emit_probes(self, node, t, out)
             else:
                 kubelet.emit(self, node, t, out)
             return out
@@ -590,6 +597,10 @@ class SimulatedCluster:
                 return None
             if not skip:
                 node_exporter.emit(self, self.nodes[target.node or ""], t, out)
+            return out
+        if control_plane.serves(target):
+            if not skip:
+                control_plane.emit(self, target, t, out)
             return out
         pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
         if pod is None or pod.workload is None or pod.workload.scrape_down:
@@ -660,7 +671,11 @@ def _exporter_prefixes(target: ScrapeTarget) -> tuple[str, ...] | None:
     if target.job == "kube-state-metrics":
         return ("kube_",)
     if target.job == "kubelet":
-        return ("container_", "machine_") if target.metrics_path == "/metrics/cadvisor" else ("kubelet_",)
+        return {"/metrics/cadvisor": ("container_", "machine_"), "/metrics/probes": ("prober_",)}.get(
+            target.metrics_path, ("kubelet_", "kubernetes_build_info")
+        )
+    if control_plane.serves(target):
+        return control_plane.PREFIXES
     if target.job == "node-exporter":
         return ("node_",)
     return None

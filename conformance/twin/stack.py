@@ -40,6 +40,7 @@ from conformance.twin.capture import CaptureServer
 from conformance.twin.exporter import ClusterLike, ClusterServer
 from conformance.twin.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
+from conformance.twin.selfscrape import SelfJobs, SelfTarget, scrape_configs
 
 READY_TIMEOUT_S = 30.0
 
@@ -77,6 +78,8 @@ class StackSettings:
     mesh_alertmanagers: bool = True
     #: The operator's ``prometheus`` external label (``<namespace>/<name>``) of the replicas.
     prometheus_name: str = "monitoring/twin"
+    #: The job names Prometheus and Alertmanager are scraped as by the stack itself (see :mod:`.selfscrape`).
+    self_jobs: SelfJobs = field(default_factory=SelfJobs.chart)
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -223,6 +226,13 @@ class TwinStack:
             am.process.wait_ready(f"{am.url}/-/ready", READY_TIMEOUT_S)
 
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
+        ports = [free_port() for _ in homes]
+        names = [self._prometheus_name(replica, len(homes)) for replica in range(len(homes))]
+        self_scrape = scrape_configs(
+            self._self_targets(ports, names),
+            settings.prometheus_name.split("/", 1)[0],
+            scrape_s=settings.scaled(settings.scrape_s),
+        )
         for replica, replica_home in enumerate(homes):
             config = prometheus_config(
                 self.cluster_server.cluster.targets(),
@@ -232,14 +242,14 @@ class TwinStack:
                 scrape_s=settings.scaled(settings.scrape_s),
                 evaluation_s=settings.scaled(settings.evaluation_s),
             )
-            name = "prometheus"
+            config["scrape_configs"] += self_scrape
+            name = names[replica]
             if replicas > 1:
                 # As the Prometheus Operator configures every replica of a Prometheus resource.
-                name = f"prometheus-{settings.prometheus_name.rsplit('/', 1)[-1]}-{replica}"
                 config["global"]["external_labels"] = {"prometheus": settings.prometheus_name, REPLICA_LABEL: name}
                 if config.get("alerting"):
                     config["alerting"]["alert_relabel_configs"] = [{"action": "labeldrop", "regex": REPLICA_LABEL}]
-            port = free_port()
+            port = ports[replica]
             process = ManagedProcess(
                 "prometheus" + (f"-{replica}" if replicas > 1 else ""),
                 [
@@ -260,6 +270,25 @@ class TwinStack:
         self.prometheus_url = self.prometheuses[0].url
         for instance in self.prometheuses:
             instance.process.wait_ready(f"{instance.url}/-/ready", READY_TIMEOUT_S)
+
+    def _prometheus_name(self, replica: int, replicas: int) -> str:
+        """The replica's ``prometheus_replica`` label: the operator's pod name (``prometheus`` when alone)."""
+        if replicas == 1:
+            return "prometheus"
+        return f"prometheus-{self.settings.prometheus_name.rsplit('/', 1)[-1]}-{replica}"
+
+    def _self_targets(self, prometheus_ports: list[int], prometheus_names: list[str]) -> list[SelfTarget]:
+        """Every Prometheus replica and every Alertmanager, as the stack's own ServiceMonitors find them."""
+        jobs = self.settings.self_jobs
+        found = [
+            SelfTarget(f"127.0.0.1:{port}", jobs.prometheus, name, "prometheus")
+            for port, name in zip(prometheus_ports, prometheus_names, strict=True)
+        ]
+        setups = list(dict.fromkeys(am.setup for am in self.alertmanagers))
+        for am in self.alertmanagers:
+            job = jobs.alertmanager_of(setups.index(am.setup))
+            found.append(SelfTarget(am.url.removeprefix("http://"), job, f"{job}-{am.replica}", "alertmanager"))
+        return found
 
     def _cluster_flags(self, cluster_ports: list[int], replica: int) -> list[str]:
         """Alertmanager's cluster flags: none for a single instance; else gossip on loopback with its peers."""

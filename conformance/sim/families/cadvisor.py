@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from conformance.sim.exposition import Exposed
+from conformance.sim.families import cadvisor_extra
 from conformance.sim.families.ksm import container_id
 from conformance.sim.state import ContainerState, NodeState, PodState
 
@@ -218,6 +219,7 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
             out.add(family, net, 0)
         for container in running:
             _container(cluster, out, pod, container, cgroup, base, t)
+    cadvisor_extra.emit_machine(cluster, node, out)
 
 
 def _container(
@@ -262,6 +264,7 @@ def _container(
     out.add("container_start_time_seconds", labels, cluster.epoch + started)
     out.add("container_last_seen", labels, cluster.epoch + t)
     out.add("container_oom_events_total", labels, 0)
+    cadvisor_extra.emit_container(out, labels)
 
 
 def _cpu(cluster: SimulatedCluster, out: Exposed, labels: dict[str, str], seconds: float) -> None:
