@@ -20,7 +20,16 @@ from conformance.model.scenario import Scenario
 from conformance.model.workloads import ContainerSpec, Environment, JobSpec, ScrapeSpec, WorkloadSpec
 from conformance.sim import faults as fault_impl
 from conformance.sim.exposition import Exposed, render
-from conformance.sim.families import apps, cadvisor, control_plane, ksm, kubelet, kubelet_health, node_exporter
+from conformance.sim.families import (
+    apps,
+    cadvisor,
+    control_plane,
+    ksm,
+    kubelet,
+    kubelet_health,
+    node_exporter,
+    operator,
+)
 from conformance.sim.faults import FaultHandle
 from conformance.sim.latency import LatencyModel, latency_model
 from conformance.sim.naming import hex_id, name_suffix, object_uid, revision_hash
@@ -542,6 +551,7 @@ class SimulatedCluster:
                 )
             )
         targets += control_plane.targets(self)
+        targets += operator.targets(self)
         for workload in self.workloads:
             scrape = workload.spec.scrape
             if scrape is None:
@@ -601,6 +611,10 @@ class SimulatedCluster:
         if control_plane.serves(target):
             if not skip:
                 control_plane.emit(self, target, t, out)
+            return out
+        if operator.serves(target):
+            if not skip:
+                operator.emit(self, target, t, out)
             return out
         pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
         if pod is None or pod.workload is None or pod.workload.scrape_down:
@@ -676,6 +690,8 @@ def _exporter_prefixes(target: ScrapeTarget) -> tuple[str, ...] | None:
         )
     if control_plane.serves(target):
         return control_plane.PREFIXES
+    if operator.serves(target):
+        return operator.PREFIXES
     if target.job == "node-exporter":
         return ("node_",)
     return None

@@ -175,3 +175,19 @@ def test_without_a_control_plane_node_only_the_api_server_is_scraped() -> None:
     cluster = SimulatedCluster(env)
     jobs = {t.job for t in cluster.targets() if t.id.startswith("control-plane-")}
     assert jobs == {"apiserver", "coredns", "kube-proxy"}
+
+
+def test_operator_and_config_reloaders_as_the_chart_scrapes_them(healthy: SimulatedCluster) -> None:
+    targets = {t.id: t for t in healthy.targets()}
+    operator = targets["stack-operator"]
+    assert operator.job == f"{CHART}-operator" and operator.labels["container"] == CHART
+    reloader = targets["stack-prometheus-reloader"]
+    assert reloader.job == reloader.labels["service"] == f"{CHART}-prometheus"
+    assert reloader.labels["endpoint"] == "reloader-web" and reloader.labels["container"] == "config-reloader"
+    assert reloader.labels["pod"] == f"prometheus-{CHART}-prometheus-0"
+    stored = healthy.stored_samples()
+    assert sorted(matching(stored, "reloader_last_reload_successful").values()) == [1, 1]
+    ready = matching(stored, "prometheus_operator_ready", job=f"{CHART}-operator")
+    assert len(ready) == 3 and set(ready.values()) == {1}
+    assert not [v for v in matching(stored, "prometheus_operator_syncs", status="failed").values() if v]
+    assert one(stored, "prometheus_operator_reconcile_operations_total", controller="prometheus") > 0
