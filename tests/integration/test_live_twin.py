@@ -162,8 +162,8 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
 
             steps = int(settings.backfill_s / settings.scrape_s) + 1
             held = live = 0.0
-            # The real Prometheus and Alertmanager, scraped as themselves, are live only: never backfilled.
-            simulated = f'{{job!~"{settings.self_jobs.prometheus}|{settings.self_jobs.alertmanager}.*"}}'
+            # The real Prometheus and Alertmanager, scraped as themselves on loopback, are live only: never backfilled.
+            simulated = '{instance!~"127\\\\.0\\\\.0\\\\.1:.*"}'
             for name in names:
                 series = name + simulated
                 # One identity per series: had the live scrapes stored other labels, each would be two series.
