@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conformance.packs.loader import load_pack
 from conformance.profiles import load_profile
@@ -81,8 +82,6 @@ def test_healthy_twin_raises_nothing_but_the_always_firing_alerts() -> None:
 
 
 def _query(url: str, expr: str) -> list[dict[str, dict[str, str]]]:
-    import requests
-
     body = requests.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5).json()
     assert body["status"] == "success", body
     return list(body["data"]["result"])
