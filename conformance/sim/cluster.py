@@ -111,6 +111,7 @@ class SimulatedCluster:
         self._faults: list[FaultHandle] = []
         self._fault_ids = itertools.count(1)
         self._latency_baseline: dict[tuple[str, str], LatencyModel] = {}
+        self._fixed_targets: dict[str, ScrapeTarget] | None = None  # see _fixed
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -509,27 +510,7 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
-        for node in self.nodes.values():
-            for path, prefix in KUBELET_ENDPOINTS:
-                targets.append(
-                    ScrapeTarget(
-                        id=f"{prefix}-{node.name}",
-                        job="kubelet",
-                        metrics_path=path,
-                        honor_labels=True,
-                        labels={
-                            "job": "kubelet",
-                            "instance": f"{node.ip}:10250",
-                            "namespace": "kube-system",
-                            "service": f"{self.release}-kubelet",
-                            "endpoint": "https-metrics",
-                            "node": node.name,
-                            "metrics_path": path,
-                        },
-                        node=node.name,
-                        metric_drop=self.cadvisor_drop if prefix == "cadvisor" else "",
-                    )
-                )
+        targets += [t for t in self._fixed().values() if t.job == "kubelet"]
         for pod in self._pods_named(ns, self.node_exporter_name):
             node_state = self.nodes[pod.node] if pod.node else None
             targets.append(
@@ -550,8 +531,7 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
-        targets += control_plane.targets(self)
-        targets += operator.targets(self)
+        targets += [t for t in self._fixed().values() if t.job != "kubelet"]
         for workload in self.workloads:
             scrape = workload.spec.scrape
             if scrape is None:
@@ -568,7 +548,43 @@ class SimulatedCluster:
             key=lambda p: p.name,
         )
 
+    def _kubelet_targets(self, node: NodeState) -> list[ScrapeTarget]:
+        """The node's kubelet endpoints kube-prometheus-stack scrapes (``KUBELET_ENDPOINTS``)."""
+        return [
+            ScrapeTarget(
+                id=f"{prefix}-{node.name}",
+                job="kubelet",
+                metrics_path=path,
+                honor_labels=True,
+                labels={
+                    "job": "kubelet",
+                    "instance": f"{node.ip}:10250",
+                    "namespace": "kube-system",
+                    "service": f"{self.release}-kubelet",
+                    "endpoint": "https-metrics",
+                    "node": node.name,
+                    "metrics_path": path,
+                },
+                node=node.name,
+                metric_drop=self.cadvisor_drop if prefix == "cadvisor" else "",
+            )
+            for path, prefix in KUBELET_ENDPOINTS
+        ]
+
+    def _fixed(self) -> dict[str, ScrapeTarget]:
+        """The targets that never change (nodes are never added or removed): the kubelets' endpoints, the control
+        plane, the operator and the reloaders, by id. A scrape looks its target up here before building the list of
+        every target, which the pods decide."""
+        if self._fixed_targets is None:
+            kubelets = [target for node in self.nodes.values() for target in self._kubelet_targets(node)]
+            fixed = [*kubelets, *control_plane.targets(self), *operator.targets(self)]
+            self._fixed_targets = {target.id: target for target in fixed}
+        return self._fixed_targets
+
     def _target(self, target_id: str) -> ScrapeTarget:
+        fixed = self._fixed().get(target_id)
+        if fixed is not None:
+            return fixed
         for target in self.targets():
             if target.id == target_id:
                 return target
