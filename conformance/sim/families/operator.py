@@ -136,9 +136,9 @@ def emit(cluster: SimulatedCluster, target: ScrapeTarget, t: float, out: Exposed
         out.add("prometheus_operator_syncs", {**labels, "status": "ok"}, managed)
         out.add("prometheus_operator_syncs", {**labels, "status": "failed"}, 0)
         for resource, selected in MANAGED.get(controller, {}).items():
-            for state, value in (("selected", selected), ("rejected", 0)):
+            for state, count in (("selected", selected), ("rejected", 0)):
                 out.add(
-                    "prometheus_operator_managed_resources", {**labels, "resource": resource, "state": state}, value
+                    "prometheus_operator_managed_resources", {**labels, "resource": resource, "state": state}, count
                 )
         lists = steady_count(LISTS_PER_S, started, t) + 1
         for family, value in (
