@@ -1,0 +1,71 @@
+"""What the simulated cluster costs the live twin per scrape, for a profile (default runai).
+
+* the scrape targets and the stored series of the healthy cluster (every series, and those the pack reads);
+* CPU time of one scrape round (every target's exposition once, the clock moved half a second first), best of
+  five: the twin's cluster server does this once per scrape interval per Prometheus replica and lane;
+* the backfilled warm-up of ``--warmup`` virtual seconds (default one hour) on a 30 s grid: series, OpenMetrics
+  size, sampling time and the peak memory it adds to this process.
+
+Usage: ``python benchmarks/scrape.py [--profile runai] [--warmup 3600]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from conformance.options import Options
+from conformance.session import ConformanceSession
+from conformance.sim import SimulatedCluster
+from conformance.static.series import selectors_in, wanted_names
+from conformance.twin.backfill import openmetrics, sample_warmup
+
+ROUNDS = 4
+REPEATS = 5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="runai")
+    parser.add_argument("--warmup", type=float, default=3600.0, help="virtual seconds of warm-up backfilled")
+    args = parser.parse_args()
+    session = ConformanceSession.open(Options(profile=args.profile))
+    try:
+        environment, pack = session.profile.environment, session.pack
+        names = wanted_names(selectors_in([rule.expr for group in pack.groups for rule in group.rules]))
+    finally:
+        session.close()
+
+    cluster = SimulatedCluster(environment)
+    cluster.advance_to(30.0)
+    ids = [target.id for target in cluster.targets()]
+    stored = cluster.stored_samples()
+    read = cluster.stored_samples(None if names is None else {*names, "up"})
+    print(f"{args.profile}: {len(ids)} scrape targets, {len(stored)} stored series, {len(read)} read by the pack")
+
+    best = float("inf")
+    for _ in range(REPEATS):
+        mark = time.process_time()
+        for _ in range(ROUNDS):
+            cluster.advance_to(cluster.now + 0.5)
+            for target_id in ids:
+                cluster.exposition(target_id)
+        best = min(best, (time.process_time() - mark) / ROUNDS)
+    print(f"CPU per scrape round (every target once, best of {REPEATS}): {best * 1000:.1f} ms")
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    mark = time.monotonic()
+    snapshots = sample_warmup(SimulatedCluster(environment), args.warmup, 30.0, names)
+    text = openmetrics(snapshots, lambda virtual_s: 1.7e9 + virtual_s)
+    series = len({key for snapshot in snapshots for key in snapshot.samples})
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(
+        f"warm-up of {args.warmup:g} s: {series} series, {len(snapshots)} snapshots, "
+        f"{len(text) / 2**20:.1f} MiB of OpenMetrics, sampled in {time.monotonic() - mark:.1f} s, "
+        f"peak memory +{grown:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
