@@ -46,6 +46,14 @@ class ClusterLike(Protocol):
     def exposition(self, target_id: str) -> str | None: ...
 
 
+class _ScrapeServer(ThreadingHTTPServer):
+    """Every replica of a lane scrapes every target each (scaled) interval, often a few dozen at once: the
+    default listen backlog of 5 drops connections under load, and a dropped connection is retried after the
+    scrape has timed out (``up`` = 0 for a target that was never asked)."""
+
+    request_queue_size = 256
+
+
 def target_path(target_id: str) -> str:
     """The target's path on the cluster server: only characters Prometheus passes through unescaped."""
     return "/t/" + re.sub(r"[^A-Za-z0-9._-]", lambda m: f"~{ord(m.group()):02x}", target_id)
@@ -69,7 +77,7 @@ class ClusterServer:
         self._stop = threading.Event()
         self._scrapes: dict[str, int] = {}
         self._paths = {target_path(target.id): target.id for target in cluster.targets()}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _ScrapeServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._threads: list[threading.Thread] = []
 
