@@ -51,7 +51,7 @@ from conformance.static.series import selectors_in, wanted_names
 from conformance.twin.backfill import SampledCluster
 from conformance.twin.exporter import ClusterLike
 from conformance.twin.processes import install_exit_hooks
-from conformance.twin.selfscrape import jobs_selected_by
+from conformance.twin.selfscrape import jobs_selected_by, reads_own_families
 from conformance.twin.stack import AlertmanagerInstance, StackSettings, TwinStack
 
 ClusterFactory = Callable[[Environment], ClusterLike]
@@ -262,7 +262,7 @@ class TwinBackend:
             label=label,
             backfill_s=self._backfill_s() if backfill else 0.0,
             backfill_names=wanted_names(selectors_in(exprs)) if backfill else None,
-            self_jobs=jobs_selected_by(self.pack),
+            self_jobs=jobs_selected_by(self.pack) if reads_own_families(self.pack) else None,
             **self._replicas(),
         )
 

@@ -18,7 +18,7 @@ compare such rates with each other or with zero, which scaling leaves alone.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,21 @@ class SelfJobs:
         """The job of the ``setup_index``-th Alertmanager set-up: each is an Alertmanager resource with its own
         Service, so only the first carries the name the rules select."""
         return self.alertmanager if setup_index == 0 else f"{self.alertmanager}-{setup_index + 1}"
+
+
+def reads_own_families(pack: Pack) -> bool:
+    """Whether ``pack``'s rules read Prometheus's or Alertmanager's own families: only then are they scraped.
+
+    Scraping them costs every replica of every lane a few thousand series per interval; with the Run:ai pack's
+    high-availability lanes (two Prometheus, three Alertmanagers each) that was enough for its alerts to stay
+    pending on a loaded machine, so a pack that reads none of it does without.
+    """
+    exprs = [rule.expr for group in pack.groups for rule in group.rules]
+    return any(
+        (s.name or "").startswith((PROMETHEUS_PREFIX, ALERTMANAGER_PREFIX))
+        and not (s.name or "").startswith(OPERATOR_PREFIX)
+        for s in selectors_in(exprs)
+    )
 
 
 def jobs_selected_by(pack: Pack, release: str = versions.CHART) -> SelfJobs:
@@ -86,9 +101,19 @@ class SelfTarget:
     container: str
 
 
-def scrape_configs(targets: Sequence[SelfTarget], namespace: str, *, scrape_s: float) -> list[dict[str, Any]]:
+def scrape_configs(
+    targets: Sequence[SelfTarget], namespace: str, *, scrape_s: float, keep: Collection[str] | None = None
+) -> list[dict[str, Any]]:
     """One scrape config per job, each target with its ServiceMonitor labels (``instance`` stays the address
-    Prometheus really scrapes)."""
+    Prometheus really scrapes).
+
+    ``keep``: the only metric names stored (None: every one). A Prometheus serves about a thousand series of its
+    own and every replica of a lane scrapes every replica and Alertmanager: storing only what the pack's rules
+    read keeps that ingestion off a loaded machine (``up`` and the other per-scrape series are always written).
+    """
+    relabel = (
+        [{"source_labels": ["__name__"], "regex": "|".join(sorted(keep)), "action": "keep"}] if keep is not None else []
+    )
     by_job: dict[str, list[SelfTarget]] = {}
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
@@ -111,6 +136,7 @@ def scrape_configs(targets: Sequence[SelfTarget], namespace: str, *, scrape_s: f
                 }
                 for target in members
             ],
+            "metric_relabel_configs": relabel,
         }
         for job, members in by_job.items()
     ]

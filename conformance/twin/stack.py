@@ -33,6 +33,7 @@ from conformance.model.durations import format_duration
 from conformance.packs.model import Pack
 from conformance.routing.capture import CapturedReceiver, Rewrite, rewrite_config
 from conformance.routing.defaults import peer_timeout_wall_s
+from conformance.static.series import selectors_in, wanted_names
 from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
 from conformance.twin.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
@@ -78,8 +79,9 @@ class StackSettings:
     mesh_alertmanagers: bool = True
     #: The operator's ``prometheus`` external label (``<namespace>/<name>``) of the replicas.
     prometheus_name: str = "monitoring/twin"
-    #: The job names Prometheus and Alertmanager are scraped as by the stack itself (see :mod:`.selfscrape`).
-    self_jobs: SelfJobs = field(default_factory=SelfJobs.chart)
+    #: The job names Prometheus and Alertmanager are scraped as by the stack itself (see :mod:`.selfscrape`);
+    #: None: they are not scraped.
+    self_jobs: SelfJobs | None = None
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -228,11 +230,14 @@ class TwinStack:
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
         ports = [free_port() for _ in homes]
         names = [self._prometheus_name(replica, len(homes)) for replica in range(len(homes))]
-        self_scrape = scrape_configs(
-            self._self_targets(ports, names),
-            settings.prometheus_name.split("/", 1)[0],
-            scrape_s=settings.scaled(settings.scrape_s),
-        )
+        self_scrape = []
+        if settings.self_jobs is not None:
+            self_scrape = scrape_configs(
+                self._self_targets(settings.self_jobs, ports, names),
+                settings.prometheus_name.split("/", 1)[0],
+                scrape_s=settings.scaled(settings.scrape_s),
+                keep=wanted_names(selectors_in(rule.expr for group in self.pack.groups for rule in group.rules)),
+            )
         for replica, replica_home in enumerate(homes):
             config = prometheus_config(
                 self.cluster_server.cluster.targets(),
@@ -277,9 +282,10 @@ class TwinStack:
             return "prometheus"
         return f"prometheus-{self.settings.prometheus_name.rsplit('/', 1)[-1]}-{replica}"
 
-    def _self_targets(self, prometheus_ports: list[int], prometheus_names: list[str]) -> list[SelfTarget]:
+    def _self_targets(
+        self, jobs: SelfJobs, prometheus_ports: list[int], prometheus_names: list[str]
+    ) -> list[SelfTarget]:
         """Every Prometheus replica and every Alertmanager, as the stack's own ServiceMonitors find them."""
-        jobs = self.settings.self_jobs
         found = [
             SelfTarget(f"127.0.0.1:{port}", jobs.prometheus, name, "prometheus")
             for port, name in zip(prometheus_ports, prometheus_names, strict=True)

@@ -39,7 +39,7 @@ def test_each_target_is_labelled_as_its_servicemonitor_labels_it() -> None:
         SelfTarget("127.0.0.1:9091", "prometheus-k8s", "prometheus-k8s-1", "prometheus"),
         SelfTarget("127.0.0.1:9093", "alertmanager-main", "alertmanager-main-0", "alertmanager"),
     ]
-    configs = {c["job_name"]: c for c in scrape_configs(targets, "monitoring", scrape_s=2.0)}
+    configs = {c["job_name"]: c for c in scrape_configs(targets, "monitoring", scrape_s=2.0, keep={"b_total", "a"})}
     assert sorted(configs) == ["self-alertmanager-main", "self-prometheus-k8s"]
     prometheus = configs["self-prometheus-k8s"]
     assert prometheus["scrape_interval"] == prometheus["scrape_timeout"] == "2s"
@@ -52,3 +52,15 @@ def test_each_target_is_labelled_as_its_servicemonitor_labels_it() -> None:
         "pod": "alertmanager-main-0",
         "container": "alertmanager",
     }
+    # Only what the pack reads is stored.
+    assert prometheus["metric_relabel_configs"] == [
+        {"source_labels": ["__name__"], "regex": "a|b_total", "action": "keep"}
+    ]
+    assert scrape_configs(targets, "monitoring", scrape_s=2.0)[0]["metric_relabel_configs"] == []
+
+
+def test_only_a_pack_that_reads_their_own_families_scrapes_prometheus_and_alertmanager() -> None:
+    from conformance.twin.selfscrape import reads_own_families
+
+    assert reads_own_families(pack_of('alertmanager_config_hash{job="alertmanager-main"} > 0'))
+    assert not reads_own_families(pack_of('prometheus_operator_ready{job="prometheus-operator"} == 0', "up == 0"))
