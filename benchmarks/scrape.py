@@ -3,8 +3,9 @@
 * the scrape targets and the stored series of the healthy cluster (every series, and those the pack reads);
 * CPU time of one scrape round (every target's exposition once, the clock moved half a second first), best of
   five: the twin's cluster server does this once per scrape interval per Prometheus replica and lane;
-* the backfilled warm-up of ``--warmup`` virtual seconds (default one hour) on a 30 s grid: series, OpenMetrics
-  size, sampling time and the peak memory it adds to this process.
+* the backfilled warm-up of ``--warmup`` virtual seconds (default one hour) on a 30 s grid, kept where the pack's
+  rules reach (:mod:`conformance.twin.reach`): series, runs, OpenMetrics lines and size, sampling and writing time
+  and the peak memory it adds to this process.
 
 Usage: ``python benchmarks/scrape.py [--profile runai] [--warmup 3600]``
 """
@@ -13,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import resource
+import tempfile
 import time
+from pathlib import Path
 
 from conformance.options import Options
 from conformance.session import ConformanceSession
 from conformance.sim import SimulatedCluster
-from conformance.static.series import selectors_in, wanted_names
-from conformance.twin.backfill import openmetrics, sample_warmup
+from conformance.twin.backfill import sample_warmup, write_openmetrics
+from conformance.twin.reach import Reach
+from conformance.twin.stack import LOOKBACK_DELTA_S
 
 ROUNDS = 4
 REPEATS = 5
@@ -32,8 +36,9 @@ def main() -> None:
     args = parser.parse_args()
     session = ConformanceSession.open(Options(profile=args.profile))
     try:
-        environment, pack = session.profile.environment, session.pack
-        names = wanted_names(selectors_in([rule.expr for group in pack.groups for rule in group.rules]))
+        environment, scrape_s = session.profile.environment, session.profile.scrape_interval_s
+        reach = Reach(session.pack, margin_s=LOOKBACK_DELTA_S + scrape_s)  # as the twin backend's
+        names = reach.names
     finally:
         session.close()
 
@@ -56,14 +61,17 @@ def main() -> None:
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     mark = time.monotonic()
-    snapshots = sample_warmup(SimulatedCluster(environment), args.warmup, 30.0, names)
-    text = openmetrics(snapshots, lambda virtual_s: 1.7e9 + virtual_s)
-    series = len({key for snapshot in snapshots for key in snapshot.samples})
+    warmup = sample_warmup(SimulatedCluster(environment), args.warmup, 30.0, reach)
+    sampled_s = time.monotonic() - mark
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "warmup.om.txt"
+        lines = write_openmetrics(warmup, lambda virtual_s: 1.7e9 + virtual_s, path)
+        size = path.stat().st_size
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     print(
-        f"warm-up of {args.warmup:g} s: {series} series, {len(snapshots)} snapshots, "
-        f"{len(text) / 2**20:.1f} MiB of OpenMetrics, sampled in {time.monotonic() - mark:.1f} s, "
-        f"peak memory +{grown:.0f} MiB"
+        f"warm-up of {args.warmup:g} s: {len(warmup.tracks)} series in {warmup.segments()} runs, "
+        f"{lines} lines ({size / 2**20:.1f} MiB) of OpenMetrics, sampled in {sampled_s:.1f} s, "
+        f"written in {time.monotonic() - mark - sampled_s:.1f} s, peak memory +{grown:.0f} MiB"
     )
 
 

@@ -20,7 +20,13 @@ def make_backend(session: ConformanceSession) -> LiveBackend:
     if options.backend == "twin":
         from conformance.twin.backend import TwinBackend
 
-        return TwinBackend(session.profile, session.pack, time_scale=options.time_scale, tools=dict(options.tools))
+        return TwinBackend(
+            session.profile,
+            session.pack,
+            time_scale=options.time_scale,
+            tools=dict(options.tools),
+            budget_memory_bytes=options.budget_memory_bytes,
+        )
     # Imported by name: the kube package (and its client) is only needed for those backends.
     backend_module = importlib.import_module("conformance.kube.backend")
     faults_module = importlib.import_module("conformance.kube.faults")
@@ -38,9 +44,7 @@ def run_live(session: ConformanceSession, status: StatusCallback) -> LiveOutcome
     def compute() -> LiveOutcome:
         backend = make_backend(session)
         session.add_finalizer(backend.close)
-        runs = session.live_runs()
-        if getattr(backend, "loses_replicas", False):
-            runs = runs + session.loss_runs()
+        runs = session.ha_runs() if getattr(backend, "loses_replicas", False) else session.live_runs()
         try:
             return backend.run(runs, status=status)
         finally:

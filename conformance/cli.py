@@ -3,6 +3,8 @@
 export-pack PROFILE DIR   write the profile's reference pack as files: a vendor's starting point
 profiles                  list the bundled profiles
 faults [--markdown]       every fault a scenario can name: target, level, parameters, built-in delays
+profile-format [--example]  every key of a profile file (the page docs/profile.md), or only the example profile
+validate PROFILE          load a profile and report every error of it at once, each with its line
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("profiles", help="list the bundled profiles")
     faults = commands.add_parser("faults", help="every fault: target, level, parameters, built-in delays")
     faults.add_argument("--markdown", action="store_true", help="as the page docs/faults.md")
+    profile_format = commands.add_parser("profile-format", help="every key of a profile file, with an example")
+    profile_format.add_argument("--example", action="store_true", help="only the example profile, as YAML")
+    validate = commands.add_parser("validate", help="load a profile; report every error of it at once")
+    validate.add_argument("profile", help="bundled profile name or profile file")
     args = parser.parse_args(argv)
     try:
         if args.command == "export-pack":
@@ -53,6 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from conformance.faultdoc import render_markdown, render_text
 
             print(render_markdown() if args.markdown else render_text(), end="")
+        elif args.command == "profile-format":
+            from conformance import profiledoc
+
+            print(profiledoc.example_text() if args.example else profiledoc.render_markdown(), end="")
+        elif args.command == "validate":
+            profile = load_profile(args.profile)
+            alerts, setups = len(profile.alerts), len(profile.routing)
+            print(
+                f"{profile.path}: valid: {alerts} alert{'s' * (alerts != 1)}, "
+                f"{setups} routing set-up{'s' * (setups != 1)}, reference pack {profile.pack_path}"
+            )
         else:
             for name in bundled_profile_names():
                 print(name)

@@ -18,6 +18,7 @@ TARGET_FIELDS = {
     "node": "node",
     "volume": "namespace, volume_claim",
     "job": "namespace, job",
+    "none": "none (no `target`)",
 }
 
 INTRO = """\
@@ -34,6 +35,11 @@ alert needs a `threshold` on the fault's quantity. A fault measured over a range
 `window`. Built-in delays are Kubernetes' own; those marked *delays the state* are added to the latest
 acceptable time-to-fire.
 """
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a bare ``|`` (``all | one``) would start a new cell."""
+    return text.replace("|", "\\|")
 
 
 def _default(param: FaultParam) -> str:
@@ -93,7 +99,8 @@ def render_markdown() -> str:
         if kind.params:
             out += ["", "| param | unit | default | backends | meaning |", "| --- | --- | --- | --- | --- |"]
             out += [
-                f"| `{p.name}` | {p.unit} | {_default(p).removeprefix('default ')} | {p.backends} | {p.meaning} |"
+                f"| `{p.name}` | {_cell(p.unit)} | {_cell(_default(p).removeprefix('default '))} | {_cell(p.backends)} "
+                f"| {_cell(p.meaning)} |"
                 for p in kind.params
             ]
         delays = DELAYS.get(kind.name, ())

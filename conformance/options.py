@@ -33,6 +33,7 @@ class Options:
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     tools: dict[str, str] = field(default_factory=dict)  # tool name -> explicit path from an option
-    #: Depth 3's budget, checked before it runs: all processes' memory together, and wall time.
+    #: Depth 3's budget, checked before it runs: all processes' memory together, and wall time. The memory budget
+    #: also bounds the live twin's backfilled warm-up, checked before any lane starts.
     budget_memory_bytes: int = DEFAULT_BUDGET_MEMORY_BYTES
     budget_time_s: float = DEFAULT_BUDGET_TIME_S

@@ -28,12 +28,22 @@ def print_plan(session: Any, write: Callable[[str], None] = print) -> None:
         )
         for alert in profile.alerts:
             for scenario in alert.scenarios:
-                write(f"  {alert.key}:{scenario.id}: {scenario.fault} on {scenario.target.describe()}")
+                expect = " (must stay silent)" if scenario.silent else ""
+                write(f"  {alert.key}:{scenario.id}: {scenario.fault} on {scenario.target.describe()}{expect}")
+                write(f"      revert: {_twin_revert(scenario.kind.burst, scenario.always)}")
         return
     registry: FaultLookup = getattr(session, "fault_registry", None) or load_registry()
     plan = plan_run(options, profile, pack, registry)
     for line in render_plan(plan, estimate(session, plan)):
         write(line)
+
+
+def _twin_revert(burst: bool, always: bool) -> str:
+    if always:
+        return "nothing to undo (no fault)"
+    if burst:
+        return "the simulated events stop; what they left (restarts, recreated pods) stays, as on a cluster"
+    return "the simulated state set back to healthy once the alert has notified (at the latest when overdue)"
 
 
 def estimate(session: Any, plan: RunPlan) -> RunEstimate | str:

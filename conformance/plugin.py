@@ -30,7 +30,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alert-conformance", "prove an alert pack against its vendor's documented contract")
-    group.addoption("--profile", help="bundled profile name (runai, aistore, mlops, seldon) or a profile file")
+    group.addoption(
+        "--profile", help="bundled profile name (runai, aistore, mlops, seldon, kube-prometheus) or a profile file"
+    )
     group.addoption("--alert-pack", help="a pack file or folder to prove instead of the profile's reference pack")
     group.addoption("--backend", default="twin", help="where live scenarios run: twin (default), kind or cluster")
     group.addoption(
@@ -56,7 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--budget-memory",
         default=f"{DEFAULT_BUDGET_MEMORY_BYTES // 2**20}Mi",
-        help="depth 3 may use this much memory, every process together (a quantity: 4Gi, 1500Mi; default %(default)s)",
+        help="depth 3, and the live twin's backfilled warm-up, may use this much memory, every process together "
+        "(a quantity: 4Gi, 1500Mi; default %(default)s)",
     )
     group.addoption(
         "--budget-time",
@@ -285,6 +288,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     conformance = config.stash[SESSION_KEY]
     if conformance.options.plan:
         return
+    _quiet_receivers(terminalreporter, conformance)
     coverage = conformance.coverage()
     total = len({rule.alert for rule in conformance.pack.alerting_rules})
     write = terminalreporter.write_line
@@ -300,7 +304,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         mark = " (documented)" if alert in documented else ""
         write(f"  {alert}{mark}: {', '.join(absent.selector for absent in found)}")
     if len(coverage) > SUMMARY_ALERTS:
-        write(f"  ... and {len(coverage) - SUMMARY_ALERTS} more (report.json, key coverage)")
+        write(summary_rest(len(coverage) - SUMMARY_ALERTS, "coverage", conformance.options.report_dir))
+
+
+def summary_rest(count: int, key: str, report_dir: Path | None) -> str:
+    """The line ending a list the terminal cuts at :data:`SUMMARY_ALERTS`: how many more, and where all are."""
+    if report_dir is None:
+        where = f"--conformance-report DIR writes every one to DIR/report.json (key {key}) and DIR/report.html"
+    else:
+        where = f"every one in {report_dir / 'report.json'} (key {key}) and {report_dir / 'report.html'}"
+    return f"  ... and {count} more: {where}"
+
+
+def _quiet_receivers(terminalreporter: Any, conformance: Any) -> None:
+    """Depth 4's notes: documented alerts whose receiver has no integration in the pack, so nobody is notified,
+    and the inhibit rules that can mute them."""
+    notes = conformance.routing_notes()
+    if notes:
+        terminalreporter.section("alert-conformance: routing notes", sep="-")
+        for note in notes[:SUMMARY_ALERTS]:
+            terminalreporter.write_line(f"  {note.describe()}")
+        if len(notes) > SUMMARY_ALERTS:
+            rest = summary_rest(len(notes) - SUMMARY_ALERTS, "routing_notes", conformance.options.report_dir)
+            terminalreporter.write_line(rest)
 
 
 # Defined after the imports it needs, typed loosely to keep the engine import lazy.

@@ -8,15 +8,12 @@ the file and line. Bundled profiles live in the top-level ``profiles/`` folder, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache, partial
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
-
-import jsonschema
 
 from conformance.errors import ProfileError, UnknownProfileError
 from conformance.model.contract import (
@@ -45,6 +42,7 @@ from conformance.model.workloads import (
     VolumeClaimSpec,
     WorkloadSpec,
 )
+from conformance.profileschema import schema_errors
 from conformance.quantities import parse_quantity
 from conformance.yamlio import Document, load_one
 
@@ -56,6 +54,7 @@ T = TypeVar("T")
 RANGE_FAULTS: dict[str, str] = {
     "crash-loop": "restarts within the window",
     "cpu-near-limit": "the CPU rate's range",
+    "cpu-throttling": "the CFS period counters' range",
     "error-rate": "the request rates' range",
     "latency": "the histogram rate's range",
     "metric-rate-drop": "the counter rate's range",
@@ -88,25 +87,6 @@ def find_profile(name_or_path: str) -> Path:
     raise UnknownProfileError(
         f"unknown profile {name_or_path!r}: not a bundled profile ({known}) and no such profile file"
     )
-
-
-@cache
-def _schema() -> dict[str, Any]:
-    text = resources.files("conformance").joinpath("schema/profile.schema.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def schema_errors(document: Document) -> list[tuple[tuple[str | int, ...], ProfileError]]:
-    """Every schema violation of the document with its path, one per place, in document order."""
-    validator = jsonschema.Draft202012Validator(_schema())
-    found: dict[tuple[str | int, ...], ProfileError] = {}
-    for error in validator.iter_errors(document.data):
-        path = tuple(error.absolute_path)
-        if path not in found:
-            message = f"breaks the profile schema: {error.message}"
-            found[path] = ProfileError(message, source=document.source, place=document.place(list(path)))
-    return [(path, found[path]) for path in sorted(found, key=lambda p: (document.line_of(p) or 0, len(p)))]
 
 
 def validate_schema(document: Document) -> None:
@@ -201,7 +181,12 @@ class _ProfileBuilder:
         # mostly repeat its errors in other words.
         targets = environment if not self.errors else None
         raw_routing: list[Any] = data["routing"] if isinstance(data.get("routing"), list) else []
-        routing = tuple(self._setup(item, i) for i, item in enumerate(raw_routing) if self._valid(["routing", i]))
+        built = [self._setup(item, i) for i, item in enumerate(raw_routing) if self._valid(["routing", i])]
+        routing = tuple(setup for setup in built if setup is not None)
+        # Every set-up the file names, built or not: an alert naming a broken one is not told it does not exist.
+        declared = {
+            item["name"] for item in raw_routing if isinstance(item, dict) and isinstance(item.get("name"), str)
+        }
         names = [s.name for s in routing]
         if len(set(names)) != len(names):
             self.note("routing set-up names must be unique", ["routing"])
@@ -209,7 +194,7 @@ class _ProfileBuilder:
         alerts: list[tuple[int, AlertContract]] = []
         for index, raw in enumerate(raw_alerts):
             if self._valid(["alerts", index]):
-                alert = self._attempt(partial(self._alert, raw, index, targets, routing))
+                alert = self._attempt(partial(self._alert, raw, index, targets, routing, declared))
                 if alert is not None:
                     alerts.append((index, alert))
         self._check_unique(alerts)
@@ -224,8 +209,23 @@ class _ProfileBuilder:
             if self._valid(["high_availability"])
             else None
         )
-        if self.errors or self._invalid or environment is None or pack_path is None or len(alerts) != len(raw_alerts):
+        self._check_seeds(data)
+        if (
+            self.errors
+            or self._invalid
+            or environment is None
+            or pack_path is None
+            or len(alerts) != len(raw_alerts)
+            or len(routing) != len(raw_routing)
+        ):
             return None
+        fault_nodes = frozenset(
+            scenario.target.node
+            for alert in contracts
+            for scenario in alert.scenarios
+            if scenario.kind.target == "node" and scenario.target.node
+        )
+        environment = replace(environment, fault_nodes=fault_nodes)
         return Profile(
             name=data["name"],
             title=data["title"],
@@ -253,6 +253,16 @@ class _ProfileBuilder:
                 f"high_availability.scenario_alert {scenario_alert!r} is no documented alert",
                 ["high_availability", "scenario_alert"],
             )
+        worker_loss = []
+        for index, ref in enumerate(raw.get("worker_loss", [])):
+            name, scenario_id = ref.rsplit(":", 1)
+            found = [a for a in alerts if name in (a.key, a.name)]
+            if len(found) != 1 or not any(s.id == scenario_id and s.kind.target == "node" for s in found[0].scenarios):
+                raise self.fail(
+                    f"high_availability.worker_loss {ref!r} names no node scenario of one documented alert",
+                    ["high_availability", "worker_loss", index],
+                )
+            worker_loss.append((found[0].key, scenario_id))
         system_workers = raw.get("system_workers")
         return HighAvailability(
             prometheus_replicas=_documented_count(raw["prometheus_replicas"]),
@@ -263,6 +273,7 @@ class _ProfileBuilder:
                 for item in raw.get("statements", [])
             ),
             scenario_alert=scenario_alert,
+            worker_loss=tuple(worker_loss),
         )
 
     def _check_unique(self, alerts: Sequence[tuple[int, AlertContract]]) -> None:
@@ -315,7 +326,11 @@ class _ProfileBuilder:
         )
         jobs = tuple(
             JobSpec(
-                name=j["name"], namespace=j["namespace"], cronjob=j.get("cronjob"), image=j.get("image", "busybox:1.36")
+                name=j["name"],
+                namespace=j["namespace"],
+                cronjob=j.get("cronjob"),
+                image=j.get("image", "busybox:1.36"),
+                run_seconds=float(j.get("run_seconds", 30.0)),
             )
             for j in raw.get("jobs", [])
         )
@@ -416,18 +431,41 @@ class _ProfileBuilder:
                         [*where, "volume_claims"],
                     )
 
-    def _setup(self, raw: dict[str, Any], index: int) -> RoutingSetup:
+    def _setup(self, raw: dict[str, Any], index: int) -> RoutingSetup | None:
+        """The set-up at ``routing[index]``; None when a setting has an error (each one recorded)."""
+        settings = {
+            name: self._attempt(partial(self._setting, name, item, ["routing", index, "settings", name]))
+            for name, item in raw.get("settings", {}).items()
+        }
+        valid = {name: setting for name, setting in settings.items() if setting is not None}
+        if len(valid) != len(settings):
+            return None
         return RoutingSetup(
             name=raw["name"],
             form=raw["form"],
             receiver=raw["receiver"],
             source=Source(**raw["source"]),
             documented=bool(raw.get("documented", True)),
-            settings={
-                name: self._setting(name, item, ["routing", index, "settings", name])
-                for name, item in raw.get("settings", {}).items()
-            },
+            settings=valid,
         )
+
+    def _check_seeds(self, data: dict[str, Any]) -> None:
+        """Every ``source.seed`` names one of the profile's ``seeds``: one error per unknown name, at its first use
+        (a name used wrongly in forty places is one mistake, not forty)."""
+        seeds = data.get("seeds")
+        if not self._valid(["seeds"]) or not isinstance(seeds, list):
+            return
+        uses: dict[str, list[list[str | int]]] = {}
+        for path, seed in _seed_references(data, []):
+            if seed not in seeds:
+                uses.setdefault(seed, []).append(path)
+        for seed, paths in uses.items():
+            more = f" (and {len(paths) - 1} more places)" if len(paths) > 1 else ""
+            self.note(
+                f"seed {seed!r} is not one of the profile's seeds ({', '.join(map(str, seeds))}): "
+                f"list it under `seeds` or name a listed one{more}",
+                paths[0],
+            )
 
     def _setting(self, name: str, raw: dict[str, Any], where: list[str | int]) -> DocumentedSetting:
         """A notification setting; a documented one must quote the document (it is what depth 4 holds packs to)."""
@@ -443,10 +481,16 @@ class _ProfileBuilder:
         return DocumentedSetting(value, bool(raw["documented"]), raw.get("quote", ""), raw.get("note", ""))
 
     def _alert(
-        self, raw: dict[str, Any], index: int, env: Environment | None, routing: tuple[RoutingSetup, ...]
+        self,
+        raw: dict[str, Any],
+        index: int,
+        env: Environment | None,
+        routing: tuple[RoutingSetup, ...],
+        declared: set[str],
     ) -> AlertContract | None:
         """The entry at ``alerts[index]``; None when it has an error (recorded). Without ``env`` (the environment
-        has errors of its own) the scenario targets are not checked."""
+        has errors of its own) the scenario targets are not checked; ``declared`` names every routing set-up of the
+        file, also those with errors of their own."""
         where: list[str | int] = ["alerts", index]
         errors_before = len(self.errors)
         threshold = None
@@ -459,22 +503,35 @@ class _ProfileBuilder:
                 documented=bool(t["documented"]),
                 note=t.get("note", ""),
                 margin=float(t.get("margin", 0.02)),
+                quote=t.get("quote", ""),
             )
         receivers = {setup.name: setup.receiver for setup in routing}
         for setup_name, receiver in raw.get("receivers", {}).items():
-            if setup_name not in receivers:
-                self.note(f"no routing set-up named {setup_name!r}", [*where, "receivers", setup_name])
+            if setup_name not in declared:
+                self.note(
+                    f"no routing set-up named {setup_name!r} (set-ups: {', '.join(sorted(declared)) or 'none'})",
+                    [*where, "receivers", setup_name],
+                )
             receivers[setup_name] = receiver
         scenarios = []
         for s_index, s in enumerate(raw["scenarios"]):
             scenario = Scenario(
                 id=s.get("id", s["fault"]),
                 fault=s["fault"],
-                target=Target(**s["target"]),
+                target=Target(**s.get("target", {})),
                 params=dict(s.get("params", {})),
                 description=s.get("description", ""),
                 spread=tuple(Target(**t) for t in s.get("spread", [])),
+                expect=s.get("expect", "fire"),
+                level=float(s["level"]) if "level" in s else None,
+                silent_for=tuple(dict(matcher) for matcher in s.get("silent_for", [])),
             )
+            if scenario.silent_for and scenario.silent:
+                self.note(
+                    "`silent_for` is only for a firing scenario: a silent scenario (expect: silent) must not raise "
+                    "the alert for any labels",
+                    [*where, "scenarios", s_index, "silent_for"],
+                )
             self._check_scenario(scenario, threshold, env, [*where, "scenarios", s_index])
             scenarios.append(scenario)
         ids = [s.id for s in scenarios]
@@ -484,16 +541,8 @@ class _ProfileBuilder:
         if len(self.errors) > errors_before:
             return None
         if threshold is not None:
-            kind = FAULT_KINDS[scenarios[0].fault]
-            threshold = Threshold(
-                quantity=threshold.quantity,
-                op=threshold.op,
-                value=threshold.value,
-                documented=threshold.documented,
-                note=threshold.note,
-                margin=threshold.margin,
-                integer=kind.integer,
-            )
+            kind = next((s.kind for s in scenarios if s.kind.quantity is not None), scenarios[0].kind)
+            threshold = replace(threshold, integer=kind.integer)
         window = raw.get("window")
         return AlertContract(
             name=raw["name"],
@@ -509,6 +558,7 @@ class _ProfileBuilder:
             live="live" not in raw,
             live_skip_reason=raw.get("live", {}).get("skip", ""),
             rule_labels=dict(raw.get("rule_labels", {})),
+            notifies=bool(raw.get("notifies", True)),
         )
 
     def _check_levels(
@@ -519,7 +569,24 @@ class _ProfileBuilder:
         for index, scenario in enumerate(scenarios):
             quantity = scenario.kind.quantity
             place = [*where, "scenarios", index, "fault"]
-            if quantity is not None and threshold is None:
+            if scenario.level is not None and not (scenario.silent and quantity is not None):
+                self.note(
+                    "`level` is only for a silent scenario (expect: silent) of a fault with a level; a firing "
+                    "scenario's level comes from the threshold",
+                    [*where, "scenarios", index, "level"],
+                )
+            if (
+                scenario.silent
+                and quantity is not None
+                and scenario.level is None
+                and threshold is not None
+                and replace(threshold, integer=scenario.kind.integer).boundary_levels()[1] is None
+            ):
+                self.note(
+                    f"no level of {quantity} stays inside {threshold.describe()}: give the silent scenario a `level`",
+                    [*where, "scenarios", index],
+                )
+            if quantity is not None and threshold is None and scenario.level is None:
                 # The level is derived from the threshold (just past it, just inside it): without one there is
                 # no level to inject.
                 self.note(
@@ -591,6 +658,12 @@ class _ProfileBuilder:
     ) -> None:
         """The target exists in the environment and has what the fault needs (first problem raised)."""
         kind = scenario.kind
+        if kind.target == "none":
+            if target != Target():
+                raise self.fail(f"fault {scenario.fault} changes nothing and takes no target", where)
+            if scenario.silent:
+                raise self.fail(f"fault {scenario.fault} is the healthy cluster: it cannot be a silent scenario", where)
+            return
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
                 raise self.fail(f"fault {scenario.fault} needs target.namespace and target.workload", where)
@@ -634,7 +707,24 @@ def _documented_count(raw: dict[str, Any]) -> DocumentedCount:
 
 
 def _documented_duration(raw: dict[str, Any]) -> DocumentedDuration:
-    return DocumentedDuration(parse_duration(raw["value"]), bool(raw["documented"]), raw.get("note", ""))
+    return DocumentedDuration(
+        parse_duration(raw["value"]), bool(raw["documented"]), raw.get("note", ""), raw.get("quote", "")
+    )
+
+
+def _seed_references(node: Any, path: list[str | int]) -> list[tuple[list[str | int], str]]:
+    """Every ``source.seed`` of the document with the path of its ``seed`` key, in document order."""
+    found: list[tuple[list[str | int], str]] = []
+    if isinstance(node, dict):
+        seed = node.get("seed")
+        if path and path[-1] == "source" and isinstance(seed, str):
+            found.append(([*path, "seed"], seed))
+        for key, value in node.items():
+            found += _seed_references(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _seed_references(value, [*path, index])
+    return found
 
 
 def _optional_float(value: Any) -> float | None:

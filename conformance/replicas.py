@@ -1,5 +1,6 @@
 """How many Prometheus and Alertmanager replicas a live run runs: the pack's own counts where it sets them,
-else the profile's high-availability set-up, else one of each (a profile without HA)."""
+else the profile's high-availability set-up, else one of each (a profile without HA); and the replica-loss
+scenarios those replicas allow, as the live runs go through them (:func:`ha_runs`)."""
 
 from __future__ import annotations
 
@@ -45,24 +46,44 @@ def replica_losses(profile: Profile, pack: Pack) -> list[ReplicaLoss]:
     return losses
 
 
-def loss_runs(profile: Profile, pack: Pack, runs: Sequence[ScenarioRun]) -> list[ScenarioRun]:
-    """Each replica loss as a run of its own, on the scenario of one documented alert: the profile's
-    ``high_availability.scenario_alert``, else the alert predicted to fire soonest after a pending phase (a
-    ``for:``), so the loss happens while it is pending and the run ends early. An Alertmanager loss needs an
-    alert routed to that set-up."""
-    found: list[ScenarioRun] = []
+def shares_runs(loss: ReplicaLoss) -> bool:
+    """Whether ``loss`` happens to the live runs themselves (see :func:`ha_runs`), or to repeats of their own."""
+    return loss.component == "prometheus" or loss.when == "notified"
+
+
+def _reaches(run: ScenarioRun, loss: ReplicaLoss) -> bool:
+    return loss.setup is None or loss.setup in run.alert.receivers
+
+
+def ha_runs(profile: Profile, pack: Pack, runs: Sequence[ScenarioRun]) -> list[ScenarioRun]:
+    """The live runs with every replica loss the replicas allow, each documented alert going through each.
+
+    Two losses that happen at different moments share the runs themselves: every run loses a Prometheus
+    replica while its alert is pending and then, per set-up it reaches, the Alertmanager peer that notified it,
+    just after (a failure before the second loss is the first's). An Alertmanager peer lost while pending cannot
+    share them (the peer that would notify is gone, so the one left is the one that must notify after the
+    first's loss too): per set-up, each alert's first scenario that depth 3 predicts fires is repeated with that
+    loss alone (``repeat``), only the profile's ``high_availability.scenario_alert`` where it names one.
+
+    A backend runs the runs sharing a set of losses in a world of their own and loses each replica once for all
+    of them, their faults staggered so that each alert is at its moment then
+    (:func:`conformance.observe.engine.stagger`).
+    """
+    losses = replica_losses(profile, pack)
+    shared = [loss for loss in losses if shares_runs(loss)]
+    result = [replace(run, losses=tuple(loss for loss in shared if _reaches(run, loss))) for run in runs]
     chosen = profile.high_availability.scenario_alert if profile.high_availability else None
-    for loss in replica_losses(profile, pack):
-        candidates = [
-            run
-            for run in runs
-            if run.loss is None
-            and run.prediction.fire_after_s is not None
-            and run.alert.for_.seconds > 0
-            and (loss.setup is None or loss.setup in run.alert.receivers)
-            and (chosen is None or chosen in (run.alert.key, run.alert.name))
-        ]
-        if candidates:
-            best = min(candidates, key=lambda run: (run.prediction.fire_after_s or 0.0, run.id))
-            found.append(replace(best, loss=loss))
-    return found
+    for loss in losses:
+        if loss in shared:
+            continue
+        taken: set[str] = set()
+        for run in runs:
+            if (
+                run.alert.key not in taken
+                and run.prediction.fire_after_s is not None
+                and _reaches(run, loss)
+                and (chosen is None or chosen in (run.alert.key, run.alert.name))
+            ):
+                taken.add(run.alert.key)
+                result.append(replace(run, losses=(loss,), repeat=True))
+    return result

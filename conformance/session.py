@@ -27,13 +27,21 @@ from conformance.options import Options
 from conformance.packs.loader import load_pack, write_alertmanager_config, write_rule_files
 from conformance.packs.model import Pack
 from conformance.profiles import load_profile
-from conformance.static.behaviour import AlertBehaviour, BehaviourPlan, plan_behaviour, prove_behaviour
+from conformance.static.basis import JudgedDuration
+from conformance.static.behaviour import (
+    AlertBehaviour,
+    BehaviourPlan,
+    inner_alerts,
+    plan_behaviour,
+    prove_behaviour,
+)
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
 from conformance.static.coverage import Absent, absent_selectors
-from conformance.static.routing_check import RoutingResult, check_routing
+from conformance.static.routing_check import RoutingNote, RoutingResult, check_routing, routing_notes
 from conformance.static.syntax import SyntaxReport, check_syntax
+from conformance.static.untouched import FaultEffects, Untouched, failing_faults
 from conformance.tools import find_tool
 
 T = TypeVar("T")
@@ -158,6 +166,14 @@ class ConformanceSession:
         """Depth 3's cases, planned (nothing simulated yet)."""
         return self.memo("behaviour_plan", lambda: plan_behaviour(self.profile, self.pack))
 
+    def inner_alerts(self, alert: AlertContract) -> tuple[str, ...]:
+        """The alerts ``alert`` reads through ``ALERTS`` (empty unless it is an aggregate)."""
+        return inner_alerts(alert.name, self.behaviour_plan().needs.get(alert.key, []))
+
+    def judged(self) -> dict[str, tuple[JudgedDuration, ...]]:
+        """Per alert key, the ``for`` and window its timing is judged with, documented or the pack's own and why."""
+        return {key: behaviour.judged for key, behaviour in self.behaviour_plan().results.items()}
+
     def estimate(self) -> Estimate:
         """Depth 3's estimated wall time and peak memory (see :mod:`conformance.static.cost`)."""
         return self.memo("estimate", lambda: estimate_cost(self.behaviour_plan(), self.profile, self.pack))
@@ -197,12 +213,13 @@ class ConformanceSession:
         """The scenario runs the live depth injects: those of alerts the profile runs live, with a prediction."""
         return [run for run in self.scenario_runs() if run.alert.live and not run.alert.live_skip_reason]
 
-    def loss_runs(self) -> list[ScenarioRun]:
-        """High availability: each replica loss the profile's and pack's replicas allow, as a run of its own on
-        one documented alert's scenario (:func:`conformance.replicas.loss_runs`)."""
-        from conformance.replicas import loss_runs
+    def ha_runs(self) -> list[ScenarioRun]:
+        """High availability: the live runs with every replica loss the profile's and pack's replicas allow, and
+        the repeats a loss of its own needs (:func:`conformance.replicas.ha_runs`); the live runs as they are
+        without replicas."""
+        from conformance.replicas import ha_runs
 
-        return self.memo("loss-runs", lambda: loss_runs(self.profile, self.pack, self.live_runs()))
+        return self.memo("ha-runs", lambda: ha_runs(self.profile, self.pack, self.live_runs()))
 
     def finding(self, alert: AlertContract) -> str | None:
         """The documented finding that makes ``alert``'s failure expected in this run, if any.
@@ -221,14 +238,29 @@ class ConformanceSession:
         reading = {id(rule) for rule in self.behaviour_plan().needs.get(alert.key, [])}
         return [absent for absent in self.coverage().get(alert.name, []) if id(absent.rule) in reading]
 
+    def untouched_for(self, alert: AlertContract) -> list[Untouched]:
+        """The faults of ``alert``'s failing scenarios that change none of the series its rules read."""
+
+        def find() -> list[Untouched]:
+            effects = self.memo("fault-effects", lambda: FaultEffects(self.profile, self.pack))
+            rules = self.behaviour_plan().needs.get(alert.key, [])
+            found = (effects.untouched(rules, case) for case in failing_faults(self.behaviour()[alert.key].verdicts))
+            return [entry for entry in found if entry is not None]
+
+        return self.memo(f"untouched:{alert.key}", find)
+
     def behaviour_reasons(self, alert: AlertContract) -> list[str]:
-        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has."""
+        """Depth 3's reasons for ``alert``; when it failed, the series its rules read that the world never has,
+        and each failing scenario's fault that changes none of the series they read."""
         reasons = self.behaviour()[alert.key].reasons()
-        absent = self.absent_for(alert) if reasons else []
+        if not reasons:
+            return reasons
+        absent = self.absent_for(alert)
         if absent:
             shown = ", ".join(entry.describe() for entry in absent[:3])
             more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
             reasons.append(f"its rules read series the simulated cluster never has: {shown}{more}")
+        reasons += [entry.describe() for entry in self.untouched_for(alert)]
         return reasons
 
     def routing(self) -> dict[tuple[str, str], RoutingResult]:
@@ -243,6 +275,17 @@ class ConformanceSession:
                 amtool=self.tool("amtool"),
             ),
         )
+
+    def routing_notes(self) -> list[RoutingNote] | None:
+        """Depth 4's notes (a documented receiver without integration, the inhibit rules that can mute an alert)
+        when depth 4 ran in this session; None when it did not, or failed as a whole (its items said why)."""
+        if not self.has_memo("routing"):
+            return None
+        try:
+            results = self.routing()
+        except Exception:  # the memo re-raises whatever depth 4 failed with; its items already reported it
+            return None
+        return routing_notes(results)
 
     # Lifecycle -------------------------------------------------------------------------------------------------
 

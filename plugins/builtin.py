@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
+from conformance_plugins.cpu_throttling import CpuThrottling
 from conformance_plugins.crash_loop import CrashLoop
+from conformance_plugins.crash_loop_backoff import CrashLoopBackOff
 from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
@@ -14,6 +16,7 @@ from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
 from conformance_plugins.metric_rate_drop import MetricRateDrop
 from conformance_plugins.network_flood import NetworkFlood
+from conformance_plugins.no_fault import NoFault
 from conformance_plugins.node_memory_pressure import NodeMemoryPressure
 from conformance_plugins.node_not_ready import NodeNotReady
 from conformance_plugins.stuck_rollout import StuckRollout
@@ -25,6 +28,7 @@ from conformance.kube.faults import Injector
 BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     KillPods,
     CrashLoop,
+    CrashLoopBackOff,
     UnavailableReplicas,
     StuckRollout,
     FillVolume,
@@ -32,6 +36,7 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     NodeNotReady,
     MemoryNearLimit,
     CpuNearLimit,
+    CpuThrottling,
     NodeMemoryPressure,
     FailJob,
     TargetDown,
@@ -40,4 +45,5 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     MetricRateDrop,
     ErrorCounter,
     NetworkFlood,
+    NoFault,
 )

@@ -28,7 +28,7 @@ class CpuParams:
         return max(1, math.ceil(self.ratio * self.limit_cores - 1e-9))
 
 
-def _limit(target: ResolvedTarget) -> float | None:
+def cpu_limit(target: ResolvedTarget) -> float | None:
     if target.workload is None:
         return None
     for container in target.workload.containers:
@@ -44,11 +44,13 @@ class CpuNearLimit(ContainerStressFault):
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
         if level is None:
             raise ValueError("cpu-near-limit needs a level (share of the CPU limit)")
-        return cls(target, CpuParams(float(level), _limit(target) or 0.0, int(scenario.params.get("max_hold_s", 1800))))
+        return cls(
+            target, CpuParams(float(level), cpu_limit(target) or 0.0, int(scenario.params.get("max_hold_s", 1800)))
+        )
 
     @classmethod
     def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
-        if not _limit(target):
+        if not cpu_limit(target):
             return f"{target.describe()} has no CPU limit to come near"
         return None
 

@@ -50,6 +50,15 @@ class MemoryNearLimit(ContainerStressFault):
             return f"{target.describe()} has no memory limit to come near"
         return None
 
+    def params_skip_reason(self, backend: BackendName) -> str | None:
+        if self.params.ratio >= 1.0:
+            return (
+                f"a level of {self.params.ratio:g} asks for the container itself to be OOM-killed; the exec'd "
+                "stress process would be the one the kernel kills (the largest in the cgroup), the container "
+                "would survive without a restart or an OOMKilled status"
+            )
+        return None
+
     def describe(self) -> str:
         return (
             f"hold memory in {self.target.describe()} until its working set is {self.params.ratio:.0%} "

@@ -45,6 +45,7 @@ from conformance.kube.kind import DockerNodeAgent, KindCluster, find_kind_tools
 from conformance.kube.leftovers import clean_leftovers, stale_suite_namespaces
 from conformance.kube.planning import RunPlan, plan_run
 from conformance.kube.preflight import preflight
+from conformance.kube.replica_loss import ReplicaKiller
 from conformance.kube.safety import check_namespace, check_safety
 from conformance.kube.sources import ClusterSources, find_sources, operator_object, rule_selection
 from conformance.kube.stack import (
@@ -99,6 +100,9 @@ class KubeBackend:
         self.timeouts = timeouts or Timeouts()
         self.run_id = run_id or lb.new_run_id()
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="alert-conformance-kube-"))
+        #: kind runs the high-availability scenarios (conformance.replicas.ha_runs): it installed the stack, so
+        #: its replicas are the suite's to lose; an existing cluster's are not.
+        self.loses_replicas = self.name == "kind"
         self.plan: RunPlan = plan_run(options, profile, pack, registry)
         self.kind: KindCluster | None = None
         self.ctx: FaultContext | None = None
@@ -301,16 +305,18 @@ class KubeBackend:
         started = self.wall_clock()
         ctx = self.ctx or self.prepare(status)
         placement = self.plan.placement  # the plan made once (for a cluster: completed with its real nodes)
-        # kind deploys the replicas the pack and profile set (stack_values), but runs no replica-loss scenario:
-        # with every peer up, the first sends without a peer timeout. No settle wait after each notification
-        # either (a group_interval, minutes at scale 1). Notifications are counted on every backend all the same.
+        # kind deploys the replicas the pack and profile set (stack_values) and, given runs that lose them (the
+        # session's ha_runs), loses them as the plan says: the budget then has the peer timeout, and each run is
+        # watched a group_interval past its last notification for a duplicate (minutes at scale 1: the price of
+        # counting). An existing cluster's replicas are not lost, nor waited on; notifications are counted on
+        # every backend all the same.
         watches = new_watches(
             runs,
             self.profile,
             self.pack,
             self.time_scale,
             lambda labels: translate_labels(labels, placement),
-            high_availability=False,
+            high_availability=self.loses_replicas and any(run.losses for run in runs),
         )
         by_id = {watch.run.id: watch for watch in watches}
         steps = {step.run_id: step for step in self.plan.steps}
@@ -327,7 +333,8 @@ class KubeBackend:
         watcher = Watcher(self.sources(ctx.client), self.profile, self.pack, self.wall_clock)
         watcher.skip_captured()
         engine = Engine(self.name, self.wall_clock, self.sleep, self.poll_s, status)
-        driver = KubeFaults(ctx, {step.run_id: step.injector for step in runnable if step.injector is not None})
+        killer = ReplicaKiller(self.profile.environment.monitoring_namespace) if self.loses_replicas else None
+        driver = KubeFaults(ctx, {step.run_id: step.injector for step in runnable if step.injector is not None}, killer)
         try:
             for number, wave in enumerate(plan_waves, start=1):
                 lane = Lane(self.name, watcher, [by_id[step.run_id] for step in wave])
@@ -339,6 +346,8 @@ class KubeBackend:
                     self.failed = True
                     for watch in lane.watches:
                         watch.observation.error = watch.observation.error or str(error)
+                finally:
+                    self._restore_replicas(driver)
         except BaseException:
             self.failed = True
             raise
@@ -354,6 +363,14 @@ class KubeBackend:
             other_notifications=list(watcher.other_notifications),
             noise=noise_of([watcher], self.profile),
         )
+
+    def _restore_replicas(self, driver: KubeFaults) -> None:
+        """The replicas lost in a wave are back before the next one; one that is not stops the run."""
+        try:
+            driver.restore_replicas()
+        except Exception as error:  # a wait that timed out, an API error: the next wave must not run
+            self.failed = True
+            raise RevertError(f"a replica of the stack lost in the wave did not come back: {error}") from error
 
     def close(self) -> None:
         """Apply ``--keep-cluster`` (kind). Reverts already ran with each wave. Safe to call twice."""

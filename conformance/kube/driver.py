@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from conformance.errors import ConformanceError
 from conformance.kube.faults import FaultContext, Injector
 from conformance.kube.placement import Placement
+from conformance.kube.replica_loss import ReplicaKiller
+from conformance.model.run import ReplicaLoss
 from conformance.observe.watch import RunWatch
 
 
@@ -32,10 +35,23 @@ def translate_labels(labels: Mapping[str, str], placement: Placement) -> dict[st
 
 @dataclass
 class KubeFaults:
-    """Applies and reverts each run's fault through its plugin's :class:`Injector` (the plan's, by run id)."""
+    """Applies and reverts each run's fault through its plugin's :class:`Injector` (the plan's, by run id); with
+    ``replicas``, loses replicas of the stack for the high-availability runs
+    (:class:`~conformance.kube.replica_loss.ReplicaKiller`), brought back by :meth:`restore_replicas`."""
 
     ctx: FaultContext
     injectors: dict[str, Injector]
+    replicas: ReplicaKiller | None = None
+
+    def lose(self, loss: ReplicaLoss, watch: RunWatch) -> str:
+        if self.replicas is None:
+            raise ConformanceError("the stack's replicas are not the suite's to lose on this backend")
+        return self.replicas.lose(self.ctx, loss)
+
+    def restore_replicas(self) -> None:
+        """Wait until every replica lost in the wave is back (the losses' revert)."""
+        if self.replicas is not None:
+            self.replicas.restore(self.ctx)
 
     def apply(self, watch: RunWatch) -> None:
         injector = self.injectors[watch.run.id]

@@ -9,12 +9,13 @@ revert, or why it is skipped) and the waves the runnable steps go in (:func:`wav
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance.kube.estimate import RunEstimate, seconds
 from conformance.kube.faults import FaultLookup, Injector
 from conformance.kube.placement import PROTECTED_NAMESPACES, Placement
 from conformance.kube.preflight import cluster_permissions, namespace_permissions, unique
+from conformance.kube.replica_loss import describe_loss
 from conformance.kube.safety import PlannedFault, refusals
 from conformance.kube.stack import CHART, CHART_REPO, CHART_VERSION, RELEASE, STACK_INTERVAL_S
 from conformance.kube.standins import LOCAL_STORAGE_CLASS, render
@@ -24,6 +25,7 @@ from conformance.model.profile import Profile
 from conformance.model.scenario import FAULT_KINDS, Scenario
 from conformance.options import Options
 from conformance.packs.model import Pack
+from conformance.replicas import replica_losses, shares_runs
 from conformance.static.cases import boundary_levels
 
 PLAN_RUN_ID = "<run-id>"
@@ -53,6 +55,8 @@ class RunPlan:
     waves: list[list[FaultStep]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     permissions: list[str] = field(default_factory=list)
+    #: High availability (kind): each replica loss as (what is done, its revert)
+    losses: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def faults(self) -> list[PlannedFault]:
@@ -78,8 +82,31 @@ def fault_steps(
         skip = injector_cls.skip_reason(placement.backend, target) or injector.params_skip_reason(placement.backend)
         if target.namespace in PROTECTED_NAMESPACES:
             skip = "targets kube-system, which is never touched"
+        skip = skip or _gathered_skip(scenario, placement)
         steps.append(FaultStep(run_id, alert, scenario, level, injector, skip))
     return steps
+
+
+def _gathered_skip(scenario: Scenario, placement: Placement) -> str | None:
+    """On kind every stand-in runs on the workloads worker, whatever node_selector the profile gives it: a node
+    fault on a declared node that workloads are gathered on (seed 004's Run:ai system workers) would lose none of
+    them there, so it is skipped with the reason rather than proven empty."""
+    node = scenario.target.node
+    if placement.backend != "kind" or node is None or FAULT_KINDS[scenario.fault].target != "node":
+        return None
+    spec = next((n for n in placement.environment.nodes if n.name == node), None)
+    labels = dict(spec.labels) if spec is not None else {}
+    gathered = [
+        w.name
+        for w in placement.environment.workloads
+        if w.node_selector and all(labels.get(k) == v for k, v in w.node_selector.items())
+    ]
+    if not gathered:
+        return None
+    return (
+        f"{node} gathers workloads by node_selector ({', '.join(gathered[:3])}{', ...' if len(gathered) > 3 else ''}); "
+        "on kind the stand-ins all run on the workloads worker, so losing it would lose none of them"
+    )
 
 
 def runnable(steps: Sequence[FaultStep]) -> list[FaultStep]:
@@ -233,6 +260,8 @@ def plan_run(
         plan.objects.append(f"create {obj['kind']} {where_ns}{meta['name']}")
     plan.steps = fault_steps(runs, placement, registry)
     plan.waves = waves(runnable(plan.steps))
+    if plan.backend == "kind":
+        _plan_losses(plan, profile, pack, registry)
     plan.refused = refusals(options, placement, plan.faults)
     if plan.backend == "cluster":
         perms = [*cluster_permissions()]
@@ -242,6 +271,32 @@ def plan_run(
             perms.extend(planned.injector.permissions())
         plan.permissions = [p.describe() for p in unique(perms)]
     return plan
+
+
+def _plan_losses(plan: RunPlan, profile: Profile, pack: Pack, registry: FaultLookup) -> None:
+    """High availability on kind: the replica losses the replicas allow (:func:`conformance.replicas.ha_runs`).
+    The losses that share the runs happen in every wave; each other loss gets waves of its own, with one step per
+    documented alert (its first scenario reaching the loss's set-up, skipped where that scenario is), since it hits
+    every run of its wave.
+    """
+    losses = replica_losses(profile, pack)
+    namespace = profile.environment.monitoring_namespace
+    plan.losses = [describe_loss(loss, namespace) for loss in losses]
+    base = list(plan.steps)
+    for loss in losses:
+        if shares_runs(loss):
+            continue
+        chosen: dict[str, FaultStep] = {}
+        for step in base:
+            if step.alert.key not in chosen and (loss.setup is None or loss.setup in step.alert.receivers):
+                chosen[step.alert.key] = step
+        repeats = [
+            replace(again, run_id=f"{again.run_id}+{loss.id}")
+            for step in chosen.values()
+            for again in fault_steps([(step.alert, step.scenario, step.level)], plan.placement, registry)
+        ]
+        plan.steps += repeats
+        plan.waves += waves(runnable(repeats))
 
 
 def render_plan(plan: RunPlan, estimate: RunEstimate | str | None = None) -> list[str]:
@@ -267,6 +322,10 @@ def render_plan(plan: RunPlan, estimate: RunEstimate | str | None = None) -> lis
         elif step.injector is not None:
             lines.append(f"    fault:  {step.injector.describe()}")
             lines.append(f"    revert: {step.injector.describe_revert()}")
+    if plan.losses:
+        lines += ["", "High availability (replicas lost during the waves, each revert run after its wave):"]
+        for action, revert in plan.losses:
+            lines += [f"  {action}", f"    revert: {revert}"]
     lines += ["", *_wave_lines(plan, estimate)]
     if plan.permissions:
         lines += ["", "Permissions checked by the preflight:"] + [f"  {p}" for p in plan.permissions]

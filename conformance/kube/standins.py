@@ -194,7 +194,7 @@ def render(placement: Placement, run_id: str, release: str, *, storage_class: st
             continue
         job_pod: Obj = {
             "restartPolicy": "Never",
-            "containers": [{"name": "job", "image": job.image, "command": ["sh", "-c", "true"]}],
+            "containers": [{"name": "job", "image": job.image, "command": ["sh", "-c", f"sleep {job.run_seconds:g}"]}],
         }
         if pinned:
             job_pod.update(pod_placement("workloads"))

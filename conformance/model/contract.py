@@ -24,7 +24,8 @@ class Threshold:
     """``quantity op value``: the alert must fire past it and stay silent inside it.
 
     ``margin`` is the relative distance from the boundary at which the firing and healthy cases are set;
-    ``integer`` quantities (restart counts, replicas) use the neighbouring whole numbers instead.
+    ``integer`` quantities (restart counts, replicas) use the neighbouring whole numbers instead. ``quote`` is the
+    document's words for the number, where the profile gives them.
     """
 
     quantity: str
@@ -34,6 +35,7 @@ class Threshold:
     note: str = ""
     margin: float = 0.02
     integer: bool = False
+    quote: str = ""
 
     def fires(self, level: float) -> bool:
         """Whether a level is past the threshold (the documented condition is met)."""
@@ -60,11 +62,13 @@ class Threshold:
 
 @dataclass(frozen=True)
 class DocumentedDuration:
-    """A duration in seconds and whether the vendor documents it (else it is the reference pack's choice)."""
+    """A duration in seconds and whether the vendor documents it (else it is the reference pack's choice), with the
+    document's words for it (``quote``) where the profile gives them."""
 
     seconds: float
     documented: bool
     note: str = ""
+    quote: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class AlertContract:
     operator receiving their notifications sees one alert.
     ``expected_failure`` holds the reason when the vendor's own published pack is known to break this contract
     (a finding): the project's CI marks the alert's failing items as expected failures with that reason.
+    ``notifies`` False: the document says the alert must notify nobody (a heartbeat such as Watchdog, routed to
+    a receiver without integrations); it must still fire and be routed, but never reach a receiver that notifies.
     """
 
     name: str
@@ -93,6 +99,8 @@ class AlertContract:
     live: bool = True
     live_skip_reason: str = ""
     rule_labels: dict[str, str] = field(default_factory=dict)
+    #: False: documented to notify nobody (its receivers have no integration); see the schema's ``notifies``.
+    notifies: bool = True
 
     @property
     def key(self) -> str:
@@ -184,4 +192,6 @@ class HighAvailability:
     alertmanager_replicas: DocumentedCount
     system_workers: DocumentedCount | None = None
     statements: tuple[Statement, ...] = ()
-    scenario_alert: str | None = None  # Name or Name[severity]; None: the shortest predicted time to fire
+    scenario_alert: str | None = None  # Name or Name[severity]; None: every documented alert
+    #: The documented scenarios that lose a system worker, as (alert key, scenario id): one report row together.
+    worker_loss: tuple[tuple[str, str], ...] = ()

@@ -36,6 +36,9 @@ class Prediction:
     sustain_s: float | None = None
     steady_until_s: float | None = None
     fault_timing: tuple[tuple[str, float], ...] = ()
+    #: From this many seconds after the fault, the fault's own mechanics may heal what the alert reads (a lost
+    #: node's pods started elsewhere): the alert may resolve while the fault holds. None: nothing heals.
+    heals_after_s: float | None = None
 
     def timing(self) -> dict[str, float]:
         """``fault_timing`` as the keyword arguments a fault takes."""

@@ -37,19 +37,25 @@ class ReplicaLoss:
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """One alert scenario to inject live, with the level and the prediction from depth 3; with ``loss``, the
-    same scenario while a replica of the alerting stack is lost (a high-availability scenario)."""
+    """One alert scenario to inject live, with the level and the prediction from depth 3.
+
+    ``losses``: the replicas of the alerting stack lost while it runs (high availability: each at its moment, see
+    :func:`conformance.replicas.ha_runs`). ``repeat``: a second run of the alert's scenario for a
+    high-availability scenario of its own, which the alert's own row does not count.
+    """
 
     alert: AlertContract
     scenario: Scenario
     level: float | None
     prediction: Prediction
-    loss: ReplicaLoss | None = None
+    losses: tuple[ReplicaLoss, ...] = ()
+    repeat: bool = False
 
     @property
     def id(self) -> str:
+        """``Name[severity]:scenario``; a repeat adds its losses (``+prometheus-replica-lost-while-pending``)."""
         base = f"{self.alert.key}:{self.scenario.id}"
-        return f"{base}+{self.loss.id}" if self.loss is not None else base
+        return base + "".join(f"+{loss.id}" for loss in self.losses) if self.repeat else base
 
 
 @dataclass
@@ -69,6 +75,17 @@ class Notification:
     #: Every alert the notification carried, this run's or not, with its status (external labels aside): two
     #: notifications with the same content are the same notification sent twice.
     content: str = ""
+
+
+@dataclass(frozen=True)
+class Unsilenced:
+    """An alert instance its scenario's ``silent_for`` forbids, seen while the fault held: when (wall seconds from
+    the fault), what it did (``pending``, ``firing`` or ``notified <receiver>``) and the matcher it matched
+    (``{deployment="researcher-service"}``)."""
+
+    at_s: float
+    event: str
+    matcher: str
 
 
 @dataclass
@@ -91,6 +108,8 @@ class Observation:
     timeline: list[tuple[float, str]] = field(default_factory=list)
     error: str | None = None
     skipped: str | None = None
+    #: Each first sighting of an instance the scenario's ``silent_for`` forbids, per matcher and event.
+    unsilenced: list[Unsilenced] = field(default_factory=list)
 
 
 StatusCallback = Callable[[str], None]

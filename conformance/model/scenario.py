@@ -8,10 +8,11 @@ inside it for the healthy case (see :mod:`conformance.static.cases`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-TargetKind = Literal["workload", "container", "node", "volume", "job"]
+TargetKind = Literal["workload", "container", "node", "volume", "job", "none"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,16 @@ class FaultKind:
         raise KeyError(f"fault {self.name} has no parameter {name!r}")
 
 
+#: The fault that changes nothing: an always-firing alert's scenario (:attr:`Scenario.always`).
+NO_FAULT = "none"
+
 _PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
+#: A crash loop's parameters, held as a count (crash-loop) or as a state (crash-loop-backoff).
+_CRASH_PARAMS = (
+    FaultParam("run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5),
+    _PODS,
+    FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
+)
 _MAX_HOLD = FaultParam(
     "max_hold_s", "seconds", 1800, "the stress process on the real pod ends by itself after this long", "kind, cluster"
 )
@@ -84,18 +94,20 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "crash-loop",
             "container",
             "restarts",
-            "the container exits after run_seconds; the kubelet restarts it with its back-off (10s doubling "
-            "to 5m); level = restarts within the alert's window",
+            "the container exits after run_seconds; the kubelet restarts it at once the first time, then with its "
+            "back-off (10s doubling to 5m); level = restarts within the alert's window",
             integer=True,
             burst=True,
             unit="restarts",
-            params=(
-                FaultParam(
-                    "run_seconds", "seconds", 0, "how long each run lasts before the container exits", kube_default=5
-                ),
-                _PODS,
-                FaultParam("exit_code", "exit code", 1, "the code the container exits with", "kind, cluster"),
-            ),
+            params=_CRASH_PARAMS,
+        ),
+        FaultKind(
+            "crash-loop-backoff",
+            "container",
+            None,
+            "the container keeps exiting after run_seconds until the revert, held in CrashLoopBackOff; the restart "
+            "count follows from the kubelet's back-off (at once, then 10s doubling to 5m)",
+            params=_CRASH_PARAMS,
         ),
         FaultKind(
             "unavailable-replicas",
@@ -145,9 +157,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "memory-near-limit",
             "container",
             "container_memory_limit_ratio",
-            "working set climbs to a share of the limit",
+            "working set climbs to a share of the limit; at 1 or more the container is OOM-killed at the limit "
+            "(OOMKilled, restarted with the back-off, again on every run until the revert)",
             ceiling=1.0,
-            unit="ratio of the memory limit (0-1)",
+            unit="ratio of the memory limit (0-1; 1 or more: OOM-killed)",
             params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(
@@ -157,6 +170,16 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "CPU use climbs to a share of the limit",
             ceiling=1.0,
             unit="ratio of the CPU limit (0-1)",
+            params=(_PODS, _MAX_HOLD),
+        ),
+        FaultKind(
+            "cpu-throttling",
+            "container",
+            "cpu_throttled_ratio",
+            "CPU use presses on the limit until the level's share of CFS periods is throttled (CPUThrottlingHigh); "
+            "on kind and clusters the container is held at its limit, so at least that share (nearly every period)",
+            ceiling=1.0,
+            unit="ratio of CFS periods throttled (0-1)",
             params=(_PODS, _MAX_HOLD),
         ),
         FaultKind(
@@ -183,6 +206,13 @@ FAULT_KINDS: dict[str, FaultKind] = {
             ),
         ),
         FaultKind("target-down", "workload", None, "the workload's metrics endpoint stops answering scrapes"),
+        FaultKind(
+            NO_FAULT,
+            "none",
+            None,
+            "no fault, no target: the healthy cluster as it is, for an alert documented to fire all the time (a "
+            "heartbeat such as Watchdog); it must fire from the start, stay firing and reach its receivers",
+        ),
         FaultKind(
             "error-rate",
             "workload",
@@ -254,7 +284,7 @@ class Target:
         if self.job:
             return f"job {self.namespace}/{self.job}"
         parts = [p for p in (self.namespace, self.workload, self.container) if p]
-        return "/".join(parts)
+        return "/".join(parts) or "the healthy cluster"
 
 
 @dataclass(frozen=True)
@@ -264,6 +294,15 @@ class Scenario:
     ``spread`` names further objects that carry the fault's level with the target, in equal shares: for a
     threshold documented on a total (traffic summed over pods), the total crosses it while no single object
     does, so an expression that measures one object (``max``, ``sum by (pod)``) stays silent and fails.
+
+    ``expect`` is ``fire`` (the documented failure: the alert fires and notifies) or ``silent`` (the document
+    says this failure must not raise the alert: it must neither fire nor notify while the fault holds). A silent
+    scenario of a fault with a level injects ``level`` (default: just inside the threshold).
+
+    ``silent_for`` (a firing scenario only) narrows what may fire: the document says the fault raises the alert
+    for some objects and not for others (a lost node's single-replica Deployments, not its scaled ones), so no
+    instance of the alert whose labels carry every label of one of these matchers may be pending, firing or
+    notified while the fault holds. A matcher is label name -> exact value.
     """
 
     id: str
@@ -272,6 +311,26 @@ class Scenario:
     params: dict[str, float | int | str] = field(default_factory=dict)
     description: str = ""
     spread: tuple[Target, ...] = ()
+    expect: Literal["fire", "silent"] = "fire"
+    level: float | None = None
+    silent_for: tuple[dict[str, str], ...] = ()
+
+    @property
+    def silent(self) -> bool:
+        return self.expect == "silent"
+
+    def silenced_by(self, labels: Mapping[str, str]) -> dict[str, str] | None:
+        """The first ``silent_for`` matcher an alert instance with ``labels`` matches (every one of its labels
+        with the same value), or None: the instance may fire."""
+        return next(
+            (matcher for matcher in self.silent_for if all(labels.get(k) == v for k, v in matcher.items())),
+            None,
+        )
+
+    @property
+    def always(self) -> bool:
+        """The alert is documented to fire on the healthy cluster itself (fault ``none``)."""
+        return self.fault == NO_FAULT
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -281,6 +340,15 @@ class Scenario:
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+
+def describe_matcher(matcher: Mapping[str, str]) -> str:
+    """A ``silent_for`` matcher as PromQL writes one: ``{deployment="researcher-service"}``."""
+    return "{" + ", ".join(f"{key}={_quoted(value)}" for key, value in matcher.items()) + "}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def share_levels(level: float, parts: int, integer: bool) -> list[float]:

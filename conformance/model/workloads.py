@@ -116,12 +116,14 @@ class VolumeClaimSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A batch Job, optionally owned by a CronJob; healthy runs succeed."""
+    """A batch Job, optionally owned by a CronJob; healthy runs succeed ``run_seconds`` after they start (a run
+    younger than that is still active: a long ``run_seconds`` makes a job that is running)."""
 
     name: str
     namespace: str
     cronjob: str | None = None
     image: str = "busybox:1.36"
+    run_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,11 @@ class Environment:
     volume_claims: tuple[VolumeClaimSpec, ...] = ()
     jobs: tuple[JobSpec, ...] = ()
     monitoring_namespace: str = "monitoring"
+    #: The nodes the profile's node faults take down or fill. The monitoring stack (kube-state-metrics) is kept
+    #: off them where another node can run it, as the kind layout reserves a monitoring worker no fault touches:
+    #: a fault on the node hosting kube-state-metrics would otherwise silence every kube_* series until the pod
+    #: is evicted and rescheduled (over five minutes), and the alert under test would fire that much later.
+    fault_nodes: frozenset[str] = frozenset()
 
     def workload(self, namespace: str, name: str) -> WorkloadSpec:
         """The declared workload, or ``KeyError`` naming what was asked for."""

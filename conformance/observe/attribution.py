@@ -68,8 +68,12 @@ def claims(run: ScenarioRun, labels: Mapping[str, str]) -> bool:
 
 
 def owners(items: Sequence[T], labels: Mapping[str, str]) -> list[T]:
-    """The items (run states) whose run claims the instance with ``labels``."""
-    return [item for item in items if claims(item.run, labels)]
+    """The items (run states) whose run claims the instance with ``labels``. A run that depth 3 predicted with
+    labels is more specific than one without (a scenario documented to stay silent, which never fired there):
+    when both claim an instance, it is the labelled run's (the silent run's sibling fired it, not its fault)."""
+    found = [item for item in items if claims(item.run, labels)]
+    specific = [item for item in found if item.run.prediction.labels]
+    return specific or found
 
 
 def instance_key(run: ScenarioRun, labels: Mapping[str, str]) -> str:

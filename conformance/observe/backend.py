@@ -35,25 +35,45 @@ class NoiseFinding:
     labels: dict[str, str]
     state: str  # "pending" or "firing"
     profiled: bool  # the profile documents this alert (its run fails too) or not (found only here)
+    #: The profile documents this alert to fire all the time (fault ``none``, Watchdog): no noise, as designed.
+    expected: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        """The ``noise`` entry of ``report.json``."""
+        return {
+            "alert": self.alert,
+            "labels": self.labels,
+            "state": self.state,
+            "profiled": self.profiled,
+            "expected": self.expected,
+        }
 
     def describe(self) -> str:
         labels = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()) if k != "alertname")
-        return f"{self.alert}{{{labels}}} {self.state} on the healthy cluster" + (
-            "" if self.profiled else " (not in the profile)"
-        )
+        if self.expected:
+            why = " (documented to fire all the time)"
+        else:
+            why = "" if self.profiled else " (not in the profile)"
+        return f"{self.alert}{{{labels}}} {self.state} on the healthy cluster{why}"
 
 
 def noise_of(watchers: Sequence[Watcher], profile: Profile) -> list[NoiseFinding]:
     """Every alert the watchers saw pending or firing on the healthy world, once, firing before pending."""
     profiled = {alert.name for alert in profile.alerts}
+    always = {alert.name for alert in profile.alerts if any(scenario.always for scenario in alert.scenarios)}
     merged: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for watcher in watchers:
         for key, state in watcher.noise.items():
             if merged.get(key) != "firing":
                 merged[key] = state
     return [
-        NoiseFinding(name, dict(labels), state, name in profiled) for (name, labels), state in sorted(merged.items())
+        NoiseFinding(name, dict(labels), state, name in profiled, name in always)
+        for (name, labels), state in sorted(merged.items())
     ]
+
+
+#: Log lines (warnings and errors) a failing row shows per process.
+COMPLAINT_LINES = 5
 
 
 @dataclass
@@ -70,12 +90,22 @@ class LiveOutcome:
     noise: list[NoiseFinding] = field(default_factory=list)  # alerts pending or firing on the healthy world
 
     def of_alert(self, key: str) -> list[RunResult]:
-        """The alert's own scenario runs (replica-loss runs have rows of their own)."""
-        return [result for result in self.results if result.run.alert.key == key and result.run.loss is None]
+        """The alert's own scenario runs (not the repeats made for a high-availability scenario)."""
+        return [result for result in self.results if result.run.alert.key == key and not result.run.repeat]
+
+    def complaints(self, within: str = "") -> dict[str, str]:
+        """The warnings and errors of the processes' logs (last few per process, of processes whose name
+        contains ``within``): what a failing row shows besides its reason, rather than every log line."""
+        found: dict[str, str] = {}
+        for name, text in self.logs.items():
+            lines = [line for line in text.splitlines() if "level=error" in line or "level=warn" in line]
+            if within in name and lines:
+                found[name] = "\n".join(lines[-COMPLAINT_LINES:])
+        return found
 
     def of_loss(self, loss_id: str) -> list[RunResult]:
-        """The run of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
-        return [result for result in self.results if result.run.loss is not None and result.run.loss.id == loss_id]
+        """The runs of one high-availability scenario (:class:`~conformance.model.run.ReplicaLoss`)."""
+        return [result for result in self.results if any(loss.id == loss_id for loss in result.run.losses)]
 
 
 class LiveBackend(Protocol):

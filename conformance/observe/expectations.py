@@ -110,6 +110,21 @@ class Expectation:
     #: High availability: wall seconds a run stays watched after its last notification, so that a duplicate
     #: (a second replica's notification, the same alert arriving again) is seen; 0 without replicas.
     settle_s: float = 0.0
+    #: The scenario is documented not to raise the alert (``expect: silent``): nothing may fire or notify.
+    silent: bool = False
+    #: The alert is documented to fire on the healthy cluster (fault ``none``): it must be firing and have
+    #: reached its receivers, whenever that was, healthy period included; there is no time-to-fire to measure.
+    always: bool = False
+    #: False: the alert is documented to notify nobody; it may only reach receivers in ``quiet_receivers``.
+    notifies: bool = True
+    #: Qualified receivers of the pack without any integration (kube-prometheus-stack's ``null``): a real
+    #: Alertmanager routes to them and sends nothing, so what the capture sees there is no notification.
+    quiet_receivers: frozenset[str] = frozenset()
+    #: From then on (wall seconds from the fault) the fault's own mechanics may heal what the alert reads, so it may
+    #: stop while the fault holds (a lost node's pods started elsewhere). None: it must not.
+    heals_s: float | None = None
+    #: The replica losses the run must go through (:meth:`ReplicaLoss.describe`).
+    losses: tuple[str, ...] = ()
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -138,6 +153,12 @@ class Expectation:
 
 def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[float, float]:
     """``(group_wait, group_interval)`` in seconds of the route at ``path``, inherited as Alertmanager does."""
+    timers = _inherited_timers(config, path)
+    return timers["group_wait"], timers["group_interval"]
+
+
+def _inherited_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> dict[str, float]:
+    """Every group timer of the route at ``path``, in seconds: each child's own, else its parent's."""
     node: Mapping[str, Any] = config.get("route") or {}
     timers = {key: parse_duration(node.get(key, default)) for key, default in ROUTE_TIMER_DEFAULTS.items()}
     for index in path:
@@ -148,7 +169,7 @@ def route_timers(config: Mapping[str, Any], path: tuple[int, ...]) -> tuple[floa
         for key in timers:
             if key in node:
                 timers[key] = parse_duration(node[key])
-    return timers["group_wait"], timers["group_interval"]
+    return timers
 
 
 def _max_timers(config: Mapping[str, Any]) -> tuple[float, float]:
@@ -219,6 +240,19 @@ def receiver_expectation(
     return ReceiverExpectation(name, resolved, wait, interval, repeat_interval_s=repeat, peer_wait_s=peer_wait)
 
 
+def quiet_receivers(profile: Profile, pack: Pack) -> frozenset[str]:
+    """Every receiver, qualified by the profile's set-up name, that the pack defines without any integration."""
+    quiet: set[str] = set()
+    for routing in profile.routing:
+        pack_setup = pack_setup_for(pack, profile, routing.name)
+        if pack_setup is None:
+            continue
+        for definition in pack_setup.config.get("receivers") or []:
+            if isinstance(definition, dict) and not send_resolved_of(definition)[1]:
+                quiet.add(qualified(routing.name, pack_setup.written_name(str(definition.get("name")))))
+    return frozenset(quiet)
+
+
 def _seconds(value: SettingValue | None, default: float) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
 
@@ -232,16 +266,7 @@ def _documented(profile: Profile, setup_name: str) -> dict[str, SettingValue]:
 
 def route_timer(config: Mapping[str, Any], path: tuple[int, ...], key: str) -> float:
     """One group timer (``repeat_interval`` ...) of the route at ``path``, in seconds, inherited."""
-    node: Mapping[str, Any] = config.get("route") or {}
-    value = parse_duration(node.get(key, ROUTE_TIMER_DEFAULTS[key]))
-    for index in path:
-        children = node.get("routes") or []
-        if index >= len(children):
-            break
-        node = children[index]
-        if key in node:
-            value = parse_duration(node[key])
-    return value
+    return _inherited_timers(config, path)[key]
 
 
 def expectation_for(
@@ -279,7 +304,8 @@ def expectation_for(
     return Expectation(
         run_id=run.id,
         scale=scale,
-        fire_s=None if prediction.fire_after_s is None else prediction.fire_after_s / scale,
+        # A silent scenario expects nothing, whatever depth 3 saw (a pack firing there already failed depth 3).
+        fire_s=None if prediction.fire_after_s is None or run.scenario.silent else prediction.fire_after_s / scale,
         scrape_s=prediction.scrape_interval_s / scale,
         evaluation_s=prediction.evaluation_interval_s / scale,
         receivers=tuple(receivers),
@@ -287,6 +313,12 @@ def expectation_for(
         resolve_delta_s=resolve_delta,
         self_resolve_s=self_resolve,
         chain_s=prediction.evaluation_interval_s / scale if is_aggregate(pack, run.alert.name) else 0.0,
-        sustain_s=None if prediction.sustain_s is None else prediction.sustain_s / scale,
+        sustain_s=None if prediction.sustain_s is None or run.scenario.silent else prediction.sustain_s / scale,
         settle_s=settle,
+        silent=run.scenario.silent,
+        always=run.scenario.always,
+        notifies=run.alert.notifies,
+        quiet_receivers=quiet_receivers(profile, pack),
+        losses=tuple(loss.describe() for loss in run.losses),
+        heals_s=None if prediction.heals_after_s is None else prediction.heals_after_s / scale,
     )

@@ -5,7 +5,7 @@ Backends describe what they saw in :class:`~conformance.model.run.Observation` w
 
     pending | firing | in alertmanager <setup> | suppressed <setup> | notified <receiver> | reverted
     | resolved | resolved notified <receiver> | group already notified <receiver>
-    | stopped firing while the fault holds
+    | stopped firing while the fault holds | still active after it resolved, in alertmanager <setup>
 
 Notifications are counted, not assumed: each receiver must get one notification per alert group, carrying each
 alert once (:func:`duplicate_problems`), also with several Prometheus and Alertmanager replicas.
@@ -22,7 +22,7 @@ from typing import Literal
 
 from conformance.model.run import Notification, Observation
 from conformance.observe.expectations import Expectation, ReceiverExpectation
-from conformance.observe.watch import STOPPED
+from conformance.observe.watch import HEALTHY, STALE, STOPPED
 
 Outcome = Literal["pass", "fail", "skip"]
 
@@ -120,7 +120,9 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
     """A fault depth 3 proved a lasting state keeps the alert firing until the revert: stopping earlier fails."""
     if expectation.sustain_s is None or observation.firing_s is None:
         return
-    stops = [at for at, event in observation.timeline if event == STOPPED and at >= 0]
+    heals = expectation.heals_s if expectation.heals_s is not None else float("inf")
+    # From ``heals_s`` on, the fault's own mechanics may end the state (a lost node's pods started elsewhere).
+    stops = [at for at, event in observation.timeline if event == STOPPED and 0 <= at < heals]
     reverted = observation.reverted_s
     if stops and (reverted is None or min(stops) < reverted):
         until = f" (reverted at {reverted:.2f}s)" if reverted is not None else ""
@@ -128,6 +130,18 @@ def _judge_sustain(expectation: Expectation, observation: Observation, problems:
             f"fired at {observation.firing_s:.2f}s, then resolved at +{min(stops):.2f}s while the fault still "
             f"holds{until}"
         )
+
+
+def stale_problems(observation: Observation) -> list[str]:
+    """An Alertmanager that still shows the alert active after Prometheus resolved it: it was never told, so it
+    shows a resolved problem as current (and, past its resolve timeout, resolves it on its own, late)."""
+    resolved = next((at for at, event in observation.timeline if event == "resolved"), None)
+    return [
+        f"{event.removeprefix(STALE).strip()} still showed the alert active at {at:.2f}s, after Prometheus "
+        f"resolved it at {resolved if resolved is not None else at:.2f}s (stale: it was not told)"
+        for at, event in observation.timeline
+        if event.startswith(STALE)
+    ]
 
 
 def notification_counts(observation: Observation) -> dict[str, dict[str, int]]:
@@ -181,12 +195,101 @@ def duplicate_problems(expectation: Expectation, observation: Observation) -> li
     return problems
 
 
+def _judge_silence(expectation: Expectation, observation: Observation, problems: list[str]) -> None:
+    """What must not happen: a silent scenario fires or notifies; an alert documented to notify nobody reaches
+    a receiver that has an integration."""
+    if expectation.silent:
+        why = "although the document says this failure must not raise it"
+        if observation.firing_s is not None:
+            problems.append(f"fired at {observation.firing_s:.2f}s {why}")
+        for notification in observation.notifications:
+            if notification.status == "firing":
+                problems.append(f"notified {notification.receiver} at {notification.at_s:.2f}s {why}")
+                break
+    problems.extend(silent_for_problems(observation))
+    if not expectation.notifies:
+        loud = sorted(receiver for receiver in _reached(observation) if receiver not in expectation.quiet_receivers)
+        if loud:
+            problems.append(f"notified {', '.join(loud)} although the document says this alert notifies nobody")
+
+
+def silent_for_problems(observation: Observation) -> list[str]:
+    """A scenario documented to raise the alert only for some objects (``silent_for``): every instance matching
+    one of the others that went pending, fired or notified while the fault held, per matcher, at its first."""
+    why = "although the document says it stays silent for it"
+    by_matcher: dict[str, dict[str, float]] = {}
+    for seen in observation.unsilenced:
+        events = by_matcher.setdefault(seen.matcher, {})
+        events[seen.event] = min(events.get(seen.event, seen.at_s), seen.at_s)
+    problems = []
+    for matcher, events in by_matcher.items():
+        if "firing" in events:
+            problems.append(f"fired for {matcher} at {events['firing']:.2f}s {why}")
+        elif "pending" in events:
+            problems.append(f"was pending for {matcher} at {events['pending']:.2f}s {why}")
+        for event, at in sorted(events.items(), key=lambda item: item[1]):
+            if event.startswith("notified "):
+                problems.append(f"{event} for {matcher} at {at:.2f}s {why}")
+    return problems
+
+
+def _reached(observation: Observation) -> set[str]:
+    """Every receiver a firing notification of the run reached, healthy period included."""
+    reached = {n.receiver for n in observation.notifications if n.status == "firing"}
+    for _, event in observation.timeline:
+        if event.startswith("notified "):
+            reached.add(event.removeprefix("notified ").removesuffix(HEALTHY))
+    return reached
+
+
+def _judge_always(expectation: Expectation, observation: Observation, problems: list[str]) -> None:
+    """An alert documented to fire on the healthy cluster: firing, and at each receiver, whenever that was."""
+    events = {event.removesuffix(HEALTHY) for _, event in observation.timeline}
+    if "firing" not in events and observation.firing_s is None:
+        problems.append("never fired, although the document says it fires all the time")
+    reached = _reached(observation)
+    for receiver in expectation.receivers:
+        if receiver.problem:
+            problems.append(receiver.problem)
+        elif receiver.name not in reached:
+            elsewhere = f"; it reached {', '.join(sorted(reached))} instead" if reached else ""
+            problems.append(f"never reached {receiver.name}{elsewhere}")
+
+
+def _quiet_timeline(expectation: Expectation, timeline: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """A post to a receiver without integration is no notification: the timeline says where it was routed."""
+    return [(at, _quiet_event(expectation, event)) for at, event in timeline]
+
+
+def _quiet_event(expectation: Expectation, event: str) -> str:
+    healthy = HEALTHY if event.endswith(HEALTHY) else ""  # a post before the fault (an always-firing alert's)
+    for prefix in ("notified ", "resolved notified "):
+        receiver = event.removeprefix(prefix).removesuffix(healthy)
+        if event.startswith(prefix) and receiver in expectation.quiet_receivers:
+            status = "resolved, " if prefix.startswith("resolved") else ""
+            return f"{status}routed to {receiver} (no integration: nobody notified){healthy}"
+    return event
+
+
+def _is_loss(event: str) -> bool:
+    """A replica lost (high availability) is the scenario's own action, also before a staggered run's fault."""
+    return event.startswith("lost ")
+
+
 def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
     """The verdict for one run (see the module docstring)."""
-    verdict = LiveVerdict(observation.run_id, "pass", timeline=list(observation.timeline))
+    verdict = LiveVerdict(observation.run_id, "pass", timeline=_quiet_timeline(expectation, observation.timeline))
     verdict.fire_s = observation.firing_s
-    verdict.receivers = sorted({n.receiver for n in observation.notifications if n.status == "firing"})
-    verdict.notifications = notification_counts(observation)
+    firing = {n.receiver for n in observation.notifications if n.status == "firing"}
+    # An alert documented to fire all the time reaches its receivers as soon as the stack starts, before any
+    # fault: those posts are only in the timeline (the healthy period), and they name where it was routed.
+    verdict.receivers = sorted(_reached(observation) if expectation.always else firing)
+    # Counted as notifications: posts to receivers that notify someone.
+    verdict.notifications = {
+        receiver: counts
+        for receiver, counts in notification_counts(observation).items()
+        if receiver not in expectation.quiet_receivers
+    }
     if observation.skipped:
         verdict.outcome = "skip"
         verdict.problems.append(observation.skipped)
@@ -196,12 +299,28 @@ def judge(expectation: Expectation, observation: Observation) -> LiveVerdict:
         problems.append(observation.error)
     if not observation.fault_applied:
         problems.append("the fault was not applied")
-    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0]
+    _judge_silence(expectation, observation, problems)
+    if expectation.always:
+        _judge_always(expectation, observation, problems)
+        verdict.outcome = "fail" if problems else "pass"
+        return verdict
+    healthy = [f"{event} at {at:.2f}s" for at, event in observation.timeline if at < 0 and not _is_loss(event)]
     if healthy:
         problems.append("the healthy cluster, before any fault, already showed: " + ", ".join(healthy))
-    if not expectation.receivers:
+    if not expectation.receivers and not expectation.silent:
         problems.append("the contract names no receiver to reach")
+    if expectation.silent:
+        if problems:
+            verdict.outcome = "fail"
+        return verdict
+    lost = sum(1 for _, event in observation.timeline if _is_loss(event))
+    if not observation.error and lost < len(expectation.losses):
+        problems.append(
+            f"{' and '.join(expectation.losses)}: {lost} of {len(expectation.losses)} replicas lost "
+            "(the run never reached the moment of the others)"
+        )
     _judge_sustain(expectation, observation, problems)
+    problems.extend(stale_problems(observation))
     times = [_judge_receiver(expectation, receiver, observation, problems) for receiver in expectation.receivers]
     problems.extend(duplicate_problems(expectation, observation))
     reached = [t for t in times if t is not None]

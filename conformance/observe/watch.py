@@ -20,8 +20,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from conformance.model.profile import Profile
-from conformance.model.run import Notification, Observation, ScenarioRun
+from conformance.model.run import Notification, Observation, ScenarioRun, Unsilenced
+from conformance.model.scenario import describe_matcher
 from conformance.observe.attribution import IGNORED_LABELS, claims, instance_key
+from conformance.observe.attribution import owners as attributed
 from conformance.observe.expectations import TOLERANCE_S, Expectation, qualified
 from conformance.observe.payload import payload_problems
 from conformance.observe.sources import AlertSources, CapturedEntry
@@ -29,12 +31,20 @@ from conformance.packs.model import Pack
 
 HEALTHY = " (healthy cluster)"
 STOPPED = "stopped firing while the fault holds"
+STALE = "still active after it resolved, in alertmanager"
+UNSILENCED = "documented silent for"
 
 
 def translate_run(run: ScenarioRun, translate: Callable[[Mapping[str, str]], dict[str, str]]) -> ScenarioRun:
-    """``run`` with its prediction's labels in the world's names (for attribution only)."""
+    """``run`` with its prediction's labels and its scenario's ``silent_for`` matchers in the world's names (for
+    attribution and the silent_for check only)."""
     labels = tuple(translate(item) for item in run.prediction.labels)
-    return replace(run, prediction=replace(run.prediction, labels=labels))
+    silent_for = tuple(translate(matcher) for matcher in run.scenario.silent_for)
+    return replace(
+        run,
+        prediction=replace(run.prediction, labels=labels),
+        scenario=replace(run.scenario, silent_for=silent_for),
+    )
 
 
 @dataclass
@@ -45,6 +55,9 @@ class RunWatch:
     expectation: Expectation
     observation: Observation
     injected_at: float | None = None  # the backend's clock
+    #: Seconds after the wave's faults this run's fault goes in (staggered high-availability runs), and when.
+    delay_s: float = 0.0
+    apply_at: float | None = None
     reverted_at: float | None = None
     revert_due: float = 0.0  # reverted by then at the latest
     hold_until: float = 0.0  # not reverted before then, even once notified (a state fault's sustain)
@@ -53,7 +66,12 @@ class RunWatch:
     resolved: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     healthy: list[tuple[float, str]] = field(default_factory=list)  # absolute times, before the injection
-    lost: str | None = None  # high availability: the replica lost (None: not yet; "": could not)
+    #: High availability: loss id -> the replica lost ("": it could not be); absent: not yet.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: Until then (clock time) an alert missing from the Prometheus replicas left is not taken as stopped: after a
+    #: replica is lost, the one left may evaluate up to one interval behind it (another phase).
+    regrace_until: float = 0.0
+    resolved_at: float | None = None  # clock time Prometheus was first seen without the alert after the revert
 
     def event(self, at: float, text: str) -> None:
         """Record ``text`` once: relative to the injection, or kept for the healthy period until it is known."""
@@ -70,6 +88,20 @@ class RunWatch:
     def rel(self, at: float) -> float:
         assert self.injected_at is not None
         return round(at - self.injected_at, 3)
+
+    @property
+    def holding(self) -> bool:
+        """The fault is in and not yet reverted."""
+        return self.injected_at is not None and self.reverted_at is None
+
+    def unsilenced(self, at: float, what: str, matcher: Mapping[str, str]) -> None:
+        """An instance the scenario's ``silent_for`` forbids did ``what`` (``pending``, ``firing``, ``notified
+        <receiver>``) at ``at``: recorded once per matcher and event, and shown in the timeline."""
+        text = describe_matcher(matcher)
+        if any((seen.event, seen.matcher) == (what, text) for seen in self.observation.unsilenced):
+            return
+        self.observation.unsilenced.append(Unsilenced(self.rel(at), what, text))
+        self.event(at, f"{UNSILENCED} {text}: {what}")
 
     def injected(self, at: float) -> None:
         """The fault went in at ``at``: healthy-period events become negative times."""
@@ -165,9 +197,15 @@ class Watcher:
 
     def poll(self, watches: Sequence[RunWatch], *, record: bool = True) -> None:
         """Read every source once and record what it shows; ``record=False`` only moves past the captures
-        (a healthy warm-up whose windows are not yet full: nothing it shows is judged)."""
+        (a healthy warm-up whose windows are not yet full: nothing it shows is judged), but for the posts that
+        carry an alert documented to fire all the time: its first notification comes as soon as the stack
+        starts, which may be before the judged period, and its next one hours later."""
         if not record:
-            self.skip_captured()
+            always = [watch for watch in watches if watch.expectation.always]
+            if always:
+                self._captured(always, warm_up=True)
+            else:
+                self.skip_captured()
             return
         now = self.clock()
         self._prometheus(watches, now)
@@ -176,25 +214,30 @@ class Watcher:
 
     def owners(self, watches: Sequence[RunWatch], labels: Mapping[str, str]) -> list[RunWatch]:
         """The runs an alert instance belongs to (see the module docstring for the healthy period)."""
-        found = [watch for watch in watches if claims(watch.run, labels)]
+        found = attributed(watches, labels)
         if found:
             return found
         if any(claims(watch.run, labels) for watch in self.earlier):
             return []
+        if any(watch.injected_at is not None for watch in watches):
+            return []  # a fault is in: an instance no run claims is its side effect, not the healthy world's noise
         name = labels.get("alertname")
-        return [watch for watch in watches if watch.injected_at is None and watch.run.alert.name == name]
+        return [watch for watch in watches if watch.run.alert.name == name]
 
     def _prometheus(self, watches: Sequence[RunWatch], now: float) -> None:
         alerts = self.sources.prometheus_alerts()
         if alerts is None:
             return  # not read this time; "resolved" needs a successful read that lacks the alert
-        if any(watch.injected_at is None for watch in watches):
+        if all(watch.injected_at is None for watch in watches):
             self._noise(alerts)
         active: dict[int, str] = {}
         for labels, state in alerts:
             for watch in self.owners(watches, labels):
                 if active.get(id(watch)) != "firing":
                     active[id(watch)] = state
+        for labels, state in alerts:
+            for watch, matcher in self.silenced(watches, labels):
+                watch.unsilenced(now, state, matcher)
         for watch in watches:
             current, observation = active.get(id(watch)), watch.observation
             if current in ("pending", "firing"):
@@ -207,7 +250,28 @@ class Watcher:
                     observation.firing_s = watch.rel(now)
             elif current is None and observation.firing_s is not None:
                 # Before the revert the fault still holds: an alert that stops then is a flap (issue 9's hole 3).
-                watch.event(now, "resolved" if watch.reverted_at is not None else STOPPED)
+                if watch.reverted_at is not None:
+                    watch.event(now, "resolved")
+                    watch.resolved_at = watch.resolved_at or now
+                elif now >= watch.regrace_until:
+                    watch.event(now, STOPPED)
+
+    def silenced(self, watches: Sequence[RunWatch], labels: Mapping[str, str]) -> list[tuple[RunWatch, dict[str, str]]]:
+        """The runs whose fault holds and whose scenario's ``silent_for`` forbids the alert instance with
+        ``labels``, each with the matcher it matched. An instance another run of this world claims is that run's
+        own fault's doing (two scenarios of one alert in one wave), not this one's."""
+        found: list[tuple[RunWatch, dict[str, str]]] = []
+        for watch in watches:
+            run = watch.run
+            if not watch.holding or labels.get("alertname") != run.alert.name:
+                continue
+            if labels.get("severity", run.alert.severity) != run.alert.severity:
+                continue
+            matcher = run.scenario.silenced_by(labels)
+            if matcher is None or any(other is not watch for other in self.owners(watches, labels)):
+                continue
+            found.append((watch, matcher))
+        return found
 
     def _noise(self, alerts: list[tuple[dict[str, str], str]]) -> None:
         """Record what is pending or firing on the healthy world, except the tail of an earlier wave's fault."""
@@ -222,6 +286,8 @@ class Watcher:
         for setup, alerts in self.sources.alertmanager_alerts() or []:
             name = self.names.get(setup, setup) if setup is not None else self.default_setup
             for alert in alerts:
+                if not isinstance(alert, dict):
+                    continue
                 labels = alert.get("labels") or {}
                 state = (alert.get("status") or {}).get("state")
                 receivers = [str(r.get("name")) for r in alert.get("receivers") or [] if isinstance(r, dict)]
@@ -231,6 +297,8 @@ class Watcher:
                         watch.event(now, f"suppressed {name}")
                     elif state == "active":
                         watch.event(now, f"in alertmanager {name}")
+                        if _stale(watch, now):
+                            watch.event(now, f"{STALE} {name}")
 
     def _receivers(self, path: str, alert: Mapping[str, Any]) -> list[str]:
         """The qualified receivers a capture path stands for."""
@@ -251,7 +319,7 @@ class Watcher:
             qualified(documented.get(name.rsplit("/", 1)[-1], "cluster"), name.rsplit("/", 1)[-1]) for name in real
         ] or [qualified("cluster", receiver)]
 
-    def _captured(self, watches: Sequence[RunWatch]) -> None:
+    def _captured(self, watches: Sequence[RunWatch], *, warm_up: bool = False) -> None:
         read = self.sources.captured(self.cursor)
         if read is None:
             return
@@ -262,8 +330,13 @@ class Watcher:
             if not isinstance(payload, dict):
                 continue
             at = float(entry.get("at", self.clock()))
-            if self.judged_from is not None and at < self.judged_from:
-                continue
+            judged = watches
+            if warm_up or (self.judged_from is not None and at < self.judged_from):
+                # Sent while windows were still filling: not judged, but for an alert documented to fire all the
+                # time (its first notification comes as soon as the stack starts, its next one hours later).
+                judged = [watch for watch in watches if watch.expectation.always]
+                if not judged:
+                    continue
             path = str(entry.get("path", ""))
             group_key = str(payload.get("groupKey", ""))
             problems = payload_problems(payload)
@@ -276,16 +349,30 @@ class Watcher:
                 status = str(alert.get("status", payload.get("status", "")))
                 for receiver in self._receivers(path, alert):
                     receivers_seen.add(receiver)
+                    if status == "firing" and not warm_up:
+                        for watch, matcher in self.silenced(watches, labels):
+                            watch.unsilenced(at, f"notified {receiver}", matcher)
                     group_notified = (receiver, group_key) in self.groups_notified
-                    for watch in self.owners(watches, labels):
+                    for watch in self.owners(judged, labels):
                         claimed = True
                         content = _content(watch.run, payload)
                         sent = Sent(at, receiver, status, index, str(entry.get("sender") or ""), content)
                         _attribute(watch, sent, payload, alert, problems, group_notified)
             for receiver in receivers_seen:
                 self.groups_notified.add((receiver, group_key))
-            if not claimed:
+            if not claimed and not warm_up:
                 self.other_notifications.append(entry)
+
+
+def _stale(watch: RunWatch, now: float) -> bool:
+    """Whether an Alertmanager still holding the alert as active is stale: Prometheus resolved it (after the
+    revert) longer ago than it takes to send the resolved alert (a scrape, two evaluations and the tolerance),
+    so this Alertmanager was not told (a Prometheus that does not send to every replica)."""
+    if watch.resolved_at is None:
+        return False
+    expectation = watch.expectation
+    grace = expectation.scrape_s + 2 * expectation.evaluation_s + TOLERANCE_S
+    return now > watch.resolved_at + grace
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup
 from conformance.model.profile import Profile
+from conformance.static.basis import JudgedDuration
 
 CHOSEN = "the reference pack's choice, not documented"
 
@@ -16,6 +18,7 @@ def _duration(value: DocumentedDuration | None) -> dict[str, Any] | None:
     return {
         "seconds": value.seconds,
         "documented": value.documented,
+        "quote": value.quote,
         "note": value.note or ("" if value.documented else CHOSEN),
     }
 
@@ -38,9 +41,12 @@ def _settings(alert: AlertContract, routing: tuple[RoutingSetup, ...]) -> dict[s
     return found
 
 
-def contract_entry(alert: AlertContract, routing: tuple[RoutingSetup, ...] = ()) -> dict[str, Any]:
+def contract_entry(
+    alert: AlertContract, routing: tuple[RoutingSetup, ...] = (), judged: Sequence[JudgedDuration] = ()
+) -> dict[str, Any]:
     """One alert's contract as the report shows it (unscaled seconds, as documented), with the notification
-    settings of each routing set-up it must reach (group timers, grouping, ``send_resolved``)."""
+    settings of each routing set-up it must reach (group timers, grouping, ``send_resolved``), and the ``for``
+    and window its timing was judged with (``judged_with``: documented, or the pack's own value and why)."""
     threshold = alert.threshold
     return {
         "alert": alert.name,
@@ -52,6 +58,7 @@ def contract_entry(alert: AlertContract, routing: tuple[RoutingSetup, ...] = ())
         else {
             "condition": threshold.describe(),
             "documented": threshold.documented,
+            "quote": threshold.quote,
             "note": threshold.note or ("" if threshold.documented else CHOSEN),
         },
         "for": _duration(alert.for_),
@@ -59,8 +66,14 @@ def contract_entry(alert: AlertContract, routing: tuple[RoutingSetup, ...] = ())
         "receivers": dict(alert.receivers),
         "finding": alert.expected_failure,
         "settings": _settings(alert, routing),
+        "notifies": alert.notifies,
+        "judged_with": [value.to_json() for value in judged],
     }
 
 
-def contract_entries(profile: Profile) -> list[dict[str, Any]]:
-    return [contract_entry(alert, profile.routing) for alert in profile.alerts]
+def contract_entries(
+    profile: Profile, judged: Mapping[str, Sequence[JudgedDuration]] | None = None
+) -> list[dict[str, Any]]:
+    """Every alert's entry; ``judged`` maps an alert key to the durations depth 3 judged it with."""
+    judged = judged or {}
+    return [contract_entry(alert, profile.routing, judged.get(alert.key, ())) for alert in profile.alerts]

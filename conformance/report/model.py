@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Verdict = Literal["pass", "fail", "skip", "xfail"]
+#: The depths that judge a scenario documented to stay silent: depth 3 (promtool, virtual time) and live.
+SilentDepth = Literal["behaviour", "live"]
 
-#: The keys of one alert in ``report.json``, in order, exactly as the issue specifies.
+#: The keys of one alert in ``report.json``, in order: those the issue specifies, then ``silent_scenarios``.
 JSON_KEYS = (
     "alert",
     "severity",
@@ -20,7 +23,32 @@ JSON_KEYS = (
     "measured_notify_s",
     "receiver",
     "notifications",
+    "silent_scenarios",
 )
+
+
+def shown_receivers(receivers: Iterable[str], quiet: Collection[str]) -> str | None:
+    """The receivers an alert reached, for its row: one without any integration notifies nobody, so it is shown
+    as ``routed to <receiver>`` (as in the timeline), never as a receiver that was notified."""
+    shown = [f"routed to {receiver}" if receiver in quiet else receiver for receiver in receivers]
+    return ", ".join(shown) or None
+
+
+@dataclass(frozen=True)
+class SilentVerdict:
+    """One scenario the document says must not raise its alert (``expect: silent``), as one depth judged it.
+
+    ``scenario`` is the scenario's id in its alert's row, the run's id (``Alert[severity]:scenario``) in a row
+    over several alerts (a high-availability scenario); ``detail`` says what happened, in words.
+    """
+
+    scenario: str
+    depth: SilentDepth
+    verdict: Literal["pass", "fail", "skip"]
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"scenario": self.scenario, "depth": self.depth, "verdict": self.verdict, "detail": self.detail}
 
 
 @dataclass
@@ -38,11 +66,15 @@ class AlertRow:
     receiver: str | None = None
     #: Notifications per receiver and status, counted over the alert's runs: ``{"webhook/hook": {"firing": 1}}``.
     notifications: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The alert's scenarios documented to stay silent, each with its verdict at every depth that judged it.
+    silent_scenarios: list[SilentVerdict] = field(default_factory=list)
     timeline: list[tuple[float, str]] = field(default_factory=list)
     window: tuple[float, float] | None = None  # (earliest, latest) notification, wall seconds
 
     def to_json(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in JSON_KEYS}
+        out = {key: getattr(self, key) for key in JSON_KEYS}
+        out["silent_scenarios"] = [silent.to_json() for silent in self.silent_scenarios]
+        return out
 
 
 @dataclass
@@ -58,11 +90,15 @@ class LiveReport:
     #: The documented contract per alert (see conformance.report.contract): which numbers are documented.
     contract: list[dict[str, Any]] = field(default_factory=list)
     #: Alerts of the pack, profiled or not, pending or firing on the healthy world (``alert``, ``labels``,
-    #: ``state``, ``profiled``): what an operator would be paged by with nothing wrong.
+    #: ``state``, ``profiled``, ``expected``: documented to fire all the time, as Watchdog): what an operator
+    #: would be paged by with nothing wrong.
     noise: list[dict[str, Any]] = field(default_factory=list)
     #: Per alert of the pack, the selectors matching no series of the run's simulated world (``report.json``
     #: key ``coverage``; alerts whose selectors all match are left out). None: not computed.
     coverage: dict[str, list[str]] | None = None
+    #: Depth 4's notes, every one (``report.json`` key ``routing_notes``: ``alert``, ``setup``, ``note``): a
+    #: documented receiver without integration, an inhibit rule that can mute the alert. None: depth 4 did not run.
+    routing_notes: list[dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, row: AlertRow) -> None:
@@ -79,4 +115,6 @@ class LiveReport:
         }
         if self.coverage is not None:
             out["coverage"] = self.coverage
+        if self.routing_notes is not None:
+            out["routing_notes"] = self.routing_notes
         return out

@@ -13,6 +13,7 @@ _COLOURS = {
     "pending": "#e0a800",
     "firing": "#d9480f",
     "notified": "#1c7ed6",
+    "routed": "#74c0fc",  # posted to a receiver without integration: nobody notified
     "reverted": "#868e96",
     "resolved": "#2f9e44",
     "lost": "#000000",  # high availability: a replica lost
@@ -39,7 +40,7 @@ def write_report(report: LiveReport, directory: Path) -> tuple[Path, Path]:
 
 
 def _kind(event: str) -> str | None:
-    for kind in ("resolved", "notified", "reverted", "firing", "pending", "lost"):
+    for kind in ("resolved", "notified", "routed", "reverted", "firing", "pending", "lost"):
         if event.startswith(kind) or event.startswith(f"{kind} "):
             return kind
     return "resolved" if event.startswith("resolved") else None
@@ -112,11 +113,20 @@ def _contract_row(entry: dict[str, Any]) -> str:
     return (
         f"<tr><td>{escape(entry['alert'])}</td><td>{escape(entry['severity'])}</td>"
         f"<td>{_documented(threshold, condition)}</td>"
-        f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}</td>"
-        f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}</td>"
+        f"<td>{_documented(entry['for'], _seconds_text(entry['for']))}{_judged(entry, 'for')}</td>"
+        f"<td>{_documented(entry['window'], _seconds_text(entry['window']))}{_judged(entry, 'window')}</td>"
         f"<td>{_settings_text(entry.get('settings') or {})}</td>"
         f"<td>{escape(entry['source'])}</td></tr>"
     )
+
+
+def _judged(entry: dict[str, Any], name: str) -> str:
+    """Under an undocumented duration, the value the timing was judged with, where it came from and why."""
+    for value in entry.get("judged_with") or []:
+        if value["name"] == name and not value["documented"] and (value["seconds"] or entry.get(name)):
+            why = escape(f"{value['from']}: {value['why']}")
+            return f'<br><small title="{why}">judged with {value["seconds"]:g}s (the pack\'s own)</small>'
+    return ""
 
 
 def _settings_text(settings: dict[str, dict[str, Any]]) -> str:
@@ -148,7 +158,8 @@ def render_html(report: LiveReport) -> str:
     notes = "".join(f"<li>{escape(item)}</li>" for item in report.notes)
     noise = "".join(
         f"<tr><td>{escape(str(item['alert']))}</td><td>{escape(str(item['state']))}</td>"
-        f"<td>{'yes' if item['profiled'] else 'no'}</td>"
+        f"<td>{'yes, documented to fire all the time' if item.get('expected') else 'yes' if item['profiled'] else 'no'}"
+        "</td>"
         f"<td>{escape(', '.join(f'{k}={v}' for k, v in sorted(item['labels'].items())))}</td></tr>"
         for item in report.noise
     )
@@ -188,9 +199,44 @@ wall seconds as measured, from the fault's injection). {escape(summary)}.</p>
     }
 <h2>What the twin rewrote</h2><ul>{rewrites or "<li>nothing</li>"}</ul>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_silent_html(report.rows)}
+{_routing_notes_html(report.routing_notes)}
 {_coverage_html(report.coverage)}
 </body></html>
 """
+
+
+def _silent_html(rows: list[AlertRow]) -> str:
+    """Each scenario documented to stay silent, with its verdict at every depth that judged it."""
+    lines = "".join(
+        f"<tr><td>{escape(row.alert)}</td><td>{escape(silent.scenario)}</td><td>{silent.depth}</td>"
+        f'<td style="color:{_VERDICT_COLOURS[silent.verdict]};font-weight:bold">{silent.verdict}</td>'
+        f'<td class="reason">{escape(silent.detail)}</td></tr>'
+        for row in rows
+        for silent in row.silent_scenarios
+    )
+    if not lines:
+        return ""
+    return (
+        "<h2>Scenarios documented to stay silent</h2><p>Failures the document says must not raise the alert: "
+        "each must neither fire nor notify while its fault holds. A scenario <i>silent for</i> some labels raises "
+        "the alert for other objects, and must not for those.</p><table><tr><th>alert</th><th>scenario</th>"
+        f"<th>depth</th><th>verdict</th><th>what happened</th></tr>{lines}</table>"
+    )
+
+
+def _routing_notes_html(notes: list[dict[str, str]] | None) -> str:
+    """Depth 4's notes, every one (the terminal summary lists the first few)."""
+    if not notes:
+        return ""
+    lines = "".join(
+        f"<tr><td>{escape(note['alert'])}</td><td>{escape(note['setup'])}</td><td>{escape(note['note'])}</td></tr>"
+        for note in notes
+    )
+    return (
+        f"<h2>Routing notes</h2><p>{len(notes)} notes of depth 4: true, but no failure.</p><table><tr><th>alert</th>"
+        f"<th>set-up</th><th>note</th></tr>{lines}</table>"
+    )
 
 
 def _coverage_html(coverage: dict[str, list[str]] | None) -> str:

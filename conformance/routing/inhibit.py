@@ -8,6 +8,20 @@ from typing import Any
 from conformance.routing.matchers import all_match, matchers_of
 
 
+def muting_rules(config: Mapping[str, Any], alert_labels: Mapping[str, str]) -> list[str]:
+    """Each inhibit rule whose target side matches ``alert_labels``, said as what would mute the alert: routing
+    (and amtool) deliver it, but Alertmanager drops it while such a source alert fires."""
+    found = []
+    for index, rule in enumerate(config.get("inhibit_rules") or []):
+        if not all_match(matchers_of(rule, "target_"), alert_labels):
+            continue
+        source = ", ".join(f"{m.name}{m.op}{m.value!r}" for m in matchers_of(rule, "source_")) or "any alert"
+        equal = [str(name) for name in rule.get("equal") or []]
+        same = f" with the same {', '.join(equal)}" if equal else ""
+        found.append(f"inhibit_rules[{index}] mutes it while an alert matching {{{source}}} fires{same}")
+    return found
+
+
 def inhibited(config: Mapping[str, Any], alert_labels: Mapping[str, str], firing: Sequence[Mapping[str, str]]) -> bool:
     """Whether any inhibit rule of ``config`` mutes ``alert_labels`` given the ``firing`` alerts.
 

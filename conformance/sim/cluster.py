@@ -8,11 +8,12 @@ segment's start is exact. Gauges (memory, volume fill) are computed in closed fo
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from conformance import versions
@@ -94,6 +95,12 @@ class SimulatedCluster:
         self.release = release
         self.cadvisor_drop = KPS_CADVISOR_DROP if kube_prometheus_stack_drops else ""
         self._now = 0.0
+        #: Since when nothing changed but the clock: no event ran and no fault came or went. Every counter's
+        #: rate and every gauge's closed form of now held all along, so the cluster can be read as it was at
+        #: any moment since (:meth:`exposition` ``at``).
+        self._steady_since = 0.0
+        self._changes = 0  # how many changes of state so far: the key of the rates cached by _steady_rates
+        self._rates_of: tuple[int, dict[AccKey, float]] | None = None
         self._events: list[tuple[float, int, Callable[[], None] | None]] = []
         self._sequence = itertools.count()
         self.acc: dict[AccKey, float] = {}
@@ -149,6 +156,7 @@ class SimulatedCluster:
             seen.add(key)
         # A profile may declare the monitoring components itself; its declaration then wins.
         monitoring = [m for m in self._monitoring_workloads() if (m.namespace, m.name) not in seen]
+        self._monitoring = {(m.namespace, m.name) for m in monitoring if m.kind != "DaemonSet"}
         for workload_spec in [*monitoring, *env.workloads]:
             self._check_workload(workload_spec)
             self._add_workload(workload_spec)
@@ -241,10 +249,12 @@ class SimulatedCluster:
             name=name,
             uid=object_uid(self.seed, "job", spec.namespace, name, count),
             created=created,
-            completed=None if failed else created + 30.0,
+            completed=None if failed else created + spec.run_seconds,
             failed=failed,
         )
         self.jobs.append(run)
+        if run.completed is not None:
+            self.breakpoint(run.completed)
         node = self.pick_node(None, created)
         pod_name = f"{name}-{name_suffix(self.seed, 'jobpod', spec.namespace, name, count)}"
         uid = object_uid(self.seed, "pod", spec.namespace, pod_name)
@@ -302,6 +312,11 @@ class SimulatedCluster:
         candidates = [n for n in self.nodes.values() if n.schedulable(t) and self._fits(workload, n)]
         if not candidates:
             return None
+        if workload is not None and (workload.spec.namespace, workload.spec.name) in self._monitoring:
+            # The monitoring stack stays off the nodes the profile's faults take down, where it can (see
+            # Environment.fault_nodes): the kind layout reserves a worker for it the same way.
+            spared = [n for n in candidates if n.name not in self.env.fault_nodes]
+            candidates = spared or candidates
 
         def load(node: NodeState) -> tuple[int, int, int]:
             own = sum(1 for p in self.pods if p.workload is workload and p.node == node.name)
@@ -369,6 +384,24 @@ class SimulatedCluster:
         self.breakpoint(t + POD_START_S)
         self.breakpoint(t + POD_READY_S)
         return pod
+
+    def schedule_pending(self, t: float) -> None:
+        """The scheduler retries its unschedulable pods when a node changes (uncordoned, Ready again): each that
+        now fits is bound, and starts from there."""
+        for pod in [p for p in self.pods if p.node is None and p.workload is not None and p.deleting_since is None]:
+            workload = pod.workload
+            assert workload is not None
+            node = self.pick_node(workload, t)
+            if node is None:
+                continue
+            node_state = self.nodes[node]
+            pod.node = node
+            pod.bound_at = t
+            host = (workload.namespace, workload.name) in self.host_network
+            pod.ip = node_state.ip if host else self._alloc_ip(node_state)
+            self.breakpoint(t)
+            self.breakpoint(t + POD_START_S)
+            self.breakpoint(t + POD_READY_S)
 
     def delete_pod(self, pod: PodState) -> None:
         if pod in self.pods:
@@ -443,16 +476,27 @@ class SimulatedCluster:
             self._integrate_to(when)
             if action is not None:
                 action()
+            self._changed(when)  # a state or a rate changed here
         self._integrate_to(t)
 
     def _integrate_to(self, t: float) -> None:
         dt = t - self._now
         if dt <= 0.0:
             return
-        for key, rate in self._rates(self._now).items():
+        for key, rate in self._steady_rates().items():
             if rate:
                 self.acc[key] = self.acc.get(key, 0.0) + rate * dt
         self._now = t
+
+    def _changed(self, at: float) -> None:
+        self._steady_since = at
+        self._changes += 1
+
+    def _steady_rates(self) -> dict[AccKey, float]:
+        """Every counter's rate since the last change of state (they hold until the next one)."""
+        if self._rates_of is None or self._rates_of[0] != self._changes:
+            self._rates_of = (self._changes, self._rates(self._now))
+        return self._rates_of[1]
 
     def _rates(self, t: float) -> dict[AccKey, float]:
         rates: dict[AccKey, float] = {}
@@ -473,6 +517,7 @@ class SimulatedCluster:
         """Inject ``scenario``'s fault at the current time, at ``level`` (see :mod:`conformance.sim.faults`)."""
         handle = fault_impl.apply(self, next(self._fault_ids), scenario, level, timing)
         self._faults.append(handle)
+        self._changed(self._now)
         return handle
 
     def revert_fault(self, handle: FaultHandle) -> None:
@@ -481,6 +526,7 @@ class SimulatedCluster:
             return
         handle.reverted_at = self._now
         handle.undo()
+        self._changed(self._now)
 
     def active_faults(self) -> list[FaultHandle]:
         return [h for h in self._faults if h.reverted_at is None]
@@ -491,10 +537,12 @@ class SimulatedCluster:
         """Every scrape target kube-prometheus-stack (and the workloads' ServiceMonitors) would discover."""
         ns = self.env.monitoring_namespace
         targets: list[ScrapeTarget] = []
-        for pod in self._pods_named(ns, self.ksm_name):
+        # A pod being deleted leaves its Service's endpoints, so Prometheus stops scraping it.
+        ksm_pods = [p for p in self._pods_named(ns, self.ksm_name) if p.deleting_since is None]
+        for pod in ksm_pods:
             targets.append(
                 ScrapeTarget(
-                    id="kube-state-metrics" if pod is self._pods_named(ns, self.ksm_name)[0] else f"ksm-{pod.name}",
+                    id="kube-state-metrics" if pod is ksm_pods[0] else f"ksm-{pod.name}",
                     job="kube-state-metrics",
                     metrics_path="/metrics",
                     honor_labels=True,
@@ -651,10 +699,38 @@ class SimulatedCluster:
         exposed = self._expose(self._target(target_id))
         return None if exposed is None else list(exposed.samples)
 
-    def exposition(self, target_id: str) -> str | None:
-        """The target's answer in the Prometheus text format 0.0.4, or None when it does not answer."""
-        exposed = self._expose(self._target(target_id))
+    def exposition(self, target_id: str, at: float | None = None) -> str | None:
+        """The target's answer in the Prometheus text format 0.0.4, or None when it does not answer.
+
+        ``at``: the answer as it was at that earlier virtual time (a scrape that Prometheus stamped then and the
+        twin gets to a moment later); honoured back to the last change of state, else the answer of now.
+        """
+        target = self._target(target_id)
+        if at is None or not self._steady_since <= at < self._now:
+            exposed = self._expose(target)
+        else:
+            with self._rewound(at):
+                exposed = self._expose(target)
         return None if exposed is None else render(exposed)
+
+    @contextlib.contextmanager
+    def _rewound(self, t: float) -> Iterator[None]:
+        """The clock and every counter set back to ``t`` (no change of state in between) for the block.
+
+        The counters grew at the rates of ``t`` ever since (no event changed them), so each is its value now less
+        that rate times the time gone by; gauges follow the clock. Restored afterwards, exactly.
+        """
+        now, rates = self._now, self._steady_rates()
+        saved = {key: self.acc[key] for key in rates if key in self.acc}
+        for key, rate in rates.items():
+            if key in saved:
+                self.acc[key] = saved[key] - rate * (now - t)
+        self._now = t
+        try:
+            yield
+        finally:
+            self._now = now
+            self.acc.update(saved)
 
     def stored_samples(self, names: Collection[str] | None = None) -> dict[SeriesKey, float]:
         """What Prometheus stores after scraping every target now: target labels merged, ``up`` per target.

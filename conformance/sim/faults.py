@@ -2,12 +2,14 @@
 
 Levels mean exactly this (the static depth derives them from documented thresholds):
 
-* ``crash-loop``: N restarts (whole number). The container exits and the kubelet restarts it after its
-  back-off (10 s doubling to 300 s, see :mod:`conformance.sim.backoff`); ``over_s`` spreads the N restarts
-  evenly over that many seconds (default 0: as fast as the back-off allows). Scenario param ``run_seconds``:
-  how long each run lasts before exiting (default 0); ``pods``: ``all`` (default) or ``one``. While it waits:
-  ``CrashLoopBackOff``, not ready, last terminated reason ``Error``. Revert: no further crash (a pending
-  restart still happens, then it runs fine).
+* ``crash-loop``: N restarts (whole number). The container exits and the kubelet restarts it: the first exit at
+  once, every later one after its back-off (10 s doubling to 300 s, see :mod:`conformance.sim.backoff`);
+  ``over_s`` spreads the N restarts evenly over that many seconds (default 0: as fast as the back-off allows).
+  Scenario param ``run_seconds``: how long each run lasts before exiting (default 0); ``pods``: ``all`` (default)
+  or ``one``. While it waits: ``CrashLoopBackOff``, not ready, last terminated reason ``Error``. Revert: no
+  further crash (a pending restart still happens, then it runs fine).
+* ``crash-loop-backoff``: no level; the same crashing container held as a state until the revert, the restart
+  count following from the back-off alone (alerts on ``waiting_reason="CrashLoopBackOff"`` over a duration).
 * ``unavailable-replicas``: this many pods (>= replicas: all) fail their readiness probe. They stay
   *Running but not ready*: that is what a failing readiness probe does, it keeps the desired count, the pods,
   their containers and their cAdvisor series, and it is the one cause that works the same for Deployments,
@@ -16,9 +18,15 @@ Levels mean exactly this (the static depth derives them from documented threshol
   ReplicaSet gets maxSurge + maxUnavailable pods, the old one loses maxUnavailable (25% each, rounded up and
   down), Progressing turns false (``ProgressDeadlineExceeded``) after 600 s. StatefulSet: the highest ordinal
   is replaced, current_revision != update_revision. DaemonSet: one pod is replaced. Revert: rollout undo.
-* ``fill-volume``: available/capacity ratio after filling; ``fill_s`` (default 0) makes the fill linear.
-* ``cordon-node``; ``node-not-ready`` (param ``ready_status``: ``unknown`` default or ``false``).
-* ``memory-near-limit`` (working set / limit, ``ramp_s``), ``cpu-near-limit`` (CPU use / limit),
+* ``fill-volume``: available/capacity ratio after filling (available is what a non-root writer may still use:
+  ext4 keeps 5 % for root, so at most 0.95); ``fill_s`` (default 0) makes the fill linear.
+* ``cordon-node``; ``node-not-ready`` (param ``ready_status``: ``unknown`` default or ``false``). 300 s after
+  the NoExecute taint the pods are deleted; an unreachable node's kubelet cannot confirm it, so they stay
+  Terminating: a Deployment's ReplicaSet replaces them elsewhere, a StatefulSet's pod is not replaced until the
+  node is back, DaemonSet pods tolerate the taint and stay as they are.
+* ``memory-near-limit`` (working set / limit, ``ramp_s``; a level of 1 or more is demand past the limit: the
+  kernel OOM-kills the container when its working set reaches the limit, ``OOMKilled`` exit code 137, restarted
+  with the back-off, and every run climbs again until the revert), ``cpu-near-limit`` (CPU use / limit),
   ``node-memory-pressure`` (1 - MemAvailable/MemTotal, ``ramp_s``).
 * ``fail-job``; ``target-down``; ``error-rate`` (share answering 500); ``latency`` (the q-quantile in seconds,
   param ``quantile`` default 0.95); ``metric-rate-drop`` and ``error-counter`` (param ``metric``: a declared
@@ -36,19 +44,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from conformance.model.scenario import FAULT_KINDS, Scenario, param_value, share_levels
-from conformance.sim.backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, BACKOFF_RESET_S, crash_schedule
+from conformance.model.scenario import FAULT_KINDS, NO_FAULT, Scenario, param_value, share_levels
+from conformance.sim.backoff import (
+    BACKOFF_INITIAL_S,
+    BACKOFF_MAX_S,
+    BACKOFF_RESET_S,
+    OOM_EXIT_CODE,
+    BackoffEntry,
+    CrashSchedule,
+    crash_schedule,
+    held_crash_schedule,
+)
+from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
+    EXT4_RESERVED_SHARE,
     NODE_MONITOR_GRACE_S,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
     ContainerState,
     JobRun,
     NodeState,
+    OomRun,
     PodState,
     Ramp,
+    Termination,
     WorkloadState,
 )
 
@@ -77,10 +98,18 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
         BuiltInDelay(
             "back-off",
             BACKOFF_INITIAL_S,
-            f"the kubelet restarts an exited container after {BACKOFF_INITIAL_S:g}s, doubling per restart up to "
-            f"{BACKOFF_MAX_S:g}s, back to {BACKOFF_INITIAL_S:g}s after {BACKOFF_RESET_S:g}s of running fine; "
-            "restarts asked for faster come as soon as it allows",
+            f"the kubelet restarts an exited container at once the first time, then after {BACKOFF_INITIAL_S:g}s, "
+            f"doubling per restart up to {BACKOFF_MAX_S:g}s; an exit after more than {BACKOFF_RESET_S:g}s of "
+            "running fine starts over (restarted at once); restarts asked for faster come as soon as it allows",
             False,
+        ),
+    ),
+    "crash-loop-backoff": (
+        BuiltInDelay(
+            "back-off",
+            BACKOFF_INITIAL_S,
+            f"restarted at once after the first exit, CrashLoopBackOff from the second exit on: {BACKOFF_INITIAL_S:g}s "
+            f"doubling to {BACKOFF_MAX_S:g}s between restarts for as long as the fault holds",
         ),
     ),
     "stuck-rollout": (
@@ -101,7 +130,9 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
         BuiltInDelay(
             "eviction toleration",
             EVICTION_TOLERATION_S,
-            "pods on the node are evicted this long after the taint (DaemonSet pods stay)",
+            "pods on the node are deleted this long after the taint; with the kubelet silent they stay Terminating "
+            "(a Deployment replaces them elsewhere, a StatefulSet does not until the node is back); DaemonSet pods "
+            "stay",
             False,
         ),
     ),
@@ -259,6 +290,39 @@ def _ratio(scenario: Scenario, level: float | None, *, upper: float = 1.0) -> fl
 # ---------------------------------------------------------------------- the faults
 
 
+def _fold_crash_history(
+    container: ContainerState, now: float
+) -> tuple[float, CrashSchedule | None, BackoffEntry | None]:
+    """Fold an earlier loop on ``container`` into its history, so that a new loop can follow it.
+
+    Returns when the new loop may start (a restart the earlier loop still owes happens first), that pending
+    crash/restart pair if any, and the kubelet's back-off entry the new loop goes on from.
+    """
+    if container.crash is None:
+        return now, None, None
+    kept = container.crash.truncated(now)
+    container.crash = None
+    entry = kept.last_entry()
+    owed = bool(kept.restarts) and kept.restarts[-1] > now
+    done = len(kept.restarts) - 1 if owed else len(kept.restarts)
+    pending = (
+        CrashSchedule(kept.crashes[done:], kept.restarts[done:], kept.entries[done:], kept.reason, kept.exit_code)
+        if owed
+        else None
+    )
+    container.restart_base += done
+    if done:
+        container.terminated_before = Termination(kept.reason, kept.crashes[done - 1], kept.exit_code)
+    return (pending.restarts[0] if pending else now), pending, entry
+
+
+def _follow(pending: CrashSchedule | None, loop: CrashSchedule) -> CrashSchedule:
+    """``loop`` after the restart an earlier loop still owes (reported with the new loop's reason)."""
+    if pending is None:
+        return loop
+    return replace(pending, reason=loop.reason, exit_code=loop.exit_code).joined(loop)
+
+
 def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     scenario = handle.scenario
     restarts = int(handle.level or 0)
@@ -267,18 +331,9 @@ def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], 
     now = cluster.now
     touched: list[ContainerState] = []
     for _pod, container in _containers(cluster, scenario):
-        start = now
-        if container.crash is not None:
-            # Fold the earlier loop into the history; a restart it still owes happens first.
-            pending = [
-                r for c, r in zip(container.crash.crashes, container.crash.restarts, strict=True) if c <= now < r
-            ]
-            container.restart_base += container.crash.restarts_by(now)
-            container.terminated_before = container.last_termination(now)
-            if pending:
-                container.restart_base += 1
-                start = pending[0]
-        container.crash = crash_schedule(start, restarts, over_s=over_s, run_s=run_s)
+        start, pending, entry = _fold_crash_history(container, now)
+        loop = crash_schedule(start, restarts, over_s=over_s, run_s=run_s, entry=entry)
+        container.crash = _follow(pending, loop)
         for moment in container.crash.change_times():
             cluster.breakpoint(moment)
         touched.append(container)
@@ -289,6 +344,79 @@ def _crash_loop(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], 
                 f"the kubelet's back-off allows only {done} of {restarts} restarts within {over_s:g}s; "
                 "the rest follow as soon as it allows"
             )
+
+    def undo() -> None:
+        for container in touched:
+            if container.crash is not None:
+                container.crash = container.crash.truncated(cluster.now)
+
+    return undo
+
+
+# A held crash loop's schedule is laid out this far ahead, and extended by as much whenever time gets there.
+HOLD_CHUNK_S = 3600.0
+
+
+def _hold_crash_loop(
+    cluster: SimulatedCluster,
+    handle: FaultHandle,
+    containers: list[ContainerState],
+    *,
+    first_run_s: Callable[[ContainerState], float],
+    run_s: Callable[[ContainerState], float],
+    reason: str,
+    exit_code: int,
+) -> None:
+    """Keep ``containers`` exiting (``first_run_s`` after the fault, then ``run_s`` after every start) until the
+    fault is reverted; the kubelet's back-off alone decides when each restart comes."""
+    now = cluster.now
+    mine: dict[int, CrashSchedule] = {}
+    next_crash: dict[int, float] = {}
+    entries: dict[int, BackoffEntry | None] = {}
+
+    def lay_out(
+        container: ContainerState, first: float, until: float, before: CrashSchedule | None, entry: BackoffEntry | None
+    ) -> None:
+        run = run_s(container)
+        more = held_crash_schedule(first, until, run_s=run, entry=entry, reason=reason, exit_code=exit_code)
+        container.crash = more if before is None else before.joined(more)
+        mine[id(container)] = container.crash
+        next_crash[id(container)] = more.restarts[-1] + run if more.restarts else first
+        entries[id(container)] = more.last_entry() or entry
+        for moment in more.change_times():
+            cluster.breakpoint(moment)
+
+    for container in containers:
+        start, pending, entry = _fold_crash_history(container, now)
+        before = replace(pending, reason=reason, exit_code=exit_code) if pending is not None else None
+        lay_out(container, start + first_run_s(container), now + HOLD_CHUNK_S, before, entry)
+
+    def extend(until: float) -> None:
+        if handle.reverted_at is not None:
+            return
+        for container in containers:
+            crash = container.crash
+            if crash is None or crash is not mine.get(id(container)):
+                continue  # a later fault took the container over
+            lay_out(container, next_crash[id(container)], until + HOLD_CHUNK_S, crash, entries[id(container)])
+        cluster.breakpoint(until + HOLD_CHUNK_S, lambda: extend(until + HOLD_CHUNK_S))
+
+    cluster.breakpoint(now + HOLD_CHUNK_S, lambda: extend(now + HOLD_CHUNK_S))
+
+
+def _crash_loop_backoff(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    run_s = float(param_value(scenario, "run_seconds") or 0.0)
+    touched = [container for _pod, container in _containers(cluster, scenario)]
+    _hold_crash_loop(
+        cluster,
+        handle,
+        touched,
+        first_run_s=lambda _c: run_s,
+        run_s=lambda _c: run_s,
+        reason="Error",
+        exit_code=1,
+    )
 
     def undo() -> None:
         for container in touched:
@@ -381,8 +509,17 @@ def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[],
         )
     claim = matches[0]
     available = _ratio(scenario, handle.level)
+    most = 1.0 - EXT4_RESERVED_SHARE
+    if available > most:
+        handle.effective_level = most
+        handle.notes.append(
+            f"ext4 reserves {EXT4_RESERVED_SHARE:.0%} of the volume for root: at most {most:g} of it is available"
+        )
+        available = most
     now = cluster.now
-    claim.used_ratio = Ramp(now, float(handle.timing.get("fill_s", 0.0)), claim.used_share(now), 1.0 - available)
+    # The level is available/capacity, as alerts compute it: the blocks in use leave the root reserve out.
+    used = most - available
+    claim.used_ratio = Ramp(now, float(handle.timing.get("fill_s", 0.0)), claim.used_share(now), used)
 
     def undo() -> None:
         claim.used_ratio = None
@@ -397,6 +534,7 @@ def _cordon(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None
 
     def undo() -> None:
         node.unschedulable = was
+        cluster.schedule_pending(cluster.now)
 
     return undo
 
@@ -418,6 +556,8 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
     assert taint_since is not None
 
     def evict() -> None:
+        """The taint eviction controller deletes the pods whose toleration ran out; what happens next depends on
+        whether a kubelet is there to finish the deletion."""
         if handle.reverted_at is not None:
             return
         t = cluster.now
@@ -425,21 +565,38 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
             workload = pod.workload
             if workload is None or workload.kind == "DaemonSet":
                 continue  # DaemonSet pods tolerate not-ready/unreachable; finished Job pods stay as they are
-            if workload.kind == "StatefulSet" and mode == "unknown":
-                # Nobody can confirm the pod stopped, so it stays Terminating and the ordinal is not reused.
-                pod.deleting_since = t
+            if mode == "false":
+                # The kubelet still runs: it stops the containers and confirms, and the controller replaces them.
+                cluster.replace_pod(pod, t)
                 continue
-            cluster.replace_pod(pod, t)
+            # Unreachable: nobody can confirm the pod stopped. It stays, Terminating (deletionTimestamp set).
+            pod.deleting_since = t
+            if workload.kind == "Deployment":
+                # The ReplicaSet counts only pods not being deleted, so it creates a replacement elsewhere; a
+                # StatefulSet must not run two pods of one identity and waits for the old one to be gone.
+                cluster.new_pod(
+                    workload,
+                    t,
+                    node=cluster.pick_node(workload, t),
+                    revision=pod.revision,
+                    broken=any(c.image_broken for c in pod.containers),
+                    readiness_failing=pod.readiness_failing,
+                )
         cluster.breakpoint(t)
 
     cluster.breakpoint(taint_since + EVICTION_TOLERATION_S, evict)
 
     def undo() -> None:
+        """The kubelet is back: it finishes the deletions; a StatefulSet then recreates its pods."""
         t = cluster.now
         node.not_ready_mode = None
         node.not_ready_since = None
         for pod in [p for p in cluster.pods if p.node == node.name and p.deleting_since is not None]:
-            cluster.replace_pod(pod, t)
+            if pod.workload is not None and pod.workload.kind == "StatefulSet":
+                cluster.replace_pod(pod, t)
+            else:
+                cluster.delete_pod(pod)
+        cluster.schedule_pending(t)
         cluster.breakpoint(t)
 
     return undo
@@ -447,21 +604,53 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
 
 def _memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     scenario = handle.scenario
-    ratio = _ratio(scenario, handle.level)
+    ratio = _ratio(scenario, handle.level, upper=math.inf)
     now = cluster.now
     ramp_s = float(handle.timing.get("ramp_s", 0.0))
     touched: list[ContainerState] = []
     for _pod, container in _containers(cluster, scenario):
         if container.spec.memory_limit_bytes is None:
             raise ValueError(f"scenario {scenario.id}: container {container.name} has no memory limit to be near")
-        container.memory_ratio = Ramp(now, ramp_s, container.memory_usage_ratio(now), ratio)
         touched.append(container)
+    if ratio >= 1.0:
+        _out_of_memory(cluster, handle, touched, ratio, ramp_s)
+    else:
+        for container in touched:
+            container.memory_ratio = Ramp(now, ramp_s, container.memory_usage_ratio(now), ratio)
 
     def undo() -> None:
         for container in touched:
             container.memory_ratio = None
+            if container.oom is not None:
+                container.oom = None
+                if container.crash is not None:
+                    container.crash = container.crash.truncated(cluster.now)
 
     return undo
+
+
+def _out_of_memory(
+    cluster: SimulatedCluster, handle: FaultHandle, containers: list[ContainerState], ratio: float, ramp_s: float
+) -> None:
+    """Memory demand at or past the limit: the working set climbs (``ramp_s`` to the level) until it reaches the
+    limit, and the kernel's OOM killer ends the container there. The kubelet reports ``OOMKilled`` (exit code
+    137) and restarts it with its back-off; the new run climbs again from the baseline, and so on until revert.
+    """
+    now = cluster.now
+    for container in containers:
+        start_value = container.memory_usage_ratio(now)
+        rate = math.inf if ramp_s == 0 or ratio <= start_value else (ratio - start_value) / ramp_s
+        container.memory_ratio = None
+        container.oom = OomRun(now, start_value, rate)
+    _hold_crash_loop(
+        cluster,
+        handle,
+        containers,
+        first_run_s=lambda c: c.oom.run_s(c.oom.start_value) if c.oom is not None else 0.0,
+        run_s=lambda c: c.oom.run_s(c.spec.memory_usage_ratio) if c.oom is not None else 0.0,
+        reason="OOMKilled",
+        exit_code=OOM_EXIT_CODE,
+    )
 
 
 def _cpu(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
@@ -481,6 +670,12 @@ def _cpu(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
         cluster.breakpoint(cluster.now)
 
     return undo
+
+
+def _cpu_throttling(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """CPU use at the share of the limit that throttles the level's share of CFS periods (cAdvisor's model)."""
+    usage = usage_for_throttled_share(_ratio(handle.scenario, handle.level))
+    return _cpu(cluster, replace(handle, level=usage, effective_level=usage))
 
 
 def _node_memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
@@ -634,9 +829,19 @@ def _kill_pods(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], N
     return undo
 
 
+def _no_fault(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """Fault ``none``: the healthy cluster stays as it is (an always-firing alert's scenario)."""
+
+    def undo() -> None:
+        """Nothing was changed."""
+
+    return undo
+
+
 _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None]]] = {
     "kill-pods": _kill_pods,
     "crash-loop": _crash_loop,
+    "crash-loop-backoff": _crash_loop_backoff,
     "unavailable-replicas": _unavailable,
     "stuck-rollout": _stuck_rollout,
     "fill-volume": _fill_volume,
@@ -644,6 +849,7 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "node-not-ready": _node_not_ready,
     "memory-near-limit": _memory,
     "cpu-near-limit": _cpu,
+    "cpu-throttling": _cpu_throttling,
     "node-memory-pressure": _node_memory,
     "fail-job": _fail_job,
     "target-down": _target_down,
@@ -652,4 +858,5 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "metric-rate-drop": _vendor_rate,
     "error-counter": _vendor_rate,
     "network-flood": _network_flood,
+    NO_FAULT: _no_fault,
 }

@@ -7,8 +7,9 @@ what the exporters make of it lives in the family modules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from conformance.model.workloads import ContainerSpec, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
 from conformance.sim.backoff import CrashSchedule
@@ -24,12 +25,42 @@ PRE_EXISTING_AGE_S = 3600.0
 NODE_MONITOR_GRACE_S = 40.0
 # DefaultTolerationSeconds for node.kubernetes.io/not-ready and /unreachable (NoExecute).
 EVICTION_TOLERATION_S = 300.0
+# A pod's default terminationGracePeriodSeconds: a graceful delete sets metadata.deletionTimestamp this far ahead
+# (the API server's rest.BeforeDelete: now + grace period), which is what kube_pod_deletion_timestamp shows.
+TERMINATION_GRACE_S = 30.0
 # A Deployment's default progressDeadlineSeconds.
 PROGRESS_DEADLINE_S = 600.0
 # The kubelet's default hard eviction threshold memory.available<100Mi (also reserved from allocatable).
 EVICTION_HARD_MEMORY = 100 * 2**20
 
 ReadyStatus = Literal["true", "false", "unknown"]
+
+
+class Termination(NamedTuple):
+    """A container's last termination as its status reports it (``lastState.terminated``)."""
+
+    reason: str
+    at: float
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class OomRun:
+    """A container whose memory climbs past its limit on every run (the ``memory-near-limit`` fault at a level of
+    1 or more). The working set grows by ``rate`` (share of the limit per second; inf: at once) from
+    ``start_value`` at ``start``, and from the container's baseline after every restart, until it reaches the
+    limit, where the kernel's OOM killer ends the run."""
+
+    start: float
+    start_value: float
+    rate: float
+
+    def run_s(self, from_value: float) -> float:
+        """How long a run that starts at ``from_value`` of the limit lasts before it is OOM-killed."""
+        return 0.0 if math.isinf(self.rate) or from_value >= 1.0 else (1.0 - from_value) / self.rate
+
+    def value(self, since: float, from_value: float, t: float) -> float:
+        return 1.0 if math.isinf(self.rate) else min(1.0, from_value + self.rate * (t - since))
 
 
 @dataclass(frozen=True)
@@ -126,9 +157,10 @@ class ContainerState:
     restart_base: int = 0
     image_broken: bool = False
     memory_ratio: Ramp | None = None
+    oom: OomRun | None = None
     cpu_ratio: float | None = None
-    # The reason and time of the last termination before any crash loop (None: never terminated).
-    terminated_before: tuple[str, float] | None = None
+    # The last termination before any crash loop (None: never terminated).
+    terminated_before: Termination | None = None
 
     @property
     def name(self) -> str:
@@ -140,13 +172,18 @@ class ContainerState:
     def crash_waiting(self, t: float) -> bool:
         return self.crash is not None and self.crash.waiting_at(t)
 
-    def last_termination(self, t: float) -> tuple[str, float] | None:
+    def last_termination(self, t: float) -> Termination | None:
         crashed = self.crash.last_crash_by(t) if self.crash else None
-        if crashed is not None:
-            return ("Error", crashed)
+        if crashed is not None and self.crash is not None:
+            return Termination(self.crash.reason, crashed, self.crash.exit_code)
         return self.terminated_before
 
     def memory_usage_ratio(self, t: float) -> float:
+        if self.oom is not None and t >= self.oom.start:
+            last_start = self.crash.last_start_by(t) if self.crash else None
+            if last_start is not None and last_start >= self.oom.start:
+                return self.oom.value(last_start, self.spec.memory_usage_ratio, t)
+            return self.oom.value(self.oom.start, self.oom.start_value, t)
         return self.memory_ratio.value(t) if self.memory_ratio is not None else self.spec.memory_usage_ratio
 
     def cpu_usage_ratio(self) -> float:
@@ -172,22 +209,33 @@ class PodState:
     readiness_failing: bool = False
     deleting_since: float | None = None
     sandbox_id: str = ""
+    # When the scheduler bound a pod that was created with no node to fit (None: bound at creation).
+    bound_at: float | None = None
+
+    @property
+    def scheduled_at(self) -> float:
+        """When the pod was bound to its node: its sandbox, containers and readiness count from here."""
+        return self.bound_at if self.bound_at is not None else self.created
 
     def started(self, t: float) -> bool:
         """Whether the pod's sandbox and containers have been created (phase left Pending)."""
         if self.job is not None:
-            return True
+            return t >= self.job.created
         if self.node is None or any(c.image_broken for c in self.containers):
             return False
-        return t >= self.created + POD_START_S
+        return t >= self.scheduled_at + POD_START_S
 
     def phase(self, t: float) -> str:
         if self.job is not None:
-            return "Failed" if self.job.failed else "Succeeded"
+            if self.job.failed:
+                return "Failed"
+            return "Running" if self.job.active(t) else "Succeeded"
         return "Running" if self.started(t) else "Pending"
 
     def container_running(self, container: ContainerState, t: float) -> bool:
-        if self.job is not None or not self.started(t):
+        if self.job is not None:
+            return self.job.active(t)
+        if not self.started(t):
             return False
         return not container.crash_waiting(t)
 
@@ -195,12 +243,12 @@ class PodState:
         if not self.container_running(container, t) or not node_ready or self.readiness_failing:
             return False
         last_start = container.crash.last_start_by(t) if container.crash else None
-        since = max(self.created + POD_READY_S, last_start if last_start is not None else float("-inf"))
+        since = max(self.scheduled_at + POD_READY_S, last_start if last_start is not None else float("-inf"))
         return t >= since
 
     def ready(self, node_ready: bool, t: float) -> bool:
         if self.job is not None:
-            return False
+            return node_ready and self.job.active(t)  # no readiness probe: ready while it runs
         return all(self.container_ready(c, node_ready, t) for c in self.containers)
 
     def container_instance(self, container: ContainerState, t: float) -> int:
@@ -253,10 +301,22 @@ class JobRun:
     completed: float | None
     failed: bool = False
 
+    def active(self, t: float) -> bool:
+        """Whether the run's pod is still running at ``t`` (the Job's status.active)."""
+        return not self.failed and self.created <= t and (self.completed is None or t < self.completed)
+
+    def succeeded_by(self, t: float) -> bool:
+        return not self.failed and self.completed is not None and t >= self.completed
+
+
+# mke2fs's default reserved-blocks percentage (``-m 5``): blocks only root may write. statfs counts them in
+# f_bfree but not in f_bavail, so the kubelet's used (blocks - bfree) and available (bavail) leave them out both.
+EXT4_RESERVED_SHARE = 0.05
+
 
 @dataclass
 class ClaimState:
-    """A bound PersistentVolumeClaim and how full its volume is."""
+    """A bound PersistentVolumeClaim and how full its ext4 volume is (``used_share``: blocks in use / blocks)."""
 
     spec: VolumeClaimSpec
     uid: str
@@ -266,3 +326,7 @@ class ClaimState:
 
     def used_share(self, t: float) -> float:
         return self.used_ratio.value(t) if self.used_ratio is not None else self.spec.used_ratio
+
+    def available_share(self, t: float) -> float:
+        """What a non-root writer may still use, as a share of capacity (statfs f_bavail / f_blocks)."""
+        return max(0.0, 1.0 - EXT4_RESERVED_SHARE - self.used_share(t))

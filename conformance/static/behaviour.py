@@ -22,10 +22,12 @@ from conformance.model.contract import AlertContract
 from conformance.model.durations import format_duration
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
+from conformance.model.scenario import describe_matcher
 from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
+from conformance.static.basis import JudgedDuration, judged_for, judged_window
 from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.clock import ScrapeClock
 from conformance.static.closure import Lookback, describe_cycle, graph_of
@@ -45,6 +47,9 @@ class CaseVerdict:
     fire_after_s: float | None = None
     resolved_after_s: float | None = None
     steady_until_s: float | None = None  # end of the first uninterrupted run of firing evaluations
+    #: The scenario's ``silent_for`` judged on this case (it watched the ALERTS they forbid): None when they
+    #: stayed silent, else where the pack raised the alert for them. Also part of :attr:`problem`.
+    silent_for_problem: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,6 +64,8 @@ class AlertBehaviour:
     verdicts: list[CaseVerdict] = field(default_factory=list)
     predictions: list[Prediction] = field(default_factory=list)
     problem: str | None = None
+    #: The ``for`` and window the timing bounds use, documented or the pack's own, and why.
+    judged: tuple[JudgedDuration, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -125,7 +132,78 @@ def alert_warmup_s(rules: Sequence[Rule], pack: Pack, scrape_s: float) -> float:
     return round_up(max(longest, MIN_WARMUP_S) + 2 * scrape_s, scrape_s)
 
 
-def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
+def inner_alerts(name: str, closure: Sequence[Rule]) -> tuple[str, ...]:
+    """The alerts an aggregate reads through ``ALERTS`` (the alerting rules of its closure but itself)."""
+    return tuple(sorted({rule.alert for rule in closure if rule.alert and rule.alert != name}))
+
+
+def silent_for_query(alert: str, case: Case) -> str | None:
+    """The ``ALERTS`` series of the case's alert a scenario's ``silent_for`` forbids (pending and firing), as one
+    PromQL selection; None when the case has nothing to watch. Only the cases that hold the documented fault as
+    documented watch (``fire``, ``immediate``): the others must not raise the alert at all."""
+    if not case.scenario.silent_for or not case.must_fire:
+        return None
+    name = ("alertname", alert)
+    return " or ".join(
+        "ALERTS" + describe_matcher(dict([name, *matcher.items()])) for matcher in case.scenario.silent_for
+    )
+
+
+def silent_for_problem(case: Case, timeline: Timeline) -> str | None:
+    """Where the pack raised the alert for labels the document says the fault leaves silent: for each of the
+    scenario's ``silent_for`` matchers (in the profile's order), when an instance matching it was first pending
+    and first firing while the fault held."""
+    first: dict[tuple[str, str], float] = {}  # (matcher, alertstate) -> seconds after the fault
+    for at, labels in timeline.watched:
+        matcher = case.scenario.silenced_by(labels)
+        if matcher is None or not case.fault_at_s <= at <= case.revert_at_s:
+            continue
+        key = (describe_matcher(matcher), labels.get("alertstate", "firing"))
+        first[key] = min(first.get(key, at - case.fault_at_s), at - case.fault_at_s)
+    parts = []
+    for matcher in case.scenario.silent_for:
+        text = describe_matcher(matcher)
+        pending, firing = first.get((text, "pending")), first.get((text, "firing"))
+        if firing is not None:
+            since = f" (pending from {format_duration(pending)})" if pending is not None and pending < firing else ""
+            parts.append(f"fires for {text} {format_duration(firing)} after the fault{since}")
+        elif pending is not None:
+            parts.append(f"is pending for {text} {format_duration(pending)} after the fault")
+    if not parts:
+        return None
+    return "; ".join(parts) + " although the document says it stays silent for " + ("it" if len(parts) == 1 else "them")
+
+
+def _inner_changes(case: Case, timeline: Timeline, inner: Sequence[str]) -> str:
+    """For an aggregate that failed: which of the alerts it reads fired and when (relative to the fault), so the
+    one that changed is named rather than only the aggregate's symptom."""
+    if not inner:
+        return ""
+    parts = []
+    for name in inner:
+        times = sorted(timeline.inner.get(name, []))
+        if not times:
+            parts.append(f"{name} never fires")
+        elif times[0] < case.fault_at_s:
+            parts.append(f"{name} fires at {format_duration(times[0])} while the cluster is still healthy")
+        else:
+            parts.append(f"{name} fires {format_duration(times[0] - case.fault_at_s)} after the fault")
+    return "; the alerts it reads: " + ", ".join(parts)
+
+
+def _judge(
+    case: Case, timeline: Timeline, evaluation_s: float, inner: Sequence[str] = (), basis: str = ""
+) -> CaseVerdict:
+    verdict = _judge_timeline(case, timeline, evaluation_s, basis)
+    if verdict.problem and not timeline.error:
+        verdict.problem += _inner_changes(case, timeline, inner)
+    if not timeline.error and (raised := silent_for_problem(case, timeline)):
+        verdict.silent_for_problem = raised
+        verdict.problem = f"{verdict.problem}; {raised}" if verdict.problem else raised
+    return verdict
+
+
+def _judge_timeline(case: Case, timeline: Timeline, evaluation_s: float, basis: str = "") -> CaseVerdict:
     verdict = CaseVerdict(case, timeline)
     if timeline.error:
         verdict.problem = timeline.error
@@ -138,11 +216,10 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
     if not case.must_fire:
         if times:
             after = times[0] - case.fault_at_s
-            why = (
-                "the same events are spread over more than the documented window"
-                if case.kind == "spread"
-                else "the level stays inside the documented threshold"
-            )
+            why = {
+                "spread": "the same events are spread over more than the documented window",
+                "silent": "the document says this failure must not raise it",
+            }.get(case.kind, "the level stays inside the documented threshold")
             verdict.problem = f"fires {format_duration(after)} after the fault although {why}"
         return verdict
     if not times:
@@ -167,7 +244,7 @@ def _judge(case: Case, timeline: Timeline, evaluation_s: float) -> CaseVerdict:
             f"{format_duration(documented_for)}{seen if case.visible_after_s else ''}"
         )
     elif case.latest_fire_s is not None and first > case.latest_fire_s:
-        basis = "documented" if case.bound_documented else "the pack's own for/window (not documented)"
+        basis = basis or ("documented" if case.bound_documented else "the pack's own for/window (not documented)")
         verdict.problem = (
             f"fires {format_duration(first)} after the fault, later than the bound "
             f"{format_duration(case.latest_fire_s)} (from {basis})"
@@ -194,13 +271,16 @@ def _stopped_while_held(
     first = during[0]
     fired = f"fired {format_duration(first - case.fault_at_s)} after the fault, then resolved at +"
     held = f"while the fault still holds (held {format_duration(case.hold_s)})"
-    if breaks:
+    # Once the fault's own mechanics may heal what the alert reads (a lost node's pods started elsewhere),
+    # stopping is what Kubernetes does, not a flap of the pack.
+    heals = case.fault_at_s + case.heals_after_s if case.heals_after_s is not None else float("inf")
+    if breaks and breaks[0][0] < heals:
         stop, again = breaks[0]
         return (
             f"{fired}{format_duration(stop + evaluation_s - first)} {held}; "
             f"fires again at +{format_duration(again - first)}"
         )
-    if during[-1] < case.revert_at_s - evaluation_s - 1e-6:
+    if during[-1] < min(case.revert_at_s, heals) - evaluation_s - 1e-6:
         return f"{fired}{format_duration(during[-1] + evaluation_s - first)} {held}"
     return None
 
@@ -252,22 +332,27 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
         plan.fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
         plan.lookbacks[alert.key] = closure_longest(graph, rules)
         warmup = alert_warmup_s(rules, pack, scrape_s)
+        # Undocumented durations are the pack's to choose: timing is judged against the pack's own values then,
+        # and the report says which value was used and why (conformance.static.basis).
+        closure = dependencies(rules, pack)
+        longest = max(closure, key=lambda r: _max_range_s([r.expr]), default=None)
+        window_s = _max_range_s([r.expr for r in closure])
+        behaviour.judged = (
+            judged_for(alert, own),
+            judged_window(alert, window_s, longest if window_s else None),
+        )
         timing = Timing(
             scrape_s=scrape_s,
             evaluation_s=evaluation_s,
-            # Undocumented durations are the pack's to choose: judge timing against the pack's own value then.
-            for_s=alert.for_.seconds if alert.for_.documented else max(rule.for_s for rule in own),
+            for_s=behaviour.judged[0].seconds,
             for_documented=alert.for_.documented,
-            # Likewise the window: documented, or else the longest the pack's own rules for this alert read.
-            window_s=alert.window.seconds
-            if alert.window is not None and alert.window.documented
-            else _max_range_s([r.expr for r in dependencies(rules, pack)]),
+            window_s=behaviour.judged[1].seconds,
             window_documented=alert.window is not None and alert.window.documented,
             keep_firing_for_s=max(rule.keep_firing_for_s for rule in own),
             first_scrape_s=clock.offset_s - clock.jitter_s,
-            reads_trend=any(_reads_trend(rule.expr) for rule in dependencies(rules, pack)),
+            reads_trend=any(_reads_trend(rule.expr) for rule in closure),
         )
-        plan.needs[alert.key] = dependencies(rules, pack)
+        plan.needs[alert.key] = closure
         selectors = tuple(selectors_in([r.expr for r in plan.needs[alert.key]]))
         for raw_case in build_cases(alert, timing, warmup):
             case = _on_grid(raw_case, scrape_s)
@@ -324,9 +409,15 @@ def prove_behaviour(
     )
     for item in plan.planned:
         keep = plan.fired_by[item.behaviour.alert.key]
-        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s)
+        inner = inner_alerts(item.behaviour.alert.name, plan.needs[item.behaviour.alert.key])
+        basis = ", ".join(
+            f"{value.name} {format_duration(value.seconds)} "
+            + ("documented" if value.documented else "the pack's own, not documented")
+            for value in item.behaviour.judged
+        )
+        verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s, inner, basis)
         item.behaviour.verdicts.append(verdict)
-        if item.case.kind == "fire":
+        if item.case.kind in ("fire", "silent"):
             item.behaviour.predictions.append(_prediction(item.behaviour.alert, item.case, verdict, profile))
     return plan.results
 
@@ -365,6 +456,7 @@ def _prediction(alert: AlertContract, case: Case, verdict: CaseVerdict, profile:
         scrape_interval_s=profile.scrape_interval_s,
         sustain_s=case.sustain_s,
         steady_until_s=verdict.steady_until_s,
+        heals_after_s=case.heals_after_s,
         fault_timing=tuple(sorted(case.fault_timing.items())),
     )
 
@@ -421,7 +513,14 @@ def _batches(
         )
         rule_files = tuple(write_rule_files(subset, workdir / f"rules-{number}"))
         cases = tuple(
-            CaseInput(item.case.id, item.behaviour.alert.name, series[item.recording], item.case.horizon_s)
+            CaseInput(
+                item.case.id,
+                item.behaviour.alert.name,
+                series[item.recording],
+                item.case.horizon_s,
+                inner_alerts(item.behaviour.alert.name, needs[key]),
+                silent_for_query(item.behaviour.alert.name, item.case),
+            )
             for key in chunk
             for item in by_alert[key]
         )

@@ -14,6 +14,11 @@ For each scenario of an alert:
   level far past the threshold, so the windowed value crosses it within a few scrapes instead of most of a
   window. Just past the threshold, a rate needs most of its window to cross, which hides a shortened ``for``;
   here the alert must still wait the documented ``for``.
+* for fault ``none`` (an alert documented to always fire, such as Watchdog) the ``fire`` case has no fault and
+  no warm-up: the alert must fire from the first samples within the latest bound and keep firing.
+* ``silent``: a scenario the document says must not raise the alert (``expect: silent``): the fault at its own
+  level (default just inside the threshold) held as long as a firing case; the alert must never fire. It is the
+  only case of such a scenario.
 
 In every case that must fire, a fault that is a state (not a burst of events) keeps the alert firing from its
 first firing until the revert, unless the alert reads the quantity's trend (:attr:`Timing.reads_trend`): an alert
@@ -31,7 +36,7 @@ from conformance.model.contract import AlertContract, Threshold
 from conformance.model.scenario import FaultKind, Scenario
 from conformance.sim.faults import DELAYS, intrinsic_delay_s
 
-CaseKind = Literal["fire", "healthy", "spread", "immediate"]
+CaseKind = Literal["fire", "healthy", "spread", "immediate", "silent"]
 
 #: How far past the threshold the ``immediate`` case goes: this many times the fire level for an unbounded
 #: quantity, this share of the way to the ceiling (or, below a threshold, to zero) for a bounded one.
@@ -84,6 +89,9 @@ class Case:
     resolve_by_s: float | None
     bound_documented: bool = True  # the latest-fire bound rests on documented numbers only
     sustain_s: float | None = None  # must keep firing from first firing to the revert; the hold's margin for it
+    #: Seconds after the fault from which the fault's own Kubernetes mechanics may end what the alert reads (a
+    #: lost node's pods evicted and started elsewhere): stopping from then on is healing, not a flap.
+    heals_after_s: float | None = None
     visible_after_s: float = 0.0  # the first evaluation after the fault that can see a sample taken after it
 
     @property
@@ -118,6 +126,17 @@ def far_level(threshold: Threshold, kind: FaultKind) -> float:
         return math.floor(far) if threshold.integer else far
     far = fire + (kind.ceiling - fire) * FAR_SHARE if kind.ceiling is not None else fire * FAR_FACTOR
     return math.ceil(far) if threshold.integer else far
+
+
+def heals_after_s(scenario: Scenario) -> float | None:
+    """When a fault's own Kubernetes mechanics may end the state a workload's alert reads, in seconds after the
+    fault: a node that stays lost has its pods evicted once the node grace and the eviction toleration have passed
+    (:data:`conformance.sim.faults.DELAYS`), and their controllers start them on another node, so an alert on those
+    workloads may resolve while the node is still down (seed 004: "Kubernetes will attempt to relocate the running
+    pods, but the process may take time"). None: nothing the fault does heals."""
+    if scenario.fault != "node-not-ready":
+        return None
+    return sum(delay.seconds for delay in DELAYS["node-not-ready"])
 
 
 def sustain_s(timing: Timing, latest_s: float) -> float:
@@ -168,23 +187,20 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
         # No expression can turn true before a scrape after the fault, and no evaluation sees it before the next
         # point of the evaluation grid: the documented `for` counts from there.
         visible = round_up(warmup_s + timing.first_scrape_s, timing.evaluation_s) - warmup_s
-        earliest = timing.for_s + visible if timing.for_documented else None
-        fire = Case(
-            alert_key=alert.key,
-            scenario=scenario,
-            kind="fire",
-            level=fire_level,
-            fault_at_s=warmup_s,
-            hold_s=hold,
-            horizon_s=horizon,
-            fault_timing=fault_timing,
-            earliest_fire_s=earliest,
-            latest_fire_s=latest,
-            resolve_by_s=resolve,
-            bound_documented=timing.for_documented and timing.window_documented,
-            sustain_s=None if scenario.kind.burst or timing.reads_trend else margin,
-            visible_after_s=visible,
-        )
+        if scenario.always:
+            # Documented to fire on the healthy cluster: from the first sample, firing by the latest bound and
+            # staying so; there is no fault before which it must be silent, and nothing to revert.
+            bounds = _Bounds(0.0, hold, hold + 2 * timing.evaluation_s, latest, resolve, margin, visible)
+            always = _fire_case(alert, scenario, None, fault_timing, timing, bounds)
+            cases.append(replace(always, earliest_fire_s=None, resolve_by_s=None, sustain_s=margin))
+            continue
+        bounds = _Bounds(warmup_s, hold, horizon, latest, resolve, margin, visible)
+        fire = _fire_case(alert, scenario, fire_level, fault_timing, timing, bounds)
+        if scenario.silent:
+            # Documented not to raise the alert: the fault held as a firing case would be, and nothing fires.
+            level = scenario.level if scenario.level is not None else healthy_level
+            cases.append(_silent(fire, kind="silent", level=level if scenario.kind.quantity else None))
+            continue
         cases.append(fire)
         if (
             timing.for_documented
@@ -208,6 +224,50 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
                 )
             )
     return cases
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """A scenario's clock: fault at ``fault_at_s``, held ``hold_s``, judged to ``horizon_s``; the latest
+    acceptable first firing, the resolution bound, the sustain margin, and when the fault is first visible."""
+
+    fault_at_s: float
+    hold_s: float
+    horizon_s: float
+    latest_s: float
+    resolve_s: float
+    margin_s: float
+    visible_s: float
+
+
+def _fire_case(
+    alert: AlertContract,
+    scenario: Scenario,
+    fire_level: float | None,
+    fault_timing: dict[str, float],
+    timing: Timing,
+    bounds: _Bounds,
+) -> Case:
+    """The ``fire`` case of ``scenario``: just past the threshold, judged against the timing bounds."""
+    return Case(
+        alert_key=alert.key,
+        scenario=scenario,
+        kind="fire",
+        level=fire_level,
+        fault_at_s=bounds.fault_at_s,
+        hold_s=bounds.hold_s,
+        horizon_s=bounds.horizon_s,
+        fault_timing=fault_timing,
+        # No expression can turn true before a scrape after the fault, and no evaluation sees it before the
+        # next point of the evaluation grid: the documented `for` counts from there.
+        earliest_fire_s=timing.for_s + bounds.visible_s if timing.for_documented else None,
+        latest_fire_s=bounds.latest_s,
+        resolve_by_s=bounds.resolve_s,
+        bound_documented=timing.for_documented and timing.window_documented,
+        sustain_s=None if scenario.kind.burst or timing.reads_trend else bounds.margin_s,
+        visible_after_s=bounds.visible_s,
+        heals_after_s=heals_after_s(scenario),
+    )
 
 
 def _silent(fire: Case, **changes: Any) -> Case:

@@ -20,12 +20,10 @@ from conformance.model.profile import Profile
 from conformance.packs.model import Pack, Rule
 from conformance.static.cases import boundary_levels
 from conformance.static.closure import Read, RuleGraph, graph_of
+from conformance.static.sampled import FAULT_SAMPLES_S, HeldFault, sample_world
 from conformance.static.series import Selector
 
 _GENERATED = ("ALERTS", "ALERTS_FOR_STATE")
-#: Moments after a fault at which its world is sampled: at once, after a scrape, past the built-in delays
-#: (node grace, progress deadline) and after a long hold.
-_FAULT_SAMPLES_S = (0.0, 30.0, 90.0, 700.0, 1800.0)
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,7 @@ def absent_selectors(profile: Profile, pack: Pack) -> dict[str, list[Absent]]:
     graph = graph_of(pack)
     reads: dict[str, list[tuple[Read, Rule]]] = {}
     for rule in graph.alerting:
-        found = reads.setdefault(str(rule.alert), [])
-        for member in recorded_closure(graph, rule):
-            found += [(read, member) for read in graph.reads(member) if _raw(graph, read)]
+        reads.setdefault(str(rule.alert), []).extend(raw_reads(graph, recorded_closure(graph, rule)))
     world = _World(profile)
     world.add_faults({read.name for pairs in reads.values() for read, _ in pairs if not world.has(read)})
     out: dict[str, list[Absent]] = {}
@@ -86,6 +82,11 @@ def recorded_closure(graph: RuleGraph, rule: Rule) -> list[Rule]:
                     members.append(producer)
         index += 1
     return members
+
+
+def raw_reads(graph: RuleGraph, rules: Iterable[Rule]) -> list[tuple[Read, Rule]]:
+    """Every selector of scraped series in ``rules``, with the rule it is written in."""
+    return [(read, rule) for rule in rules for read in graph.reads(rule) if _raw(graph, read)]
 
 
 def _raw(graph: RuleGraph, read: Read) -> bool:
@@ -123,8 +124,6 @@ class _World:
 
     def add_faults(self, names: set[str | None]) -> None:
         """Sample the world under each of the profile's faults, for the metric names still unmatched."""
-        from conformance.sim import SimulatedCluster
-
         if not names:
             return
         wanted = None if None in names else {name for name in names if name}
@@ -137,13 +136,15 @@ class _World:
                 level = None
                 if alert.threshold is not None and scenario.kind.quantity is not None:
                     level = boundary_levels(alert.threshold)[0]
-                cluster = SimulatedCluster(self.profile.environment, sampled_names=wanted)
-                start = self.profile.scrape_interval_s
-                cluster.advance_to(start)
                 try:
-                    cluster.apply_fault(scenario, level)
+                    samples = sample_world(
+                        self.profile.environment,
+                        start_s=self.profile.scrape_interval_s,
+                        offsets_s=FAULT_SAMPLES_S,
+                        names=wanted,
+                        fault=HeldFault(scenario, level),
+                    )
                 except (ValueError, TypeError):
                     continue  # a fault this world cannot take: depth 3 says so for its alert
-                for offset in _FAULT_SAMPLES_S:
-                    cluster.advance_to(start + offset)
-                    self._add(cluster.stored_samples(wanted))
+                for stored in samples:
+                    self._add(stored)

@@ -89,9 +89,14 @@ def _coverage(conformance: ConformanceSession) -> dict[str, list[str]]:
     return {alert: [absent.describe() for absent in found] for alert, found in conformance.coverage().items()}
 
 
+def _routing_notes(conformance: ConformanceSession) -> list[dict[str, str]] | None:
+    notes = conformance.routing_notes()
+    return None if notes is None else [note.to_json() for note in notes]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """``--conformance-report`` on a run without live items: the report from the static depths. Either way the
-    report carries the run's coverage."""
+    report carries the run's coverage and depth 4's routing notes (where depth 4 ran)."""
     config = session.config
     if SESSION_KEY not in config.stash:
         return
@@ -104,17 +109,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         live: Any = conformance.memo("live-report", lambda: None)
         if live is not None:
             live.coverage = _coverage(conformance)
+            live.routing_notes = _routing_notes(conformance)
         return
     from conformance.report import LiveReport, write_report
     from conformance.report.contract import contract_entries
     from conformance.report.static_rows import static_rows
 
     report = LiveReport(conformance.profile.name, 1.0, "static")
-    report.contract = contract_entries(conformance.profile)
+    report.contract = contract_entries(conformance.profile, conformance.judged())
     report.notes.append("static depths only: predicted times are unscaled virtual seconds; nothing ran live")
     for row in static_rows(conformance):
         report.add(row)
     report.coverage = _coverage(conformance)
+    report.routing_notes = _routing_notes(conformance)
     write_report(report, directory)
 
 

@@ -20,7 +20,7 @@ from conformance.backends import run_live
 from conformance.model.contract import AlertContract
 from conformance.model.run import ReplicaLoss
 from conformance.observe.backend import LiveOutcome
-from conformance.report.live_rows import live_report, live_row, loss_row, skipped_row
+from conformance.report.live_rows import live_report, live_row, loss_row, skipped_row, worker_loss_row
 from conformance.session import ConformanceSession
 
 pytestmark = pytest.mark.live
@@ -67,10 +67,7 @@ def _outcome(session: ConformanceSession, config: pytest.Config) -> LiveOutcome:
         status.clear()
     report = live_report(session)
     report.rewrites = list(outcome.rewrites)
-    report.noise = [
-        {"alert": item.alert, "labels": item.labels, "state": item.state, "profiled": item.profiled}
-        for item in outcome.noise
-    ]
+    report.noise = [item.to_json() for item in outcome.noise]
     return outcome
 
 
@@ -83,15 +80,22 @@ def test_live(conformance_session: ConformanceSession, alert: AlertContract, req
         report.add(skipped_row(alert, reason))
         pytest.skip(reason)
     outcome = _outcome(session, request.config)
-    row = live_row(alert, outcome.of_alert(alert.key), session.finding(alert), outcome.time_scale)
+    row = live_row(
+        alert,
+        outcome.of_alert(alert.key),
+        session.finding(alert),
+        outcome.time_scale,
+        reads=session.inner_alerts(alert),
+        noise=outcome.noise,
+        behaviour=session.behaviour().get(alert.key),  # computed for the predictions the runs carry
+    )
     report.add(row)
     finding = session.finding(alert)
     if row.verdict == "fail" and finding:
         return  # passed live though a finding says it cannot: the strict xfail mark reports it as a failure
     if row.verdict in ("fail", "xfail"):
-        for name, text in outcome.logs.items():
-            if text.strip():
-                request.node.add_report_section("call", f"{name} log (tail)", text)
+        for name, text in outcome.complaints().items():
+            request.node.add_report_section("call", f"{name} log (warnings and errors)", text)
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":
         pytest.skip(row.reason)
@@ -107,9 +111,24 @@ def test_high_availability(
     row = loss_row(replica_loss, outcome.of_loss(replica_loss.id), outcome)
     live_report(session).add(row)
     if row.verdict == "fail":
-        for name, text in outcome.logs.items():
-            if text.strip() and replica_loss.id in name:
-                request.node.add_report_section("call", f"{name} log (tail)", text)
+        for name, text in outcome.complaints(within=replica_loss.id).items():
+            request.node.add_report_section("call", f"{name} log (warnings and errors)", text)
+        pytest.fail(row.reason, pytrace=False)
+    if row.verdict == "skip":
+        pytest.skip(row.reason)
+
+
+def test_system_worker_loss(conformance_session: ConformanceSession, request: pytest.FixtureRequest) -> None:
+    """A system worker lost (seed 004): the components on it come back on another, and their alerts behave as
+    documented (a row of its own in the report, over the scenarios ``high_availability.worker_loss`` names)."""
+    session = conformance_session
+    ha = session.profile.high_availability
+    if ha is None or not ha.worker_loss:
+        pytest.skip("the profile names no scenario that loses a system worker (high_availability.worker_loss)")
+    outcome = _outcome(session, request.config)
+    row = worker_loss_row(ha.worker_loss, outcome)
+    live_report(session).add(row)
+    if row.verdict == "fail":
         pytest.fail(row.reason, pytrace=False)
     if row.verdict == "skip":
         pytest.skip(row.reason)

@@ -63,6 +63,7 @@ class ToyCluster:
         self._faults: dict[int, _Fault] = {}
         self._next = 0
         self.applied: list[tuple[float, str]] = []
+        self.changed_at = 0.0  # when a fault last came or went
         self.reverted: list[tuple[float, str]] = []
 
     def advance_to(self, t: float) -> None:
@@ -78,12 +79,14 @@ class ToyCluster:
         down = scenario.fault == "target-down"
         self._faults[self._next] = _Fault(target, down, 1.0 if level is None else level)
         self.applied.append((self.now, target))
+        self.changed_at = self.now
         return self._next
 
     def revert_fault(self, handle: int) -> None:
         fault = self._faults.pop(handle, None)
         if fault is not None:
             self.reverted.append((self.now, fault.target))
+            self.changed_at = self.now
 
     def active_faults(self) -> list[int]:
         return list(self._faults)
@@ -104,7 +107,14 @@ class ToyCluster:
         """The counter's value now, as exposed (millisecond precision)."""
         return round(self.now * self.rate_per_second, 3)
 
-    def exposition(self, target_id: str) -> str | None:
+    def exposition(self, target_id: str, at: float | None = None) -> str | None:
+        """The target's answer now, or as it was at ``at`` (back to the last fault applied or reverted)."""
+        if at is not None and self.changed_at <= at < self.now:
+            now, self.now = self.now, at
+            try:
+                return self.exposition(target_id)
+            finally:
+                self.now = now
         samples = self._samples(target_id)
         if samples is None:
             return None

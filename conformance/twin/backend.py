@@ -23,6 +23,7 @@ Every fault is reverted and every process stopped in ``finally`` blocks: on fail
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,24 +36,28 @@ import requests
 
 from conformance.errors import BackendError, ConformanceError
 from conformance.model.profile import Profile
-from conformance.model.run import ScenarioRun, StatusCallback
+from conformance.model.run import ReplicaLoss, ScenarioRun, StatusCallback
 from conformance.model.workloads import Environment
 from conformance.observe.backend import LiveOutcome, new_watches, noise_of, results_of
 from conformance.observe.engine import Engine, HealthyPeriod, Lane
 from conformance.observe.expectations import is_aggregate
 from conformance.observe.sources import CapturedEntry
 from conformance.observe.watch import RunWatch, Watcher, setup_names
+from conformance.options import DEFAULT_BUDGET_MEMORY_BYTES
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
 from conformance.replicas import alertmanager_replicas, prometheus_replicas
 from conformance.routing.capture import Rewrite
 from conformance.static.behaviour import alert_warmup_s, dependencies
-from conformance.static.series import selectors_in, wanted_names
+from conformance.static.closure import graph_of
+from conformance.static.closure import longest as closure_longest
 from conformance.twin.backfill import SampledCluster
+from conformance.twin.cost import WarmupEstimate, check_warmup_budget, estimate_warmup
 from conformance.twin.exporter import ClusterLike
 from conformance.twin.processes import install_exit_hooks
+from conformance.twin.reach import Reach
 from conformance.twin.selfscrape import jobs_selected_by, reads_own_families
-from conformance.twin.stack import AlertmanagerInstance, StackSettings, TwinStack
+from conformance.twin.stack import LOOKBACK_DELTA_S, AlertmanagerInstance, StackSettings, TwinStack
 
 ClusterFactory = Callable[[Environment], ClusterLike]
 
@@ -165,13 +170,12 @@ class TwinFaults:
             with lane.stack.cluster_server.at_now() as cluster:
                 cluster.revert_fault(handle)
 
-    def lose(self, watch: RunWatch) -> str:
+    def lose(self, loss: ReplicaLoss, watch: RunWatch) -> str:
         """Kill one replica of the run's lane (SIGKILL, as when its node stops responding): the first Prometheus,
         or the Alertmanager peer of the set-up that sent the run's notification (``notified``) or that would
         send first (``pending``: position 0 in the cluster, the peer that does not wait)."""
-        loss = watch.run.loss
         stack = self.lanes[watch.run.id].stack
-        assert loss is not None and stack is not None
+        assert stack is not None
         if loss.component == "prometheus":
             alive = [p for p in stack.prometheuses if p.process.name not in stack.lost]
             if len(alive) < 2:
@@ -182,7 +186,11 @@ class TwinFaults:
         peers = [am for am in stack.alertmanagers if am.setup == setup and am.process.name not in stack.lost]
         if len(peers) < 2:
             raise ConformanceError(f"fewer than two Alertmanager replicas of {loss.setup} are running")
-        senders = [n.sender for n in watch.observation.notifications if n.status == "firing" and n.sender]
+        senders = [
+            n.sender
+            for n in watch.observation.notifications
+            if n.status == "firing" and n.sender and n.receiver.startswith(f"{loss.setup}/")
+        ]
         chosen = next((am for am in peers if loss.when == "notified" and senders and am.name == senders[0]), None)
         chosen = chosen or _first_position(peers)
         stack.kill(chosen.process)
@@ -214,7 +222,7 @@ class TwinBackend:
     """The ``twin`` :class:`~conformance.observe.backend.LiveBackend`."""
 
     name = "twin"
-    loses_replicas = True  # runs the high-availability scenarios (conformance.replicas.loss_runs)
+    loses_replicas = True  # runs the high-availability scenarios (conformance.replicas.ha_runs)
 
     def __init__(
         self,
@@ -227,8 +235,11 @@ class TwinBackend:
         clock: Callable[[], float] = time.monotonic,
         high_availability: bool = True,
         mesh_alertmanagers: bool = True,
+        budget_memory_bytes: int = DEFAULT_BUDGET_MEMORY_BYTES,
     ) -> None:
         self.profile = profile
+        #: The most memory the backfilled warm-up may take, every process together (``--budget-memory``).
+        self.budget_memory_bytes = budget_memory_bytes
         #: False: one Prometheus and one Alertmanager per set-up whatever the profile and pack say (to compare).
         self.high_availability = high_availability
         self.mesh_alertmanagers = mesh_alertmanagers
@@ -249,11 +260,20 @@ class TwinBackend:
         self.backfilled_s = 0.0  # virtual seconds of healthy warm-up backfilled before Prometheus started
         self.phases: dict[str, float] = {}  # phase name -> wall seconds it took
         self.peak_rss: dict[str, int] = {}  # child process -> peak resident bytes, read just before it stopped
+        self._reach_memo: Reach | None = None
+        self.warmup_estimate: WarmupEstimate | None = None  # one lane's backfill, estimated before the start
+        self.backfilled_samples = 0  # samples one lane backfilled (every lane backfills the same warm-up)
+        self.backfilled_runs = 0  # the runs of samples its sampled warm-up held
+        self.backfill_wall_s: dict[str, float] = {}  # lane -> wall seconds of its backfill, waits included
+
+    @property
+    def lane_count(self) -> int:
+        """How many lanes (each a simulated cluster with its own stack) the last run started."""
+        return len(self._lanes)
 
     # Setup ---------------------------------------------------------------------------------------------------
 
     def _settings(self, label: str, *, backfill: bool) -> StackSettings:
-        exprs = [rule.expr for group in self.pack.groups for rule in group.rules]
         return StackSettings(
             scale=self.time_scale,
             scrape_s=self.profile.scrape_interval_s,
@@ -261,10 +281,16 @@ class TwinBackend:
             tools=self.tools,
             label=label,
             backfill_s=self._backfill_s() if backfill else 0.0,
-            backfill_names=wanted_names(selectors_in(exprs)) if backfill else None,
+            backfill_reach=self._reach() if backfill else None,
             self_jobs=jobs_selected_by(self.pack) if reads_own_families(self.pack) else None,
             **self._replicas(),
         )
+
+    def _reach(self) -> Reach:
+        """How far back the pack's rules read each metric once Prometheus runs (:mod:`conformance.twin.reach`)."""
+        if self._reach_memo is None:
+            self._reach_memo = Reach(self.pack, margin_s=LOOKBACK_DELTA_S + self.profile.scrape_interval_s)
+        return self._reach_memo
 
     def _replicas(self) -> dict[str, Any]:
         """The replica settings of every lane's stack (see :mod:`conformance.replicas`)."""
@@ -298,6 +324,30 @@ class TwinBackend:
         scrape = self.profile.scrape_interval_s
         return max((alert_warmup_s(rules, self.pack, scrape) for rules in self._selected), default=0.0)
 
+    def _check_warmup_budget(self) -> None:
+        """Refuse, before any lane starts, a backfilled warm-up the memory budget cannot hold: one line naming the
+        metric, the rule and the window that cost most (:mod:`conformance.twin.cost`)."""
+        backfill_s = self._backfill_s()
+        cluster = self._cluster_factory(self.profile.environment)
+        if backfill_s <= 0 or not isinstance(cluster, SampledCluster):
+            return
+        scrape = self.profile.scrape_interval_s
+        cluster.advance_to(scrape)
+        reach = self._reach()
+        stored = cluster.stored_samples(reach.names)  # only what the rules read is backfilled
+        lanes = max(1, len(self._lanes))
+        self.warmup_estimate = found = estimate_warmup(stored, reach, backfill_s, scrape, lanes=lanes)
+        check_warmup_budget(found, reach, backfill_s, self.budget_memory_bytes, length_why=self._warmup_reason())
+
+    def _warmup_reason(self) -> str:
+        """Why the warm-up is as long as it is: the alert whose look-back sets it, and its longest window."""
+        scrape = self.profile.scrape_interval_s
+        rules = max(self._selected, key=lambda rules: alert_warmup_s(rules, self.pack, scrape), default=[])
+        found = closure_longest(graph_of(self.pack), rules)
+        if not found.chain:
+            return ""
+        return f"{found.chain[0][0].alert or found.chain[0][0].record} {found.describe()}"
+
     def _healthy_period(self, backfilled: bool) -> HealthyPeriod:
         """The healthy period every lane is judged over once every target was scraped.
 
@@ -307,15 +357,18 @@ class TwinBackend:
         over a half-empty window is not the healthy value. Then one full pipeline cycle (two scrapes, two
         evaluations, group_wait) is judged: nothing documented may be pending, firing or notified. Where every
         lane was backfilled and nothing is left to fill, the windows are full from Prometheus's first
-        evaluation, so the judged period starts at once and overlaps the wait for the first live scrape
-        (Prometheus applies its scrape targets only on its first 5 s reload tick); it lasts at least two
-        evaluations past the first live scrape of every target, so the live scrapes are judged too.
+        evaluation, but the judged period still starts only two evaluations after the first live scrape of
+        every target: the live clock starts where the backfill ends, before the blocks are written and
+        Prometheus starts, and Prometheus applies its scrape targets only on its first 5 s reload tick, so on a
+        slow start its first evaluations come after the backfill's last samples left the (scaled) look-back.
+        Every instant selector is empty then, and a rule that fires on a missing series (absent(), ``or
+        vector(0)``, as "disappeared from target discovery" reads) is pending although nothing is wrong.
         """
         written = {r.record for g in self.pack.groups for r in g.rules if r.record} | {"ALERTS", "ALERTS_FOR_STATE"}
         longest = max((_max_range_s(r.expr, over=written if backfilled else None) for r in self._read), default=0.0)
         profile, scale = self.profile, self.time_scale
         cycle = 2 * profile.scrape_interval_s + 2 * profile.evaluation_interval_s + 30.0
-        fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 0.0
+        fill = min(longest + profile.scrape_interval_s, WARMUP_CAP_S) if longest else 2 * profile.evaluation_interval_s
         # A cold start needs two scrapes for a first rate; after a backfill one live scrape continues the series.
         scrapes = 1 if backfilled else 2
         return HealthyPeriod(
@@ -323,29 +376,36 @@ class TwinBackend:
             not_ready=lambda: self._unscraped(scrapes),
             ready_timeout_s=30.0 + 4 * profile.scrape_interval_s / scale,
             fill_s=fill / scale,
-            judge_from_start=backfilled and not fill,
             after_ready_s=2 * profile.evaluation_interval_s / scale,
         )
 
     def _plan(self, runs: Sequence[ScenarioRun]) -> list[TwinLane]:
-        """Isolation groups: most runs share the main lane; node faults a second; an aggregate alert or a replica
-        loss a lane of its own. Two runs whose faults act on the same object (two alerts documented on one
-        workload's failure) never share a lane: the second goes to the next lane of its kind free of that object,
-        made when none is, as the Kubernetes backends put them in separate waves."""
-        mains = [TwinLane("twin")]
-        nodes = [TwinLane("twin-nodes")]
-        lanes = [mains[0], nodes[0]]
+        """Isolation groups: most runs share a main lane; node faults a second; an aggregate alert a lane of its
+        own. Two runs whose faults act on the same object (two alerts documented on one workload's failure) never
+        share a lane: the second goes to the next lane of its kind free of that object, made when none is, as the
+        Kubernetes backends put them in separate waves. The runs of one replica loss (every documented alert under
+        it, :attr:`ScenarioRun.repeat`) are planned the same way in lanes of their own, apart from the other runs
+        and the other losses: a replica lost hits every run of its lane."""
+        lanes: list[TwinLane] = []
+        families: dict[tuple[str, str], list[TwinLane]] = {}
         for run in runs:
-            if run.loss is not None:  # a replica lost hits every run of its lane: a lane of its own
-                lane = TwinLane(f"twin-{run.loss.id}")
-                lanes.append(lane)
-            elif is_aggregate(self.pack, run.alert.name):
-                lane = TwinLane(f"twin-{len(lanes)}")
+            prefix = "twin" if not run.repeat else "twin-" + "+".join(loss.id for loss in run.losses)
+            for kind in ("main", "nodes"):  # the lanes of a group in a stable order: main, then nodes
+                if (prefix, kind) not in families:
+                    first = TwinLane(prefix if kind == "main" else f"{prefix}-nodes")
+                    families[(prefix, kind)] = [first]
+                    lanes.append(first)
+            if is_aggregate(self.pack, run.alert.name):
+                lane = TwinLane(f"{prefix}-{len(lanes)}")
                 lanes.append(lane)
             else:
-                family = nodes if run.scenario.kind.target == "node" else mains
-                key = _object_of(run)
-                free = [lane for lane in family if all(_object_of(other) != key for other in lane.runs)]
+                family = families[(prefix, "nodes" if run.scenario.kind.target == "node" else "main")]
+                touched = _objects_of(run, self.profile.environment)
+                free = [
+                    lane
+                    for lane in family
+                    if not any(touched & _objects_of(other, self.profile.environment) for other in lane.runs)
+                ]
                 if free:
                     lane = free[0]
                 else:
@@ -373,6 +433,7 @@ class TwinBackend:
         engine = Engine(f"twin x{self.time_scale:g}", self._clock, time.sleep, self._poll_s(), status)
         watchers: list[Watcher] = []
         try:
+            self._check_warmup_budget()
             self._start_lanes(lanes)
             self._phase("start", started)
             engine_lanes = []
@@ -411,10 +472,21 @@ class TwinBackend:
         on an error or Ctrl-C the pool is left only once every start has returned.
         """
         install_exit_hooks()  # on this (main) thread: workers cannot install the SIGTERM handler
-        for lane in lanes:
-            cluster = self._cluster_factory(self.profile.environment)
-            settings = self._settings(lane.name, backfill=isinstance(cluster, SampledCluster))
-            lane.stack = TwinStack(cluster, self.pack, settings)
+        estimate = self.warmup_estimate
+        slots = estimate.promtool_slots(self.budget_memory_bytes) if estimate is not None else 1
+        promtool_slots = threading.Semaphore(slots)
+        clusters = [self._cluster_factory(self.profile.environment) for _ in lanes]
+        sampling = [isinstance(cluster, SampledCluster) for cluster in clusters]
+        # Every lane that samples a warm-up waits for the others before its clock starts (see TwinStack._start).
+        sampled_together = threading.Barrier(sum(sampling)) if sum(sampling) > 1 else None
+        for lane, cluster, samples in zip(lanes, clusters, sampling, strict=True):
+            lane.stack = TwinStack(
+                cluster,
+                self.pack,
+                self._settings(lane.name, backfill=samples),
+                promtool_slots=promtool_slots,
+                sampled_together=sampled_together if samples else None,
+            )
         stacks = [lane.stack for lane in lanes if lane.stack is not None]
         with ThreadPoolExecutor(max_workers=max(1, len(stacks)), thread_name_prefix="twin-start") as pool:
             futures = [pool.submit(stack.start) for stack in stacks]
@@ -422,6 +494,9 @@ class TwinBackend:
             future.result()  # the first start that failed raises here
         self.rewrites = list(stacks[-1].rewrites) if stacks else []
         self.backfilled_s = max((stack.backfilled_s for stack in stacks), default=0.0)
+        self.backfilled_samples = max((stack.backfilled_samples for stack in stacks), default=0)
+        self.backfilled_runs = max((stack.backfilled_runs for stack in stacks), default=0)
+        self.backfill_wall_s = {lane.name: round(lane.stack.backfill_wall_s, 1) for lane in lanes if lane.stack}
 
     def _phase(self, name: str, since: float) -> None:
         self.phases[name] = round(self._clock() - since, 3)
@@ -472,12 +547,25 @@ class TwinBackend:
                     lane.stack.close()
 
 
-def _object_of(run: ScenarioRun) -> tuple[str | None, ...]:
-    """The object a run's fault acts on (a node, a workload, a claim, a job), as one comparable key."""
-    target = run.scenario.target
-    if run.scenario.kind.target == "node":
-        return ("node", target.node)
-    return (run.scenario.kind.target, target.namespace, target.workload, target.volume_claim, target.job)
+def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
+    """The objects a run's fault acts on: a node, a workload (whether the fault targets it or one of its
+    containers), a claim and the workload writing to it, a job; none for fault ``none``. Two runs that share one
+    never share a lane, as the Kubernetes backends put them in separate waves."""
+    target, kind = run.scenario.target, run.scenario.kind.target
+    if kind == "node":
+        return frozenset({f"node/{target.node}"})
+    if kind in ("workload", "container"):
+        return frozenset({f"workload/{target.namespace}/{target.workload}"})
+    if kind == "volume":
+        claim = next(
+            (c for c in environment.volume_claims if (c.namespace, c.name) == (target.namespace, target.volume_claim)),
+            None,
+        )
+        writer = {f"workload/{target.namespace}/{claim.mounted_by}"} if claim and claim.mounted_by else set()
+        return frozenset({f"claim/{target.namespace}/{target.volume_claim}", *writer})
+    if kind == "job":
+        return frozenset({f"job/{target.namespace}/{target.job}"})
+    return frozenset()
 
 
 def _max_range_s(expr: str, *, over: set[str] | None = None) -> float:

@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from conformance.model.run import Notification
 from conformance.observe.payload import payload_problems
+from conformance.twin.httpserver import LoopbackHTTPServer
 
 
 @dataclass
@@ -45,8 +46,7 @@ class CaptureServer:
         self._lock = threading.Lock()
         self._records: list[Captured] = []
         self._rejected: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property

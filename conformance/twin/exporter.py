@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from conformance.model.scenario import Scenario
+from conformance.twin.httpserver import LoopbackHTTPServer
+from conformance.twin.scrapegrid import ScrapeGrid
 
 
 class ScrapeTargetLike(Protocol):
@@ -43,15 +47,21 @@ class ClusterLike(Protocol):
     def apply_fault(self, scenario: Scenario, level: float | None, **timing: float) -> Any: ...
     def revert_fault(self, handle: Any) -> None: ...
     def targets(self) -> Sequence[ScrapeTargetLike]: ...
-    def exposition(self, target_id: str) -> str | None: ...
+    def exposition(self, target_id: str, at: float | None = None) -> str | None: ...
 
 
-class _ScrapeServer(ThreadingHTTPServer):
-    """Every replica of a lane scrapes every target each (scaled) interval, often a few dozen at once: the
-    default listen backlog of 5 drops connections under load, and a dropped connection is retried after the
-    scrape has timed out (``up`` = 0 for a target that was never asked)."""
+#: The query parameter each Prometheus replica's scrape configs carry with its name (``params``).
+SCRAPER_PARAM = "scraper"
 
-    request_queue_size = 256
+
+def _client_gone(connection: socket.socket) -> bool:
+    """Whether the client has closed its end (it will read no answer): a pending EOF on the socket."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False  # nothing to read: the client is waiting
+    except OSError:
+        return True
 
 
 def target_path(target_id: str) -> str:
@@ -63,9 +73,19 @@ class ClusterServer:
     """Serves ``cluster`` on 127.0.0.1; virtual time = start time + (wall seconds since :meth:`start`) x ``scale``."""
 
     def __init__(
-        self, cluster: ClusterLike, scale: float, *, tick_s: float = 0.05, clock: Callable[[], float] = time.monotonic
+        self,
+        cluster: ClusterLike,
+        scale: float,
+        *,
+        scrape_interval_s: float | None = None,
+        tick_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``scrape_interval_s``: the scrapers' interval (wall seconds); with it every scrape is answered with the
+        values of the time Prometheus stamps it with (:mod:`conformance.twin.scrapegrid`), not of the moment the
+        server gets to it."""
         self.cluster = cluster
+        self._grid = ScrapeGrid(scrape_interval_s) if scrape_interval_s else None
         self.scale = scale
         self._tick_s = tick_s
         self._clock = clock
@@ -77,8 +97,7 @@ class ClusterServer:
         self._stop = threading.Event()
         self._scrapes: dict[str, int] = {}
         self._paths = {target_path(target.id): target.id for target in cluster.targets()}
-        self._server = _ScrapeServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._threads: list[threading.Thread] = []
 
     @property
@@ -149,15 +168,27 @@ class ClusterServer:
             with self._lock:
                 self._advance()
 
-    def _serve(self, path: str) -> tuple[int, str]:
+    def _serve(
+        self, path: str, scraper: str, arrival: float, wanted: Callable[[], bool] = lambda: True
+    ) -> tuple[int, str] | None:
+        """The answer to ``scraper``'s request for ``path`` that reached the server at ``arrival`` (its clock);
+        None when the client no longer ``wanted`` it once its turn came (a scrape that timed out waiting)."""
         target_id = self._paths.get(path)
         if target_id is None:
             return 404, f"no target at {path}\n"
         with self._lock:
+            if not wanted():
+                # Computed anyway, it would go nowhere and make every request queued behind it wait longer:
+                # a server that falls behind would never catch up.
+                return None
             self._advance()
             self._scrapes[target_id] = self._scrapes.get(target_id, 0) + 1
+            at = None
+            if self._grid is not None and self._started_at is not None:
+                stamped = self._grid.stamped_at(target_id, scraper, arrival)
+                at = self._origin + (stamped - self._started_at) * self.scale
             try:
-                text = self.cluster.exposition(target_id)
+                text = self.cluster.exposition(target_id, at)
             except KeyError:
                 # The pod behind a configured target is gone (evicted, replaced): it no longer answers.
                 text = None
@@ -170,7 +201,13 @@ class ClusterServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                code, text = server._serve(self.path.split("?", 1)[0])
+                arrival = server._clock()  # before anything else: the least of the wait the grid must undo
+                path, _, query = self.path.partition("?")
+                scraper = (parse_qs(query).get(SCRAPER_PARAM) or [""])[0]
+                answer = server._serve(path, scraper, arrival, lambda: not _client_gone(self.connection))
+                if answer is None:
+                    return
+                code, text = answer
                 body = text.encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

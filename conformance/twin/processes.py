@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -35,11 +36,59 @@ _HOOKS: list[bool] = []  # non-empty once the exit hooks are installed
 TEMP_PREFIX = "alert-conformance-twin-"
 
 
+_PORTS_LOCK = threading.Lock()
+_HANDED_OUT: set[int] = set()
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PORT = 10000
+#: How often a child that lost its port to someone else is started again on another.
+PORT_ATTEMPTS = 3
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands to outgoing connections and ``bind(0)`` (Linux's default: 32768)."""
+    try:
+        return int(_EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    """A TCP port free on 127.0.0.1 right now, for a child process to listen on.
+
+    Not ``bind(0)``: the kernel hands those ports out again (another lane's thread may get the same one before
+    its child binds it) and uses the same range for every outgoing connection (a scrape's client socket may take
+    it). So the port is drawn at random below the ephemeral range, never one handed out in this process and not
+    yet released (:func:`release_port`), and checked free by binding it. Another process on the machine may
+    still take it first: :meth:`ManagedProcess.lost_its_port` tells, and the caller starts again elsewhere.
+    """
+    ceiling = _ephemeral_floor()
+    if ceiling - _LOWEST_PORT < 1000:  # an unusual range: fall back to the kernel's choice
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    with _PORTS_LOCK:
+        for _ in range(200):
+            port = random.randrange(_LOWEST_PORT, ceiling)
+            if port in _HANDED_OUT or not _bindable(port):
+                continue
+            _HANDED_OUT.add(port)
+            return port
+    raise BackendError(f"no free TCP port on 127.0.0.1 between {_LOWEST_PORT} and {ceiling} after 200 tries")
+
+
+def release_port(port: int) -> None:
+    """``port`` may be handed out again (its process has stopped)."""
+    with _PORTS_LOCK:
+        _HANDED_OUT.discard(port)
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def make_temp_dir(label: str) -> Path:
@@ -111,6 +160,16 @@ class ManagedProcess:
             with _REGISTRY_LOCK:
                 _RUNNING.pop(popen.pid, None)
 
+    def terminate(self) -> None:
+        """SIGTERM the group without waiting (see :func:`stop_processes`)."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._signal_group(signal.SIGTERM)
+
+    def reload(self) -> None:
+        """SIGHUP the group: Prometheus and Alertmanager read their configuration again."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._signal_group(signal.SIGHUP)
+
     def kill(self, timeout: float = 5.0) -> None:
         """SIGKILL the group at once, with no chance to leave a cluster gracefully (as when its node stops
         responding), and wait for it. It stays registered until :meth:`stop`."""
@@ -146,6 +205,10 @@ class ManagedProcess:
             return ""
         return text[-max_chars:]
 
+    def lost_its_port(self) -> bool:
+        """Whether the process exited because an address it was told to listen on was taken."""
+        return not self.alive() and "address already in use" in self.log_tail(20000)
+
     def wait_ready(self, url: str, timeout: float) -> None:
         """Poll ``url`` until it answers 200; :class:`BackendError` with the log's tail if the process dies or
         ``timeout`` passes."""
@@ -165,14 +228,32 @@ class ManagedProcess:
         raise BackendError(f"{self.name} not ready at {url} after {timeout:g}s ({last}):\n{self.log_tail()}")
 
 
+def stop_processes(processes: Sequence[ManagedProcess], term_timeout: float = 5.0) -> list[str]:
+    """Stop ``processes`` together: SIGTERM to every group first, then each waited for (SIGKILL once
+    ``term_timeout`` has passed since the SIGTERM). One after the other, a run's dozens of children would take
+    as many graceful shutdowns (an Alertmanager leaving its cluster takes a second) to stop.
+
+    Returns one line per process that could not be stopped; the others are stopped whatever it holds.
+    """
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + term_timeout
+    errors: list[str] = []
+    for process in processes:
+        try:
+            process.stop(term_timeout=max(0.0, deadline - time.monotonic()))
+        except Exception as error:  # keep stopping the others
+            errors.append(f"{process.name}: {error}")
+    return errors
+
+
 def stop_all() -> None:
     """Stop every process still running and remove every temp dir still there (the exit sweep)."""
     with _REGISTRY_LOCK:
         processes = list(_RUNNING.values())
         dirs = list(_TEMP_DIRS)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.stop(term_timeout=3.0, kill_timeout=3.0)
+    stop_processes(processes, term_timeout=3.0)
     for path in dirs:
         remove_temp_dir(path)
 

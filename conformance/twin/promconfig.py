@@ -20,7 +20,7 @@ import yaml
 from conformance.model.durations import format_duration
 from conformance.packs.model import Pack, Rule
 from conformance.timescale import scale_expr, scale_seconds
-from conformance.twin.exporter import ScrapeTargetLike, target_path
+from conformance.twin.exporter import SCRAPER_PARAM, ScrapeTargetLike, target_path
 
 
 def _job_name(job: str, honor: bool, taken: set[str]) -> str:
@@ -40,8 +40,10 @@ def prometheus_config(
     *,
     scrape_s: float,
     evaluation_s: float,
+    scraper: str = "prometheus",
 ) -> dict[str, Any]:
-    """The config as a dict; intervals are already scaled, in seconds."""
+    """The config as a dict; intervals are already scaled, in seconds. Every scrape names ``scraper`` (the
+    replica) in its query: the cluster server keeps each replica's scrape grid apart."""
     groups: dict[tuple[str, bool, str], list[ScrapeTargetLike]] = {}
     for target in targets:
         key = (target.job, bool(target.honor_labels), target.metric_drop)
@@ -56,6 +58,7 @@ def prometheus_config(
                 "honor_labels": honor,
                 "scrape_interval": format_duration(scrape_s),
                 "scrape_timeout": format_duration(scrape_s),
+                "params": {SCRAPER_PARAM: [scraper]},
                 "static_configs": [
                     {
                         "targets": [cluster_address],

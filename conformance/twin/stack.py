@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import shutil
+import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from conformance.errors import BackendError
@@ -36,14 +38,25 @@ from conformance.routing.defaults import peer_timeout_wall_s
 from conformance.static.series import selectors_in, wanted_names
 from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
-from conformance.twin.backfill import SampledCluster, create_blocks, openmetrics, sample_warmup
+from conformance.twin.backfill import SampledCluster, create_blocks, sample_warmup, write_openmetrics
 from conformance.twin.capture import CaptureServer
 from conformance.twin.exporter import ClusterLike, ClusterServer
-from conformance.twin.processes import ManagedProcess, free_port, make_temp_dir, remove_temp_dir
+from conformance.twin.processes import (
+    PORT_ATTEMPTS,
+    ManagedProcess,
+    free_port,
+    make_temp_dir,
+    release_port,
+    remove_temp_dir,
+    stop_processes,
+)
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
+from conformance.twin.reach import Reach
 from conformance.twin.selfscrape import SelfJobs, SelfTarget, scrape_configs
 
 READY_TIMEOUT_S = 30.0
+#: The longest a lane waits for the others to sample their warm-ups.
+SAMPLED_TOGETHER_TIMEOUT_S = 300.0
 
 #: Prometheus defaults that are durations of the monitored world, scaled with it.
 LOOKBACK_DELTA_S = 300.0
@@ -69,8 +82,8 @@ class StackSettings:
     label: str = "twin"
     #: Virtual seconds of healthy cluster backfilled before Prometheus starts (0: none, a cold start).
     backfill_s: float = 0.0
-    #: Metric names worth backfilling (those the rules can select); None: every series.
-    backfill_names: Collection[str] | None = None
+    #: How far back the rules read each metric: what of the warm-up is backfilled; None: every series, whole.
+    backfill_reach: Reach | None = None
     #: High availability: Prometheus replicas, Alertmanager replicas per pack set-up name (absent: 1), and
     #: whether the replicas of a set-up form one cluster (the operator always meshes them; False only to
     #: prove that unmeshed Alertmanagers notify twice).
@@ -105,6 +118,14 @@ class PrometheusInstance:
     name: str = "prometheus"  # its prometheus_replica label
 
 
+class _Listening(Protocol):
+    name: str
+    url: str
+
+    @property
+    def process(self) -> ManagedProcess: ...
+
+
 def _sender_url(url: str, sender: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}sender={quote(sender, safe='')}"
 
@@ -121,10 +142,24 @@ def _signed(config: dict[str, Any], sender: str) -> dict[str, Any]:
 class TwinStack:
     """Start with :meth:`start` (or as a context manager); ``close`` always stops everything."""
 
-    def __init__(self, cluster: ClusterLike, pack: Pack, settings: StackSettings) -> None:
+    def __init__(
+        self,
+        cluster: ClusterLike,
+        pack: Pack,
+        settings: StackSettings,
+        *,
+        promtool_slots: threading.Semaphore | None = None,
+        sampled_together: threading.Barrier | None = None,
+    ) -> None:
         self.pack = pack
+        #: Passed by every lane once its warm-up is sampled (see :meth:`_start`); None: a stack on its own.
+        self.sampled_together = sampled_together
+        #: Held while promtool backfills: how many may run side by side (the budget says, see twin.cost).
+        self.promtool_slots = promtool_slots or threading.Semaphore(1)
         self.settings = settings
-        self.cluster_server = ClusterServer(cluster, settings.scale)
+        self.cluster_server = ClusterServer(
+            cluster, settings.scale, scrape_interval_s=settings.scaled(settings.scrape_s)
+        )
         self.capture = CaptureServer()
         self.alertmanagers: list[AlertmanagerInstance] = []
         self.prometheuses: list[PrometheusInstance] = []
@@ -135,8 +170,14 @@ class TwinStack:
         self.workdir: Path | None = None
         self.backfilled_s = 0.0  # virtual seconds backfilled (0: a cold start)
         self.backfilled_series = 0
+        self.backfilled_samples = 0
+        self.backfilled_runs = 0  # the runs and gaps the sampled warm-up held (what it cost in memory)
         self.backfill_wall_s = 0.0  # wall seconds the backfill took (sampling, writing, promtool)
         self._closed = False
+        self._ports: list[int] = []  # every port picked for a child, released on close
+        self._relaunch: dict[str, Callable[..., Any]] = {}  # by replica name: start it again (fresh_ports=True)
+        #: By Prometheus home: its configuration without the self-scrape, and the replica ports that was written with.
+        self._self_scraped: dict[Path, tuple[dict[str, Any], tuple[int, ...]]] = {}
 
     def __enter__(self) -> TwinStack:
         return self.start()
@@ -159,9 +200,19 @@ class TwinStack:
         try:
             self._start()
         except BaseException:
+            if self.sampled_together is not None:
+                self.sampled_together.abort()  # the other lanes must not wait for this one
             self.close()
             raise
         return self
+
+    def _wait_for_other_lanes(self) -> None:
+        if self.sampled_together is None:
+            return
+        # A lane that failed aborts the barrier, and a stuck one must not hold the others for ever: either way
+        # they go on (their scrapes may then be late at first, as without the barrier).
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.sampled_together.wait(timeout=SAMPLED_TOGETHER_TIMEOUT_S)
 
     def _start(self) -> None:
         settings = self.settings
@@ -180,27 +231,20 @@ class TwinStack:
             )
             self.rewrites.extend(rewrites)
             replicas = max(1, settings.alertmanager_replicas.get(setup.name, 1))
-            ports = [free_port() for _ in range(replicas)]
-            cluster_ports = [free_port() for _ in range(replicas)] if replicas > 1 else []
+            cluster_ports = [self._port() for _ in range(replicas)] if replicas > 1 else []
             for replica in range(replicas):
-                name = f"alertmanager-{index}-{replica}"
-                home = workdir / name
-                home.mkdir()
-                process = ManagedProcess(
-                    f"alertmanager[{setup.name}]" + (f"-{replica}" if replicas > 1 else ""),
-                    [
-                        str(alertmanager_bin),
-                        f"--config.file={write_yaml(home / 'alertmanager.yml', _signed(config, name))}",
-                        f"--storage.path={home / 'data'}",
-                        f"--web.listen-address=127.0.0.1:{ports[replica]}",
-                        *self._cluster_flags(cluster_ports, replica),
-                        "--log.level=debug",
-                    ],
-                    home / "alertmanager.log",
-                    home,
-                ).start()
-                url = f"http://127.0.0.1:{ports[replica]}"
-                self.alertmanagers.append(AlertmanagerInstance(setup.name, process, url, receivers, replica, name))
+                launch = functools.partial(
+                    self._launch_alertmanager,
+                    alertmanager_bin,
+                    index,
+                    setup.name,
+                    config,
+                    receivers,
+                    replica,
+                    cluster_ports,
+                )
+                self.alertmanagers.append(launch())
+                self._relaunch[self.alertmanagers[-1].name] = launch
 
         replicas = max(1, settings.prometheus_replicas)
         homes = [workdir / (f"prometheus-{replica}" if replicas > 1 else "prometheus") for replica in range(replicas)]
@@ -212,33 +256,35 @@ class TwinStack:
         if backfill:
             assert isinstance(cluster, SampledCluster) and promtool is not None
             mark = time.monotonic()
-            snapshots = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_names)
+            source = home / "warmup.om.txt"
+            # Every lane samples side by side: one after the other, the lanes started first would be scraped
+            # (expositions are Python work too) while the others still sample, and the start would take longer.
+            warmup = sample_warmup(cluster, settings.backfill_s, settings.scrape_s, settings.backfill_reach)
+            # Sampling is Python work under one interpreter lock: a lane whose Prometheus scraped already while
+            # the others still sample would answer its scrapes seconds late (timeouts, gaps in every series) at
+            # the very start of the run. So no lane's clock starts before every lane has sampled.
+            self._wait_for_other_lanes()
             self.cluster_server.start(at_virtual_s=settings.backfill_s)
-            create_blocks(
-                openmetrics(snapshots, self.cluster_server.unix_time_of), home / "data", promtool, work_dir=home
-            )
+            self.backfilled_samples = write_openmetrics(warmup, self.cluster_server.unix_time_of, source)
+            self.backfilled_series, self.backfilled_runs = len(warmup.tracks), warmup.segments()
+            del warmup  # written: promtool reads the file
+            with self.promtool_slots:
+                create_blocks(source, home / "data", promtool)
+            self.backfill_wall_s = time.monotonic() - mark
             for other in homes[1:]:  # every replica starts with the same stored warm-up
                 shutil.copytree(home / "data", other / "data")
             self.backfilled_s = settings.backfill_s
-            self.backfilled_series = len({key for snapshot in snapshots for key in snapshot.samples})
-            self.backfill_wall_s = time.monotonic() - mark
         else:
+            self._wait_for_other_lanes()  # nothing to sample (no warm-up): it only must not hold the others
             self.cluster_server.start()
-        for am in self.alertmanagers:
-            am.process.wait_ready(f"{am.url}/-/ready", READY_TIMEOUT_S)
+        for position in range(len(self.alertmanagers)):
+            self._ready(self.alertmanagers, position)
 
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
-        ports = [free_port() for _ in homes]
-        names = [self._prometheus_name(replica, len(homes)) for replica in range(len(homes))]
-        self_scrape = []
-        if settings.self_jobs is not None:
-            self_scrape = scrape_configs(
-                self._self_targets(settings.self_jobs, ports, names),
-                settings.prometheus_name.split("/", 1)[0],
-                scrape_s=settings.scaled(settings.scrape_s),
-                keep=wanted_names(selectors_in(rule.expr for group in self.pack.groups for rule in group.rules)),
-            )
+        # Every replica may scrape every other one (the self-scrape): their ports are picked before any starts.
+        ports = [self._port() for _ in homes]
         for replica, replica_home in enumerate(homes):
+            name = self._prometheus_name(replica, replicas)
             config = prometheus_config(
                 self.cluster_server.cluster.targets(),
                 self.cluster_server.address,
@@ -246,35 +292,141 @@ class TwinStack:
                 [am.url.removeprefix("http://") for am in self.alertmanagers],
                 scrape_s=settings.scaled(settings.scrape_s),
                 evaluation_s=settings.scaled(settings.evaluation_s),
+                scraper=name,
             )
-            config["scrape_configs"] += self_scrape
-            name = names[replica]
             if replicas > 1:
                 # As the Prometheus Operator configures every replica of a Prometheus resource.
                 config["global"]["external_labels"] = {"prometheus": settings.prometheus_name, REPLICA_LABEL: name}
                 if config.get("alerting"):
                     config["alerting"]["alert_relabel_configs"] = [{"action": "labeldrop", "regex": REPLICA_LABEL}]
-            port = ports[replica]
-            process = ManagedProcess(
-                "prometheus" + (f"-{replica}" if replicas > 1 else ""),
-                [
-                    str(prometheus_bin),
-                    f"--config.file={write_yaml(replica_home / 'prometheus.yml', config)}",
-                    f"--storage.tsdb.path={replica_home / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--storage.tsdb.retention.time=1d",
-                    f"--query.lookback-delta={format_duration(settings.scaled(LOOKBACK_DELTA_S))}",
-                    f"--rules.alert.resend-delay={format_duration(settings.scaled(RESEND_DELAY_S))}",
-                    f"--rules.alert.for-grace-period={format_duration(settings.scaled(FOR_GRACE_PERIOD_S))}",
-                ],
-                replica_home / "prometheus.log",
-                replica_home,
-            ).start()
-            self.prometheuses.append(PrometheusInstance(process, f"http://127.0.0.1:{port}", replica, name))
+            start_prometheus = functools.partial(
+                self._launch_prometheus, prometheus_bin, replica_home, config, replica, name, ports
+            )
+            self.prometheuses.append(start_prometheus())
+            self._relaunch[name] = start_prometheus
+        for position in range(len(self.prometheuses)):
+            self._ready(self.prometheuses, position)
+        self._readdress_self_scrape(ports)
         self.prometheus = self.prometheuses[0].process
         self.prometheus_url = self.prometheuses[0].url
+
+    def _port(self) -> int:
+        port = free_port()
+        self._ports.append(port)
+        return port
+
+    def _ready(self, instances: list[Any], position: int) -> None:
+        """Wait until ``instances[position]`` answers ``/-/ready``. When another process took one of its ports
+        between pick and bind, start it again on fresh ones (at most :data:`PORT_ATTEMPTS` times), each new
+        start put in the list at once so that :meth:`close` stops it whatever happens next."""
+        for _ in range(PORT_ATTEMPTS):
+            instance: _Listening = instances[position]
+            try:
+                instance.process.wait_ready(f"{instance.url}/-/ready", READY_TIMEOUT_S)
+                return
+            except BackendError:
+                if not instance.process.lost_its_port():
+                    raise
+            instance.process.stop()
+            instances[position] = self._relaunch[instance.name](fresh_ports=True)
+        instances[position].process.wait_ready(f"{instances[position].url}/-/ready", READY_TIMEOUT_S)
+
+    def _launch_prometheus(
+        self,
+        binary: Path,
+        home: Path,
+        config: dict[str, Any],
+        replica: int,
+        name: str,
+        ports: list[int],
+        fresh_ports: bool = False,
+    ) -> PrometheusInstance:
+        settings = self.settings
+        if fresh_ports:
+            ports[replica] = self._port()  # the replicas started before it are told by _readdress_self_scrape
+        port = ports[replica]
+        process = ManagedProcess(
+            "prometheus" + (f"-{replica}" if settings.prometheus_replicas > 1 else ""),
+            [
+                str(binary),
+                f"--config.file={self._write_prometheus_config(home, config, ports)}",
+                f"--storage.tsdb.path={home / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=1d",
+                f"--query.lookback-delta={format_duration(settings.scaled(LOOKBACK_DELTA_S))}",
+                f"--rules.alert.resend-delay={format_duration(settings.scaled(RESEND_DELAY_S))}",
+                f"--rules.alert.for-grace-period={format_duration(settings.scaled(FOR_GRACE_PERIOD_S))}",
+            ],
+            home / "prometheus.log",
+            home,
+        ).start()
+        return PrometheusInstance(process, f"http://127.0.0.1:{port}", replica, name)
+
+    def _launch_alertmanager(
+        self,
+        binary: Path,
+        index: int,
+        setup_name: str,
+        config: dict[str, Any],
+        receivers: list[CapturedReceiver],
+        replica: int,
+        cluster_ports: list[int],
+        fresh_ports: bool = False,
+    ) -> AlertmanagerInstance:
+        assert self.workdir is not None
+        name = f"alertmanager-{index}-{replica}"
+        home = self.workdir / name
+        home.mkdir(exist_ok=True)
+        if fresh_ports and cluster_ports:
+            # Its peers keep the old address; it joins them through theirs, and the mesh knows it from then on.
+            cluster_ports[replica] = self._port()
+        port = self._port()
+        process = ManagedProcess(
+            f"alertmanager[{setup_name}]" + (f"-{replica}" if len(cluster_ports) > 1 else ""),
+            [
+                str(binary),
+                f"--config.file={write_yaml(home / 'alertmanager.yml', _signed(config, name))}",
+                f"--storage.path={home / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                *self._cluster_flags(cluster_ports, replica),
+                "--log.level=debug",
+            ],
+            home / "alertmanager.log",
+            home,
+        ).start()
+        return AlertmanagerInstance(setup_name, process, f"http://127.0.0.1:{port}", receivers, replica, name)
+
+    def _write_prometheus_config(self, home: Path, config: dict[str, Any], ports: list[int]) -> Path:
+        """Write ``config`` with the self-scrape of the Prometheus replicas on ``ports`` and every Alertmanager
+        (when the pack reads their own families), and remember what was written for :meth:`_readdress_self_scrape`."""
+        jobs = self.settings.self_jobs
+        written = copy.deepcopy(config)
+        if jobs is not None:
+            names = [self._prometheus_name(replica, len(ports)) for replica in range(len(ports))]
+            written["scrape_configs"] = [
+                *config["scrape_configs"],
+                *scrape_configs(
+                    self._self_targets(jobs, ports, names),
+                    self.settings.prometheus_name.split("/", 1)[0],
+                    scrape_s=self.settings.scaled(self.settings.scrape_s),
+                    keep=wanted_names(selectors_in(rule.expr for group in self.pack.groups for rule in group.rules)),
+                ),
+            ]
+        self._self_scraped[home] = (config, tuple(ports))
+        return write_yaml(home / "prometheus.yml", written)
+
+    def _readdress_self_scrape(self, ports: list[int]) -> None:
+        """A replica started again on a fresh port (:meth:`_ready`) is scraped by the others at its old address:
+        their configurations are written again with the new one and reloaded (SIGHUP; Prometheus keeps the scrape
+        pools and rule groups whose configuration did not change)."""
+        if self.settings.self_jobs is None:
+            return
         for instance in self.prometheuses:
-            instance.process.wait_ready(f"{instance.url}/-/ready", READY_TIMEOUT_S)
+            home = instance.process.cwd
+            config, written_ports = self._self_scraped[home]
+            if written_ports != tuple(ports):
+                self._write_prometheus_config(home, config, ports)
+                instance.process.reload()
 
     def _prometheus_name(self, replica: int, replicas: int) -> str:
         """The replica's ``prometheus_replica`` label: the operator's pod name (``prometheus`` when alone)."""
@@ -325,16 +477,13 @@ class TwinStack:
         if self._closed:
             return
         self._closed = True
-        errors: list[str] = []
-        for process in reversed(self.processes):
-            try:
-                process.stop()
-            except Exception as error:  # keep stopping the others
-                errors.append(f"{process.name}: {error}")
+        errors = stop_processes(list(reversed(self.processes)))
         for server in (self.cluster_server, self.capture):
             with contextlib.suppress(Exception):
                 server.stop()
         if self.workdir is not None:
             remove_temp_dir(self.workdir)
+        for port in self._ports:
+            release_port(port)
         if errors:
             raise BackendError("could not stop every twin process: " + "; ".join(errors))

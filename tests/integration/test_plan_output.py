@@ -12,7 +12,8 @@ pytestmark = [
     pytest.mark.needs_binaries("promtool"),
 ]
 
-WAVE = re.compile(r"  wave (\d+): about (\S+) = healthy \S+ \+ slowest notification \S+ \+ resolution wait \S+")
+# A wave whose runs have no estimate (the high-availability repeats) says why after a semicolon.
+WAVE = re.compile(r"  wave (\d+): about (\S+) = healthy \S+ \+ slowest notification \S+ \+ resolution wait \S+(; .*)?")
 NODE_STEP = re.compile(r"    (\S+): node (\S+) \(declared (\S+?)(, node loss)?\)")
 MAPPING = re.compile(r"  (.+) -> (\S+) \((control-plane|workloads|monitoring|node-faults)\): .+")
 
@@ -82,3 +83,13 @@ def test_cluster_plan_still_prints_with_its_waves(pytester: pytest.Pytester) -> 
             "REFUSED: the run would stop before touching anything*",
         ]
     )
+
+
+def test_twin_plan_shows_each_fault_beside_its_revert(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--profile", "runai", "--plan", "-p", "no:cacheprovider")
+    assert result.ret == 0, result.stderr.str()
+    lines = result.stdout.lines
+    fault = lines.index("  RunaiNodeUnknownState[critical]:ready-unknown: node-not-ready on node gpu-node-1")
+    assert lines[fault + 1].startswith("      revert: the simulated state set back to healthy")
+    restarts = next(i for i, line in enumerate(lines) if ":crash-loop: crash-loop on " in line)
+    assert "what they left (restarts, recreated pods) stays" in lines[restarts + 1]

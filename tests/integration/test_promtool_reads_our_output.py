@@ -11,7 +11,7 @@ from conformance.sim import SimulatedCluster
 from conformance.sim.examples import example_environment
 from conformance.testing.toy import ToyCluster
 from conformance.tools import find_tool, run_command
-from conformance.twin.backfill import create_blocks, openmetrics, sample_warmup
+from conformance.twin.backfill import create_blocks, sample_warmup, write_openmetrics
 
 pytestmark = pytest.mark.needs_binaries("promtool")
 
@@ -33,7 +33,8 @@ def test_exposition_passes_promtool_check_metrics() -> None:
 
 def test_promtool_accepts_the_backfill(tmp_path: Path) -> None:
     cluster = ToyCluster([("toy", "alpha"), ("toy", "beta")])
-    text = openmetrics(sample_warmup(cluster, 600.0, 30.0), lambda virtual: 1_700_000_000.0 + virtual / 20)
-    create_blocks(text, tmp_path / "data", find_tool("promtool"), work_dir=tmp_path)
+    source = tmp_path / "warmup.om.txt"
+    write_openmetrics(sample_warmup(cluster, 600.0, 30.0), lambda virtual: 1_700_000_000.0 + virtual / 20, source)
+    create_blocks(source, tmp_path / "data", find_tool("promtool"))
     assert [p for p in (tmp_path / "data").iterdir() if (p / "meta.json").is_file()]
-    assert not (tmp_path / "warmup.om.txt").exists()
+    assert not source.exists()

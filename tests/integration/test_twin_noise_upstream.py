@@ -18,10 +18,10 @@ import requests
 from conformance.packs.loader import load_pack
 from conformance.profiles import load_profile
 from conformance.sim import SimulatedCluster
-from conformance.static.series import selectors_in, wanted_names
 from conformance.twin.backend import TwinSources
+from conformance.twin.reach import Reach
 from conformance.twin.selfscrape import jobs_selected_by
-from conformance.twin.stack import StackSettings, TwinStack
+from conformance.twin.stack import LOOKBACK_DELTA_S, StackSettings, TwinStack
 
 pytestmark = [pytest.mark.needs_binaries("prometheus", "alertmanager", "promtool"), pytest.mark.live]
 
@@ -43,14 +43,13 @@ def test_healthy_twin_raises_nothing_but_the_always_firing_alerts() -> None:
         pytest.skip(f"the kube-prometheus pack is not in {PACK} (never committed): see {PROFILE / 'README.md'}")
     profile = load_profile(str(PROFILE))
     pack = load_pack(PACK)
-    exprs = [rule.expr for group in pack.groups for rule in group.rules]
     settings = StackSettings(
         scale=SCALE,
         scrape_s=profile.scrape_interval_s,
         evaluation_s=profile.evaluation_interval_s,
         label="twin-noise",
         backfill_s=BACKFILL_S,
-        backfill_names=wanted_names(selectors_in(exprs)),
+        backfill_reach=Reach(pack, margin_s=LOOKBACK_DELTA_S + profile.scrape_interval_s),
         prometheus_name=f"{profile.environment.monitoring_namespace}/k8s",
         self_jobs=jobs_selected_by(pack),
     )

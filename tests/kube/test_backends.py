@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -286,9 +287,28 @@ def test_runai_kind_plan_shows_every_change_and_touches_nothing(
     assert "kind create cluster --config <work folder>/kind-cluster.yaml" in text
     assert "create Deployment runai/cluster-sync" in text
     scenarios = sum(len(a.scenarios) for a in profile.alerts)
-    assert text.count("    fault:  ") + text.count("    SKIP: ") == scenarios
-    assert text.count("    fault:  ") == text.count("    revert: ")
+    # high availability: every alert once more with an Alertmanager peer lost while pending, in waves of its own
+    repeats = len({alert.key for alert in profile.alerts})
+    assert text.count("    fault:  ") + text.count("    SKIP: ") == scenarios + repeats
+    steps = re.findall(r"^  \S+\+alertmanager-webhook-peer-lost-while-pending( at level \S+)?$", text, re.M)
+    assert len(steps) == repeats
+    losses = [
+        "a Prometheus replica lost while the alert is pending: delete the first pod labelled "
+        "app.kubernetes.io/name=prometheus in monitoring (grace 0s)",
+        "an Alertmanager peer of webhook lost while the alert is pending: delete the first pod labelled "
+        "app.kubernetes.io/name=alertmanager",
+        "an Alertmanager peer of webhook lost just after it notified: delete the first pod labelled "
+        "app.kubernetes.io/name=alertmanager",
+    ]
+    for loss in losses:
+        assert loss in text
+    assert text.count("    fault:  ") + len(losses) == text.count("    revert: ")
     assert "cordon node alert-conformance-worker5" in text
+    # seed 004's lost system worker gathers the Run:ai stand-ins only in the twin: on kind it is skipped, saying why
+    assert (
+        "system-worker-1 gathers workloads by node_selector (cluster-sync, runai-agent, project-controller, ...); "
+        in (text)
+    )
     # without promtool there are no depth-3 predictions: the plan says so instead of guessing a duration
     assert "Estimated duration: not estimated: it needs depth 3's predictions (promtool not found" in text
 

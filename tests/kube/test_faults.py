@@ -30,6 +30,7 @@ REGISTRY = FaultRegistry()
 CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "kill-pods": (Target(namespace=NS, workload="api"), {}, None),
     "crash-loop": (Target(namespace=NS, workload="api", container="app"), {}, 3),
+    "crash-loop-backoff": (Target(namespace=NS, workload="api", container="app"), {}, None),
     "unavailable-replicas": (Target(namespace=NS, workload="api"), {}, 2),
     "stuck-rollout": (Target(namespace=NS, workload="api"), {"progress_deadline_s": 60}, None),
     "fill-volume": (Target(namespace=NS, volume_claim="data"), {}, 0.04),
@@ -37,6 +38,7 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "node-not-ready": (Target(node="node-b"), {}, None),
     "memory-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
     "cpu-near-limit": (Target(namespace=NS, workload="api", container="app"), {}, 0.9),
+    "cpu-throttling": (Target(namespace=NS, workload="api", container="app"), {}, 0.3),
     "node-memory-pressure": (Target(node="node-a"), {"namespace": NS}, 0.9),
     "fail-job": (Target(namespace=NS, job="nightly"), {}, None),
     "target-down": (Target(namespace=NS, workload="api"), {}, None),
@@ -46,6 +48,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
+#: Faults that change nothing on the cluster (an always-firing alert's scenario).
+CHANGES_NOTHING = {"none"}
 
 
 def build(world: World, fault: str) -> Injector:
@@ -93,7 +97,15 @@ ALL_FAULTS = sorted(CASES)
 
 
 def test_every_fault_kind_has_a_case_or_a_skip() -> None:
-    assert set(CASES) | SKIPPED_EVERYWHERE == set(FAULT_KINDS)
+    assert set(CASES) | SKIPPED_EVERYWHERE | CHANGES_NOTHING == set(FAULT_KINDS)
+
+
+def test_fault_none_writes_nothing_and_reverts_nothing(world: World) -> None:
+    scenario = Scenario(id="none", fault="none", target=Target())
+    injector = REGISTRY.get("none").build(scenario, world.placement.resolve(scenario), None)
+    assert injector.permissions() == []
+    inject(world.ctx, [injector], lambda: None)
+    assert world.api.writes == []
 
 
 @pytest.mark.parametrize("fault", ALL_FAULTS)
@@ -265,6 +277,25 @@ def test_crash_loop_calls(world: World) -> None:
     [container] = body["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["sh", "-c", "sleep 5; exit 1"]
     assert restore_of(body)["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", "3600"]
+
+
+def test_crash_loop_backoff_is_the_crash_loop_patch_held_until_the_revert(world: World) -> None:
+    [(_, path, body)] = applied(world, "crash-loop-backoff")
+    assert path == "/apis/apps/v1/namespaces/demo/deployments/api"
+    [container] = body["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["sh", "-c", "sleep 5; exit 1"]
+    assert build(world, "crash-loop-backoff").describe().endswith("held until the revert")
+
+
+def test_memory_past_the_limit_is_skipped_as_kind_cannot_oom_kill_the_container(world: World) -> None:
+    """An exec'd stress process is a child in the container's cgroup: at the limit the kernel's OOM killer picks
+    it (the largest), PID 1 survives, so there is no restart and no OOMKilled status to prove."""
+    scenario = Scenario("oom", "memory-near-limit", Target(namespace=NS, workload="api", container="app"))
+    injector = REGISTRY.get("memory-near-limit")
+    oom = injector.build(scenario, world.placement.resolve(scenario), 1.0)
+    assert "OOM-killed" in str(oom.params_skip_reason("kind"))
+    near = injector.build(scenario, world.placement.resolve(scenario), 0.95)
+    assert near.params_skip_reason("kind") is None
 
 
 def test_stuck_rollout_calls(world: World) -> None:

@@ -42,4 +42,4 @@ def test_unknown_profile_is_one_line(tmp_path: Path) -> None:
 
 def test_profiles_lists_the_bundled_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profiles"]) == 0
-    assert capsys.readouterr().out.split() == ["aistore", "mlops", "runai", "seldon"]
+    assert capsys.readouterr().out.split() == ["aistore", "kube-prometheus", "mlops", "runai", "seldon"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from conformance.model.workloads import ContainerSpec, Environment, NodeSpec, WorkloadSpec
+from conformance.model.workloads import ContainerSpec, Environment, JobSpec, NodeSpec, WorkloadSpec
 from conformance.sim import SimulatedCluster, matching, merge_target_labels
 from conformance.sim.examples import example_environment
 from conformance.sim.types import SeriesKey
@@ -155,7 +156,8 @@ def test_jobs_and_claims(healthy: SimulatedCluster) -> None:
     node_of_db0 = dict(next(iter(matching(stored, "kube_pod_info", namespace=NS, pod="db-0"))))["node"]
     labels = dict(next(iter(stats)))
     assert labels["node"] == node_of_db0 and labels["job"] == "kubelet" and labels["metrics_path"] == "/metrics"
-    assert next(iter(stats.values())) / one(stored, "kubelet_volume_stats_capacity_bytes", **pvc) == pytest.approx(0.7)
+    # 30 % used: a non-root writer still has 65 % (ext4 keeps 5 % for root).
+    assert next(iter(stats.values())) / one(stored, "kubelet_volume_stats_capacity_bytes", **pvc) == pytest.approx(0.65)
     assert matching(stored, "kubelet_volume_stats_inodes_free", **pvc)
 
 
@@ -286,3 +288,59 @@ def test_single_control_plane_node_runs_workloads() -> None:
     )
     stored = SimulatedCluster(env).stored_samples()
     assert one(stored, "kube_pod_info", namespace="x", node="kind-control-plane", created_by_kind="ReplicaSet") == 1
+
+
+def test_kube_state_metrics_is_kept_off_the_nodes_the_profile_s_faults_take_down() -> None:
+    """As on kind, where the monitoring stack has a worker of its own: a node fault on the node that happened to
+    host kube-state-metrics would silence every kube_* series until the pod is rescheduled, 5 minutes late."""
+    env = Environment(nodes=(NodeSpec("worker-1"), NodeSpec("worker-2")), namespaces=("monitoring",))
+    ksm_node = {p.node for p in SimulatedCluster(env).pods if p.workload and "kube-state-metrics" in p.name}
+    assert ksm_node == {"worker-1"}  # the scheduler's first pick, unconstrained
+    spared = SimulatedCluster(replace(env, fault_nodes=frozenset({"worker-1"})))
+    assert {p.node for p in spared.pods if "kube-state-metrics" in p.name} == {"worker-2"}
+    # Where no other node can run it, it still runs.
+    alone = replace(env, nodes=(NodeSpec("worker-1"),), fault_nodes=frozenset({"worker-1"}))
+    assert {p.node for p in SimulatedCluster(alone).pods if "kube-state-metrics" in p.name} == {"worker-1"}
+
+
+def test_a_job_is_active_until_its_run_ends() -> None:
+    """kube-state-metrics internal/store/job.go: kube_job_status_active is status.active, start_time is
+    status.startTime, and kube_job_complete/kube_job_failed exist only once the Job has that condition."""
+    base = example_environment()
+    long_job = JobSpec("train", NS, run_seconds=7200.0)
+    cluster = SimulatedCluster(replace(base, jobs=(*base.jobs, long_job)))
+    cluster.advance_to(300.0)
+    stored = cluster.stored_samples()
+    job = {"namespace": NS, "job_name": "train"}
+    assert one(stored, "kube_job_status_active", **job) == 1
+    assert one(stored, "kube_job_status_succeeded", **job) == 0
+    assert one(stored, "kube_job_status_start_time", **job) == cluster.epoch - 3600.0
+    assert not matching(stored, "kube_job_complete", **job) and not matching(
+        stored, "kube_job_status_completion_time", **job
+    )
+    [pod] = [p for p in cluster.pods if p.job is not None and p.job.name == "train"]
+    assert one(stored, "kube_pod_status_phase", namespace=NS, pod=pod.name, phase="Running") == 1
+    assert one(stored, "kube_pod_container_status_running", namespace=NS, pod=pod.name) == 1
+    # It started an hour before virtual 0 and runs two: it completes at +3600 s.
+    assert cluster.next_event_at() is not None
+    cluster.advance_to(3600.0)
+    stored = cluster.stored_samples()
+    assert one(stored, "kube_job_status_active", **job) == 0
+    assert one(stored, "kube_job_complete", **job, condition="true") == 1
+    assert one(stored, "kube_job_status_completion_time", **job) == cluster.epoch + 3600.0
+    assert one(stored, "kube_pod_status_phase", namespace=NS, pod=pod.name, phase="Succeeded") == 1
+
+
+def test_node_roles_are_the_nodes_role_labels() -> None:
+    """kube-state-metrics internal/store/node.go: one kube_node_role series per node-role.kubernetes.io/<role>
+    label. kind labels its control plane only; a worker has a role where the label was put on it."""
+    base = example_environment()
+    labelled = tuple(
+        replace(n, labels={**n.labels, "node-role.kubernetes.io/worker": ""}) if n.name == "w1" else n
+        for n in base.nodes
+    )
+    cluster = SimulatedCluster(replace(base, nodes=labelled))
+    stored = cluster.stored_samples()
+    assert one(stored, "kube_node_role", node="cp", role="control-plane") == 1
+    assert one(stored, "kube_node_role", node="w1", role="worker") == 1
+    assert not matching(stored, "kube_node_role", node="w2")

@@ -68,3 +68,36 @@ def test_the_kubernetes_injectors_read_only_documented_parameters_with_documente
     for name in _INDEX.findall(text):
         (fault,) = faults
         assert FAULT_KINDS[fault].param(name).default is None, f"{fault}.{name} is required in code"
+
+
+def test_every_table_row_of_the_page_has_as_many_cells_as_its_header() -> None:
+    """A value such as ``all | one`` must not split its cell (the page once showed the wrong defaults)."""
+    header_cells = 0
+    for line in render_markdown().splitlines():
+        if not line.startswith("|"):
+            header_cells = 0
+            continue
+        cells = len(re.findall(r"(?<!\\)\|", line))
+        if header_cells == 0:
+            header_cells = cells
+        assert cells == header_cells, line
+
+
+def test_the_profile_schema_accepts_exactly_the_fault_vocabulary() -> None:
+    import json
+
+    schema = json.loads((ROOT / "conformance" / "schema" / "profile.schema.json").read_text())
+    enums = [
+        node["enum"]
+        for node in _walk(schema)
+        if isinstance(node, dict) and isinstance(node.get("enum"), list) and "crash-loop" in node["enum"]
+    ]
+    assert enums and all(set(enum) == set(FAULT_KINDS) for enum in enums)
+
+
+def _walk(node: object) -> list[object]:
+    found = [node]
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        found.extend(_walk(child))
+    return found

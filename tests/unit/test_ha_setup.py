@@ -91,7 +91,7 @@ def test_the_runai_profile_documents_ha_and_its_pack_sets_the_replicas() -> None
     assert is_high_availability(profile, pack)
 
 
-@pytest.mark.parametrize("name", ["aistore", "mlops", "seldon"])
+@pytest.mark.parametrize("name", ["aistore", "kube-prometheus", "mlops", "seldon"])
 def test_profiles_without_ha_run_one_of_each(name: str) -> None:
     profile = load_profile(name)
     pack = load_pack(profile.pack_path)

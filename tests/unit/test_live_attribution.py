@@ -40,3 +40,20 @@ def test_generated_names_match_by_their_owner() -> None:
     assert not claims(pod, {"alertname": "A", "pod": "mlflow-7d9f8b6c5d-x2k4q", "instance": "10.0.0.1:80"})
     stateful = run(({"alertname": "A", "pod": "postgres-0"},))
     assert not claims(stateful, {"alertname": "A", "pod": "postgres-1"})
+
+
+def test_a_run_predicted_with_labels_takes_the_instance_from_one_predicted_without() -> None:
+    """A scenario documented to stay silent never fired at depth 3, so it has no labels: the instance its sibling
+    scenario raised is the sibling's, not a failure of the silent one (both watch the same alert in one lane)."""
+    from dataclasses import dataclass
+
+    from conformance.observe.attribution import owners
+
+    @dataclass
+    class Item:
+        run: ScenarioRun
+
+    firing, silent = Item(run(({"alertname": "A", "pod": "w-1"},))), Item(run(()))
+    assert owners([silent, firing], {"alertname": "A", "pod": "w-1"}) == [firing]
+    # An instance only the silent run can claim (its own fault raised the alert) is still its.
+    assert owners([silent, firing], {"alertname": "A", "pod": "other-1"}) == [silent]

@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
+from pathlib import Path
+
 import pytest
 
 from conformance.sim.types import ScrapeTarget
 from conformance.testing.toy import ToyCluster
 from conformance.twin.backend import _max_range_s
-from conformance.twin.backfill import SampledCluster, Snapshot, openmetrics, sample_warmup
+from conformance.twin.backfill import SampledCluster, Warmup, sample_warmup, write_openmetrics
 from conformance.twin.exporter import ClusterServer
 from conformance.twin.promconfig import prometheus_config
+
+
+class Whole:
+    """A reach that reads ``names`` back through any warm-up (the whole of it is kept)."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.names = frozenset(names)
+
+    def seconds(self, name: str) -> float | None:
+        return math.inf if name in self.names else None
 
 
 def test_warmup_sampled_on_the_grid_up_to_its_end() -> None:
     cluster = ToyCluster([("toy", "alpha")], rate_per_second=2.0)
     assert isinstance(cluster, SampledCluster)
-    snapshots = sample_warmup(cluster, 95.0, 30.0, names={"toy_requests_total"})
-    assert [s.at_s for s in snapshots] == [0.0, 30.0, 60.0, 90.0, 95.0]
+    warmup = sample_warmup(cluster, 95.0, 30.0, Whole({"toy_requests_total"}))
+    assert [warmup.at(k) for k in range(warmup.steps)] == [0.0, 30.0, 60.0, 90.0, 95.0]
     assert cluster.now == 95.0  # the live clock continues from here
-    last = snapshots[-1].samples
-    assert {dict(k)["__name__"] for k in last} == {"toy_requests_total", "up"}  # up is always kept
-    counter = next(v for k, v in last.items() if dict(k)["__name__"] == "toy_requests_total")
-    assert counter == 190.0
+    assert {dict(k)["__name__"] for k in warmup.tracks} == {"toy_requests_total"}  # only the names asked for
+    (counter,) = warmup.tracks
+    assert list(warmup.samples(counter)) == [(0.0, 0.0), (30.0, 60.0), (60.0, 120.0), (90.0, 180.0), (95.0, 190.0)]
 
 
-def test_openmetrics_grouped_sorted_in_seconds_and_closed() -> None:
+def test_openmetrics_grouped_sorted_in_seconds_and_closed(tmp_path: Path) -> None:
     a = (("__name__", "b_metric"), ("pod", 'x"y\\z'))
     b = (("__name__", "a_metric"), ("pod", "p"))
-    snapshots = [Snapshot(0.0, {a: 1.0, b: 2.0}), Snapshot(30.0, {b: 3.5, a: float("nan")})]
-    text = openmetrics(snapshots, lambda virtual: 1_700_000_000.0 + virtual / 20)
-    assert text.splitlines() == [
+    warmup = Warmup(30.0, 30.0)
+    for index, samples in enumerate([{a: 1.0, b: 2.0}, {b: 3.5, a: float("nan")}]):
+        for key, value in samples.items():
+            warmup.add(index, key, value)
+    path = tmp_path / "warmup.om.txt"
+    assert write_openmetrics(warmup, lambda virtual: 1_700_000_000.0 + virtual / 20, path) == 4
+    assert path.read_text().splitlines() == [
         'a_metric{pod="p"} 2 1700000000.000',
         'a_metric{pod="p"} 3.5 1700000001.500',
         'b_metric{pod="x\\"y\\\\z"} 1 1700000000.000',

@@ -166,3 +166,82 @@ def test_the_documented_timers_and_send_resolved_decide_not_the_packs() -> None:
         "main", "hook", setup, {"alertname": "A"}, {"group_wait": 30.0, "send_resolved": True}
     )
     assert (documented.group_wait_s, documented.group_interval_s, documented.send_resolved) == (30.0, 300.0, True)
+
+
+QUIET = ReceiverExpectation("main/null", False, group_wait_s=30.0, group_interval_s=300.0)
+
+
+def test_a_silent_scenario_passes_when_nothing_fires_and_fails_on_a_firing_or_a_notification() -> None:
+    """``expect: silent``: the document says the failure must not raise the alert."""
+    silent = expectation(fire_s=None, silent=True)
+    quiet = Observation("A[warning]:s", True, reverted_s=36.0, timeline=[(36.0, "reverted")])
+    assert judge(silent, quiet).outcome == "pass"
+    verdict = judge(silent, observed(31.0))
+    assert verdict.outcome == "fail"
+    assert verdict.problems == [
+        "fired at 29.00s although the document says this failure must not raise it",
+        "notified main/team at 31.00s although the document says this failure must not raise it",
+    ]
+
+
+def test_an_alert_that_notifies_nobody_may_only_reach_receivers_without_integration() -> None:
+    """A heartbeat routed to kube-prometheus-stack's null receiver: routed, counted as no notification."""
+    nobody = expectation(receivers=(QUIET,), notifies=False, quiet_receivers=frozenset({"main/null"}))
+    routed = Observation(
+        "A[warning]:s",
+        True,
+        firing_s=29.0,
+        notified_s=31.0,
+        reverted_s=36.0,
+        notifications=[Notification(31.0, "main/null", "firing", {})],
+        timeline=[(29.0, "firing"), (31.0, "notified main/null"), (36.0, "reverted")],
+    )
+    verdict = judge(nobody, routed)
+    assert verdict.outcome == "pass", verdict.message()
+    assert verdict.notifications == {}
+    assert (31.0, "routed to main/null (no integration: nobody notified)") in verdict.timeline
+    routed.notifications.append(Notification(31.2, "main/team", "firing", {}))
+    verdict = judge(nobody, routed)
+    assert verdict.outcome == "fail"
+    assert "notified main/team although the document says this alert notifies nobody" in verdict.problems
+    assert verdict.notifications == {"main/team": {"firing": 1}}
+
+
+def test_an_alert_that_must_notify_and_reaches_a_receiver_without_integration_is_routed_not_notified() -> None:
+    pages = expectation(receivers=(QUIET,), quiet_receivers=frozenset({"main/null"}))
+    routed = Observation(
+        "A[warning]:s",
+        True,
+        firing_s=29.0,
+        notified_s=31.0,
+        reverted_s=36.0,
+        notifications=[Notification(31.0, "main/null", "firing", {})],
+    )
+    verdict = judge(pages, routed)
+    assert verdict.outcome == "pass", verdict.message()
+    assert verdict.notifications == {}  # a post the capture saw, but nobody would have been notified
+
+
+def test_a_failing_row_shows_only_the_warnings_and_errors_of_the_process_logs() -> None:
+    from conformance.observe.backend import LiveOutcome
+
+    quiet = "\n".join(f'ts=1 level=info msg="Completed loading of configuration file {i}"' for i in range(50))
+    noisy = quiet + '\nts=2 level=error msg="Error sending alert" err="connection refused"'
+    outcome = LiveOutcome("twin", 20.0, [], logs={"twin prometheus-0": quiet, "twin alertmanager-0": noisy})
+    assert outcome.complaints() == {
+        "twin alertmanager-0": 'ts=2 level=error msg="Error sending alert" err="connection refused"'
+    }
+    assert outcome.complaints(within="prometheus") == {}
+
+
+def test_a_run_that_never_lost_its_replicas_fails_and_a_lost_one_before_its_fault_is_no_noise() -> None:
+    losses = ("a Prometheus replica lost while the alert is pending",)
+    verdict = judge(expectation(losses=losses), observed(33.0))
+    assert verdict.outcome == "fail"
+    assert "a Prometheus replica lost while the alert is pending: 0 of 1 replicas lost" in verdict.message()
+    timeline = [
+        (-1.0, "lost prometheus-0 (prometheus-replica-lost-while-pending)"),
+        (29.0, "firing"),
+        (36.0, "reverted"),
+    ]
+    assert judge(expectation(losses=losses), observed(33.0, timeline=timeline)).outcome == "pass"

@@ -17,7 +17,7 @@ from conformance.errors import ConformanceError, RevertError
 from conformance.model.contract import AlertContract, DocumentedDuration, RoutingSetup, Source
 from conformance.model.prediction import Prediction
 from conformance.model.profile import Profile
-from conformance.model.run import ScenarioRun
+from conformance.model.run import ReplicaLoss, ScenarioRun
 from conformance.model.scenario import Scenario, Target
 from conformance.model.workloads import Environment, NodeSpec
 from conformance.observe.backend import new_watches, noise_of
@@ -228,6 +228,19 @@ def test_the_healthy_period_fails_a_documented_alert_and_reports_every_alert_as_
     assert noise[1].describe() == 'KubeAPIDown{severity="critical"} firing on the healthy cluster (not in the profile)'
 
 
+def test_an_always_firing_alert_keeps_its_notification_sent_while_the_windows_fill() -> None:
+    # Watchdog is notified as soon as the stack starts and next only after repeat_interval (12h): the post that
+    # came before the judged period is its notification, not an earlier run's to skip.
+    engine, lanes, faults, stack, _ = engine_for(["A"])
+    (watch,) = lanes[0].watches
+    object.__setattr__(watch, "expectation", replace(watch.expectation, always=True))
+    stack._post("A", "firing")  # at the stack's start
+    engine.run_wave("wave 1", lanes, faults, HealthyPeriod(judged_s=0.2, fill_s=0.5))
+    healthy = [text for at, text in watch.observation.timeline if at < 0]
+    assert "notified main/hook (healthy cluster)" in healthy, healthy
+    assert lanes[0].watcher.other_notifications == []
+
+
 def test_a_world_that_never_gets_ready_stops_with_one_line() -> None:
     engine, lanes, faults, _, _ = engine_for(["A"])
     period = HealthyPeriod(judged_s=0.2, not_ready=lambda: ["job/target-1"], ready_timeout_s=1.0)
@@ -250,19 +263,18 @@ def test_a_lasting_fault_is_held_through_its_sustain_even_once_notified() -> Non
 class LosingFaults(RecordingFaults):
     """A driver that can also lose a replica (high availability)."""
 
-    def lose(self, watch: RunWatch) -> str:
-        self.calls.append(f"lose {watch.run.alert.name} while {watch.observation.firing_s is not None}")
-        return "prometheus-0"
+    def lose(self, loss: ReplicaLoss, watch: RunWatch) -> str:
+        self.calls.append(f"lose {loss.component} with {watch.run.alert.name} {self.stack.clock:.2f}")
+        return f"{loss.component}-0"
 
 
-def _with_loss(lanes: list[Lane], when: Literal["pending", "notified"]) -> None:
-    from dataclasses import replace
-
-    from conformance.model.run import ReplicaLoss
-
+def _with_loss(lanes: list[Lane], *whens: Literal["pending", "notified"]) -> None:
     for watch in lanes[0].watches:
-        loss = ReplicaLoss("prometheus", "pending") if when == "pending" else ReplicaLoss("alertmanager", when, "main")
-        watch.run = replace(watch.run, loss=loss)
+        losses = tuple(
+            ReplicaLoss("prometheus", "pending") if when == "pending" else ReplicaLoss("alertmanager", when, "main")
+            for when in whens
+        )
+        watch.run = replace(watch.run, losses=losses)
 
 
 def test_a_high_availability_run_loses_its_replica_once_at_its_moment() -> None:
@@ -271,10 +283,44 @@ def test_a_high_availability_run_loses_its_replica_once_at_its_moment() -> None:
     _with_loss(lanes, "notified")
     engine.run_wave("wave 1", lanes, losing, HealthyPeriod(judged_s=0.2))
     (watch,) = lanes[0].watches
-    assert [call for call in losing.calls if call.startswith("lose")] == ["lose A while True"]
+    assert [call.split()[:4] for call in losing.calls if call.startswith("lose")] == [
+        ["lose", "alertmanager", "with", "A"]
+    ]
     events = [event for _, event in watch.observation.timeline]
-    assert events.index("lost prometheus-0") > events.index("notified main/hook")
+    lost = "lost alertmanager-0 (alertmanager-main-peer-lost-after-notifying)"
+    assert events.index(lost) > events.index("notified main/hook")
+    assert events.index(lost) < events.index("reverted")
     assert watch.observation.error is None
+
+
+def test_runs_that_lose_a_replica_are_staggered_to_fire_together_and_lose_it_once() -> None:
+    engine, lanes, _, stack, _ = engine_for(["A", "B"])
+    losing = LosingFaults(stack)
+    _with_loss(lanes, "notified")
+    first, second = lanes[0].watches
+    # Lasting faults (they wait for the loss once notified); B is predicted to fire 0.3 s later than A.
+    object.__setattr__(first, "expectation", replace(first.expectation, sustain_s=0.1))
+    object.__setattr__(second, "expectation", replace(second.expectation, fire_s=0.4, sustain_s=0.1))
+    engine.run_wave("wave 1", lanes, losing, HealthyPeriod(judged_s=0.2))
+    assert (first.delay_s, second.delay_s) == (0.3, 0.0)
+    assert first.injected_at is not None and second.injected_at is not None
+    assert first.injected_at - second.injected_at == pytest.approx(0.3, abs=0.06)
+    (call,) = [call for call in losing.calls if call.startswith("lose")]
+    lost_at = float(call.split()[-1])
+    assert lost_at >= first.injected_at  # the loss waited for A, whose fault went in last, to notify
+    for watch in (first, second):
+        events = [event for _, event in watch.observation.timeline]
+        lost = "lost alertmanager-0 (alertmanager-main-peer-lost-after-notifying)"
+        assert events.index("notified main/hook") < events.index(lost) < events.index("reverted")
+        assert watch.observation.error is None
+
+
+def test_a_lane_without_losses_is_not_staggered() -> None:
+    engine, lanes, faults, _, _ = engine_for(["A", "B"])
+    object.__setattr__(lanes[0].watches[1], "expectation", replace(lanes[0].watches[1].expectation, fire_s=0.6))
+    engine.run_wave("wave 1", lanes, faults, HealthyPeriod(judged_s=0.2))
+    assert [watch.delay_s for watch in lanes[0].watches] == [0.0, 0.0]
+    assert len({watch.injected_at for watch in lanes[0].watches}) == 1
 
 
 def test_a_backend_that_cannot_lose_a_replica_fails_the_run_with_the_reason() -> None:

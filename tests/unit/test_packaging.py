@@ -37,3 +37,12 @@ def test_top_level_folders_install_under_their_package_names() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["tool"]["setuptools"]["package-dir"] == {name: folder for folder, name in MAPPED.items()}
     assert set(MAPPED.values()) <= _declared()
+
+
+def test_the_schema_and_the_example_profile_are_package_data() -> None:
+    """``python -m conformance profile-format`` prints the example from an installed copy too."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["conformance"]
+    shipped = {path.relative_to(ROOT / "conformance") for path in (ROOT / "conformance" / "schema").rglob("*.*")}
+    assert any(path.name == "profile.yaml" for path in shipped)
+    assert all(any(path.match(pattern) for pattern in patterns) for path in shipped), shipped

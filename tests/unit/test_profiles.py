@@ -57,6 +57,13 @@ def _check_alert(alert: AlertContract, want: dict[str, Any]) -> None:
         "expected_failure": lambda: alert.expected_failure,
         "live": lambda: alert.live,
         "live_skip_reason": lambda: alert.live_skip_reason,
+        "expects": lambda: [s.expect for s in alert.scenarios],
+        "levels": lambda: [s.level for s in alert.scenarios],
+        "silent_for": lambda: [list(s.silent_for) for s in alert.scenarios],
+        "notifies": lambda: alert.notifies,
+        "threshold_quote": lambda: alert.threshold.quote if alert.threshold else None,
+        "for_quote": lambda: alert.for_.quote,
+        "window_quote": lambda: alert.window.quote if alert.window else None,
     }
     for key, value in want.items():
         assert checks[key]() == value, f"{alert.key}.{key}"
@@ -94,11 +101,11 @@ def test_bad_profile_fails_with_one_clear_message(profile_path: Path, expect_pat
         assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
-def test_the_bundled_profiles_are_the_four_seed_vendors() -> None:
-    assert bundled_profile_names() == ["aistore", "mlops", "runai", "seldon"]
+def test_the_bundled_profiles_are_the_seed_vendors_and_kube_prometheus() -> None:
+    assert bundled_profile_names() == ["aistore", "kube-prometheus", "mlops", "runai", "seldon"]
 
 
-@pytest.mark.parametrize("name", ["aistore", "mlops", "runai", "seldon"])
+@pytest.mark.parametrize("name", ["aistore", "kube-prometheus", "mlops", "runai", "seldon"])
 def test_a_bundled_profile_is_found_by_name_folder_and_file(name: str) -> None:
     folder = bundled_profiles_dir() / name
     assert find_profile(name) == folder / "profile.yaml"
@@ -173,3 +180,113 @@ def test_errors_in_several_alerts_are_all_reported(tmp_path: Path) -> None:
         load_profile(str(path))
     messages = [e.message for e in caught.value.errors]
     assert messages == ["no workload shop/nope is declared", "no workload shop/nope is declared"], messages
+
+
+def test_the_nodes_node_faults_target_are_known_to_the_environment() -> None:
+    """So the simulated scheduler keeps kube-state-metrics off them (conformance.model.workloads.Environment)."""
+    profile = load_profile("runai")
+    targeted = {s.target.node for a in profile.alerts for s in a.scenarios if s.kind.target == "node"}
+    assert targeted and profile.environment.fault_nodes == targeted
+
+
+def _broken_minimal(tmp_path: Path, *changes: tuple[str, str]) -> Path:
+    """``good/minimal.yaml`` with each ``(old, new)`` change made (each must apply), next to the example pack."""
+    text = (DATA / "good" / "minimal.yaml").read_text().replace("pack: ../pack", f"pack: {DATA / 'pack'}")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "profile.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_broken_routing_setting_hides_no_other_error_and_its_setup_still_exists(tmp_path: Path) -> None:
+    """A set-up's own error (a documented setting without its words) comes with the schema errors elsewhere, and an
+    alert that names that set-up is not told it does not exist."""
+    path = _broken_minimal(
+        tmp_path,
+        (
+            "    source: {seed: none, section: test, quote: everything pages}\n",
+            "    source: {seed: none, section: test, quote: everything pages}\n"
+            "    settings:\n"
+            "      group_interval: {value: 5m, documented: true}\n"
+            "      group_wait: {value: 1s, documented: true}\n",
+        ),
+        ("severity: critical", "severity: urgent\n    receivers: {default: oncall}"),
+        ("scrape: {job: api}", "scrape: {job: api, portt: 80}"),
+    )
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    messages = {e.place: e.message for e in caught.value.errors}
+    assert list(messages) == [
+        "line 14 (environment.workloads[0].scrape.portt)",
+        "line 21 (routing[0].settings.group_interval)",
+        "line 22 (routing[0].settings.group_wait)",
+        "line 25 (alerts[0].severity)",
+    ], str(caught.value)
+    assert messages["line 14 (environment.workloads[0].scrape.portt)"] == (
+        "breaks the profile schema: unknown key 'portt': did you mean 'port'? (allowed here: job, port, path, "
+        "extra_metrics)"
+    )
+    assert "documented setting group_interval needs the document's words in `quote`" in str(caught.value)
+    assert "no routing set-up named" not in str(caught.value)
+
+
+def test_an_alert_naming_a_setup_that_does_not_exist_is_told_which_exist(tmp_path: Path) -> None:
+    path = _broken_minimal(tmp_path, ("severity: critical", "severity: critical\n    receivers: {main: oncall}"))
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    assert str(caught.value).endswith(
+        "line 23 (alerts[0].receivers.main): no routing set-up named 'main' (set-ups: default)"
+    )
+
+
+def test_an_alert_naming_a_setup_the_schema_refused_gets_no_follow_on_error(tmp_path: Path) -> None:
+    path = _broken_minimal(
+        tmp_path,
+        ("    form: file\n", "    form: files\n"),
+        ("severity: critical", "severity: critical\n    receivers: {default: oncall}"),
+    )
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    assert str(caught.value).endswith(
+        "line 17 (routing[0].form): breaks the profile schema: "
+        "'files' is not one of: helm-values, operator, secret, file"
+    )
+
+
+def test_missing_keys_of_one_place_come_in_one_line(tmp_path: Path) -> None:
+    path = _broken_minimal(
+        tmp_path,
+        ("title: One alert, one routing set-up\nseeds: [none]\n", ""),
+        ("    meaning: the api stops answering scrapes\n", ""),
+    )
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    lines = str(caught.value).splitlines()[1:]
+    assert lines == [
+        "  line 1: breaks the profile schema: missing required keys 'title', 'seeds'",
+        "  line 19 (alerts[0]): breaks the profile schema: missing required key 'meaning'",
+    ], lines
+
+
+def test_a_fault_other_than_none_without_a_target_says_why_the_target_is_needed(tmp_path: Path) -> None:
+    path = _broken_minimal(tmp_path, ("        target: {namespace: shop, workload: api}\n", ""))
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    assert str(caught.value).endswith(
+        "(alerts[0].scenarios[0]): breaks the profile schema: missing required key 'target' "
+        "(every fault but `none` needs a target)"
+    )
+
+
+def test_a_wrong_type_says_what_was_expected_and_what_was_found(tmp_path: Path) -> None:
+    path = _broken_minimal(
+        tmp_path, ("source: {seed: none, section: test, quote: unreachable for 2 minutes}", "source: the runbook")
+    )
+    with pytest.raises(errors.ProfileError) as caught:
+        load_profile(str(path))
+    assert str(caught.value).endswith(
+        "line 24 (alerts[0].source): breaks the profile schema: expected a mapping with the keys seed, section, "
+        "quote, got the string 'the runbook'"
+    )

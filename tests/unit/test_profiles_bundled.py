@@ -17,7 +17,7 @@ from conformance.packs.model import Pack, Rule
 from conformance.profiles import bundled_profile_names, load_profile
 from conformance.routing import route_alert
 
-PROFILES = ["aistore", "mlops", "runai", "seldon"]
+PROFILES = ["aistore", "kube-prometheus", "mlops", "runai", "seldon"]
 
 
 def _pair(name: str) -> tuple[Profile, Pack]:
@@ -106,3 +106,18 @@ def test_aistore_reference_pack_is_the_published_rule() -> None:
     rule = _rule(pack, "AIStorePodRestartingFrequently", "warning")
     assert rule.expr == 'rate(kube_pod_container_status_restarts_total{namespace="ais-namespace"}[15m]) > 0.2'
     assert [group.name for group in pack.groups] == ["ais.rules"]
+
+
+def test_kube_prometheus_keeps_the_charts_routing_with_a_users_root_receiver() -> None:
+    # kube-prometheus-stack's default config sends everything to `null` (no integration); the reference pack keeps
+    # the chart's routes and inhibit rules and changes only what a user must: the root receiver, and a route that
+    # keeps InfoInhibitor on `null` as its runbook asks.
+    profile, pack = _pair("kube-prometheus")
+    for name in ("Watchdog", "InfoInhibitor"):
+        assert _receivers(pack, "helm-values", {"alertname": name, "severity": "none"}) == ["null"]
+    reached = _receivers(pack, "helm-values", {"alertname": "KubeAPIDown", "severity": "critical"})
+    assert reached == [profile.routing[0].receiver] == ["cluster-alerts"]
+    setup = pack.setup("helm-values")
+    assert setup is not None
+    assert len(setup.config["inhibit_rules"]) == 4
+    assert setup.config["route"]["group_by"] == ["namespace"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from conformance.report import AlertRow, LiveReport, write_report
+from conformance.report.model import SilentVerdict
 from conformance.report.writer import timeline_svg
 
 
@@ -44,6 +45,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
         "measured_notify_s": 17.2,
         "receiver": "helm/webhook",
         "notifications": {"helm/webhook": {"firing": 1, "resolved": 1}},
+        "silent_scenarios": [],
     }
     html = html_path.read_text()
     assert "helm/webhook: 1 firing, 1 resolved" in html
@@ -93,3 +95,36 @@ def test_contract_shows_what_is_documented_and_what_is_the_packs_choice(tmp_path
     assert webhook["group_wait"]["value"] == 30.0 and webhook["group_wait"]["documented"] is True
     assert webhook["group_wait"]["quote"] and webhook["send_resolved"]["value"] is True
     assert "notification settings" in html and "group_wait 30.0" in html
+
+
+def test_each_silent_scenario_shows_its_verdict_in_json_and_html(tmp_path: Path) -> None:
+    stayed = SilentVerdict("cordon-is-no-outage", "live", "pass", "stayed silent as documented: neither fired ...")
+    fired = SilentVerdict("one-restart", "behaviour", "fail", "fires 2m after the fault although <not documented>")
+    report = LiveReport("p", 10.0)
+    report.add(AlertRow("ApiDown", "critical", "fail", silent_scenarios=[stayed, fired]))
+    report.add(AlertRow("Other", "warning", "pass"))
+    json_path, html_path = write_report(report, tmp_path)
+    rows = json.loads(json_path.read_text())["alerts"]
+    assert rows[0]["silent_scenarios"] == [
+        {"scenario": "cordon-is-no-outage", "depth": "live", "verdict": "pass", "detail": stayed.detail},
+        {"scenario": "one-restart", "depth": "behaviour", "verdict": "fail", "detail": fired.detail},
+    ]
+    assert rows[1]["silent_scenarios"] == []
+    html = html_path.read_text()
+    section = html.split("<h2>Scenarios documented to stay silent</h2>", 1)[1].split("<h2>", 1)[0]
+    assert section.count("<tr><td>ApiDown</td>") == 2 and "Other" not in section
+    assert "<td>cordon-is-no-outage</td><td>live</td>" in section and "stayed silent as documented" in section
+    assert "&lt;not documented&gt;" in section
+
+
+def test_every_routing_note_is_in_the_report_not_only_the_first_twelve(tmp_path: Path) -> None:
+    notes = [{"alert": f"Alert{i}", "setup": "chart", "note": f"reaches null #{i}"} for i in range(15)]
+    report = LiveReport("p", 1.0, "static", routing_notes=notes)
+    json_path, html_path = write_report(report, tmp_path)
+    assert json.loads(json_path.read_text())["routing_notes"] == notes
+    html = html_path.read_text()
+    assert "<h2>Routing notes</h2>" in html and all(f"reaches null #{i}<" in html for i in range(15))
+    # Depth 4 not run: no key, no section (an empty list would claim it found nothing).
+    json_path, html_path = write_report(LiveReport("p", 1.0), tmp_path)
+    assert "routing_notes" not in json.loads(json_path.read_text())
+    assert "Routing notes" not in html_path.read_text()

@@ -87,3 +87,74 @@ def test_depth_4_holds_each_alert_to_the_documented_settings_of_its_route(change
     assert before[(alert.key, "webhook")].problems == []
     assert after[(alert.key, "webhook")].problems == [problem]
     assert after[(alert.key, "email")].problems == []
+
+
+def _heartbeat_pack(config: dict[str, Any]) -> tuple[Any, Any]:
+    """The ``silences`` example profile's Heartbeat, documented to notify nobody, against ``config``."""
+    from pathlib import Path
+
+    from conformance.packs.model import AlertmanagerSetup
+
+    example = Path(__file__).resolve().parents[1] / "data" / "profiles" / "good" / "silences.yaml"
+    profile = load_profile(str(example))
+    setup = AlertmanagerSetup("file", "alertmanager.yaml", config, "alertmanager.yaml")
+    return profile, replace(load_pack(profile.pack_path), setups=(setup,))
+
+
+NULL_ROUTING: dict[str, Any] = {
+    "route": {"receiver": "pager", "routes": [{"receiver": "null", "matchers": ['alertname = "Heartbeat"']}]},
+    "receivers": [{"name": "pager", "webhook_configs": [{"url": "http://pager"}]}, {"name": "null"}],
+}
+
+
+def test_depth_4_holds_an_alert_documented_to_notify_nobody_to_receivers_without_integration() -> None:
+    profile, pack = _heartbeat_pack(NULL_ROUTING)
+    heartbeat = profile.alert("Heartbeat")
+    assert check_routing([heartbeat], profile.routing, pack, {}, {}, amtool=None)[(heartbeat.key, "default")].ok
+    loud = copy.deepcopy(NULL_ROUTING)
+    loud["receivers"][1]["email_configs"] = [{"to": "oncall@example.com"}]
+    profile, pack = _heartbeat_pack(loud)
+    result = check_routing([heartbeat], profile.routing, pack, {}, {}, amtool=None)[(heartbeat.key, "default")]
+    assert result.problems == [
+        '{alertname="Heartbeat", severity="info"} reaches null (email), although the document says this alert '
+        "notifies nobody"
+    ]
+
+
+def test_depth_4_notes_an_alert_that_must_notify_but_reaches_a_receiver_without_integration() -> None:
+    """A note, not a failure: kube-prometheus ships its receivers empty, for its users to fill in."""
+    quiet = copy.deepcopy(NULL_ROUTING)
+    del quiet["receivers"][0]["webhook_configs"]
+    profile, pack = _heartbeat_pack(quiet)
+    api = profile.alert("ApiDown")
+    result = check_routing([api], profile.routing, pack, {}, {}, amtool=None)[(api.key, "default")]
+    assert result.problems == []
+    assert result.notes == ["reaches pager, which has no integration in this pack: nobody is notified until one is set"]
+
+
+def test_depth_4_names_a_documented_receiver_the_pack_does_not_define() -> None:
+    profile, pack = _heartbeat_pack(NULL_ROUTING)
+    api = replace(profile.alert("ApiDown"), receivers={"default": "oncall"})
+    result = check_routing([api], profile.routing, pack, {}, {}, amtool=None)[(api.key, "default")]
+    assert result.problems == [
+        "the documented receiver oncall is not defined in alertmanager.yaml (its receivers: pager, null)"
+    ]
+
+
+def test_depth_4_notes_the_inhibit_rules_that_can_mute_an_alert() -> None:
+    """kube-prometheus's InfoInhibitor mutes info alerts on their own: routing delivers them, Alertmanager drops."""
+    muted = copy.deepcopy(NULL_ROUTING)
+    muted["inhibit_rules"] = [
+        {
+            "source_matchers": ["alertname = InfoInhibitor"],
+            "target_matchers": ["severity = critical"],
+            "equal": ["namespace"],
+        }
+    ]
+    profile, pack = _heartbeat_pack(muted)
+    api = profile.alert("ApiDown")
+    result = check_routing([api], profile.routing, pack, {}, {}, amtool=None)[(api.key, "default")]
+    assert result.problems == []
+    assert result.notes == [
+        "inhibit_rules[0] mutes it while an alert matching {alertname='InfoInhibitor'} fires with the same namespace"
+    ]

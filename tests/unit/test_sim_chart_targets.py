@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import versions
-from conformance.model.workloads import Environment, NodeSpec
+from conformance.model.workloads import ContainerSpec, Environment, NodeSpec, ScrapeSpec, WorkloadSpec
 from conformance.sim import SimulatedCluster, matching
 from conformance.sim.examples import example_environment
 from conformance.sim.exposition import Exposed
@@ -177,6 +177,36 @@ def test_without_a_control_plane_node_only_the_api_server_is_scraped() -> None:
     assert jobs == {"apiserver", "coredns", "kube-proxy"}
 
 
+def test_a_kube_system_stand_in_scraped_under_a_component_job_replaces_that_component() -> None:
+    # The bundled kube-prometheus profile takes KubeSchedulerDown's job down with a fault on a stand-in workload:
+    # a simulated scheduler beside it would keep absent(up{job="kube-scheduler"} == 1) empty for ever.
+    stand_in = WorkloadSpec(
+        kind="Deployment",
+        name="kube-scheduler",
+        namespace="kube-system",
+        containers=(ContainerSpec(name="kube-scheduler"),),
+        scrape=ScrapeSpec(job="kube-scheduler", port=10259),
+    )
+    # Scraped under the same job in another namespace, a workload is an application of its own.
+    elsewhere = WorkloadSpec(
+        kind="Deployment",
+        name="apiserver",
+        namespace="shop",
+        containers=(ContainerSpec(name="api"),),
+        scrape=ScrapeSpec(job="apiserver"),
+    )
+    env = Environment(
+        nodes=(NodeSpec(name="cp", role="control-plane"), NodeSpec(name="w1")),
+        namespaces=("monitoring", "kube-system", "shop"),
+        workloads=(stand_in, elsewhere),
+    )
+    cluster = SimulatedCluster(env)
+    simulated = {t.job for t in cluster.targets() if t.id.startswith("control-plane-")}
+    assert "kube-scheduler" not in simulated and {"apiserver", "kube-controller-manager"} <= simulated
+    assert [t.labels["namespace"] for t in cluster.targets() if t.job == "kube-scheduler"] == ["kube-system"]
+    assert not any(t.id.startswith("control-plane-") for t in cluster.targets() if t.job == "kube-scheduler")
+
+
 def test_operator_and_config_reloaders_as_the_chart_scrapes_them(healthy: SimulatedCluster) -> None:
     targets = {t.id: t for t in healthy.targets()}
     operator = targets["stack-operator"]
@@ -191,3 +221,42 @@ def test_operator_and_config_reloaders_as_the_chart_scrapes_them(healthy: Simula
     assert len(ready) == 3 and set(ready.values()) == {1}
     assert not [v for v in matching(stored, "prometheus_operator_syncs", status="failed").values() if v]
     assert one(stored, "prometheus_operator_reconcile_operations_total", controller="prometheus") > 0
+
+
+def _values(text: str | None) -> dict[str, float]:
+    lines = [line.rsplit(" ", 1) for line in (text or "").splitlines() if line and not line.startswith("#")]
+    return {series: float(value) for series, value in lines}
+
+
+def test_the_chart_targets_answered_late_give_the_values_of_the_time_the_scrape_was_stamped() -> None:
+    # The twin serves a scrape after Prometheus stamped it and answers with the cluster set back to that time
+    # (SimulatedCluster._rewound sets back the clock and cluster.acc). The chart's steady counters and histograms
+    # (control plane, operator, kubelet health and probes, node-exporter's extra families) are closed forms of
+    # the clock: set back with it, they must read as they did then, not as they do when the server gets to it.
+    stamped, served = 400.0, 700.0
+    on_time, late = SimulatedCluster(example_environment()), SimulatedCluster(example_environment())
+    on_time.advance_to(stamped)
+    late.advance_to(served)
+    chart_targets = [
+        target
+        for target in late.targets()
+        if target.id.startswith(("control-plane-", "stack-", "probes-", "kubelet-", "node-exporter-"))
+    ]
+    moving = set()
+    for target in chart_targets:
+        want, got = _values(on_time.exposition(target.id)), _values(late.exposition(target.id, stamped))
+        assert want.keys() == got.keys(), target.id
+        assert all(got[key] == pytest.approx(value, rel=1e-9, abs=1e-9) for key, value in want.items()), target.id
+        if _values(late.exposition(target.id)) != want:
+            moving.add(f"{target.job}{target.metrics_path}")
+    # The comparison means something only where the answer of now differs from the stamped one.
+    assert {
+        "apiserver/metrics",
+        "kube-etcd/metrics",
+        "coredns/metrics",
+        "kube-proxy/metrics",
+        f"{CHART}-operator/metrics",
+        "kubelet/metrics",
+        "kubelet/metrics/probes",
+        "node-exporter/metrics",
+    } <= moving, moving

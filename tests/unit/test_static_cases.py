@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conformance.model.contract import AlertContract, DocumentedDuration, Source, Threshold
@@ -156,3 +158,39 @@ def test_a_state_fault_must_keep_the_alert_firing_unless_the_alert_reads_its_tre
     assert _reads_trend("predict_linear(kubelet_volume_stats_available_bytes[6h], 4 * 24 * 3600) < 0")
     assert not _reads_trend("kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.03")
     assert not _reads_trend("rate(http_requests_total{code=~'5..'}[5m]) > 0.05")
+
+
+def test_a_silent_scenario_is_one_case_that_must_never_fire_at_its_own_level() -> None:
+    """``expect: silent``: the document says this failure must not raise the alert; no firing bounds apply."""
+    alert = _alert("memory-near-limit", Threshold("container_memory_limit_ratio", ">", 0.9, True), window=None)
+    normal = Scenario(
+        "normal", "memory-near-limit", Target(namespace="n", workload="w", container="c"), expect="silent", level=0.7
+    )
+    inside = replace(normal, id="inside", level=None)
+    cases = build_cases(replace(alert, scenarios=(normal, inside)), TIMING, 900)
+    assert [(c.scenario.id, c.kind, c.level) for c in cases] == [
+        ("normal", "silent", 0.7),
+        ("inside", "silent", pytest.approx(0.882)),
+    ]
+    fire = build_cases(alert, TIMING, 900)[0]
+    for case in cases:
+        assert not case.must_fire
+        assert (case.earliest_fire_s, case.latest_fire_s, case.sustain_s) == (None, None, None)
+        assert case.hold_s == fire.hold_s  # watched as long as the firing case would be
+
+
+def test_a_silent_scenario_of_a_fault_without_level_has_no_level() -> None:
+    alert = _alert("cordon-node", None, window=None)
+    cordon = Scenario("cordon", "cordon-node", Target(node="worker-1"), expect="silent")
+    [case] = build_cases(replace(alert, scenarios=(cordon,)), TIMING, 900)
+    assert (case.kind, case.level, case.must_fire) == ("silent", None, False)
+
+
+def test_an_always_firing_alert_has_one_case_from_the_first_sample_that_must_keep_firing() -> None:
+    alert = _alert("none", None, window=None)
+    heartbeat = Scenario("none", "none", Target())
+    [case] = build_cases(replace(alert, scenarios=(heartbeat,)), TIMING, 900)
+    assert (case.kind, case.fault_at_s, case.level) == ("fire", 0.0, None)
+    assert case.earliest_fire_s is None and case.resolve_by_s is None
+    assert case.latest_fire_s == 600 + 300 + 45  # the look-back filled, the documented for, sampling
+    assert case.sustain_s is not None and case.hold_s == case.latest_fire_s + case.sustain_s

@@ -65,7 +65,7 @@ def emit(cluster: SimulatedCluster, pod: PodState, t: float, out: Exposed) -> No
     out.declare("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
     container = pod.containers[0]
     last_start = container.crash.last_start_by(t) if container.crash else None
-    started = last_start if last_start is not None else pod.created + 1.0
+    started = last_start if last_start is not None else pod.scheduled_at + 1.0
     out.add("process_start_time_seconds", {}, cluster.epoch + started)
     http = workload.spec.http
     if http is not None:

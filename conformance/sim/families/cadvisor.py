@@ -95,6 +95,13 @@ def throttled_share(usage_ratio: float) -> float:
     return min(1.0, ((usage_ratio - 0.5) / 0.5) ** 2)
 
 
+def usage_for_throttled_share(share: float) -> float:
+    """The CPU use (x the limit) at which ``share`` of CFS periods is throttled: :func:`throttled_share` inverted."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"a share of throttled periods is between 0 and 1, got {share}")
+    return 0.5 + 0.5 * math.sqrt(share)
+
+
 def container_cpu_cores(container: ContainerState) -> float:
     spec = container.spec
     reference = spec.cpu_limit_cores or spec.cpu_request_cores or UNLIMITED_CPU_REFERENCE
@@ -109,7 +116,7 @@ def container_working_set(container: ContainerState, t: float) -> float:
 
 def pod_has_sandbox(pod: PodState, t: float) -> bool:
     """Whether the pod's sandbox (cgroup and pause container) exists on its node."""
-    return pod.job is None and pod.node is not None and t >= pod.created + 1.0
+    return pod.job is None and pod.node is not None and t >= pod.scheduled_at + 1.0
 
 
 def _running_containers(pod: PodState, t: float) -> list[ContainerState]:
@@ -191,7 +198,7 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
             _cfs(cluster, out, pod_labels, ("cfs_periods_pod", pod.uid), ("cfs_throttled_pod", pod.uid))
         out.add("container_spec_memory_limit_bytes", pod_labels, pod_limit)
         out.add("container_last_seen", pod_labels, now_epoch)
-        out.add("container_start_time_seconds", pod_labels, cluster.epoch + pod.created)
+        out.add("container_start_time_seconds", pod_labels, cluster.epoch + pod.scheduled_at)
         # The sandbox (pause) container: tiny, and the one carrying the pod's network counters.
         pause_labels = {
             **base,
@@ -204,7 +211,7 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
         _memory(out, pause_labels, PAUSE_MEMORY_BYTES, 0.0)
         out.add("container_spec_memory_limit_bytes", pause_labels, 0)
         out.add("container_last_seen", pause_labels, now_epoch)
-        out.add("container_start_time_seconds", pause_labels, cluster.epoch + pod.created + 0.5)
+        out.add("container_start_time_seconds", pause_labels, cluster.epoch + pod.scheduled_at + 0.5)
         net = {**pause_labels, "interface": "eth0"}
         out.add("container_network_receive_bytes_total", net, cluster.acc.get(("net_rx", pod.uid), 0.0))
         out.add("container_network_transmit_bytes_total", net, cluster.acc.get(("net_tx", pod.uid), 0.0))
@@ -260,9 +267,13 @@ def _container(
     out.add("container_spec_memory_reservation_limit_bytes", labels, 0)
     out.add("container_spec_memory_swap_limit_bytes", labels, limit)
     last_start = container.crash.last_start_by(t) if container.crash else None
-    started = last_start if last_start is not None else pod.created + 1.0
+    started = last_start if last_start is not None else pod.scheduled_at + 1.0
     out.add("container_start_time_seconds", labels, cluster.epoch + started)
     out.add("container_last_seen", labels, cluster.epoch + t)
+    # cAdvisor counts an OOM kill on the cgroup the kernel names (task_memcg), i.e. the killed container's own,
+    # which is removed with it; the restarted container is a new cgroup whose count starts at 0. So a container
+    # OOM-killed and restarted never shows a non-zero count (google/cadvisor#3015); OOMKilled shows in
+    # kube-state-metrics' last terminated reason instead.
     out.add("container_oom_events_total", labels, 0)
     cadvisor_extra.emit_container(out, labels)
 

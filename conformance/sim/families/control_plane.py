@@ -9,6 +9,8 @@ declares no control-plane node has a managed control plane: only the API server 
 endpoint) is scraped, CoreDNS runs on the first node. The processes stay up through the node faults the simulated
 cluster knows (a kubelet that stops answering leaves static pods and kube-proxy running); the scheduler and
 controller manager are the leader-elected ones, so only the first control-plane node's scheduler schedules.
+A profile that declares a stand-in workload in ``kube-system`` scraped under a component's job (to take it down
+with a fault) gets that workload instead of the simulated component.
 
 These components are not Kubernetes objects of the simulated cluster (kube-state-metrics does not list them):
 they exist for their scrape targets and their own metrics. Every counter runs at a steady healthy rate
@@ -219,10 +221,26 @@ def _placements(cluster: SimulatedCluster) -> Iterator[_Placement]:
         yield _Placement(KUBE_PROXY, node, f"kube-proxy-{suffix}", node.ip, 10249)
 
 
+def stood_in(cluster: SimulatedCluster) -> set[str]:
+    """The control-plane jobs a profile stands in for with workloads of its own: a workload it declares in
+    ``kube-system`` and scrapes under a component's job replaces that component's simulated targets, so a fault on
+    the stand-in (``target-down``) takes the job down as a whole, as the profile means it to."""
+    jobs = {APISERVER, CONTROLLER_MANAGER, SCHEDULER, ETCD, COREDNS, KUBE_PROXY}
+    return {
+        spec.scrape.job
+        for spec in cluster.env.workloads
+        if spec.namespace == "kube-system" and spec.scrape is not None and spec.scrape.job in jobs
+    }
+
+
 def targets(cluster: SimulatedCluster) -> list[ScrapeTarget]:
-    """The control plane's scrape targets, labelled as the chart's ServiceMonitors label them."""
+    """The control plane's scrape targets, labelled as the chart's ServiceMonitors label them (none for a
+    component the profile stands in for, see :func:`stood_in`)."""
     found: list[ScrapeTarget] = []
+    replaced = stood_in(cluster)
     for place in _placements(cluster):
+        if place.job in replaced:
+            continue
         labels: Labels = {"job": place.job, "instance": f"{place.address}:{place.port}"}
         if place.job == APISERVER:
             labels |= {"namespace": "default", "service": "kubernetes", "endpoint": "https"}

@@ -17,6 +17,7 @@ from conformance.sim.state import (
     EVICTION_HARD_MEMORY,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
+    TERMINATION_GRACE_S,
     ContainerState,
     NodeState,
     PodState,
@@ -67,6 +68,7 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "kube_pod_status_ready_time": (GAUGE, "Readiness achieved time in unix timestamp for a pod."),
     "kube_pod_status_initialized_time": (GAUGE, "Initialized time in unix timestamp for a pod."),
     "kube_pod_status_scheduled": (GAUGE, "Describes the status of the scheduling process for the pod."),
+    "kube_pod_status_unschedulable": (GAUGE, "Describes the unschedulable status for the pod."),
     "kube_pod_status_scheduled_time": (GAUGE, "Unix timestamp when pod moved into scheduled status"),
     "kube_pod_status_reason": (GAUGE, "The pod status reasons"),
     "kube_pod_spec_volumes_persistentvolumeclaims_info": (
@@ -335,6 +337,9 @@ _FAMILIES: dict[str, tuple[str, str]] = {
 }
 
 
+_NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+
+
 def _declare(out: Exposed) -> None:
     for name, (type_, help_) in _FAMILIES.items():
         out.declare(name, type_, help_)
@@ -418,8 +423,10 @@ def _node(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) ->
         1,
     )
     out.add("kube_node_labels", base, 1)
-    if spec.role == "control-plane":
-        out.add("kube_node_role", {**base, "role": "control-plane"}, 1)
+    # kube-state-metrics' node store: one series per node-role.kubernetes.io/<role> label the node carries.
+    for label in sorted(cluster.node_labels(node)):
+        if label.startswith(_NODE_ROLE_PREFIX):
+            out.add("kube_node_role", {**base, "role": label.removeprefix(_NODE_ROLE_PREFIX)}, 1)
     out.add("kube_node_created", base, _ts(cluster, node.created))
     out.add("kube_node_spec_unschedulable", base, 1.0 if node.unschedulable else 0.0)
     for taint in node.taints(t):
@@ -526,7 +533,8 @@ def _pod_level(cluster: SimulatedCluster, pod: PodState, base: Labels, t: float,
         out.add("kube_pod_ips", {**base, "ip": pod.ip, "ip_family": "4"}, 1)
     out.add("kube_pod_created", base, _ts(cluster, pod.created))
     if pod.deleting_since is not None:
-        out.add("kube_pod_deletion_timestamp", base, _ts(cluster, pod.deleting_since))
+        # metadata.deletionTimestamp: the delete's time plus the pod's termination grace period.
+        out.add("kube_pod_deletion_timestamp", base, _ts(cluster, pod.deleting_since + TERMINATION_GRACE_S))
     out.add(
         "kube_pod_owner",
         {**base, "owner_kind": pod.owner_kind, "owner_name": pod.owner_name, "owner_is_controller": "true"},
@@ -545,18 +553,22 @@ def _pod_level(cluster: SimulatedCluster, pod: PodState, base: Labels, t: float,
         out.add("kube_pod_status_ready", {**base, "condition": value}, 1.0 if value == str(ready).lower() else 0.0)
     if ready:
         last_starts = [c.crash.last_start_by(t) for c in pod.containers if c.crash]
-        since = max([pod.created + POD_READY_S, *(s for s in last_starts if s is not None)])
+        since = max([pod.scheduled_at + POD_READY_S, *(s for s in last_starts if s is not None)])
         out.add("kube_pod_status_ready_time", base, _ts(cluster, since))
     scheduled = pod.node is not None
     for value in _STATUSES:
         out.add(
             "kube_pod_status_scheduled", {**base, "condition": value}, 1.0 if value == str(scheduled).lower() else 0.0
         )
+    if not scheduled:
+        # The scheduler found no node: PodScheduled=False (reason Unschedulable), which kube-state-metrics turns
+        # into this series; it exists only while that condition does.
+        out.add("kube_pod_status_unschedulable", base, 1)
     if scheduled:
-        out.add("kube_pod_status_scheduled_time", base, _ts(cluster, pod.created))
-        out.add("kube_pod_start_time", base, _ts(cluster, pod.created))
+        out.add("kube_pod_status_scheduled_time", base, _ts(cluster, pod.scheduled_at))
+        out.add("kube_pod_start_time", base, _ts(cluster, pod.scheduled_at))
         if pod.started(t):
-            out.add("kube_pod_status_initialized_time", base, _ts(cluster, pod.created + 1.0))
+            out.add("kube_pod_status_initialized_time", base, _ts(cluster, pod.scheduled_at + 1.0))
     for reason in _POD_REASONS:
         out.add("kube_pod_status_reason", {**base, "reason": reason}, 0)
     for claim in pod_claims(cluster, pod):
@@ -600,7 +612,8 @@ def _container(
     waiting_reason: str | None = None
     terminated_reason: str | None = None
     if pod.job is not None:
-        terminated_reason = "Error" if pod.job.failed else "Completed"
+        if not pod.job.active(t):
+            terminated_reason = "Error" if pod.job.failed else "Completed"
     elif container.image_broken:
         waiting_reason = "ImagePullBackOff"
     elif not pod.started(t):
@@ -614,17 +627,16 @@ def _container(
     out.add("kube_pod_container_status_running", labels, 1.0 if running else 0.0)
     if running:
         last_start = container.crash.last_start_by(t) if container.crash else None
-        started = last_start if last_start is not None else pod.created + 1.0
+        started = last_start if last_start is not None else pod.scheduled_at + 1.0
         out.add("kube_pod_container_state_started", labels, _ts(cluster, started))
     out.add("kube_pod_container_status_terminated", labels, 1.0 if terminated_reason else 0.0)
     if terminated_reason:
         out.add("kube_pod_container_status_terminated_reason", {**labels, "reason": terminated_reason}, 1)
     last = container.last_termination(t)
     if last is not None:
-        reason, when = last
-        out.add("kube_pod_container_status_last_terminated_reason", {**labels, "reason": reason}, 1)
-        out.add("kube_pod_container_status_last_terminated_exitcode", labels, 1.0 if reason == "Error" else 0.0)
-        out.add("kube_pod_container_status_last_terminated_timestamp", labels, _ts(cluster, when))
+        out.add("kube_pod_container_status_last_terminated_reason", {**labels, "reason": last.reason}, 1)
+        out.add("kube_pod_container_status_last_terminated_exitcode", labels, float(last.exit_code))
+        out.add("kube_pod_container_status_last_terminated_timestamp", labels, _ts(cluster, last.at))
     # A silent node's pods lose their Ready condition, but their container statuses stay as last reported.
     ready = pod.container_ready(container, True, t)
     out.add("kube_pod_container_status_ready", labels, 1.0 if ready else 0.0)
@@ -763,8 +775,8 @@ def _jobs(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         out.add("kube_job_owner", {**base, **owner}, 1)
         out.add("kube_job_spec_parallelism", base, 1)
         out.add("kube_job_spec_completions", base, 1)
-        out.add("kube_job_status_active", base, 0)
-        out.add("kube_job_status_succeeded", base, 0.0 if run.failed else 1.0)
+        out.add("kube_job_status_active", base, 1.0 if run.active(t) else 0.0)
+        out.add("kube_job_status_succeeded", base, 1.0 if run.succeeded_by(t) else 0.0)
         if run.failed:
             for reason in _JOB_FAILURE_REASONS:
                 out.add(
@@ -775,11 +787,13 @@ def _jobs(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         else:
             out.add("kube_job_status_failed", base, 0)
         out.add("kube_job_status_start_time", base, _ts(cluster, run.created))
-        if run.completed is not None:
+        if run.completed is not None and run.succeeded_by(t):
             out.add("kube_job_status_completion_time", base, _ts(cluster, run.completed))
-        condition_family = "kube_job_failed" if run.failed else "kube_job_complete"
-        for value in _STATUSES:
-            out.add(condition_family, {**base, "condition": value}, 1.0 if value == "true" else 0.0)
+        # The Complete/Failed condition exists only once the run has finished; an active Job has neither.
+        if run.failed or run.succeeded_by(t):
+            condition_family = "kube_job_failed" if run.failed else "kube_job_complete"
+            for value in _STATUSES:
+                out.add(condition_family, {**base, "condition": value}, 1.0 if value == "true" else 0.0)
         if cron:
             cronjobs.setdefault((run.spec.namespace, cron), []).append(run.created)
     for (namespace, cron), created in sorted(cronjobs.items()):
@@ -787,13 +801,19 @@ def _jobs(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         successes = [
             r.completed
             for r in cluster.jobs
-            if r.spec.cronjob == cron and r.spec.namespace == namespace and not r.failed and r.completed is not None
+            if r.spec.cronjob == cron
+            and r.spec.namespace == namespace
+            and r.succeeded_by(t)
+            and r.completed is not None
         ]
+        active = sum(
+            1 for r in cluster.jobs if r.spec.cronjob == cron and r.spec.namespace == namespace and r.active(t)
+        )
         last = max(created)
         out.add("kube_cronjob_info", {**base, "schedule": "0 * * * *", "concurrency_policy": "Forbid"}, 1)
         out.add("kube_cronjob_labels", base, 1)
         out.add("kube_cronjob_created", base, _ts(cluster, -86400.0))
-        out.add("kube_cronjob_status_active", base, 0)
+        out.add("kube_cronjob_status_active", base, active)
         out.add("kube_cronjob_status_last_schedule_time", base, _ts(cluster, last))
         if successes:
             out.add("kube_cronjob_status_last_successful_time", base, _ts(cluster, max(successes)))

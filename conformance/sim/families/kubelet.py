@@ -1,7 +1,10 @@
 """The kubelet's own ``/metrics``: volume statistics of the claims its pods mount, and a few node facts.
 
 ``kubelet_volume_stats_*`` exist only for a claim mounted by a running pod, and only on that pod's node
-(the kubelet measures the mounted filesystem). Capacity is the claim's size so that available/capacity is
+(the kubelet measures the mounted filesystem). They are statfs(2) of the mount, as the kubelet's
+``pkg/volume/util/fs`` ``FsInfo`` reads it: capacity = f_blocks, available = f_bavail (what a non-root writer
+may still use), used = f_blocks - f_bfree. On ext4, f_bfree - f_bavail is the root-reserved 5 %, so used +
+available falls short of capacity by that much. Capacity is the claim's size, so that available/capacity is
 exactly the fill level a fault sets.
 """
 
@@ -88,10 +91,11 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
         labels = {"namespace": claim.spec.namespace, "persistentvolumeclaim": claim.spec.name}
         capacity = float(claim.spec.capacity_bytes)
         used = math.floor(capacity * claim.used_share(t))
+        available = math.floor(capacity * claim.available_share(t))
         inodes = claim.spec.capacity_bytes // BYTES_PER_INODE
         inodes_used = min(inodes, used // AVERAGE_FILE_BYTES + 11)
         out.add("kubelet_volume_stats_capacity_bytes", labels, capacity)
-        out.add("kubelet_volume_stats_available_bytes", labels, capacity - used)
+        out.add("kubelet_volume_stats_available_bytes", labels, available)
         out.add("kubelet_volume_stats_used_bytes", labels, used)
         out.add("kubelet_volume_stats_inodes", labels, inodes)
         out.add("kubelet_volume_stats_inodes_free", labels, inodes - inodes_used)
