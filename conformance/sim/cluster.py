@@ -643,8 +643,7 @@ class SimulatedCluster:
         t = self._now
         out = Exposed(wanted=wanted)
         # An exporter whose families cannot include a wanted name is not asked for its samples at all.
-        prefixes = _exporter_prefixes(target)
-        skip = wanted is not None and prefixes is not None and not any(n.startswith(prefixes) for n in wanted)
+        skip = wanted is not None and not _may_serve(target, wanted)
         if target.job == "kube-state-metrics":
             pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
             if pod is None or not pod.container_running(pod.containers[0], t):
@@ -693,6 +692,10 @@ class SimulatedCluster:
             if pod.namespace == namespace and pod.name == name:
                 return pod
         return None
+
+    def may_serve(self, target_id: str, names: Collection[str]) -> bool:
+        """Whether the target's families can include one of ``names`` (an application's may include any)."""
+        return _may_serve(self._target(target_id), names)
 
     def scrape(self, target_id: str) -> list[Sample] | None:
         """The samples the target serves now, or None when it does not answer (``up`` = 0)."""
@@ -787,6 +790,11 @@ def _exporter_prefixes(target: ScrapeTarget) -> tuple[str, ...] | None:
     if target.job == "node-exporter":
         return ("node_",)
     return None
+
+
+def _may_serve(target: ScrapeTarget, names: Collection[str]) -> bool:
+    prefixes = _exporter_prefixes(target)
+    return prefixes is None or any(name.startswith(prefixes) for name in names)
 
 
 def merge_target_labels(sample: dict[str, str], target: dict[str, str] | Any, *, honor: bool) -> dict[str, str]:

@@ -40,7 +40,7 @@ from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
 from conformance.twin.backfill import SampledCluster, create_blocks, sample_warmup, write_openmetrics
 from conformance.twin.capture import CaptureServer
-from conformance.twin.exporter import ClusterLike, ClusterServer
+from conformance.twin.exporter import ClusterLike, ClusterServer, ScrapeTargetLike
 from conformance.twin.processes import (
     PORT_ATTEMPTS,
     ManagedProcess,
@@ -52,6 +52,7 @@ from conformance.twin.processes import (
 )
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
 from conformance.twin.reach import Reach
+from conformance.twin.scraped import scraped
 from conformance.twin.selfscrape import SelfJobs, SelfTarget, scrape_configs
 
 READY_TIMEOUT_S = 30.0
@@ -95,6 +96,8 @@ class StackSettings:
     #: The job names Prometheus and Alertmanager are scraped as by the stack itself (see :mod:`.selfscrape`);
     #: None: they are not scraped.
     self_jobs: SelfJobs | None = None
+    #: The metric names that choose the targets Prometheus scrapes (see :mod:`.scraped`); None: every target.
+    scraped_names: frozenset[str] | None = None
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -286,7 +289,7 @@ class TwinStack:
         for replica, replica_home in enumerate(homes):
             name = self._prometheus_name(replica, replicas)
             config = prometheus_config(
-                self.cluster_server.cluster.targets(),
+                self.scraped_targets(),
                 self.cluster_server.address,
                 [rules],
                 [am.url.removeprefix("http://") for am in self.alertmanagers],
@@ -309,6 +312,10 @@ class TwinStack:
         self._readdress_self_scrape(ports)
         self.prometheus = self.prometheuses[0].process
         self.prometheus_url = self.prometheuses[0].url
+
+    def scraped_targets(self) -> list[ScrapeTargetLike]:
+        """The cluster's targets its Prometheus scrapes (:mod:`conformance.twin.scraped`)."""
+        return scraped(self.cluster_server.cluster, self.settings.scraped_names)
 
     def _port(self) -> int:
         port = free_port()
