@@ -21,6 +21,7 @@ from conformance.twin import stack as stack_module
 from conformance.twin.backend import TwinBackend
 from conformance.twin.backfill import Warmup, first_kept_s
 from conformance.twin.processes import TEMP_PREFIX
+from conformance.twin.selfscrape import SelfJobs
 from conformance.twin.stack import StackSettings, TwinStack
 
 pytestmark = [pytest.mark.needs_binaries, pytest.mark.live]
@@ -218,3 +219,37 @@ def test_a_child_whose_port_was_taken_is_started_again_elsewhere(monkeypatch: py
             first_alertmanager, prometheus = stack.alertmanagers[0].process, stack.prometheuses[0].process
             logs = [first_alertmanager.log_tail(20000), prometheus.log_tail(20000)]
     assert all("address already in use" in log for log in logs), "the first start did not meet the taken port"
+
+
+def test_a_prometheus_replica_started_again_elsewhere_is_scraped_at_its_new_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The replicas scrape each other as themselves (the self-scrape): the first one started with the second's
+    # picked port in its configuration, so when the second is started again on a fresh port, the first must be
+    # told (configuration written again, reloaded) or it scrapes a dead address for the whole run.
+    _, pack = toy_profile(DATA / "pack")
+    picks = iter(range(1, 100))
+    real_free_port = processes_module.free_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        # One pick per set-up's Alertmanager, then both replicas' ports: the second replica is given the taken one.
+        given_taken = len(pack.setups) + 2
+        monkeypatch.setattr(
+            stack_module, "free_port", lambda: taken if next(picks) == given_taken else real_free_port()
+        )
+        settings = StackSettings(
+            scale=SCALE, prometheus_replicas=2, self_jobs=SelfJobs("prometheus-k8s", "alertmanager-main")
+        )
+        with TwinStack(ToyCluster([("toy", "gamma")], rate_per_second=1.0), pack, settings) as stack:
+            first, second = stack.prometheuses
+            moved = second.url.removeprefix("http://")
+            assert f":{taken}" not in moved and "address already in use" in second.process.log_tail(20000)
+            deadline = time.monotonic() + WAIT_S
+            scraped: set[str] = set()
+            while moved not in scraped and time.monotonic() < deadline:
+                body = requests.get(f"{first.url}/api/v1/targets", timeout=5).json()
+                scraped = {t["labels"]["instance"] for t in body["data"]["activeTargets"]}
+                time.sleep(0.2)
+            assert moved in scraped and f"127.0.0.1:{taken}" not in scraped, sorted(scraped)
