@@ -50,6 +50,7 @@ typecheck: venv
 
 bench: setup
 	$(BIN)/python benchmarks/static.py
+	$(BIN)/python benchmarks/scrape.py
 	$(BIN)/python benchmarks/live.py
 
 clean:

@@ -19,6 +19,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from conformance import versions
 from conformance.kube import labels as lb
 from conformance.kube.layout import pod_placement
 from conformance.model.durations import format_duration
@@ -28,10 +29,10 @@ from conformance.replicas import alertmanager_replicas, prometheus_replicas
 from conformance.routing.capture import capture_path, rewrite_config
 from conformance.yamlio import load_documents
 
-CHART = "kube-prometheus-stack"
+CHART = versions.CHART
 CHART_REPO = "https://prometheus-community.github.io/helm-charts"
 #: pinned: a chart upgrade changes the rules, selectors and defaults the suite relies on
-CHART_VERSION = "65.1.1"
+CHART_VERSION = versions.CHART_VERSION  # one release for the twin and the clusters
 RELEASE = "alert-conformance"
 STACK_INTERVAL_S = 10.0
 CAPTURE_NAME = "alert-conformance-capture"

@@ -16,11 +16,21 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+from conformance import versions
 from conformance.model.scenario import Scenario
 from conformance.model.workloads import ContainerSpec, Environment, JobSpec, ScrapeSpec, WorkloadSpec
 from conformance.sim import faults as fault_impl
 from conformance.sim.exposition import Exposed, render
-from conformance.sim.families import apps, cadvisor, ksm, kubelet, node_exporter
+from conformance.sim.families import (
+    apps,
+    cadvisor,
+    control_plane,
+    ksm,
+    kubelet,
+    kubelet_health,
+    node_exporter,
+    operator,
+)
 from conformance.sim.faults import FaultHandle
 from conformance.sim.latency import LatencyModel, latency_model
 from conformance.sim.naming import hex_id, name_suffix, object_uid, revision_hash
@@ -49,6 +59,9 @@ KPS_CADVISOR_DROP = (
     "|container_(file_descriptors|tasks_state|threads_max)"
     "|container_spec.*"
 )
+
+#: The kubelet's endpoints kube-prometheus-stack scrapes by default (kubelet.serviceMonitor: cAdvisor, probes).
+KUBELET_ENDPOINTS = (("/metrics", "kubelet"), ("/metrics/cadvisor", "cadvisor"), ("/metrics/probes", "probes"))
 
 AccKey = tuple[Any, ...]
 
@@ -105,6 +118,7 @@ class SimulatedCluster:
         self._faults: list[FaultHandle] = []
         self._fault_ids = itertools.count(1)
         self._latency_baseline: dict[tuple[str, str], LatencyModel] = {}
+        self._fixed_targets: dict[str, ScrapeTarget] | None = None  # see _fixed
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -167,7 +181,7 @@ class SimulatedCluster:
             containers=(
                 ContainerSpec(
                     name="kube-state-metrics",
-                    image="registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+                    image=f"registry.k8s.io/kube-state-metrics/kube-state-metrics:{versions.KUBE_STATE_METRICS}",
                     cpu_limit_cores=None,
                     memory_limit_bytes=None,
                 ),
@@ -181,7 +195,7 @@ class SimulatedCluster:
             containers=(
                 ContainerSpec(
                     name="node-exporter",
-                    image="quay.io/prometheus/node-exporter:v1.8.2",
+                    image=f"quay.io/prometheus/node-exporter:{versions.NODE_EXPORTER}",
                     cpu_limit_cores=None,
                     memory_limit_bytes=None,
                 ),
@@ -544,27 +558,7 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
-        for node in self.nodes.values():
-            for path, prefix in (("/metrics", "kubelet"), ("/metrics/cadvisor", "cadvisor")):
-                targets.append(
-                    ScrapeTarget(
-                        id=f"{prefix}-{node.name}",
-                        job="kubelet",
-                        metrics_path=path,
-                        honor_labels=True,
-                        labels={
-                            "job": "kubelet",
-                            "instance": f"{node.ip}:10250",
-                            "namespace": "kube-system",
-                            "service": f"{self.release}-kubelet",
-                            "endpoint": "https-metrics",
-                            "node": node.name,
-                            "metrics_path": path,
-                        },
-                        node=node.name,
-                        metric_drop=self.cadvisor_drop if prefix == "cadvisor" else "",
-                    )
-                )
+        targets += [t for t in self._fixed().values() if t.job == "kubelet"]
         for pod in self._pods_named(ns, self.node_exporter_name):
             node_state = self.nodes[pod.node] if pod.node else None
             targets.append(
@@ -585,6 +579,7 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
+        targets += [t for t in self._fixed().values() if t.job != "kubelet"]
         for workload in self.workloads:
             scrape = workload.spec.scrape
             if scrape is None:
@@ -601,7 +596,43 @@ class SimulatedCluster:
             key=lambda p: p.name,
         )
 
+    def _kubelet_targets(self, node: NodeState) -> list[ScrapeTarget]:
+        """The node's kubelet endpoints kube-prometheus-stack scrapes (``KUBELET_ENDPOINTS``)."""
+        return [
+            ScrapeTarget(
+                id=f"{prefix}-{node.name}",
+                job="kubelet",
+                metrics_path=path,
+                honor_labels=True,
+                labels={
+                    "job": "kubelet",
+                    "instance": f"{node.ip}:10250",
+                    "namespace": "kube-system",
+                    "service": f"{self.release}-kubelet",
+                    "endpoint": "https-metrics",
+                    "node": node.name,
+                    "metrics_path": path,
+                },
+                node=node.name,
+                metric_drop=self.cadvisor_drop if prefix == "cadvisor" else "",
+            )
+            for path, prefix in KUBELET_ENDPOINTS
+        ]
+
+    def _fixed(self) -> dict[str, ScrapeTarget]:
+        """The targets that never change (nodes are never added or removed): the kubelets' endpoints, the control
+        plane, the operator and the reloaders, by id. A scrape looks its target up here before building the list of
+        every target, which the pods decide."""
+        if self._fixed_targets is None:
+            kubelets = [target for node in self.nodes.values() for target in self._kubelet_targets(node)]
+            fixed = [*kubelets, *control_plane.targets(self), *operator.targets(self)]
+            self._fixed_targets = {target.id: target for target in fixed}
+        return self._fixed_targets
+
     def _target(self, target_id: str) -> ScrapeTarget:
+        fixed = self._fixed().get(target_id)
+        if fixed is not None:
+            return fixed
         for target in self.targets():
             if target.id == target_id:
                 return target
@@ -612,8 +643,7 @@ class SimulatedCluster:
         t = self._now
         out = Exposed(wanted=wanted)
         # An exporter whose families cannot include a wanted name is not asked for its samples at all.
-        prefixes = _exporter_prefixes(target)
-        skip = wanted is not None and prefixes is not None and not any(n.startswith(prefixes) for n in wanted)
+        skip = wanted is not None and not _may_serve(target, wanted)
         if target.job == "kube-state-metrics":
             pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
             if pod is None or not pod.container_running(pod.containers[0], t):
@@ -629,6 +659,8 @@ class SimulatedCluster:
                 return out
             if target.metrics_path == "/metrics/cadvisor":
                 cadvisor.emit(self, node, t, out)
+            elif target.metrics_path == "/metrics/probes":
+                kubelet_health.emit_probes(self, node, t, out)
             else:
                 kubelet.emit(self, node, t, out)
             return out
@@ -638,6 +670,14 @@ class SimulatedCluster:
                 return None
             if not skip:
                 node_exporter.emit(self, self.nodes[target.node or ""], t, out)
+            return out
+        if control_plane.serves(target):
+            if not skip:
+                control_plane.emit(self, target, t, out)
+            return out
+        if operator.serves(target):
+            if not skip:
+                operator.emit(self, target, t, out)
             return out
         pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
         if pod is None or pod.workload is None or pod.workload.scrape_down:
@@ -652,6 +692,10 @@ class SimulatedCluster:
             if pod.namespace == namespace and pod.name == name:
                 return pod
         return None
+
+    def may_serve(self, target_id: str, names: Collection[str]) -> bool:
+        """Whether the target's families can include one of ``names`` (an application's may include any)."""
+        return _may_serve(self._target(target_id), names)
 
     def scrape(self, target_id: str) -> list[Sample] | None:
         """The samples the target serves now, or None when it does not answer (``up`` = 0)."""
@@ -736,10 +780,21 @@ def _exporter_prefixes(target: ScrapeTarget) -> tuple[str, ...] | None:
     if target.job == "kube-state-metrics":
         return ("kube_",)
     if target.job == "kubelet":
-        return ("container_", "machine_") if target.metrics_path == "/metrics/cadvisor" else ("kubelet_",)
+        return {"/metrics/cadvisor": ("container_", "machine_"), "/metrics/probes": ("prober_",)}.get(
+            target.metrics_path, ("kubelet_", "kubernetes_build_info")
+        )
+    if control_plane.serves(target):
+        return control_plane.PREFIXES
+    if operator.serves(target):
+        return operator.PREFIXES
     if target.job == "node-exporter":
         return ("node_",)
     return None
+
+
+def _may_serve(target: ScrapeTarget, names: Collection[str]) -> bool:
+    prefixes = _exporter_prefixes(target)
+    return prefixes is None or any(name.startswith(prefixes) for name in names)
 
 
 def merge_target_labels(sample: dict[str, str], target: dict[str, str] | Any, *, honor: bool) -> dict[str, str]:

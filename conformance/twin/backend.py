@@ -56,6 +56,8 @@ from conformance.twin.cost import WarmupEstimate, check_warmup_budget, estimate_
 from conformance.twin.exporter import ClusterLike
 from conformance.twin.processes import install_exit_hooks
 from conformance.twin.reach import Reach
+from conformance.twin.scraped import choosing_names
+from conformance.twin.selfscrape import jobs_selected_by, reads_own_families
 from conformance.twin.stack import LOOKBACK_DELTA_S, AlertmanagerInstance, StackSettings, TwinStack
 
 ClusterFactory = Callable[[Environment], ClusterLike]
@@ -281,6 +283,8 @@ class TwinBackend:
             label=label,
             backfill_s=self._backfill_s() if backfill else 0.0,
             backfill_reach=self._reach() if backfill else None,
+            self_jobs=jobs_selected_by(self.pack) if reads_own_families(self.pack) else None,
+            scraped_names=choosing_names(self._reach().names),
             **self._replicas(),
         )
 
@@ -505,8 +509,8 @@ class TwinBackend:
         for lane in self._lanes:
             assert lane.stack is not None
             server = lane.stack.cluster_server
-            with server.at_now() as cluster:  # the clock thread changes the cluster: read it under the lock
-                missing += [t.id for t in cluster.targets() if server.scrapes(t.id) < scrapes]
+            with server.at_now():  # the clock thread changes the cluster: read it under the lock
+                missing += [t.id for t in lane.stack.scraped_targets() if server.scrapes(t.id) < scrapes]
         return missing
 
     def _stop(self, lanes: list[TwinLane]) -> None:

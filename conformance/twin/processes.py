@@ -165,6 +165,11 @@ class ManagedProcess:
         if self._popen is not None and self._popen.poll() is None:
             self._signal_group(signal.SIGTERM)
 
+    def reload(self) -> None:
+        """SIGHUP the group: Prometheus and Alertmanager read their configuration again."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._signal_group(signal.SIGHUP)
+
     def kill(self, timeout: float = 5.0) -> None:
         """SIGKILL the group at once, with no chance to leave a cluster gracefully (as when its node stops
         responding), and wait for it. It stays registered until :meth:`stop`."""

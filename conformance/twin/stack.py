@@ -35,11 +35,12 @@ from conformance.model.durations import format_duration
 from conformance.packs.model import Pack
 from conformance.routing.capture import CapturedReceiver, Rewrite, rewrite_config
 from conformance.routing.defaults import peer_timeout_wall_s
+from conformance.static.series import selectors_in, wanted_names
 from conformance.timescale import scale_seconds
 from conformance.tools import find_tool
 from conformance.twin.backfill import SampledCluster, create_blocks, sample_warmup, write_openmetrics
 from conformance.twin.capture import CaptureServer
-from conformance.twin.exporter import ClusterLike, ClusterServer
+from conformance.twin.exporter import ClusterLike, ClusterServer, ScrapeTargetLike
 from conformance.twin.processes import (
     PORT_ATTEMPTS,
     ManagedProcess,
@@ -51,6 +52,8 @@ from conformance.twin.processes import (
 )
 from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
 from conformance.twin.reach import Reach
+from conformance.twin.scraped import scraped
+from conformance.twin.selfscrape import SelfJobs, SelfTarget, scrape_configs
 
 READY_TIMEOUT_S = 30.0
 #: The longest a lane waits for the others to sample their warm-ups.
@@ -90,6 +93,11 @@ class StackSettings:
     mesh_alertmanagers: bool = True
     #: The operator's ``prometheus`` external label (``<namespace>/<name>``) of the replicas.
     prometheus_name: str = "monitoring/twin"
+    #: The job names Prometheus and Alertmanager are scraped as by the stack itself (see :mod:`.selfscrape`);
+    #: None: they are not scraped.
+    self_jobs: SelfJobs | None = None
+    #: The metric names that choose the targets Prometheus scrapes (see :mod:`.scraped`); None: every target.
+    scraped_names: frozenset[str] | None = None
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -171,6 +179,8 @@ class TwinStack:
         self._closed = False
         self._ports: list[int] = []  # every port picked for a child, released on close
         self._relaunch: dict[str, Callable[..., Any]] = {}  # by replica name: start it again (fresh_ports=True)
+        #: By Prometheus home: its configuration without the self-scrape, and the replica ports that was written with.
+        self._self_scraped: dict[Path, tuple[dict[str, Any], tuple[int, ...]]] = {}
 
     def __enter__(self) -> TwinStack:
         return self.start()
@@ -274,12 +284,12 @@ class TwinStack:
             self._ready(self.alertmanagers, position)
 
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
+        # Every replica may scrape every other one (the self-scrape): their ports are picked before any starts.
+        ports = [self._port() for _ in homes]
         for replica, replica_home in enumerate(homes):
-            name = "prometheus"
-            if replicas > 1:
-                name = f"prometheus-{settings.prometheus_name.rsplit('/', 1)[-1]}-{replica}"
+            name = self._prometheus_name(replica, replicas)
             config = prometheus_config(
-                self.cluster_server.cluster.targets(),
+                self.scraped_targets(),
                 self.cluster_server.address,
                 [rules],
                 [am.url.removeprefix("http://") for am in self.alertmanagers],
@@ -293,14 +303,19 @@ class TwinStack:
                 if config.get("alerting"):
                     config["alerting"]["alert_relabel_configs"] = [{"action": "labeldrop", "regex": REPLICA_LABEL}]
             start_prometheus = functools.partial(
-                self._launch_prometheus, prometheus_bin, replica_home, config, replica, name
+                self._launch_prometheus, prometheus_bin, replica_home, config, replica, name, ports
             )
             self.prometheuses.append(start_prometheus())
             self._relaunch[name] = start_prometheus
         for position in range(len(self.prometheuses)):
             self._ready(self.prometheuses, position)
+        self._readdress_self_scrape(ports)
         self.prometheus = self.prometheuses[0].process
         self.prometheus_url = self.prometheuses[0].url
+
+    def scraped_targets(self) -> list[ScrapeTargetLike]:
+        """The cluster's targets its Prometheus scrapes (:mod:`conformance.twin.scraped`)."""
+        return scraped(self.cluster_server.cluster, self.settings.scraped_names)
 
     def _port(self) -> int:
         port = free_port()
@@ -324,15 +339,24 @@ class TwinStack:
         instances[position].process.wait_ready(f"{instances[position].url}/-/ready", READY_TIMEOUT_S)
 
     def _launch_prometheus(
-        self, binary: Path, home: Path, config: dict[str, Any], replica: int, name: str, fresh_ports: bool = False
+        self,
+        binary: Path,
+        home: Path,
+        config: dict[str, Any],
+        replica: int,
+        name: str,
+        ports: list[int],
+        fresh_ports: bool = False,
     ) -> PrometheusInstance:
         settings = self.settings
-        port = self._port()
+        if fresh_ports:
+            ports[replica] = self._port()  # the replicas started before it are told by _readdress_self_scrape
+        port = ports[replica]
         process = ManagedProcess(
             "prometheus" + (f"-{replica}" if settings.prometheus_replicas > 1 else ""),
             [
                 str(binary),
-                f"--config.file={write_yaml(home / 'prometheus.yml', config)}",
+                f"--config.file={self._write_prometheus_config(home, config, ports)}",
                 f"--storage.tsdb.path={home / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--storage.tsdb.retention.time=1d",
@@ -378,6 +402,58 @@ class TwinStack:
             home,
         ).start()
         return AlertmanagerInstance(setup_name, process, f"http://127.0.0.1:{port}", receivers, replica, name)
+
+    def _write_prometheus_config(self, home: Path, config: dict[str, Any], ports: list[int]) -> Path:
+        """Write ``config`` with the self-scrape of the Prometheus replicas on ``ports`` and every Alertmanager
+        (when the pack reads their own families), and remember what was written for :meth:`_readdress_self_scrape`."""
+        jobs = self.settings.self_jobs
+        written = copy.deepcopy(config)
+        if jobs is not None:
+            names = [self._prometheus_name(replica, len(ports)) for replica in range(len(ports))]
+            written["scrape_configs"] = [
+                *config["scrape_configs"],
+                *scrape_configs(
+                    self._self_targets(jobs, ports, names),
+                    self.settings.prometheus_name.split("/", 1)[0],
+                    scrape_s=self.settings.scaled(self.settings.scrape_s),
+                    keep=wanted_names(selectors_in(rule.expr for group in self.pack.groups for rule in group.rules)),
+                ),
+            ]
+        self._self_scraped[home] = (config, tuple(ports))
+        return write_yaml(home / "prometheus.yml", written)
+
+    def _readdress_self_scrape(self, ports: list[int]) -> None:
+        """A replica started again on a fresh port (:meth:`_ready`) is scraped by the others at its old address:
+        their configurations are written again with the new one and reloaded (SIGHUP; Prometheus keeps the scrape
+        pools and rule groups whose configuration did not change)."""
+        if self.settings.self_jobs is None:
+            return
+        for instance in self.prometheuses:
+            home = instance.process.cwd
+            config, written_ports = self._self_scraped[home]
+            if written_ports != tuple(ports):
+                self._write_prometheus_config(home, config, ports)
+                instance.process.reload()
+
+    def _prometheus_name(self, replica: int, replicas: int) -> str:
+        """The replica's ``prometheus_replica`` label: the operator's pod name (``prometheus`` when alone)."""
+        if replicas == 1:
+            return "prometheus"
+        return f"prometheus-{self.settings.prometheus_name.rsplit('/', 1)[-1]}-{replica}"
+
+    def _self_targets(
+        self, jobs: SelfJobs, prometheus_ports: list[int], prometheus_names: list[str]
+    ) -> list[SelfTarget]:
+        """Every Prometheus replica and every Alertmanager, as the stack's own ServiceMonitors find them."""
+        found = [
+            SelfTarget(f"127.0.0.1:{port}", jobs.prometheus, name, "prometheus")
+            for port, name in zip(prometheus_ports, prometheus_names, strict=True)
+        ]
+        setups = list(dict.fromkeys(am.setup for am in self.alertmanagers))
+        for am in self.alertmanagers:
+            job = jobs.alertmanager_of(setups.index(am.setup))
+            found.append(SelfTarget(am.url.removeprefix("http://"), job, f"{job}-{am.replica}", "alertmanager"))
+        return found
 
     def _cluster_flags(self, cluster_ports: list[int], replica: int) -> list[str]:
         """Alertmanager's cluster flags: none for a single instance; else gossip on loopback with its peers."""

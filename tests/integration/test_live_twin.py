@@ -21,6 +21,7 @@ from conformance.twin import stack as stack_module
 from conformance.twin.backend import TwinBackend
 from conformance.twin.backfill import Warmup, first_kept_s
 from conformance.twin.processes import TEMP_PREFIX
+from conformance.twin.selfscrape import SelfJobs
 from conformance.twin.stack import StackSettings, TwinStack
 
 pytestmark = [pytest.mark.needs_binaries, pytest.mark.live]
@@ -147,7 +148,7 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
         with TwinStack(SimulatedCluster(session.profile.environment), session.pack, settings) as stack:
             assert stack.backfilled_s == settings.backfill_s > 0
             server = stack.cluster_server
-            targets = [t.id for t in server.cluster.targets()]
+            targets = [t.id for t in stack.scraped_targets()]  # only those whose series the rules read
             deadline = time.monotonic() + WAIT_S
             while min(server.scrapes(t) for t in targets) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -167,15 +168,18 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
 
             grid = Warmup(settings.backfill_s, settings.scrape_s)
             held = live = 0.0
+            # The real Prometheus and Alertmanager, scraped as themselves on loopback, are live only: never backfilled.
+            simulated = '{instance!~"127\\\\.0\\\\.0\\\\.1:.*"}'
             for name in names:
+                series = name + simulated
                 # One identity per series: had the live scrapes stored other labels, each would be two series.
-                held += number(f"count(count_over_time({name}[{window}]))")
-                live += number(f"count({name})")
+                held += number(f"count(count_over_time({series}[{window}]))")
+                live += number(f"count({series})")
                 # Every series has the warm-up from where the rules reach into it, plus live samples (none is
                 # made of backfill alone).
-                if number(f"count({name})"):
+                if number(f"count({series})"):
                     steps = grid.steps_from(first_kept_s(name, reach, settings.backfill_s))
-                    assert steps > 1 and number(f"min(count_over_time({name}[{window}]))") >= steps + 1, name
+                    assert steps > 1 and number(f"min(count_over_time({series}[{window}]))") >= steps + 1, name
             assert held == live == stack.backfilled_series
             # Counters carry on without a reset across the start of the live scrapes.
             resets = query(f"sum(resets(container_cpu_usage_seconds_total[{window}]))")
@@ -215,3 +219,37 @@ def test_a_child_whose_port_was_taken_is_started_again_elsewhere(monkeypatch: py
             first_alertmanager, prometheus = stack.alertmanagers[0].process, stack.prometheuses[0].process
             logs = [first_alertmanager.log_tail(20000), prometheus.log_tail(20000)]
     assert all("address already in use" in log for log in logs), "the first start did not meet the taken port"
+
+
+def test_a_prometheus_replica_started_again_elsewhere_is_scraped_at_its_new_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The replicas scrape each other as themselves (the self-scrape): the first one started with the second's
+    # picked port in its configuration, so when the second is started again on a fresh port, the first must be
+    # told (configuration written again, reloaded) or it scrapes a dead address for the whole run.
+    _, pack = toy_profile(DATA / "pack")
+    picks = iter(range(1, 100))
+    real_free_port = processes_module.free_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        # One pick per set-up's Alertmanager, then both replicas' ports: the second replica is given the taken one.
+        given_taken = len(pack.setups) + 2
+        monkeypatch.setattr(
+            stack_module, "free_port", lambda: taken if next(picks) == given_taken else real_free_port()
+        )
+        settings = StackSettings(
+            scale=SCALE, prometheus_replicas=2, self_jobs=SelfJobs("prometheus-k8s", "alertmanager-main")
+        )
+        with TwinStack(ToyCluster([("toy", "gamma")], rate_per_second=1.0), pack, settings) as stack:
+            first, second = stack.prometheuses
+            moved = second.url.removeprefix("http://")
+            assert f":{taken}" not in moved and "address already in use" in second.process.log_tail(20000)
+            deadline = time.monotonic() + WAIT_S
+            scraped: set[str] = set()
+            while moved not in scraped and time.monotonic() < deadline:
+                body = requests.get(f"{first.url}/api/v1/targets", timeout=5).json()
+                scraped = {t["labels"]["instance"] for t in body["data"]["activeTargets"]}
+                time.sleep(0.2)
+            assert moved in scraped and f"127.0.0.1:{taken}" not in scraped, sorted(scraped)

@@ -38,6 +38,7 @@ from conformance.testing import objects as ko
 from conformance.testing.doubles import FakeRunner
 from conformance.testing.fake_api import FakeKubeApi
 from conformance.tools import CommandResult
+from conformance.versions import CHART_VERSION
 
 REGISTRY = FaultRegistry()
 
@@ -282,7 +283,7 @@ def test_runai_kind_plan_shows_every_change_and_touches_nothing(
     session = ConformanceSession(Options(profile="runai", backend="kind"), profile, pack, tmp_path / "work")
     print_plan(session, write=lines.append)
     text = "\n".join(lines)
-    assert "kube-prometheus-stack --version 65.1.1" in text
+    assert f"kube-prometheus-stack --version {CHART_VERSION}" in text
     assert "kind create cluster --config <work folder>/kind-cluster.yaml" in text
     assert "create Deployment runai/cluster-sync" in text
     scenarios = sum(len(a.scenarios) for a in profile.alerts)

@@ -2,10 +2,10 @@
 
 Which version: the project pins no kind node image (``conformance/kube/data/kind-cluster.yaml`` names none, so
 kind runs its own release's default), and the one Kubernetes version the project does name is the simulated
-cluster's kubelet, v1.30 (:data:`conformance.sim.families.ksm._KUBELET_VERSION`). The schemas are those
-``kubernetes-validate`` ships for 1.30, in their strict form: an unknown field is an error. That matters because
-the API server does not reject one: with the client's default field validation it drops the field with a warning,
-and the stand-in or fault silently lacks what it was written to have.
+cluster's Kubernetes (:data:`conformance.versions.KUBERNETES`, the kubelet's and control plane's). The schemas are
+those ``kubernetes-validate`` ships for its minor version, in their strict form: an unknown field is an error. That
+matters because the API server does not reject one: with the client's default field validation it drops the field
+with a warning, and the stand-in or fault silently lacks what it was written to have.
 
 What is checked, and how:
 
@@ -40,6 +40,7 @@ from kube_world import CLUSTER, ENVIRONMENT, NS, RUN_ID, World, cluster_backend,
 from referencing import Registry, Resource
 from test_faults import ALL_FAULTS, prepare
 
+from conformance import versions
 from conformance.kube import resources as r
 from conformance.kube.faults import patch_with_restore
 from conformance.kube.inject import inject
@@ -66,7 +67,7 @@ from conformance.testing.fake_api import FakeKubeApi
 Obj = dict[str, Any]
 
 #: the Kubernetes version whose schemas the objects must meet (see the module docstring for why this one)
-KUBERNETES_VERSION = "1.30"
+KUBERNETES_VERSION = ".".join(versions.KUBERNETES.lstrip("v").split(".")[:2])
 GOOD_PACKS = Path(__file__).resolve().parents[1] / "data" / "packs" / "good"
 
 # -- the checker -----------------------------------------------------------------------------------------------

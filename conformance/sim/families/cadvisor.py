@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from conformance.sim.exposition import Exposed
+from conformance.sim.families import cadvisor_extra
 from conformance.sim.families.ksm import container_id
 from conformance.sim.state import ContainerState, NodeState, PodState
 
@@ -225,6 +226,7 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
             out.add(family, net, 0)
         for container in running:
             _container(cluster, out, pod, container, cgroup, base, t)
+    cadvisor_extra.emit_machine(cluster, node, out)
 
 
 def _container(
@@ -273,6 +275,7 @@ def _container(
     # OOM-killed and restarted never shows a non-zero count (google/cadvisor#3015); OOMKilled shows in
     # kube-state-metrics' last terminated reason instead.
     out.add("container_oom_events_total", labels, 0)
+    cadvisor_extra.emit_container(out, labels)
 
 
 def _cpu(cluster: SimulatedCluster, out: Exposed, labels: dict[str, str], seconds: float) -> None:

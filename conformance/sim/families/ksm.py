@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from conformance import versions
 from conformance.sim.exposition import Exposed
 from conformance.sim.naming import hex_id
 from conformance.sim.state import (
@@ -34,7 +35,7 @@ _POD_PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 _POD_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "Shutdown", "UnexpectedAdmissionError")
 _JOB_FAILURE_REASONS = ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")
 _OS_IMAGE = "Debian GNU/Linux 12 (bookworm)"
-_KUBELET_VERSION = "v1.30.0"
+_KUBELET_VERSION = versions.KUBERNETES
 
 _FAMILIES: dict[str, tuple[str, str]] = {
     "kube_namespace_created": (GAUGE, "Unix creation timestamp"),
@@ -409,7 +410,7 @@ def _node(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) ->
         "kube_node_info",
         {
             **base,
-            "kernel_version": "6.8.0-45-generic",
+            "kernel_version": versions.KERNEL,
             "os_image": _OS_IMAGE,
             "container_runtime_version": "containerd://1.7.18",
             "kubelet_version": _KUBELET_VERSION,

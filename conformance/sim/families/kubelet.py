@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from conformance import versions
 from conformance.sim.exposition import Exposed
+from conformance.sim.families import kubelet_health
 from conformance.sim.families.ksm import _KUBELET_VERSION, pod_claims
 from conformance.sim.state import ClaimState, NodeState, PodState
 
@@ -67,7 +69,12 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
     out.add("kubelet_node_name", {"node": node.name}, 1)
     out.add(
         "kubernetes_build_info",
-        {"git_version": _KUBELET_VERSION, "major": "1", "minor": "30", "platform": "linux/amd64"},
+        {
+            "git_version": _KUBELET_VERSION,
+            "major": "1",
+            "minor": versions.kubernetes_minor(),
+            "platform": "linux/amd64",
+        },
         1,
     )
     on_node = [p for p in cluster.pods if p.node == node.name and p.job is None and p.started(t)]
@@ -76,6 +83,7 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
     exited = sum(1 for p in on_node for c in p.containers if not p.container_running(c, t))
     out.add("kubelet_running_containers", {"container_state": "running"}, running)
     out.add("kubelet_running_containers", {"container_state": "exited"}, exited)
+    kubelet_health.emit(cluster, node, t, out)
     for claim in cluster.claims:
         pod = mounting_pod(cluster, claim, t)
         if pod is None or pod.node != node.name:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from conformance import versions
 from conformance.sim.exposition import Exposed
+from conformance.sim.families import node_extra
 from conformance.sim.families.cadvisor import (
     BYTES_PER_PACKET,
     PAUSE_CPU_CORES,
@@ -172,10 +174,15 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
             "domainname": "(none)",
             "machine": "x86_64",
             "nodename": node.name,
-            "release": "6.8.0-45-generic",
+            "release": versions.KERNEL,
             "sysname": "Linux",
             "version": "#45-Ubuntu SMP PREEMPT_DYNAMIC",
         },
         1,
     )
-    out.add("node_exporter_build_info", {"version": "1.8.2", "goos": "linux", "goarch": "amd64"}, 1)
+    node_extra.emit(cluster, node, t, out)
+    out.add(
+        "node_exporter_build_info",
+        {"version": versions.NODE_EXPORTER.lstrip("v"), "goos": "linux", "goarch": "amd64"},
+        1,
+    )
