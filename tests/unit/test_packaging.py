@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +47,11 @@ def test_the_schema_and_the_example_profile_are_package_data() -> None:
     shipped = {path.relative_to(ROOT / "conformance") for path in (ROOT / "conformance" / "schema").rglob("*.*")}
     assert any(path.name == "profile.yaml" for path in shipped)
     assert all(any(path.match(pattern) for pattern in patterns) for path in shipped), shipped
+
+
+def test_every_test_module_has_its_own_name() -> None:
+    # tests/ has no packages: pytest imports each test module by its file name, and two files of one name in
+    # different folders make the second fail to import ("import file mismatch") under `make test`.
+    tests = Path(__file__).resolve().parents[1]
+    names = Counter(path.name for path in tests.rglob("test_*.py") if "data" not in path.relative_to(tests).parts)
+    assert [name for name, count in names.items() if count > 1] == []
