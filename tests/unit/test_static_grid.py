@@ -1,0 +1,86 @@
+"""The time grid depth 3 runs an alert on, chosen from how far back it reads, and what the estimate makes of it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import BudgetError
+from conformance.packs.loader import load_pack
+from conformance.profiles import load_profile
+from conformance.static.behaviour import batch_chunks, plan_behaviour
+from conformance.static.clock import ScrapeClock
+from conformance.static.cost import Budget, check_budget, estimate
+from conformance.static.grid import COARSE_LOOKBACK_S, Grid, choose_grid
+
+SLO = Path(__file__).parents[1] / "data" / "slo-30d"
+DAY = 86_400.0
+
+
+def test_ordinary_windows_keep_the_fine_off_grid_clock_and_the_profiles_evaluation() -> None:
+    for lookback in (0.0, 600.0, COARSE_LOOKBACK_S):
+        assert choose_grid(lookback, 30, 30) == Grid(ScrapeClock.realistic(30), 30)
+    assert choose_grid(600, 30, 30).clock.step_s == 1
+
+
+@pytest.mark.parametrize(
+    ("lookback_s", "evaluation_s"),
+    [
+        (COARSE_LOOKBACK_S + 1, 30),
+        (2 * DAY, 30),
+        (7 * DAY, 60),
+        (30 * DAY, 300),
+        (30 * DAY + 3600, 300),
+        (365 * DAY, 300),
+    ],
+)
+def test_long_look_backs_run_on_the_scrape_grid_evaluated_coarser_up_to_five_minutes(
+    lookback_s: float, evaluation_s: float
+) -> None:
+    grid = choose_grid(lookback_s, 30, 30)
+    assert grid.coarse
+    assert grid.clock == ScrapeClock.on_grid(30)  # one input step a scrape: a steady stretch is one token
+    assert grid.evaluation_s == evaluation_s
+
+
+def test_the_coarse_evaluation_is_a_whole_number_of_the_profiles_and_never_finer() -> None:
+    assert choose_grid(30 * DAY, 30, 45).evaluation_s == 270
+    assert choose_grid(30 * DAY, 60, 600).evaluation_s == 600
+
+
+def test_alerts_on_different_evaluation_intervals_never_share_a_promtool_run() -> None:
+    fine, coarse = choose_grid(600, 30, 30), choose_grid(30 * DAY, 30, 30)
+    grids = {"a": fine, "b": coarse, "c": fine, "d": coarse}
+    needs = {key: [] for key in grids}
+    assert batch_chunks(list(grids), needs, 3, grids) == [["a", "c"], ["b", "d"]]
+    assert batch_chunks(list(grids), needs, 3) == [["a", "b", "c"], ["d"]]
+
+
+def test_a_30_day_alert_is_planned_on_the_coarse_grid_and_fits_the_default_budget() -> None:
+    profile = load_profile(str(SLO / "profile.yaml"))
+    pack = load_pack(profile.pack_path)
+    plan = plan_behaviour(profile, pack)
+    [key] = plan.grids
+    assert plan.grids[key] == Grid(ScrapeClock.on_grid(30), 300, coarse=True)
+    assert {clock for _, _, clock in plan.recordings} == {ScrapeClock.on_grid(30)}
+    found = estimate(plan, profile, pack)
+    check_budget(found, Budget())  # nothing raised
+    assert found.seconds < Budget().time_s / 2, found
+    # The same cases on the fine grid: 8.4 million input steps a series and 280,000 evaluations of 30 s.
+    fine = replace(plan, grids={key: Grid(ScrapeClock.realistic(30), 30)})
+    with pytest.raises(BudgetError, match="mostly for ApiAvailabilityBudgetBurn: it reads 30d back"):
+        check_budget(estimate(fine, profile, pack), Budget())
+
+
+def test_a_365_day_window_is_still_refused_in_one_line(tmp_path: Path) -> None:
+    profile = load_profile(str(SLO / "profile.yaml"))
+    rules = (SLO / "pack" / "rules.yaml").read_text().replace("[30d]", "[365d]")
+    (tmp_path / "rules.yaml").write_text(rules)
+    pack = load_pack(tmp_path)
+    with pytest.raises(BudgetError) as caught:
+        check_budget(estimate(plan_behaviour(profile, pack), profile, pack), Budget())
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "mostly for ApiAvailabilityBudgetBurn: it reads 365d back" in message, message
