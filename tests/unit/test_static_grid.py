@@ -9,6 +9,7 @@ import pytest
 
 from conformance.errors import BudgetError
 from conformance.packs.loader import load_pack
+from conformance.packs.model import Rule
 from conformance.profiles import load_profile
 from conformance.static.behaviour import batch_chunks, plan_behaviour
 from conformance.static.clock import ScrapeClock
@@ -53,7 +54,7 @@ def test_the_coarse_evaluation_is_a_whole_number_of_the_profiles_and_never_finer
 def test_alerts_on_different_evaluation_intervals_never_share_a_promtool_run() -> None:
     fine, coarse = choose_grid(600, 30, 30), choose_grid(30 * DAY, 30, 30)
     grids = {"a": fine, "b": coarse, "c": fine, "d": coarse}
-    needs = {key: [] for key in grids}
+    needs: dict[str, list[Rule]] = {key: [] for key in grids}
     assert batch_chunks(list(grids), needs, 3, grids) == [["a", "c"], ["b", "d"]]
     assert batch_chunks(list(grids), needs, 3) == [["a", "b", "c"], ["d"]]
 
