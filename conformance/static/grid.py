@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from conformance.model.durations import format_duration
 from conformance.static.clock import ScrapeClock
 
 #: Look-backs longer than this run on the coarse grid (the bundled profiles read at most 15 minutes back).
@@ -50,9 +51,10 @@ class Grid:
     coarse: bool = False
 
     def describe(self) -> str:
-        """``coarse grid: input every 30s, evaluation every 5m`` (or the fine grid's) for the run's header."""
+        """``coarse grid (input every 30s, evaluation every 5m)``, or the fine grid's, for the run's header."""
         kind = "coarse" if self.coarse else "fine"
-        return f"{kind} grid: input every {self.clock.step_s:g}s, evaluation every {self.evaluation_s:g}s"
+        step, evaluation = format_duration(self.clock.step_s), format_duration(self.evaluation_s)
+        return f"{kind} grid (input every {step}, evaluation every {evaluation})"
 
 
 def choose_grid(lookback_s: float, scrape_s: float, evaluation_s: float) -> Grid:

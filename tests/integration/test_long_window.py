@@ -36,6 +36,10 @@ def test_a_30_day_slo_alert_runs_within_the_default_budget_and_passes(pytester: 
     assert "failed" not in outcomes and "error" not in outcomes, outcomes
     assert "depth 3 would need" not in output
     assert estimate, output
+    assert (
+        "ApiAvailabilityBudgetBurn[critical] reads 30d back: depth 3 runs it on the coarse grid "
+        "(input every 30s, evaluation every 5m)" in output
+    ), output
     result.stdout.fnmatch_lines(["*test_behaviour*ApiAvailabilityBudgetBurn* PASSED*"])
     # Fires once 43 minutes of the 30-day window are down (0.1%), then after the `for`, on the 5-minute grid.
     report = json.loads((pytester.path / "report" / "report.json").read_text())

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import BudgetError
+from conformance.model.durations import format_duration
 from conformance.packs.loader import load_pack
 from conformance.packs.model import Rule
 from conformance.profiles import load_profile
@@ -44,6 +45,7 @@ def test_long_look_backs_run_on_the_scrape_grid_evaluated_coarser_up_to_five_min
     assert grid.coarse
     assert grid.clock == ScrapeClock.on_grid(30)  # one input step a scrape: a steady stretch is one token
     assert grid.evaluation_s == evaluation_s
+    assert grid.describe() == f"coarse grid (input every 30s, evaluation every {format_duration(evaluation_s)})"
 
 
 def test_the_coarse_evaluation_is_a_whole_number_of_the_profiles_and_never_finer() -> None:
