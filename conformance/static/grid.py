@@ -12,10 +12,14 @@ coarse grid instead, so its cost follows the window divided by the coarse step:
   long (a 30-day healthy warm-up is a handful of tokens per series, not 2.6 million input steps). The offset and
   jitter the fine clock adds only change what ``rate()`` extrapolates at a window's edges, by at most one scrape
   interval out of the window: under 0.2% of a 6-hour window;
-* evaluation every :data:`COARSE_STEPS_PER_LOOKBACK`-th of the look-back (a multiple of the profile's interval,
-  never finer than it), at most every :data:`MAX_COARSE_EVALUATION_S`: 1 minute for 7 days, 5 minutes for 30 days. The
-  cap is the timing resolution the verdict keeps, so a longer window costs more again (a year is refused by the
-  budget, :mod:`conformance.static.cost`).
+* evaluation every :data:`COARSE_STEPS_PER_LOOKBACK`-th of the look-back, rounded up to a multiple of the
+  profile's interval (never finer than it): 90 seconds for 7 days, 5 minutes for 30 days, an hour for a year. A case
+  then costs about the same number of evaluations whatever its window, and a range window over a recorded series
+  holds at most 8,640 of its samples: promtool's query engine refuses a query that loads more than 10,000 samples
+  ("query processing would load too many samples into memory"; measured with promtool 2.42). A window over a
+  scraped series holds a sample a scrape whatever the grid, so ``[7d]`` of a series scraped every 30 s (20,160
+  samples) is beyond what ``promtool test rules`` can evaluate at all, and the budget
+  (:mod:`conformance.static.cost`) refuses a year of one before anything runs.
 
 What the verdict needs around the fault keeps its accuracy: the fault, its revert and the horizon stay on the
 scrape grid and every scrape around them is sampled (:func:`conformance.static.series.record_case` never takes a
@@ -38,8 +42,6 @@ from conformance.static.clock import ScrapeClock
 COARSE_LOOKBACK_S = 6 * 3600.0
 #: The coarse evaluation interval is the look-back divided by this (30 days: 5 minutes).
 COARSE_STEPS_PER_LOOKBACK = 8640
-#: The coarsest evaluation interval: a firing time is known to within this.
-MAX_COARSE_EVALUATION_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def choose_grid(lookback_s: float, scrape_s: float, evaluation_s: float) -> Grid
     """The grid for an alert whose closure reads ``lookback_s`` back (see the module's docstring)."""
     if lookback_s <= COARSE_LOOKBACK_S:
         return Grid(ScrapeClock.realistic(scrape_s), evaluation_s)
-    wanted = min(lookback_s / COARSE_STEPS_PER_LOOKBACK, MAX_COARSE_EVALUATION_S)
-    coarse_evaluation = max(evaluation_s, math.floor(wanted / evaluation_s) * evaluation_s)
+    coarse_evaluation = max(
+        evaluation_s, math.ceil(lookback_s / COARSE_STEPS_PER_LOOKBACK / evaluation_s - 1e-9) * evaluation_s
+    )
     return Grid(ScrapeClock.on_grid(scrape_s), coarse_evaluation, coarse=True)
