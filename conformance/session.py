@@ -35,6 +35,7 @@ from conformance.static.behaviour import (
     plan_behaviour,
     prove_behaviour,
 )
+from conformance.static.closure import format_span
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
@@ -296,6 +297,13 @@ class ConformanceSession:
             f"alert-conformance: profile {self.profile.name} ({alerts} documented alerts), {self.pack_label}",
             f"alert-conformance: backend {options.backend}, time scale {options.time_scale:g}",
             f"alert-conformance: {budget_line(self.estimate())}",
+        ]
+        plan = self.behaviour_plan()
+        coarse = sorted(key for key, grid in plan.grids.items() if grid.coarse)
+        lines += [
+            f"alert-conformance: {key} reads {format_span(plan.lookbacks[key].seconds)} back: depth 3 runs it on the "
+            f"{plan.grids[key].describe()}"
+            for key in coarse
         ]
         return lines
 

@@ -32,6 +32,7 @@ from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.clock import ScrapeClock
 from conformance.static.closure import Lookback, describe_cycle, graph_of
 from conformance.static.closure import longest as closure_longest
+from conformance.static.grid import Grid, choose_grid
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, record_case, selectors_in
 from conformance.tools import CommandRunner, run_command
@@ -296,21 +297,21 @@ class _Planned:
 class BehaviourPlan:
     """Every case depth 3 will run, before anything runs: what :mod:`conformance.static.cost` estimates and
     :func:`prove_behaviour` then runs. ``needs`` is each alert's dependency closure, ``lookbacks`` how far back
-    it reads and why, ``recordings`` the distinct cases to simulate with the selectors they keep."""
+    it reads and why, ``grids`` the time grid its cases run on (:mod:`conformance.static.grid`), ``recordings`` the
+    distinct cases to simulate with the selectors they keep and the clock they are scraped with."""
 
     results: dict[str, AlertBehaviour] = field(default_factory=dict)
     planned: list[_Planned] = field(default_factory=list)
-    recordings: list[tuple[Case, tuple[Selector, ...]]] = field(default_factory=list)
+    recordings: list[tuple[Case, tuple[Selector, ...], ScrapeClock]] = field(default_factory=list)
     needs: dict[str, list[Rule]] = field(default_factory=dict)
     lookbacks: dict[str, Lookback] = field(default_factory=dict)
+    grids: dict[str, Grid] = field(default_factory=dict)
     fired_by: dict[str, Callable[[Mapping[str, str]], bool] | None] = field(default_factory=dict)
 
 
 def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
     """Select each documented alert's rules, find their closure and plan their cases; nothing is simulated."""
     scrape_s = profile.scrape_interval_s
-    evaluation_s = profile.evaluation_interval_s
-    clock = ScrapeClock.realistic(scrape_s)
     graph = graph_of(pack)
     plan = BehaviourPlan()
     recording_index: dict[tuple[object, ...], int] = {}
@@ -331,6 +332,10 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
             continue
         plan.fired_by[alert.key] = selection.fired_by_selected if selection.rules else None
         plan.lookbacks[alert.key] = closure_longest(graph, rules)
+        grid = plan.grids[alert.key] = choose_grid(
+            plan.lookbacks[alert.key].seconds, scrape_s, profile.evaluation_interval_s
+        )
+        clock = grid.clock
         warmup = alert_warmup_s(rules, pack, scrape_s)
         # Undocumented durations are the pack's to choose: timing is judged against the pack's own values then,
         # and the report says which value was used and why (conformance.static.basis).
@@ -343,7 +348,7 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
         )
         timing = Timing(
             scrape_s=scrape_s,
-            evaluation_s=evaluation_s,
+            evaluation_s=grid.evaluation_s,
             for_s=behaviour.judged[0].seconds,
             for_documented=alert.for_.documented,
             window_s=behaviour.judged[1].seconds,
@@ -365,10 +370,11 @@ def plan_behaviour(profile: Profile, pack: Pack) -> BehaviourPlan:
                 case.horizon_s,
                 tuple(sorted(case.fault_timing.items())),
                 selectors,
+                clock,
             )
             if key not in recording_index:
                 recording_index[key] = len(plan.recordings)
-                plan.recordings.append((case, selectors))
+                plan.recordings.append((case, selectors, clock))
             plan.planned.append(_Planned(behaviour, case, recording_index[key]))
     return plan
 
@@ -390,17 +396,15 @@ def prove_behaviour(
     processes); run promtool on batches of a few alerts each, every batch with only the rules its alerts depend on.
     """
     plan = plan or plan_behaviour(profile, pack)
-    evaluation_s = profile.evaluation_interval_s
-    clock = ScrapeClock.realistic(profile.scrape_interval_s)
-    series = _record_all(profile, plan.recordings, clock, workers)
-    batches = _batches(plan.planned, series, pack, plan.needs, workdir, alerts_per_batch)
+    series = _record_all(profile, plan.recordings, workers)
+    batches = _batches(plan, series, pack, workdir, alerts_per_batch)
     timelines = (
         run_cases(
             batches,
             promtool=promtool,
             workdir=workdir,
-            input_step_s=clock.step_s,
-            evaluation_s=evaluation_s,
+            input_step_s=ScrapeClock.realistic(profile.scrape_interval_s).step_s,
+            evaluation_s=profile.evaluation_interval_s,
             workers=workers,
             runner=runner,
         )
@@ -415,6 +419,7 @@ def prove_behaviour(
             + ("documented" if value.documented else "the pack's own, not documented")
             for value in item.behaviour.judged
         )
+        evaluation_s = plan.grids[item.behaviour.alert.key].evaluation_s
         verdict = _judge(item.case, timelines[item.case.id].only(keep), evaluation_s, inner, basis)
         item.behaviour.verdicts.append(verdict)
         if item.case.kind in ("fire", "silent"):
@@ -470,14 +475,14 @@ def _record_one(job: _RecordJob) -> dict[SeriesKey, str]:
 
 
 def _record_all(
-    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...]]], clock: ScrapeClock, workers: int
+    profile: Profile, recordings: Sequence[tuple[Case, tuple[Selector, ...], ScrapeClock]], workers: int
 ) -> list[dict[SeriesKey, str]]:
     """Every distinct case's series; simulation is CPU-bound Python, so several cases go to other processes.
 
     A case's cost follows what changes in it, not its length (see :func:`record_case`): a long healthy warm-up
     is a few samples, so it is not shared between cases.
     """
-    jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel in recordings]
+    jobs: list[_RecordJob] = [(profile.environment, case, sel, clock) for case, sel, clock in recordings]
     methods = multiprocessing.get_all_start_methods()
     if workers <= 1 or len(jobs) < 4 or "fork" not in methods:
         return [_record_one(job) for job in jobs]
@@ -486,18 +491,19 @@ def _record_all(
 
 
 def _batches(
-    planned: Sequence[_Planned],
+    plan: BehaviourPlan,
     series: Sequence[dict[SeriesKey, str]],
     pack: Pack,
-    needs: dict[str, list[Rule]],
     workdir: Path,
     alerts_per_batch: int,
 ) -> list[Batch]:
-    """Group cases by alert into batches, each with rule files holding only the rules its alerts need."""
+    """Group cases by alert into batches, each with rule files holding only the rules its alerts need and the
+    evaluation interval of their grid."""
+    needs = plan.needs
     by_alert: dict[str, list[_Planned]] = {}
-    for item in planned:
+    for item in plan.planned:
         by_alert.setdefault(item.behaviour.alert.key, []).append(item)
-    chunks = batch_chunks(list(by_alert), needs, alerts_per_batch)
+    chunks = batch_chunks(list(by_alert), needs, alerts_per_batch, plan.grids)
     batches = []
     for number, chunk in enumerate(chunks):
         needed = {id(rule) for key in chunk for rule in needs[key]}
@@ -520,25 +526,37 @@ def _batches(
                 item.case.horizon_s,
                 inner_alerts(item.behaviour.alert.name, needs[key]),
                 silent_for_query(item.behaviour.alert.name, item.case),
+                plan.grids[key].clock.step_s,
             )
             for key in chunk
             for item in by_alert[key]
         )
-        batches.append(Batch(rule_files, cases))
+        batches.append(Batch(rule_files, cases, plan.grids[chunk[0]].evaluation_s))
     # Longest first, so the workers finish together: promtool's time grows with checks and series.
     return sorted(batches, key=lambda batch: -sum(len(c.series) * c.horizon_s for c in batch.cases))
 
 
-def batch_chunks(keys: Sequence[str], needs: Mapping[str, Sequence[Rule]], alerts_per_batch: int) -> list[list[str]]:
+def batch_chunks(
+    keys: Sequence[str],
+    needs: Mapping[str, Sequence[Rule]],
+    alerts_per_batch: int,
+    grids: Mapping[str, Grid] | None = None,
+) -> list[list[str]]:
     """Which alerts share a promtool run (every case of a run evaluates every rule of the run).
 
     Alerts needing many rules (aggregates over ALERTS need them all) run alone, so their companions in a batch
-    are not evaluated against the whole pack.
+    are not evaluated against the whole pack. A test file has one evaluation interval: alerts on different grids
+    (``grids``) never share a run.
     """
     heavy = [key for key in keys if len(needs[key]) > alerts_per_batch]
     light = [key for key in keys if key not in heavy]
+    by_interval: dict[float, list[str]] = {}
+    for key in light:
+        by_interval.setdefault(grids[key].evaluation_s if grids else 0.0, []).append(key)
     return [[key] for key in heavy] + [
-        light[start : start + alerts_per_batch] for start in range(0, len(light), alerts_per_batch)
+        same[start : start + alerts_per_batch]
+        for same in by_interval.values()
+        for start in range(0, len(same), alerts_per_batch)
     ]
 
 

@@ -11,6 +11,10 @@ the evaluation grid, each scrape moved by up to ``jitter_s``, placed on promtool
 The jitter is deterministic (the same case always gives the same series) and deliberately coarse: a production
 Prometheus jitters by milliseconds, one second on a 30 s interval shows any dependence on perfect spacing
 while keeping every sample time a whole number of input steps.
+
+An alert that reads more than hours back is scraped on the evaluation grid instead (:meth:`ScrapeClock.on_grid`,
+chosen by :mod:`conformance.static.grid`): a 1 s input grid would cost promtool an input step a second of its
+window for every series, and the extrapolation the offset shows is a share of one interval out of the window.
 """
 
 from __future__ import annotations

@@ -47,6 +47,9 @@ class CaseInput:
     inner: tuple[str, ...] = ()
     #: An ``ALERTS`` selection whose every sample (pending or firing) is recorded in :attr:`Timeline.watched`.
     watched: str | None = None
+    #: promtool's input interval for this case's series (its grid's, :mod:`conformance.static.grid`); None: the
+    #: run's.
+    input_step_s: float | None = None
 
 
 @dataclass
@@ -135,13 +138,14 @@ def parse_output(output: str, checked: Mapping[str, str] | None = None) -> dict[
 def build_test_file(
     rule_files: Sequence[Path], cases: Sequence[CaseInput], input_step_s: float, evaluation_s: float
 ) -> str:
-    """A promtool test file for ``cases`` (YAML, as JSON), whose series have a value or gap every ``input_step_s``."""
+    """A promtool test file for ``cases`` (YAML, as JSON), whose series have a value or gap every ``input_step_s``
+    (or their own :attr:`CaseInput.input_step_s`)."""
     groups = []
     for case in cases:
         checks = int(case.horizon_s // evaluation_s) + 1
         group: dict[str, object] = {
             "name": case.name,
-            "interval": format_duration(input_step_s),
+            "interval": format_duration(case.input_step_s or input_step_s),
             "input_series": [{"series": series_text(key), "values": values} for key, values in case.series.items()],
             "alert_rule_test": [
                 {"eval_time": format_duration(i * evaluation_s), "alertname": alert, "exp_alerts": []}
@@ -176,6 +180,8 @@ class Batch:
 
     rule_files: tuple[Path, ...]
     cases: tuple[CaseInput, ...]
+    #: The test file's evaluation interval (its alerts' grid, :mod:`conformance.static.grid`); None: the run's.
+    evaluation_s: float | None = None
 
 
 def run_cases(
@@ -194,7 +200,8 @@ def run_cases(
     def run_chunk(index: int) -> dict[str, Timeline]:
         batch = batches[index]
         path = workdir / f"behaviour-{index}.test.yaml"
-        path.write_text(build_test_file(batch.rule_files, batch.cases, input_step_s, evaluation_s), encoding="utf-8")
+        text = build_test_file(batch.rule_files, batch.cases, input_step_s, batch.evaluation_s or evaluation_s)
+        path.write_text(text, encoding="utf-8")
         result = runner([str(promtool), "test", "rules", str(path)], timeout=timeout_s, cwd=workdir)
         output = result.output
         reported = "name:" in output or "expr:" in output  # a failing alert test, or a watched expression
