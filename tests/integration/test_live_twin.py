@@ -7,9 +7,12 @@ notifications. The aistore profile proves it against the real simulated cluster 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
 import socket
 import time
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -193,31 +196,36 @@ def test_backfilled_warmup_and_live_scrapes_are_one_series_each() -> None:
         session.close()
 
 
+@contextlib.contextmanager
+def _taken_port(monkeypatch: pytest.MonkeyPatch, given_at: Collection[int]) -> Iterator[int]:
+    """A port another process listens on, handed to the stack by its port picks numbered ``given_at`` (from 1)."""
+    picks = itertools.count(1)
+    real_free_port = processes_module.free_port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = int(holder.getsockname()[1])
+        monkeypatch.setattr(stack_module, "free_port", lambda: taken if next(picks) in given_at else real_free_port())
+        yield taken
+
+
 def test_a_child_whose_port_was_taken_is_started_again_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     # Another process on the machine may bind a picked port before the child does: the child exits with
     # "address already in use" and the stack must start it again on another port, not fail the run.
     _, pack = toy_profile(DATA / "pack")
     cluster = ToyCluster([("toy", "gamma")], rate_per_second=1.0)
-    picks = iter(range(1, 100))
-    real_free_port = processes_module.free_port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        taken = holder.getsockname()[1]
-        # One pick per set-up's Alertmanager, then the first one's restart, then Prometheus: the first
-        # Alertmanager and Prometheus are given the taken port.
-        setups = len(pack.setups)
-        given_taken = (1, setups + 2)
-        monkeypatch.setattr(
-            stack_module, "free_port", lambda: taken if next(picks) in given_taken else real_free_port()
-        )
-        with TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack:
-            urls = [am.url for am in stack.alertmanagers] + [stack.prometheus_url]
-            assert all(f":{taken}" not in url for url in urls), urls
-            for url in urls:
-                assert requests.get(f"{url}/-/ready", timeout=5).status_code == 200
-            first_alertmanager, prometheus = stack.alertmanagers[0].process, stack.prometheuses[0].process
-            logs = [first_alertmanager.log_tail(20000), prometheus.log_tail(20000)]
+    # One pick per set-up's Alertmanager, then the first one's restart, then Prometheus: the first
+    # Alertmanager and Prometheus are given the taken port.
+    with (
+        _taken_port(monkeypatch, (1, len(pack.setups) + 2)) as taken,
+        TwinStack(cluster, pack, StackSettings(scale=SCALE)) as stack,
+    ):
+        urls = [am.url for am in stack.alertmanagers] + [stack.prometheus_url]
+        assert all(f":{taken}" not in url for url in urls), urls
+        for url in urls:
+            assert requests.get(f"{url}/-/ready", timeout=5).status_code == 200
+        first_alertmanager, prometheus = stack.alertmanagers[0].process, stack.prometheuses[0].process
+        logs = [first_alertmanager.log_tail(20000), prometheus.log_tail(20000)]
     assert all("address already in use" in log for log in logs), "the first start did not meet the taken port"
 
 
@@ -228,17 +236,8 @@ def test_a_prometheus_replica_started_again_elsewhere_is_scraped_at_its_new_addr
     # picked port in its configuration, so when the second is started again on a fresh port, the first must be
     # told (configuration written again, reloaded) or it scrapes a dead address for the whole run.
     _, pack = toy_profile(DATA / "pack")
-    picks = iter(range(1, 100))
-    real_free_port = processes_module.free_port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        taken = holder.getsockname()[1]
-        # One pick per set-up's Alertmanager, then both replicas' ports: the second replica is given the taken one.
-        given_taken = len(pack.setups) + 2
-        monkeypatch.setattr(
-            stack_module, "free_port", lambda: taken if next(picks) == given_taken else real_free_port()
-        )
+    # One pick per set-up's Alertmanager, then both replicas' ports: the second replica is given the taken one.
+    with _taken_port(monkeypatch, (len(pack.setups) + 2,)) as taken:
         settings = StackSettings(
             scale=SCALE, prometheus_replicas=2, self_jobs=SelfJobs("prometheus-k8s", "alertmanager-main")
         )
