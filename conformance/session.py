@@ -39,7 +39,7 @@ from conformance.static.closure import format_span
 from conformance.static.contract import ContractResult, check_contract
 from conformance.static.cost import Budget, Estimate, budget_line, check_budget
 from conformance.static.cost import estimate as estimate_cost
-from conformance.static.coverage import Absent, absent_selectors
+from conformance.static.coverage import Absent, absent_selectors, describe_absent
 from conformance.static.routing_check import RoutingNote, RoutingResult, check_routing, routing_notes
 from conformance.static.syntax import SyntaxReport, check_syntax
 from conformance.static.untouched import FaultEffects, Untouched, failing_faults
@@ -258,8 +258,9 @@ class ConformanceSession:
             return reasons
         absent = self.absent_for(alert)
         if absent:
-            shown = ", ".join(entry.describe() for entry in absent[:3])
-            more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+            lines = describe_absent(absent)
+            shown = ", ".join(lines[:3])
+            more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
             reasons.append(f"its rules read series the simulated cluster never has: {shown}{more}")
         reasons += [entry.describe() for entry in self.untouched_for(alert)]
         return reasons

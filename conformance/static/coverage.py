@@ -37,6 +37,19 @@ class Absent:
         return f"{self.selector} ({self.rule.where()})"
 
 
+def describe_absent(entries: Sequence[Absent]) -> list[str]:
+    """One line per absent selector, naming the first rule that reads it and how many more do (a selector
+    several recording rules share, as the burn-rate windows do, would otherwise be listed once per rule)."""
+    rules: dict[str, list[Rule]] = {}
+    for entry in entries:
+        rules.setdefault(entry.selector, []).append(entry.rule)
+    lines = []
+    for selector, readers in rules.items():
+        more = f" and {len(readers) - 1} more rule{'s' if len(readers) > 2 else ''}" if len(readers) > 1 else ""
+        lines.append(f"{selector} ({readers[0].where()}{more})")
+    return lines
+
+
 def selector_text(read: Read) -> str:
     """``name{label="value",other=~"re"}`` as the rule reads it."""
     inner = ",".join(f'{label}{op}"{value}"' for label, op, value in read.matchers)

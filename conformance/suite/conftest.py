@@ -9,6 +9,7 @@ import pytest
 from conformance.model.contract import AlertContract
 from conformance.plugin import SESSION_KEY
 from conformance.session import ConformanceSession
+from conformance.static.coverage import describe_absent
 
 
 def _session(config: pytest.Config) -> ConformanceSession:
@@ -86,7 +87,7 @@ def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
 
 
 def _coverage(conformance: ConformanceSession) -> dict[str, list[str]]:
-    return {alert: [absent.describe() for absent in found] for alert, found in conformance.coverage().items()}
+    return {alert: describe_absent(found) for alert, found in conformance.coverage().items()}
 
 
 def _routing_notes(conformance: ConformanceSession) -> list[dict[str, str]] | None:
