@@ -135,9 +135,13 @@ class ClusterServer:
 
     def virtual_now(self) -> float:
         """The cluster's virtual seconds now (its start time before :meth:`start`)."""
+        return self._virtual_at(self._clock())
+
+    def _virtual_at(self, wall_s: float) -> float:
+        """The cluster's virtual seconds at ``wall_s`` of the server's clock (its start time before :meth:`start`)."""
         if self._started_at is None:
             return self._virtual
-        return self._origin + (self._clock() - self._started_at) * self.scale
+        return self._origin + (wall_s - self._started_at) * self.scale
 
     def unix_time_of(self, virtual_s: float) -> float:
         """The Unix time (wall clock) at which the running server's cluster is, was or will be at ``virtual_s``."""
@@ -186,7 +190,7 @@ class ClusterServer:
             at = None
             if self._grid is not None and self._started_at is not None:
                 stamped = self._grid.stamped_at(target_id, scraper, arrival)
-                at = self._origin + (stamped - self._started_at) * self.scale
+                at = self._virtual_at(stamped)
             try:
                 text = self.cluster.exposition(target_id, at)
             except KeyError:
