@@ -17,9 +17,12 @@ from conformance.kube.faults import FaultContext, Injector
 from conformance.kube.placement import PROTECTED_NAMESPACES
 from conformance.kube.resources import Resource
 
-#: where faults leave marks: nodes (cluster-wide), then the namespaced kinds the injectors change or create
+#: where faults leave marks: nodes, PersistentVolumes and ClusterRoles (cluster-wide), then the namespaced kinds
+#: the injectors change or create
 SCANNED: tuple[Resource, ...] = (
     r.NODES,
+    r.PVS,
+    r.CLUSTERROLES,
     r.DEPLOYMENTS,
     r.STATEFULSETS,
     r.DAEMONSETS,

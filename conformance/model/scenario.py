@@ -288,7 +288,11 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "restores its ClusterRole",
             params=(
                 FaultParam(
-                    "resource", "resource", "persistentvolumes", "the resource (plural) kube-state-metrics loses"
+                    "resource",
+                    "resource",
+                    "leases",
+                    "the resource (plural, one of the chart's collectors) kube-state-metrics loses; the default is one "
+                    "whose families (kube_lease_*) no default alert reads",
                 ),
             ),
         ),
