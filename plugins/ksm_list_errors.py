@@ -1,8 +1,9 @@
 """ksm-list-errors: kube-state-metrics loses the right to list and watch one resource.
 
 The chart gives kube-state-metrics a ClusterRole (kube-state-metrics chart templates/role.yaml: one rule per
-collector, verbs list and watch) labelled ``app.kubernetes.io/name=kube-state-metrics``. The fault removes the
-resource (param ``resource``) from its rules, recording the rules as they were; the API server then refuses the
+collector, verbs list and watch) labelled ``app.kubernetes.io/name=kube-state-metrics``. The fault takes the
+resource's verbs (param ``resource``; param ``denied``: list and watch, or watch only) out of its rules, recording
+the rules as they were; the API server then refuses the
 reflector's requests for it (403): the open watch streams on until it ends, then every List fails and is retried
 with client-go's back-off, counted in ``kube_state_metrics_list_total{result="error"}`` on the telemetry port
 (scraped when the chart's ``selfMonitor.enabled`` is on). Revert: the rules as they were.
@@ -26,6 +27,7 @@ KSM_SELECTOR = "app.kubernetes.io/name=kube-state-metrics"
 @dataclass(frozen=True)
 class KsmListErrorsParams:
     resource: str
+    watch_only: bool = False
 
 
 class KsmListErrors(Injector):
@@ -33,12 +35,19 @@ class KsmListErrors(Injector):
 
     @classmethod
     def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
-        return cls(target, KsmListErrorsParams(str(param_value(scenario, "resource"))))
+        denied = str(param_value(scenario, "denied"))
+        if denied not in ("list-watch", "watch"):
+            raise ValueError(f"ksm-list-errors: param denied must be 'list-watch' or 'watch', got {denied!r}")
+        return cls(target, KsmListErrorsParams(str(param_value(scenario, "resource")), denied == "watch"))
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return ("watch",) if self.params.watch_only else ("list", "watch")
 
     def describe(self) -> str:
         return (
-            f"remove {self.params.resource} from the rules of kube-state-metrics' ClusterRole ({KSM_SELECTOR}): "
-            "its lists of them are refused"
+            f"take {'/'.join(self.verbs)} on {self.params.resource} out of the rules of kube-state-metrics' "
+            f"ClusterRole ({KSM_SELECTOR}): those requests of its reflector are refused"
         )
 
     def describe_revert(self) -> str:
@@ -63,7 +72,7 @@ class KsmListErrors(Injector):
     def apply(self, ctx: FaultContext) -> None:
         name = self._role(ctx)
         rules: list[dict[str, Any]] = ctx.client.get(r.CLUSTERROLES, name).get("rules") or []
-        kept = without_resource(rules, self.params.resource)
+        kept = without_verbs(rules, self.params.resource, self.verbs)
         if kept == rules:
             raise BackendError(
                 f"ksm-list-errors: ClusterRole {name} grants nothing on {self.params.resource}: "
@@ -76,8 +85,9 @@ class KsmListErrors(Injector):
             restore(ctx, r.CLUSTERROLES, role["metadata"]["name"], None)
 
 
-def without_resource(rules: list[dict[str, Any]], resource: str) -> list[dict[str, Any]]:
-    """``rules`` with ``resource`` taken out of every rule's resources; a rule left with none is dropped."""
+def without_verbs(rules: list[dict[str, Any]], resource: str, verbs: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``rules`` where ``resource`` no longer has ``verbs``: a rule naming it with other resources is split in
+    two (the others keep every verb); a rule left with no resource or no verb is dropped."""
     kept: list[dict[str, Any]] = []
     for rule in rules:
         resources = rule.get("resources")
@@ -87,4 +97,7 @@ def without_resource(rules: list[dict[str, Any]], resource: str) -> list[dict[st
         rest = [item for item in resources if item != resource]
         if rest:
             kept.append({**rule, "resources": rest})
+        remaining = [verb for verb in rule.get("verbs", []) if verb not in verbs]
+        if remaining:
+            kept.append({**rule, "resources": [resource], "verbs": remaining})
     return kept

@@ -283,9 +283,9 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "ksm-list-errors",
             "none",
             None,
-            "kube-state-metrics loses permission to list and watch one resource (param resource): every list of its "
-            "reflector fails (result=error), retried with client-go's back-off (800ms doubling to 30s); revert "
-            "restores its ClusterRole",
+            "kube-state-metrics loses permission to list and watch one resource (param resource; param denied=watch: "
+            "to watch only): every list (watch) of its reflector fails (result=error), retried with client-go's "
+            "back-off (800ms doubling to 30s); revert restores its ClusterRole",
             params=(
                 FaultParam(
                     "resource",
@@ -293,6 +293,13 @@ FAULT_KINDS: dict[str, FaultKind] = {
                     "leases",
                     "the resource (plural, one of the chart's collectors) kube-state-metrics loses; the default is one "
                     "whose families (kube_lease_*) no default alert reads",
+                ),
+                FaultParam(
+                    "denied",
+                    "list-watch | watch",
+                    "list-watch",
+                    "the verbs taken away: both (every List fails: list errors) or only watch (every List succeeds "
+                    "and the Watch after it fails: watch errors)",
                 ),
             ),
         ),

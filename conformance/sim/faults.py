@@ -933,7 +933,10 @@ def _ksm_list_errors(cluster: SimulatedCluster, handle: FaultHandle) -> Callable
             "kube-state-metrics' telemetry port is not scraped (the chart's selfMonitor.enabled is false; "
             "environment kube_state_metrics.self_monitor): no series shows the errors"
         )
-    denial = ksm_self.ListDenial(resource, cluster.now)
+    denied = str(param_value(scenario, "denied"))
+    if denied not in ("list-watch", "watch"):
+        raise ValueError(f"scenario {scenario.id}: param denied must be 'list-watch' or 'watch', got {denied!r}")
+    denial = ksm_self.ListDenial(resource, cluster.now, watch_only=denied == "watch")
     cluster.ksm_denials.append(denial)
     for moment in denial.ramp_moments():
         cluster.breakpoint(moment)

@@ -505,6 +505,27 @@ def test_ksm_list_errors_takes_the_resource_out_of_the_cluster_role_and_puts_it_
     assert after is not None and after["rules"] == before["rules"]
 
 
+def test_ksm_watch_errors_keeps_the_list_verb_in_a_rule_of_its_own(world: World) -> None:
+    scenario = Scenario("k", "ksm-list-errors", Target(), {"resource": "pods", "denied": "watch"})
+    injector = REGISTRY.get("ksm-list-errors").build(scenario, world.placement.resolve(scenario), None)
+    seen: list[Any] = []
+
+    def hold() -> None:
+        role = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+        assert role is not None
+        seen.append([(rule["resources"], rule["verbs"]) for rule in role["rules"]])
+
+    inject(world.ctx, [injector], hold)
+    assert seen == [
+        [
+            (["nodes"], ["list", "watch"]),
+            (["leases"], ["list", "watch"]),
+            (["services"], ["list", "watch"]),
+            (["pods"], ["list"]),
+        ]
+    ]
+
+
 def test_ksm_list_errors_on_a_resource_it_does_not_watch_is_one_clear_error(world: World) -> None:
     scenario = Scenario("k", "ksm-list-errors", Target(), {"resource": "secrets"})
     injector = REGISTRY.get("ksm-list-errors").build(scenario, world.placement.resolve(scenario), None)

@@ -161,3 +161,15 @@ def test_a_permission_back_before_the_watch_ends_changes_nothing(monitored: Simu
 def test_an_unknown_resource_is_one_clear_error(monitored: SimulatedCluster) -> None:
     with pytest.raises(ValueError, match="does not watch 'pod'"):
         monitored.apply_fault(scenario("ksm-list-errors", {"resource": "pod"}), None)
+
+
+def test_a_lost_watch_permission_fails_every_watch_after_a_good_list(monitored: SimulatedCluster) -> None:
+    """Only watch refused: ListAndWatch lists (success), its Watch is refused (403 is not a retriable watch
+    error), and the back-off runs it again: list successes and watch errors at the same pace, no list error."""
+    monitored.apply_fault(scenario("ksm-list-errors", {"resource": "pods", "denied": "watch"}), None)
+    ramp_end = 100.0 + 300.0 + sum(ksm_self.backoff_waits())
+    monitored.advance_to(ramp_end + 450.0)
+    stored = monitored.stored_samples()
+    assert not matching(stored, "kube_state_metrics_list_total", result="error")
+    assert one(stored, "kube_state_metrics_watch_total", resource="pods", result="error") == pytest.approx(17.0)
+    assert one(stored, "kube_state_metrics_list_total", resource="pods", result="success") == pytest.approx(17.0)

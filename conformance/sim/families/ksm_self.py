@@ -23,7 +23,8 @@ one per resource every 450 s on average (modelled at that mean rate). When kube-
 list and watch a resource, the watch already open keeps streaming (authorization is checked when a request
 starts); at its end the new watch is refused (one ``watch_total{result="error"}``), ListAndWatch returns, and the
 reflector's back-off manager (800 ms doubling to 30 s, jitter 1.0: each wait between 1 and 2 times its step)
-runs ListAndWatch again, whose List is refused every time (``list_total{result="error"}``): the errors come at
+runs ListAndWatch again, whose List is refused every time (``list_total{result="error"}``; with only the watch
+refused, the List succeeds and the Watch after it fails: ``watch_total{result="error"}``): the errors come at
 1.2, 2.4, 4.8, 9.6, 19.2 and 38.4 s (the steps at their mean jitter, x1.5), then every 45 s on average. Once the
 permission is back the next List succeeds (modelled at the moment it comes back) and watching resumes.
 """
@@ -105,11 +106,16 @@ def capped_wait() -> float:
 
 @dataclass
 class ListDenial:
-    """kube-state-metrics may no longer list or watch ``resource`` from ``since`` until ``until`` (None: still)."""
+    """kube-state-metrics may no longer list or watch ``resource`` from ``since`` until ``until`` (None: still).
+
+    ``watch_only``: only the watch is refused. Then every List succeeds and the Watch after it fails, at the same
+    back-off: the attempts count in ``list_total{result="success"}`` and ``watch_total{result="error"}``.
+    """
 
     resource: str
     since: float
     until: float | None = None
+    watch_only: bool = False
 
     @property
     def watch_ends(self) -> float:
@@ -125,8 +131,18 @@ class ListDenial:
         return self.until is None or self.watch_ends < self.until
 
     def list_errors(self, t: float) -> float:
-        """``list_total{result="error"}`` added by ``t``: each refused List, the ramp's steps one by one, then
-        the capped back-off's mean rate."""
+        """``list_total{result="error"}`` added by ``t``."""
+        return 0.0 if self.watch_only else self.attempts(t)
+
+    def watch_errors(self, t: float) -> float:
+        """``watch_total{result="error"}`` added by ``t``: the refused re-watch, and (watch only) one per attempt."""
+        if not self.effective() or t < self.watch_ends:
+            return 0.0
+        return 1.0 + (self.attempts(t) if self.watch_only else 0.0)
+
+    def attempts(self, t: float) -> float:
+        """The ListAndWatch attempts after the first refusal, by ``t``: the ramp's steps one by one, then the
+        capped back-off's mean rate."""
         end = t if self.until is None else min(t, self.until)
         if not self.effective() or end < self.watch_ends:
             return 0.0
@@ -174,10 +190,12 @@ def emit(cluster: SimulatedCluster, pod: PodState, t: float, out: Exposed) -> No
     for resource in RESOURCES:
         denials = [d for d in cluster.ksm_denials if d.resource == resource and d.since >= started]
         errors = sum(d.list_errors(t) for d in denials)
-        # A relist succeeds when the permission comes back after a refusal.
+        # A relist succeeds when the permission comes back after a refusal; with only the watch refused, every
+        # attempt's List succeeds.
         relists = sum(1 for d in denials if d.effective() and d.until is not None and d.until <= t)
-        watch_errors = sum(1 for d in denials if d.effective() and d.watch_ends <= t)
-        out.add("kube_state_metrics_list_total", {"resource": resource, "result": "success"}, 1.0 + relists)
+        listed = sum(d.attempts(t) for d in denials if d.watch_only)
+        watch_errors = sum(d.watch_errors(t) for d in denials)
+        out.add("kube_state_metrics_list_total", {"resource": resource, "result": "success"}, 1.0 + relists + listed)
         if errors > 0:
             out.add("kube_state_metrics_list_total", {"resource": resource, "result": "error"}, errors)
         watching_s = max(0.0, t - started) - sum(d.watching_lost_s(t) for d in denials)
