@@ -27,6 +27,15 @@ runs ListAndWatch again, whose List is refused every time (``list_total{result="
 refused, the List succeeds and the Watch after it fails: ``watch_total{result="error"}``): the errors come at
 1.2, 2.4, 4.8, 9.6, 19.2 and 38.4 s (the steps at their mean jitter, x1.5), then every 45 s on average. Once the
 permission is back the next List succeeds (modelled at the moment it comes back) and watching resumes.
+(The waits: client-go reflector.go, ``NewExponentialBackoffManager(800*time.Millisecond, 30*time.Second,
+2*time.Minute, 2.0, 1.0, ...)``, "backoff will stop at [30,60) sec interval"; the watch length:
+``timeoutSeconds := int64(minWatchTimeout.Seconds() * (rand.Float64() + 1.0))``.)
+
+Not modelled: client-go's watch-list mode (feature WatchListClient, on by default since client-go 1.35;
+kube-state-metrics v2.20.0 is built with v0.36), where the initial sync is a streaming Watch and the reflector
+falls back to List only when that fails. Against an API server that streams initial events, a healthy
+kube-state-metrics then has no ``list_total`` series at all, and a refused resource counts a watch error and a list
+error per attempt. The model is the classic List-then-Watch, which the kind node's API server (1.34) answers.
 """
 
 from __future__ import annotations
