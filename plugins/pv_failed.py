@@ -5,8 +5,10 @@ storage class, pre-bound to a claim of its own, and that claim. Once the claim i
 controller (pkg/controller/volume/persistentvolume, ``deleteVolumeOperation``) finds the volume released and asks
 the in-tree hostPath plugin to delete it, whose deleter refuses any path outside ``/tmp``
 (pkg/volume/hostpath/host_path.go, ``hostPathDeleter.Delete``: "host_path deleter only supports /tmp/.+"); the
-failed delete sets the phase ``Failed`` (event ``VolumeFailedDelete``). No pod mounts the volume, so nothing is
-written to the node. Revert: delete the claim if still there, and the PV.
+failed delete sets the phase ``Failed`` (event ``VolumeFailedDelete``). kube-controller-manager always has that
+plugin (cmd/kube-controller-manager/app/plugins.go, ``ProbeControllerVolumePlugins``: its
+``EnableHostPathProvisioning`` gates only the provisioner). No pod mounts the volume, so nothing is written to the
+node. Revert: delete the claim if still there, and the PV.
 """
 
 from __future__ import annotations
