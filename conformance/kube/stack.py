@@ -119,7 +119,12 @@ def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[s
             "nodeSelector": _on_monitoring(),
             "admissionWebhooks": {"patch": {"nodeSelector": _on_monitoring()}},
         },
-        "kube-state-metrics": {"nodeSelector": _on_monitoring()},
+        "kube-state-metrics": {
+            "nodeSelector": _on_monitoring(),
+            # Its telemetry port (kube_state_metrics_*) is scraped only where the profile turns it on, as a user
+            # of the chart does with this value; the chart's default is off.
+            "selfMonitor": {"enabled": profile.environment.ksm_self_monitor},
+        },
     }
     # High availability: the replicas the pack (else the profile) sets; the chart's one Alertmanager runs the
     # pack's set-ups together, so it gets the most any of them asks for. The operator meshes its replicas.
