@@ -11,7 +11,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from conformance.model.workloads import ContainerSpec, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
+from conformance.model.workloads import (
+    AutoscalerSpec,
+    ContainerSpec,
+    DisruptionBudgetSpec,
+    JobSpec,
+    NodeSpec,
+    QuotaSpec,
+    VolumeClaimSpec,
+    WorkloadSpec,
+)
 from conformance.sim.backoff import CrashSchedule
 from conformance.sim.latency import LatencyModel
 
@@ -330,3 +339,43 @@ class ClaimState:
     def available_share(self, t: float) -> float:
         """What a non-root writer may still use, as a share of capacity (statfs f_bavail / f_blocks)."""
         return max(0.0, 1.0 - EXT4_RESERVED_SHARE - self.used_share(t))
+
+
+@dataclass
+class AutoscalerState:
+    """A HorizontalPodAutoscaler and what a fault did to its spec (``max_replicas``: None, the declared one)."""
+
+    spec: AutoscalerSpec
+    uid: str
+    created: float
+    max_replicas: int | None = None
+    generation: int = 1
+
+    @property
+    def effective_max(self) -> int:
+        return self.max_replicas if self.max_replicas is not None else self.spec.max_replicas
+
+
+@dataclass
+class QuotaState:
+    """A ResourceQuota and what a fault did to its hard limits (``hard``: overrides of the declared ones)."""
+
+    spec: QuotaSpec
+    uid: str
+    created: float
+    hard: dict[str, float] = field(default_factory=dict)
+
+    def hard_of(self, resource: str) -> float:
+        return self.hard.get(resource, self.spec.hard[resource])
+
+
+@dataclass
+class BudgetState:
+    """A PodDisruptionBudget and what a fault did to it (``min_available``: an override that replaces the declared
+    minAvailable or maxUnavailable, as a patch setting minAvailable and removing maxUnavailable does)."""
+
+    spec: DisruptionBudgetSpec
+    uid: str
+    created: float
+    min_available: int | None = None
+    generation: int = 1
