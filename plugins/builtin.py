@@ -11,6 +11,7 @@ from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
 from conformance_plugins.fill_volume import FillVolume
+from conformance_plugins.hpa_maxed import HpaMaxed
 from conformance_plugins.kill_pods import KillPods
 from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
@@ -19,6 +20,8 @@ from conformance_plugins.network_flood import NetworkFlood
 from conformance_plugins.no_fault import NoFault
 from conformance_plugins.node_memory_pressure import NodeMemoryPressure
 from conformance_plugins.node_not_ready import NodeNotReady
+from conformance_plugins.pdb_unsatisfiable import PdbUnsatisfiable
+from conformance_plugins.quota_usage import QuotaUsage
 from conformance_plugins.stuck_rollout import StuckRollout
 from conformance_plugins.target_down import TargetDown
 from conformance_plugins.unavailable_replicas import UnavailableReplicas
@@ -46,4 +49,7 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     ErrorCounter,
     NetworkFlood,
     NoFault,
+    HpaMaxed,
+    QuotaUsage,
+    PdbUnsatisfiable,
 )

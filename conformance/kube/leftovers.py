@@ -28,6 +28,9 @@ SCANNED: tuple[Resource, ...] = (
     r.JOBS,
     r.NETWORKPOLICIES,
     r.SERVICES,
+    r.HPAS,
+    r.RESOURCEQUOTAS,
+    r.PDBS,
 )
 
 InjectorLookup = Callable[[str], type[Injector]]

@@ -53,6 +53,9 @@ SERVICEMONITORS = Resource("ServiceMonitor", "servicemonitors", "monitoring.core
 PROMETHEUSES = Resource("Prometheus", "prometheuses", "monitoring.coreos.com", "v1")
 ALERTMANAGERS = Resource("Alertmanager", "alertmanagers", "monitoring.coreos.com", "v1")
 ALERTMANAGERCONFIGS = Resource("AlertmanagerConfig", "alertmanagerconfigs", "monitoring.coreos.com", "v1alpha1")
+HPAS = Resource("HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling", "v2")
+RESOURCEQUOTAS = Resource("ResourceQuota", "resourcequotas", "", "v1")
+PDBS = Resource("PodDisruptionBudget", "poddisruptionbudgets", "policy", "v1")
 SELF_SUBJECT_ACCESS_REVIEWS = Resource(
     "SelfSubjectAccessReview", "selfsubjectaccessreviews", "authorization.k8s.io", "v1", namespaced=False
 )
@@ -79,6 +82,9 @@ ALL: tuple[Resource, ...] = (
     ALERTMANAGERS,
     ALERTMANAGERCONFIGS,
     SELF_SUBJECT_ACCESS_REVIEWS,
+    HPAS,
+    RESOURCEQUOTAS,
+    PDBS,
 )
 WORKLOADS: dict[str, Resource] = {r.kind: r for r in (DEPLOYMENTS, STATEFULSETS, DAEMONSETS)}
 
