@@ -514,6 +514,8 @@ class _ProfileBuilder:
             self.note(f"workload {item.namespace}/{item.workload} already has one of {section}", [*where, "workload"])
         targets.add((item.namespace, item.workload))
         if isinstance(item, DisruptionBudgetSpec):
+            if (item.min_available is None) == (item.max_unavailable is None):
+                self.note("a disruption budget sets exactly one of min_available and max_unavailable", where)
             return
         if workload.kind == "DaemonSet":
             self.note("an autoscaler scales a Deployment or StatefulSet, not a DaemonSet", [*where, "workload"])
