@@ -557,7 +557,7 @@ def test_quota_usage_fully_used_is_hard_equal_to_used_in_millicores(world: World
 
 def test_quota_usage_refuses_a_quota_the_controller_has_not_counted(world: World) -> None:
     del world.api.objects[("", "resourcequotas", NS, "team")]["status"]
-    with pytest.raises(BackendError, match="reports no used requests.memory yet"):
+    with pytest.raises(BackendError, match=r"reports no used requests\.memory yet"):
         inject(world.ctx, [build(world, "quota-usage")], lambda: None)
 
 

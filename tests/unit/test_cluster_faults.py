@@ -752,5 +752,5 @@ def test_policy_faults_name_what_is_missing() -> None:
         sim.apply_fault(scenario("hpa-maxed", namespace=NS, workload="db"), None)
     with pytest.raises(ValueError, match="no disruption budget selects agent"):
         sim.apply_fault(scenario("pdb-unsatisfiable", namespace=NS, workload="agent"), None)
-    with pytest.raises(ValueError, match="sets no hard limit on requests.memory"):
+    with pytest.raises(ValueError, match=r"sets no hard limit on requests\.memory"):
         sim.apply_fault(scenario("quota-usage", {"resource": "requests.memory"}, namespace=NS, quota="team"), 0.95)
