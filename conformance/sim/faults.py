@@ -64,6 +64,7 @@ from conformance.sim.backoff import (
 )
 from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
+from conformance.sim.policies import quota_release_at
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
     EXT4_RESERVED_SHARE,
@@ -578,6 +579,8 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
                 continue
             # Unreachable: nobody can confirm the pod stopped. It stays, Terminating (deletionTimestamp set).
             pod.deleting_since = t
+            # A quota stops charging it once its deletion timestamp's grace period is over (see sim.policies).
+            cluster.breakpoint(quota_release_at(t))
             if workload.kind == "Deployment":
                 # The ReplicaSet counts only pods not being deleted, so it creates a replacement elsewhere; a
                 # StatefulSet must not run two pods of one identity and waits for the old one to be gone.

@@ -6,8 +6,9 @@ Facts, by the controller that produces them (kubernetes/kubernetes):
 * ResourceQuota (``pkg/quota/v1/evaluator/core/pods.go``): ``pods`` counts the namespace's pods that are not in
   a terminal phase (``QuotaV1Pod``: Succeeded and Failed pods are not charged); ``requests.cpu``/``cpu`` and
   ``requests.memory``/``memory`` sum those pods' container requests, ``limits.*`` their limits. The quota
-  controller copies ``spec.hard`` to ``status.hard``. One simplification: the evaluator stops charging a pod
-  whose deletion timestamp plus grace period has passed; the twin charges a terminating pod until it is gone.
+  controller copies ``spec.hard`` to ``status.hard``. A pod being deleted is charged until its deletion timestamp
+  (the delete's time plus its grace period) plus that grace period again has passed (``QuotaV1Pod``), so a pod
+  left Terminating on an unreachable node stops counting a minute after its eviction.
 * PodDisruptionBudget (``pkg/controller/disruption/disruption.go``, ``getExpectedPodCount``, ``countHealthyPods``):
   with an integer ``minAvailable`` the expected count is the number of selected pods and desired healthy is
   ``minAvailable``; with a percentage ``minAvailable`` or with ``maxUnavailable`` the expected count is the
@@ -28,7 +29,14 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from conformance.sim.state import AutoscalerState, BudgetState, PodState, QuotaState, WorkloadState
+from conformance.sim.state import (
+    TERMINATION_GRACE_S,
+    AutoscalerState,
+    BudgetState,
+    PodState,
+    QuotaState,
+    WorkloadState,
+)
 
 if TYPE_CHECKING:
     from conformance.sim.cluster import SimulatedCluster
@@ -36,9 +44,21 @@ if TYPE_CHECKING:
 _TERMINAL = ("Succeeded", "Failed")
 
 
+def quota_release_at(deleted_at: float) -> float:
+    """When a quota stops charging a pod deleted gracefully at ``deleted_at``: its deletionTimestamp (the delete
+    plus the grace period) plus the grace period."""
+    return deleted_at + 2 * TERMINATION_GRACE_S
+
+
 def charged_pods(cluster: SimulatedCluster, namespace: str, t: float) -> list[PodState]:
-    """The namespace's pods a quota charges at ``t``: every pod not in a terminal phase."""
-    return [p for p in cluster.pods if p.namespace == namespace and p.phase(t) not in _TERMINAL]
+    """The namespace's pods a quota charges at ``t``: not in a terminal phase, and not deleted long enough ago."""
+    return [
+        p
+        for p in cluster.pods
+        if p.namespace == namespace
+        and p.phase(t) not in _TERMINAL
+        and (p.deleting_since is None or t <= quota_release_at(p.deleting_since))
+    ]
 
 
 def quota_used(cluster: SimulatedCluster, quota: QuotaState, resource: str, t: float) -> float:

@@ -754,3 +754,21 @@ def test_policy_faults_name_what_is_missing() -> None:
         sim.apply_fault(scenario("pdb-unsatisfiable", namespace=NS, workload="agent"), None)
     with pytest.raises(ValueError, match=r"sets no hard limit on requests\.memory"):
         sim.apply_fault(scenario("quota-usage", {"resource": "requests.memory"}, namespace=NS, quota="team"), 0.95)
+
+
+def test_a_pod_left_terminating_on_a_lost_node_stops_counting_against_the_quota_after_its_grace() -> None:
+    """QuotaV1Pod: not charged once its deletionTimestamp plus the grace period is past (the delete plus twice the
+    pod's 30 s grace); meanwhile the ReplicaSet's replacement is charged as well."""
+    sim = _with_policies()
+    quota = {"namespace": NS, "resourcequota": "team", "resource": "pods", "type": "used"}
+    api_pod = next(p for p in sim.pods if p.namespace == NS and p.name.startswith("api-"))
+    before = one(sim.stored_samples(), "kube_resourcequota", **quota)
+    sim.apply_fault(scenario("node-not-ready", node=str(api_pod.node)), None)
+    sim.advance_to(100.0 + 40.0 + 300.0 + 1.0)  # the node's grace and the eviction toleration: marked for deletion
+    assert api_pod.deleting_since is not None
+    lost = [p for p in sim.pods if p.node == api_pod.node and p.namespace == NS and p.deleting_since is not None]
+    assert one(sim.stored_samples(), "kube_resourcequota", **quota) >= before + 1  # replacements charged too
+    sim.advance_to(api_pod.deleting_since + 60.0)
+    charged = one(sim.stored_samples(), "kube_resourcequota", **quota)
+    sim.advance_to(api_pod.deleting_since + 60.5)
+    assert one(sim.stored_samples(), "kube_resourcequota", **quota) == charged - len(lost)
