@@ -30,7 +30,7 @@ class Terminal:
 
 def _session(tmp_path: Path, report_dir: Path | None) -> ConformanceSession:
     """kube-prometheus after depth 4 (in-process routing): the chart's inhibit rules can mute more of its alerts
-than the terminal lists."""
+    than the terminal lists."""
     profile = load_profile("kube-prometheus")
     pack = load_pack(profile.pack_path)
     session = ConformanceSession(Options("kube-prometheus", report_dir=report_dir), profile, pack, tmp_path)
