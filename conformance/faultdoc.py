@@ -19,6 +19,7 @@ TARGET_FIELDS = {
     "volume": "namespace, volume_claim",
     "job": "namespace, job",
     "none": "none (no `target`)",
+    "quota": "namespace, quota",
 }
 
 INTRO = """\

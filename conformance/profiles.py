@@ -30,13 +30,16 @@ from conformance.model.contract import (
 )
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
-from conformance.model.scenario import FAULT_KINDS, Scenario, Target, share_levels
+from conformance.model.scenario import FAULT_KINDS, Scenario, Target, param_value, share_levels
 from conformance.model.workloads import (
+    AutoscalerSpec,
     ContainerSpec,
+    DisruptionBudgetSpec,
     Environment,
     HttpMetricsSpec,
     JobSpec,
     NodeSpec,
+    QuotaSpec,
     ScrapeSpec,
     VendorMetricSpec,
     VolumeClaimSpec,
@@ -335,8 +338,46 @@ class _ProfileBuilder:
             for j in raw.get("jobs", [])
         )
         self_monitor = bool(raw.get("kube_state_metrics", {}).get("self_monitor", False))
-        env = Environment(nodes, namespaces, workloads, claims, jobs, monitoring, ksm_self_monitor=self_monitor)
+        env = Environment(
+            nodes,
+            namespaces,
+            workloads,
+            claims,
+            jobs,
+            monitoring,
+            ksm_self_monitor=self_monitor,
+            autoscalers=tuple(
+                AutoscalerSpec(
+                    name=a["name"],
+                    namespace=a["namespace"],
+                    workload=a["workload"],
+                    max_replicas=int(a["max_replicas"]),
+                    min_replicas=int(a.get("min_replicas", 1)),
+                    cpu_utilization=int(a.get("cpu_utilization", 80)),
+                )
+                for a in raw.get("autoscalers", [])
+            ),
+            quotas=tuple(
+                QuotaSpec(
+                    name=q["name"],
+                    namespace=q["namespace"],
+                    hard={resource: parse_quantity(value) for resource, value in q["hard"].items()},
+                )
+                for q in raw.get("quotas", [])
+            ),
+            disruption_budgets=tuple(
+                DisruptionBudgetSpec(
+                    name=b["name"],
+                    namespace=b["namespace"],
+                    workload=b["workload"],
+                    min_available=b.get("min_available"),
+                    max_unavailable=b.get("max_unavailable"),
+                )
+                for b in raw.get("disruption_budgets", [])
+            ),
+        )
         self._check_environment(env)
+        self._check_policies(env)
         return env
 
     def _check_quantities(self, raw: dict[str, Any]) -> bool:
@@ -344,6 +385,8 @@ class _ProfileBuilder:
         places: list[list[str | int]] = []
         places += [["nodes", i, "memory"] for i in range(len(raw["nodes"]))]
         places += [["volume_claims", i, "capacity"] for i in range(len(raw.get("volume_claims", [])))]
+        for q, quota in enumerate(raw.get("quotas", [])):
+            places += [["quotas", q, "hard", resource] for resource in quota.get("hard", {})]
         for w, workload in enumerate(raw.get("workloads", [])):
             for c in range(len(workload["containers"])):
                 for key in ("cpu_limit", "cpu_request", "memory_limit", "memory_request"):
@@ -431,6 +474,69 @@ class _ProfileBuilder:
                         f"volume claim {claim!r} is not declared in environment.volume_claims",
                         [*where, "volume_claims"],
                     )
+
+    def _check_policies(self, env: Environment) -> None:
+        """Autoscalers, quotas and disruption budgets name declared objects in declared namespaces, once each."""
+        groups: tuple[tuple[str, Sequence[AutoscalerSpec | QuotaSpec | DisruptionBudgetSpec]], ...] = (
+            ("autoscalers", env.autoscalers),
+            ("quotas", env.quotas),
+            ("disruption_budgets", env.disruption_budgets),
+        )
+        for section, items in groups:
+            seen: set[tuple[str, str]] = set()
+            targets: set[tuple[str, str]] = set()
+            for index, item in enumerate(items):
+                where: list[str | int] = ["environment", section, index]
+                if item.namespace not in env.namespaces:
+                    self.note(f"namespace {item.namespace!r} is not in environment.namespaces", [*where, "namespace"])
+                if (item.namespace, item.name) in seen:
+                    self.note(f"duplicate {section[:-1].replace('_', ' ')} {item.namespace}/{item.name}", where)
+                seen.add((item.namespace, item.name))
+                if isinstance(item, QuotaSpec):
+                    continue
+                self._check_policy_target(env, item, (section, targets), where)
+
+    def _check_policy_target(
+        self,
+        env: Environment,
+        item: AutoscalerSpec | DisruptionBudgetSpec,
+        seen: tuple[str, set[tuple[str, str]]],
+        where: list[str | int],
+    ) -> None:
+        section, targets = seen
+        try:
+            workload = env.workload(item.namespace, item.workload)
+        except KeyError:
+            self.note(
+                f"workload {item.workload!r} is not declared in environment.workloads in namespace {item.namespace}",
+                [*where, "workload"],
+            )
+            return
+        if (item.namespace, item.workload) in targets:
+            self.note(f"workload {item.namespace}/{item.workload} already has one of {section}", [*where, "workload"])
+        targets.add((item.namespace, item.workload))
+        if isinstance(item, DisruptionBudgetSpec):
+            if (item.min_available is None) == (item.max_unavailable is None):
+                self.note("a disruption budget sets exactly one of min_available and max_unavailable", where)
+            return
+        if workload.kind == "DaemonSet":
+            self.note("an autoscaler scales a Deployment or StatefulSet, not a DaemonSet", [*where, "workload"])
+        if item.min_replicas > item.max_replicas:
+            self.note(
+                f"min_replicas {item.min_replicas} is above max_replicas {item.max_replicas}", [*where, "min_replicas"]
+            )
+        elif not item.min_replicas <= workload.replicas <= item.max_replicas:
+            self.note(
+                f"workload {item.workload} runs {workload.replicas} replicas, outside [{item.min_replicas}, "
+                f"{item.max_replicas}]: an autoscaler would move it there at once",
+                [*where, "workload"],
+            )
+        elif workload.replicas == item.max_replicas != item.min_replicas:
+            self.note(
+                f"workload {item.workload} runs at max_replicas ({item.max_replicas}): KubeHpaMaxedOut would fire "
+                "on the healthy cluster; raise max_replicas",
+                [*where, "max_replicas"],
+            )
 
     def _setup(self, raw: dict[str, Any], index: int) -> RoutingSetup | None:
         """The set-up at ``routing[index]``; None when a setting has an error (each one recorded)."""
@@ -693,6 +799,50 @@ class _ProfileBuilder:
                 raise self.fail("target.volume_claim is not a declared volume claim", where)
         elif kind.target == "job" and (target.namespace, target.job) not in {(j.namespace, j.name) for j in env.jobs}:
             raise self.fail("target.job is not a declared job", where)
+        elif kind.target == "quota":
+            self._check_quota_target(scenario, target, env, scenario_where, where)
+        if scenario.fault in ("hpa-maxed", "pdb-unsatisfiable"):
+            self._check_policy_fault(scenario, target, env, where)
+
+    def _check_quota_target(
+        self,
+        scenario: Scenario,
+        target: Target,
+        env: Environment,
+        scenario_where: list[str | int],
+        where: list[str | int],
+    ) -> None:
+        if not (target.namespace and target.quota):
+            raise self.fail(f"fault {scenario.fault} needs target.namespace and target.quota", where)
+        try:
+            quota = env.quota(target.namespace, target.quota)
+        except KeyError as error:
+            raise self.fail(str(error.args[0]), where) from None
+        resource = str(param_value(scenario, "resource"))
+        if resource not in quota.hard:
+            raise self.fail(
+                f"params.resource {resource!r} is not in the hard set of quota {target.quota} "
+                f"({', '.join(sorted(quota.hard))})",
+                [*scenario_where, "params"],
+            )
+
+    def _check_policy_fault(self, scenario: Scenario, target: Target, env: Environment, where: list[str | int]) -> None:
+        """hpa-maxed needs an autoscaler over the target above its minimum; pdb-unsatisfiable a budget over it."""
+        namespace, name = target.namespace or "", target.workload or ""
+        if scenario.fault == "pdb-unsatisfiable":
+            if env.budget_of(namespace, name) is None:
+                raise self.fail(f"no disruption budget in environment.disruption_budgets selects {name}", where)
+            return
+        autoscaler = env.autoscaler_of(namespace, name)
+        if autoscaler is None:
+            raise self.fail(f"no autoscaler in environment.autoscalers scales {name}", where)
+        replicas = env.workload(namespace, name).replicas
+        if replicas <= autoscaler.min_replicas:
+            raise self.fail(
+                f"{name} runs {replicas} replicas, autoscaler {autoscaler.name}'s min_replicas: maxReplicas lowered "
+                "to them would equal minReplicas, which is not maxed out; declare more replicas than min_replicas",
+                where,
+            )
 
 
 def _disjoint(one: dict[str, str], other: dict[str, str]) -> bool:

@@ -31,6 +31,9 @@ SCANNED: tuple[Resource, ...] = (
     r.JOBS,
     r.NETWORKPOLICIES,
     r.SERVICES,
+    r.HPAS,
+    r.RESOURCEQUOTAS,
+    r.PDBS,
 )
 
 #: Cluster-wide kinds only some faults touch (pv-failed, ksm-list-errors): an identity that may not list them is

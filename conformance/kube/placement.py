@@ -16,7 +16,16 @@ from typing import Literal
 
 from conformance.kube.layout import KindLayout
 from conformance.model.scenario import Scenario
-from conformance.model.workloads import Environment, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
+from conformance.model.workloads import (
+    AutoscalerSpec,
+    DisruptionBudgetSpec,
+    Environment,
+    JobSpec,
+    NodeSpec,
+    QuotaSpec,
+    VolumeClaimSpec,
+    WorkloadSpec,
+)
 
 PROTECTED_NAMESPACES = frozenset({"kube-system"})
 SUITE_NAMESPACE_PREFIX = "alert-conformance-"
@@ -38,6 +47,10 @@ class ResolvedTarget:
     standin: bool = True
     #: a namespace the suite manages, for objects a node fault creates (a stress pod)
     work_namespace: str | None = None
+    quota: QuotaSpec | None = None
+    #: the autoscaler and the disruption budget over the target workload, where the profile declares them
+    autoscaler: AutoscalerSpec | None = None
+    budget: DisruptionBudgetSpec | None = None
 
     @property
     def workload_name(self) -> str:
@@ -56,6 +69,8 @@ class ResolvedTarget:
             return f"node {self.node}"
         if self.claim is not None:
             return f"pvc {self.namespace}/{self.claim.name}"
+        if self.quota is not None:
+            return f"resourcequota {self.namespace}/{self.quota.name}"
         if self.job is not None:
             return f"job {self.namespace}/{self.job.name}"
         if self.workload is not None:
@@ -129,6 +144,8 @@ class Placement:
         )
         job = next((j for j in env.jobs if (j.namespace, j.name) == (target.namespace, target.job)), None)
         node_spec = next((n for n in env.nodes if n.name == target.node), None)
+        quota = next((q for q in env.quotas if (q.namespace, q.name) == (target.namespace, target.quota)), None)
+        owner = (target.namespace or "", target.workload or "")
         return ResolvedTarget(
             namespace=namespace,
             workload=workload,
@@ -139,6 +156,9 @@ class Placement:
             job=job,
             standin=standin,
             work_namespace=min(self.standin_namespaces) if self.standin_namespaces else None,
+            quota=quota,
+            autoscaler=env.autoscaler_of(*owner),
+            budget=env.budget_of(*owner),
         )
 
 

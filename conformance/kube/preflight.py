@@ -29,6 +29,9 @@ NAMESPACE_PERMISSIONS: tuple[tuple[str, str, str, str], ...] = (
     ("create", "alertmanagerconfigs", "monitoring.coreos.com", ""),
     ("get", "services", "", "proxy"),
     ("create", "pods", "", "proxy"),
+    ("create", "horizontalpodautoscalers", "autoscaling", ""),
+    ("create", "resourcequotas", "", ""),
+    ("create", "poddisruptionbudgets", "policy", ""),
 )
 
 

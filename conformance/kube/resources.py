@@ -54,6 +54,9 @@ PROMETHEUSES = Resource("Prometheus", "prometheuses", "monitoring.coreos.com", "
 ALERTMANAGERS = Resource("Alertmanager", "alertmanagers", "monitoring.coreos.com", "v1")
 ALERTMANAGERCONFIGS = Resource("AlertmanagerConfig", "alertmanagerconfigs", "monitoring.coreos.com", "v1alpha1")
 CLUSTERROLES = Resource("ClusterRole", "clusterroles", "rbac.authorization.k8s.io", "v1", namespaced=False)
+HPAS = Resource("HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling", "v2")
+RESOURCEQUOTAS = Resource("ResourceQuota", "resourcequotas", "", "v1")
+PDBS = Resource("PodDisruptionBudget", "poddisruptionbudgets", "policy", "v1")
 SELF_SUBJECT_ACCESS_REVIEWS = Resource(
     "SelfSubjectAccessReview", "selfsubjectaccessreviews", "authorization.k8s.io", "v1", namespaced=False
 )
@@ -81,6 +84,9 @@ ALL: tuple[Resource, ...] = (
     ALERTMANAGERCONFIGS,
     SELF_SUBJECT_ACCESS_REVIEWS,
     CLUSTERROLES,
+    HPAS,
+    RESOURCEQUOTAS,
+    PDBS,
 )
 WORKLOADS: dict[str, Resource] = {r.kind: r for r in (DEPLOYMENTS, STATEFULSETS, DAEMONSETS)}
 

@@ -22,7 +22,16 @@ from conformance.kube import labels as lb
 from conformance.kube.layout import pod_placement
 from conformance.kube.placement import Placement
 from conformance.kube.stack import CAPTURE_NAME, CAPTURE_PORT
-from conformance.model.workloads import ContainerSpec, VolumeClaimSpec, WorkloadSpec
+from conformance.model.workloads import (
+    AutoscalerSpec,
+    ContainerSpec,
+    DisruptionBudgetSpec,
+    Environment,
+    QuotaSpec,
+    VolumeClaimSpec,
+    WorkloadSpec,
+)
+from conformance.quantities import format_quota
 
 Obj = dict[str, Any]
 BUSYBOX = "busybox:1.36"
@@ -82,11 +91,16 @@ def exporter_config(workload: WorkloadSpec) -> Obj:
     }
 
 
+def selector(workload: str) -> dict[str, str]:
+    """The labels that select a stand-in workload's pods (its controller's, and a disruption budget's)."""
+    return {"app.kubernetes.io/name": workload, "alert-conformance/standin": workload}
+
+
 def render_workload(
     workload: WorkloadSpec, namespace: str, run_id: str, release: str, *, pinned: bool = False
 ) -> list[Obj]:
     """The workload, its Service and ServiceMonitor; ``pinned``: kept on its kind workers."""
-    select = {"app.kubernetes.io/name": workload.name, "alert-conformance/standin": workload.name}
+    select = selector(workload.name)
     labels = {**workload.labels, **select, **lb.managed_labels(run_id, created=True)}
     containers = [_container(c) for c in workload.containers]
     volumes = [{"name": claim, "persistentVolumeClaim": {"claimName": claim}} for claim in workload.volume_claims]
@@ -215,7 +229,66 @@ def render(placement: Placement, run_id: str, release: str, *, storage_class: st
             )
         else:
             out.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, **template})
+    out.extend(render_policies(placement, run_id))
     return out
+
+
+def render_policies(placement: Placement, run_id: str) -> list[Obj]:
+    """The declared autoscalers, quotas and disruption budgets, after the workloads they name."""
+    env = placement.environment
+    out: list[Obj] = []
+    items: tuple[AutoscalerSpec | QuotaSpec | DisruptionBudgetSpec, ...] = (
+        *env.autoscalers,
+        *env.quotas,
+        *env.disruption_budgets,
+    )
+    for item in items:
+        namespace = placement.namespace(item.namespace)
+        if namespace not in placement.standin_namespaces:
+            continue
+        meta = {"name": item.name, "namespace": namespace, "labels": lb.managed_labels(run_id, created=True)}
+        if isinstance(item, AutoscalerSpec):
+            out.append(_autoscaler(item, env, meta))
+        elif isinstance(item, QuotaSpec):
+            hard = {resource: format_quota(value, resource) for resource, value in item.hard.items()}
+            out.append({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta, "spec": {"hard": hard}})
+        else:
+            out.append(_budget(item, meta))
+    return out
+
+
+def _autoscaler(item: AutoscalerSpec, env: Environment, meta: Obj) -> Obj:
+    """An autoscaling/v2 HorizontalPodAutoscaler on CPU utilization. kind has no metrics-server: the autoscaler
+    cannot read utilization, so it leaves the workload's replicas as declared (within its bounds)."""
+    kind = env.workload(item.namespace, item.workload).kind
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": meta,
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": item.workload},
+            "minReplicas": item.min_replicas,
+            "maxReplicas": item.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": item.cpu_utilization},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _budget(item: DisruptionBudgetSpec, meta: Obj) -> Obj:
+    spec: Obj = {"selector": {"matchLabels": selector(item.workload)}}
+    if item.min_available is not None:
+        spec["minAvailable"] = item.min_available
+    else:
+        spec["maxUnavailable"] = item.max_unavailable
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta, "spec": spec}
 
 
 def _claim(claim: VolumeClaimSpec, namespace: str, run_id: str, storage_class: str | None) -> Obj:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from conformance.model.scenario import Scenario
 
-Comparison = Literal[">", ">=", "<", "<="]
+Comparison = Literal[">", ">=", "<", "<=", "=="]
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,13 @@ class Threshold:
 
     def fires(self, level: float) -> bool:
         """Whether a level is past the threshold (the documented condition is met)."""
-        return {">": level > self.value, ">=": level >= self.value, "<": level < self.value, "<=": level <= self.value}[
-            self.op
-        ]
+        return {
+            ">": level > self.value,
+            ">=": level >= self.value,
+            "<": level < self.value,
+            "<=": level <= self.value,
+            "==": level == self.value,
+        }[self.op]
 
     def describe(self) -> str:
         return f"{self.quantity} {self.op} {self.value:g}"
@@ -49,6 +53,11 @@ class Threshold:
     def boundary_levels(self) -> tuple[float, float | None]:
         """(firing level, healthy level): just past and just inside the threshold. Healthy is None when impossible."""
         value = self.value
+        if self.op == "==":
+            # A condition met at one value only (a quota used to the last unit): the firing level is that value,
+            # the healthy one just below it.
+            below = value - 1 if self.integer else value - (abs(value) * self.margin if value else self.margin)
+            return value, (below if below >= 0 else None)
         above = self.op in (">", ">=")
         if self.integer:
             past = {">": value + 1, ">=": value, "<": value - 1, "<=": value}[self.op]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-TargetKind = Literal["workload", "container", "node", "volume", "job", "none"]
+TargetKind = Literal["workload", "container", "node", "volume", "job", "none", "quota"]
 
 
 @dataclass(frozen=True)
@@ -303,6 +303,38 @@ FAULT_KINDS: dict[str, FaultKind] = {
                 ),
             ),
         ),
+        FaultKind(
+            "hpa-maxed",
+            "workload",
+            None,
+            "the workload's HorizontalPodAutoscaler has its maxReplicas lowered to the replicas it runs, so it runs "
+            "at its maximum (current == max, max != min); revert restores maxReplicas",
+        ),
+        FaultKind(
+            "quota-usage",
+            "quota",
+            "quota_used_ratio",
+            "the quota's hard limit of one resource (param resource) is lowered until used/hard is the level; above "
+            "1 the quota is cut below what the namespace already uses (new pods are refused, running ones stay); "
+            "revert restores hard",
+            unit="ratio of the hard limit (used/hard)",
+            params=(
+                FaultParam(
+                    "resource",
+                    "quota resource",
+                    "requests.memory",
+                    "the resource of the quota's hard set whose limit is lowered (a count such as pods moves in whole "
+                    "steps, so only some levels can be reached)",
+                ),
+            ),
+        ),
+        FaultKind(
+            "pdb-unsatisfiable",
+            "workload",
+            None,
+            "the PodDisruptionBudget over the workload's pods has minAvailable raised above the pods that can be "
+            "healthy (replicas + 1), so desired healthy > current healthy; revert restores the budget",
+        ),
     )
 }
 
@@ -333,6 +365,7 @@ class Target:
     node: str | None = None
     volume_claim: str | None = None
     job: str | None = None
+    quota: str | None = None
 
     def describe(self) -> str:
         """A short human name: ``runai/cluster-sync/cluster-sync``, ``node worker-2``."""
@@ -342,6 +375,8 @@ class Target:
             return f"pvc {self.namespace}/{self.volume_claim}"
         if self.job:
             return f"job {self.namespace}/{self.job}"
+        if self.quota:
+            return f"quota {self.namespace}/{self.quota}"
         parts = [p for p in (self.namespace, self.workload, self.container) if p]
         return "/".join(parts) or "the healthy cluster"
 

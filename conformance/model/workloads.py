@@ -1,4 +1,5 @@
-"""What exists in the cluster a profile is proven on: nodes, workloads, volumes, jobs, scrape targets.
+"""What exists in the cluster a profile is proven on: nodes, workloads, volumes, jobs, scrape targets, and the
+policy objects over them (HorizontalPodAutoscalers, ResourceQuotas, PodDisruptionBudgets).
 
 The same declarations drive the simulated cluster of the live twin (which turns them into the metric families
 kube-state-metrics, kubelet/cAdvisor, node-exporter and the apps expose) and the stand-in manifests of the kind
@@ -127,6 +128,62 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
+class AutoscalerSpec:
+    """A HorizontalPodAutoscaler (autoscaling/v2) scaling a declared Deployment or StatefulSet on CPU utilization.
+
+    The workload's declared replicas are where the autoscaler rests: between ``min_replicas`` and
+    ``max_replicas``, with the pods' utilization at the ``cpu_utilization`` target (percent of the CPU request).
+    """
+
+    name: str
+    namespace: str
+    workload: str
+    max_replicas: int
+    min_replicas: int = 1
+    cpu_utilization: int = 80
+
+
+#: The resources a ResourceQuota's ``hard`` may name here: what the quota controller computes from pods.
+QUOTA_RESOURCES = (
+    "pods",
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "cpu",
+    "memory",
+)
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """A ResourceQuota: ``hard`` maps a resource of :data:`QUOTA_RESOURCES` to its limit (CPU in cores, memory
+    in bytes, pods as a count). What is used is computed from the namespace's pods, as the quota controller does."""
+
+    name: str
+    namespace: str
+    hard: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DisruptionBudgetSpec:
+    """A PodDisruptionBudget selecting a declared workload's pods: ``min_available`` or ``max_unavailable`` (one of
+    them), each a count or a percentage such as ``"50%"``."""
+
+    name: str
+    namespace: str
+    workload: str
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+def unsatisfiable_min_available(replicas: int) -> int:
+    """The minAvailable fault ``pdb-unsatisfiable`` sets: one more pod than the workload runs, so the budget's
+    desired healthy count is above any count of healthy pods it can have (on every backend)."""
+    return replicas + 1
+
+
+@dataclass(frozen=True)
 class Environment:
     """Everything a profile declares to exist; the simulated cluster and the kind stand-ins are built from it."""
 
@@ -144,6 +201,9 @@ class Environment:
     #: The chart's ``kube-state-metrics.selfMonitor.enabled`` (default false): kube-state-metrics' telemetry port
     #: is scraped too, where its own families (``kube_state_metrics_*``) are.
     ksm_self_monitor: bool = False
+    autoscalers: tuple[AutoscalerSpec, ...] = ()
+    quotas: tuple[QuotaSpec, ...] = ()
+    disruption_budgets: tuple[DisruptionBudgetSpec, ...] = ()
 
     def workload(self, namespace: str, name: str) -> WorkloadSpec:
         """The declared workload, or ``KeyError`` naming what was asked for."""
@@ -151,3 +211,18 @@ class Environment:
             if item.namespace == namespace and item.name == name:
                 return item
         raise KeyError(f"no workload {namespace}/{name} is declared")
+
+    def autoscaler_of(self, namespace: str, workload: str) -> AutoscalerSpec | None:
+        """The autoscaler whose target is the workload, if one is declared."""
+        return next((a for a in self.autoscalers if a.namespace == namespace and a.workload == workload), None)
+
+    def budget_of(self, namespace: str, workload: str) -> DisruptionBudgetSpec | None:
+        """The disruption budget over the workload's pods, if one is declared."""
+        return next((b for b in self.disruption_budgets if b.namespace == namespace and b.workload == workload), None)
+
+    def quota(self, namespace: str, name: str) -> QuotaSpec:
+        """The declared quota, or ``KeyError`` naming what was asked for."""
+        for item in self.quotas:
+            if item.namespace == namespace and item.name == name:
+                return item
+        raise KeyError(f"no quota {namespace}/{name} is declared")

@@ -40,11 +40,14 @@ from conformance.sim.state import (
     POD_READY_S,
     POD_START_S,
     PRE_EXISTING_AGE_S,
+    AutoscalerState,
+    BudgetState,
     ClaimState,
     ContainerState,
     JobRun,
     NodeState,
     PodState,
+    QuotaState,
     VolumeState,
     WorkloadState,
 )
@@ -117,6 +120,9 @@ class SimulatedCluster:
         self.claims: list[ClaimState] = []
         self.volumes: list[VolumeState] = []  # PersistentVolumes a fault created, beside the claims' own
         self.ksm_denials: list[ListDenial] = []  # resources kube-state-metrics lost the right to list (a fault)
+        self.autoscalers: list[AutoscalerState] = []
+        self.quotas: list[QuotaState] = []
+        self.budgets: list[BudgetState] = []
         self.tolerate_all: set[tuple[str, str]] = set()
         self.host_network: set[tuple[str, str]] = set()
         self._next_ip: dict[str, int] = {}
@@ -176,6 +182,17 @@ class SimulatedCluster:
             )
         for job in env.jobs:
             self._add_job_run(job, created=-PRE_EXISTING_AGE_S, failed=False)
+        created_policy = -PRE_EXISTING_AGE_S * 2
+        for autoscaler in env.autoscalers:
+            uid = object_uid(self.seed, "hpa", autoscaler.namespace, autoscaler.name)
+            self.autoscalers.append(AutoscalerState(autoscaler, uid, created_policy))
+        for quota in env.quotas:
+            self.quotas.append(
+                QuotaState(quota, object_uid(self.seed, "quota", quota.namespace, quota.name), created_policy)
+            )
+        for budget in env.disruption_budgets:
+            uid = object_uid(self.seed, "pdb", budget.namespace, budget.name)
+            self.budgets.append(BudgetState(budget, uid, created_policy))
 
     def _monitoring_workloads(self) -> list[WorkloadSpec]:
         ns = self.env.monitoring_namespace

@@ -32,6 +32,10 @@ Levels mean exactly this (the static depth derives them from documented threshol
   param ``quantile`` default 0.95); ``metric-rate-drop`` and ``error-counter`` (param ``metric``: a declared
   vendor counter's growth per second, per pod); ``network-flood`` (bytes/s transmitted, summed over the
   workload's pods); ``kill-pods``.
+* ``hpa-maxed``: the autoscaler's maxReplicas lowered to the replicas its workload runs (current == max, max !=
+  min); revert restores it. ``quota-usage``: used/hard of one resource (param ``resource``), by lowering the hard
+  limit (on the resource's step: millicores, bytes, whole pods); above 1 the quota is below what is used.
+  ``pdb-unsatisfiable``: the budget's minAvailable set to replicas + 1, so desired healthy > current healthy.
 
 A scenario with ``spread`` applies a shareable fault (:attr:`FaultKind.shareable`) to its target and each
 spread object with an equal share of the level: the total is the level, no object carries it alone.
@@ -53,6 +57,9 @@ from conformance.model.scenario import (
     param_value,
     share_levels,
 )
+from conformance.model.workloads import unsatisfiable_min_available
+from conformance.quantities import lowered_hard
+from conformance.sim import policies
 from conformance.sim.backoff import (
     BACKOFF_INITIAL_S,
     BACKOFF_MAX_S,
@@ -66,6 +73,7 @@ from conformance.sim.backoff import (
 from conformance.sim.families import ksm_self
 from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
+from conformance.sim.policies import quota_release_at
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
     EXT4_RESERVED_SHARE,
@@ -641,6 +649,8 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
                 continue
             # Unreachable: nobody can confirm the pod stopped. It stays, Terminating (deletionTimestamp set).
             pod.deleting_since = t
+            # A quota stops charging it once its deletion timestamp's grace period is over (see sim.policies).
+            cluster.breakpoint(quota_release_at(t))
             if workload.kind == "Deployment":
                 # The ReplicaSet counts only pods not being deleted, so it creates a replacement elsewhere; a
                 # StatefulSet must not run two pods of one identity and waits for the old one to be gone.
@@ -957,6 +967,78 @@ def _no_fault(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], No
     return undo
 
 
+def _hpa_maxed(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The autoscaler's maxReplicas lowered to the replicas its workload runs (a spec change: generation + 1)."""
+    workload = _workload(cluster, handle.scenario)
+    autoscaler = next(
+        (a for a in cluster.autoscalers if a.spec.namespace == workload.namespace and a.spec.workload == workload.name),
+        None,
+    )
+    if autoscaler is None:
+        raise ValueError(f"scenario {handle.scenario.id}: no autoscaler scales {workload.namespace}/{workload.name}")
+    if workload.spec.replicas <= autoscaler.spec.min_replicas:
+        raise ValueError(
+            f"scenario {handle.scenario.id}: {workload.name} runs at its autoscaler's minReplicas; lowering "
+            "maxReplicas to it would make max == min, which is not maxed out"
+        )
+    was = autoscaler.max_replicas
+    autoscaler.max_replicas = workload.spec.replicas
+    autoscaler.generation += 1
+
+    def undo() -> None:
+        autoscaler.max_replicas = was
+        autoscaler.generation += 1
+
+    return undo
+
+
+def _quota_usage(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The quota's hard limit of ``resource`` lowered until used/hard is the level (:func:`lowered_hard`)."""
+    scenario = handle.scenario
+    target = scenario.target
+    quota = next(
+        (q for q in cluster.quotas if q.spec.name == target.quota and q.spec.namespace == target.namespace), None
+    )
+    if quota is None:
+        known = sorted(f"{q.spec.namespace}/{q.spec.name}" for q in cluster.quotas)
+        raise ValueError(f"scenario {scenario.id}: no quota {target.namespace}/{target.quota}; declared: {known}")
+    resource = str(param_value(scenario, "resource"))
+    if resource not in quota.spec.hard:
+        raise ValueError(f"scenario {scenario.id}: quota {quota.spec.name} sets no hard limit on {resource}")
+    assert handle.level is not None
+    used = policies.quota_used(cluster, quota, resource, cluster.now)
+    hard = lowered_hard(used, handle.level, resource)
+    handle.effective_level = used / hard
+    if abs(handle.effective_level - handle.level) > 1e-6:
+        handle.notes.append(f"{resource} moves in steps: used/hard is {handle.effective_level:g}")
+    quota.hard[resource] = hard
+
+    def undo() -> None:
+        quota.hard.pop(resource, None)
+
+    return undo
+
+
+def _pdb_unsatisfiable(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The budget's minAvailable set to one more than the workload's replicas: never met while the fault holds."""
+    workload = _workload(cluster, handle.scenario)
+    budget = next(
+        (b for b in cluster.budgets if b.spec.namespace == workload.namespace and b.spec.workload == workload.name),
+        None,
+    )
+    if budget is None:
+        raise ValueError(f"scenario {handle.scenario.id}: no disruption budget selects {workload.name}")
+    was = budget.min_available
+    budget.min_available = unsatisfiable_min_available(workload.spec.replicas)
+    budget.generation += 1
+
+    def undo() -> None:
+        budget.min_available = was
+        budget.generation += 1
+
+    return undo
+
+
 _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None]]] = {
     "kill-pods": _kill_pods,
     "crash-loop": _crash_loop,
@@ -981,4 +1063,7 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "job-too-long": _job_too_long,
     "pv-failed": _pv_failed,
     "ksm-list-errors": _ksm_list_errors,
+    "hpa-maxed": _hpa_maxed,
+    "quota-usage": _quota_usage,
+    "pdb-unsatisfiable": _pdb_unsatisfiable,
 }

@@ -11,7 +11,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from conformance.model.workloads import ContainerSpec, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
+from conformance.model.workloads import (
+    AutoscalerSpec,
+    ContainerSpec,
+    DisruptionBudgetSpec,
+    JobSpec,
+    NodeSpec,
+    QuotaSpec,
+    VolumeClaimSpec,
+    WorkloadSpec,
+)
 from conformance.sim.backoff import CrashSchedule
 from conformance.sim.latency import LatencyModel
 
@@ -348,3 +357,43 @@ class VolumeState:
 
     def phase(self, t: float) -> str:
         return "Failed" if self.failed_since is not None and t >= self.failed_since else "Bound"
+
+
+@dataclass
+class AutoscalerState:
+    """A HorizontalPodAutoscaler and what a fault did to its spec (``max_replicas``: None, the declared one)."""
+
+    spec: AutoscalerSpec
+    uid: str
+    created: float
+    max_replicas: int | None = None
+    generation: int = 1
+
+    @property
+    def effective_max(self) -> int:
+        return self.max_replicas if self.max_replicas is not None else self.spec.max_replicas
+
+
+@dataclass
+class QuotaState:
+    """A ResourceQuota and what a fault did to its hard limits (``hard``: overrides of the declared ones)."""
+
+    spec: QuotaSpec
+    uid: str
+    created: float
+    hard: dict[str, float] = field(default_factory=dict)
+
+    def hard_of(self, resource: str) -> float:
+        return self.hard.get(resource, self.spec.hard[resource])
+
+
+@dataclass
+class BudgetState:
+    """A PodDisruptionBudget and what a fault did to it (``min_available``: an override that replaces the declared
+    minAvailable or maxUnavailable, as a patch setting minAvailable and removing maxUnavailable does)."""
+
+    spec: DisruptionBudgetSpec
+    uid: str
+    created: float
+    min_available: int | None = None
+    generation: int = 1

@@ -24,10 +24,13 @@ from conformance.kube.placement import Placement
 from conformance.kube.resources import Resource
 from conformance.model.profile import Profile
 from conformance.model.workloads import (
+    AutoscalerSpec,
     ContainerSpec,
+    DisruptionBudgetSpec,
     Environment,
     JobSpec,
     NodeSpec,
+    QuotaSpec,
     ScrapeSpec,
     VendorMetricSpec,
     VolumeClaimSpec,
@@ -67,6 +70,9 @@ ENVIRONMENT = Environment(
     ),
     volume_claims=(VolumeClaimSpec("data", NS, mounted_by="api"),),
     jobs=(JobSpec("nightly", NS, cronjob="nightly"),),
+    autoscalers=(AutoscalerSpec("api", NS, "api", min_replicas=2, max_replicas=6),),
+    quotas=(QuotaSpec("team", NS, {"requests.memory": 4 * 2**30, "requests.cpu": 4.0}),),
+    disruption_budgets=(DisruptionBudgetSpec("db", NS, "db", max_unavailable=1),),
 )
 
 
@@ -206,6 +212,10 @@ def populate(api: FakeKubeApi) -> list[tuple[str, str]]:
     api.add(ko.pvc("data", NS))
     api.add(ko.cronjob("nightly", NS))
     api.add(KSM_ROLE)
+    api.add(ko.autoscaler("api", NS, "api", minimum=2, maximum=6))
+    used = {"requests.memory": "1Gi", "requests.cpu": "900m"}
+    api.add(ko.resource_quota("team", NS, {"requests.memory": "4Gi", "requests.cpu": "4"}, used))
+    api.add(ko.disruption_budget("db", NS, {"app.kubernetes.io/name": "db"}, maxUnavailable=1))
     admin: list[tuple[str, str]] = []
     for index in range(3):
         name = f"api-{index}"

@@ -49,6 +49,9 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "job-too-long": (Target(namespace=NS, job="nightly"), {}, None),
     "pv-failed": (Target(namespace=NS, volume_claim="data"), {}, None),
     "ksm-list-errors": (Target(), {"resource": "leases"}, None),
+    "hpa-maxed": (Target(namespace=NS, workload="api"), {}, None),
+    "quota-usage": (Target(namespace=NS, quota="team"), {"resource": "requests.memory"}, 0.92),
+    "pdb-unsatisfiable": (Target(namespace=NS, workload="db"), {}, None),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
 #: Faults that change nothing on the cluster (an always-firing alert's scenario).
@@ -594,3 +597,74 @@ def test_a_second_fault_on_the_same_object_is_refused(world: World) -> None:
 
 
 Check = Callable[[World], None]
+
+
+def _spec(world: World, resource: r.Resource, name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = world.api.objects[(resource.group, resource.plural, NS, name)]["spec"]
+    return spec
+
+
+def test_hpa_maxed_lowers_max_replicas_to_the_replicas_running(world: World) -> None:
+    replicas = world.api.objects[("apps", "deployments", NS, "api")]["spec"]["replicas"]
+    inject(world.ctx, [build(world, "hpa-maxed")], lambda: None)
+    assert [(c.method, c.path) for c in world.api.writes] == [
+        ("PATCH", f"/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/api"),
+        ("PATCH", f"/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/api"),
+    ]
+    patch = world.api.writes[0].body
+    assert patch["spec"] == {"maxReplicas": replicas}
+    assert _spec(world, r.HPAS, "api")["maxReplicas"] == 6
+
+
+def test_hpa_maxed_refuses_a_workload_at_its_minimum(world: World) -> None:
+    world.api.objects[("autoscaling", "horizontalpodautoscalers", NS, "api")]["spec"]["minReplicas"] = 3
+    with pytest.raises(BackendError, match="would equal minReplicas"):
+        inject(world.ctx, [build(world, "hpa-maxed")], lambda: None)
+    assert _spec(world, r.HPAS, "api")["maxReplicas"] == 6
+
+
+def test_quota_usage_lowers_hard_to_the_level_of_what_is_used(world: World) -> None:
+    held: list[dict[str, Any]] = []
+    inject(world.ctx, [build(world, "quota-usage")], lambda: held.append(dict(_spec(world, r.RESOURCEQUOTAS, "team"))))
+    # used 1Gi at 0.92: hard = floor(1073741824 / 0.92) bytes; the other resource is untouched
+    assert held[0]["hard"] == {"requests.memory": str(1167110678), "requests.cpu": "4"}
+    assert 1073741824 / 1167110678 >= 0.92
+    assert _spec(world, r.RESOURCEQUOTAS, "team")["hard"] == {"requests.memory": "4Gi", "requests.cpu": "4"}
+
+
+def test_quota_usage_fully_used_is_hard_equal_to_used_in_millicores(world: World) -> None:
+    scenario = Scenario(
+        id="q", fault="quota-usage", target=Target(namespace=NS, quota="team"), params={"resource": "requests.cpu"}
+    )
+    injector = REGISTRY.get("quota-usage").build(scenario, world.placement.resolve(scenario), 1.0)
+    held: list[dict[str, Any]] = []
+    inject(world.ctx, [injector], lambda: held.append(dict(_spec(world, r.RESOURCEQUOTAS, "team")["hard"])))
+    assert held == [{"requests.memory": "4Gi", "requests.cpu": "900m"}]
+
+
+def test_quota_usage_refuses_a_quota_the_controller_has_not_counted(world: World) -> None:
+    del world.api.objects[("", "resourcequotas", NS, "team")]["status"]
+    with pytest.raises(BackendError, match=r"reports no used requests\.memory yet"):
+        inject(world.ctx, [build(world, "quota-usage")], lambda: None)
+
+
+def test_pdb_unsatisfiable_replaces_max_unavailable_by_more_than_the_replicas(world: World) -> None:
+    held: list[dict[str, Any]] = []
+    inject(world.ctx, [build(world, "pdb-unsatisfiable")], lambda: held.append(dict(_spec(world, r.PDBS, "db"))))
+    replicas = world.api.objects[("apps", "statefulsets", NS, "db")]["spec"]["replicas"]
+    assert held[0]["minAvailable"] == replicas + 1
+    assert "maxUnavailable" not in held[0]
+    assert _spec(world, r.PDBS, "db") == {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "db"}},
+        "maxUnavailable": 1,
+    }
+
+
+def test_policy_faults_are_skipped_without_their_object(world: World) -> None:
+    for fault, target in (
+        ("hpa-maxed", Target(namespace=NS, workload="db")),
+        ("pdb-unsatisfiable", Target(namespace=NS, workload="api")),
+    ):
+        scenario = Scenario(id=fault, fault=fault, target=target)
+        reason = REGISTRY.get(fault).skip_reason("kind", world.placement.resolve(scenario))
+        assert reason is not None and "declared in the environment" in reason

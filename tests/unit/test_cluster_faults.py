@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conformance.model.scenario import Scenario, Target
+from conformance.model.workloads import AutoscalerSpec, DisruptionBudgetSpec, QuotaSpec
 from conformance.sim import SimulatedCluster, matching
 from conformance.sim.backoff import BackoffEntry, crash_schedule, held_crash_schedule, restart_after
 from conformance.sim.examples import example_environment
@@ -636,3 +639,136 @@ def test_a_look_back_never_crosses_a_change_of_state(cluster: SimulatedCluster) 
     # Before the fault the target answered; asked for that moment now, the answer is the one after the fault.
     assert _answers(cluster, at=cluster.now - 10.0) == _answers(cluster)
     assert _answers(cluster) != before
+
+
+def _with_policies() -> SimulatedCluster:
+    """The example cluster with an autoscaler over api (4 replicas, 2..8), a quota on ml and budgets over api
+    (maxUnavailable 25%) and db (minAvailable 50%)."""
+    env = replace(
+        example_environment(),
+        autoscalers=(AutoscalerSpec("api", NS, "api", min_replicas=2, max_replicas=8),),
+        quotas=(QuotaSpec("team", NS, {"pods": 50.0, "requests.cpu": 10.0, "limits.memory": 64 * 2**30}),),
+        disruption_budgets=(
+            DisruptionBudgetSpec("api", NS, "api", max_unavailable="25%"),
+            DisruptionBudgetSpec("db", NS, "db", min_available="50%"),
+        ),
+    )
+    sim = SimulatedCluster(env)
+    sim.advance_to(100.0)
+    return sim
+
+
+def test_quota_used_is_what_the_namespaces_live_pods_request() -> None:
+    sim = _with_policies()
+    stored = sim.stored_samples()
+    quota = {"namespace": NS, "resourcequota": "team"}
+    live = [p for p in sim.pods if p.namespace == NS and p.phase(sim.now) not in ("Succeeded", "Failed")]
+    finished = [p for p in sim.pods if p.namespace == NS and p.phase(sim.now) == "Succeeded"]
+    assert finished, "the example's jobs have succeeded by now: the quota must not count their pods"
+    assert one(stored, "kube_resourcequota", **quota, resource="pods", type="used") == len(live)
+    requested = sum(c.spec.cpu_request_cores or 0.0 for p in live for c in p.containers)
+    assert one(stored, "kube_resourcequota", **quota, resource="requests.cpu", type="used") == round(requested, 3)
+    assert one(stored, "kube_resourcequota", **quota, resource="requests.cpu", type="hard") == 10.0
+    # only the resources of the hard set are tracked
+    assert {dict(k)["resource"] for k in matching(stored, "kube_resourcequota", **quota)} == {
+        "pods",
+        "requests.cpu",
+        "limits.memory",
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "level"), [("requests.cpu", 1.0), ("limits.memory", 1.05), ("requests.cpu", 0.93)]
+)
+def test_quota_usage_lowers_hard_to_the_level_and_the_revert_restores_it(resource: str, level: float) -> None:
+    sim = _with_policies()
+    quota = {"namespace": NS, "resourcequota": "team", "resource": resource}
+    before = one(sim.stored_samples(), "kube_resourcequota", **quota, type="hard")
+    handle = sim.apply_fault(scenario("quota-usage", {"resource": resource}, namespace=NS, quota="team"), level)
+    sim.advance_to(160.0)
+    stored = sim.stored_samples()
+    used = one(stored, "kube_resourcequota", **quota, type="used")
+    hard = one(stored, "kube_resourcequota", **quota, type="hard")
+    # hard is used/level rounded down to the resource's step (a millicore, a byte): never inside the level
+    step = 0.001 if resource.endswith("cpu") else 1.0
+    assert used / level - step < hard <= used / level
+    if level == 1.0:
+        assert used == hard
+    sim.revert_fault(handle)
+    assert one(sim.stored_samples(), "kube_resourcequota", **quota, type="hard") == before
+
+
+def test_a_budget_follows_its_pods_readiness_as_the_disruption_controller_counts() -> None:
+    sim = _with_policies()
+    api = {"namespace": NS, "poddisruptionbudget": "api"}
+    db = {"namespace": NS, "poddisruptionbudget": "db"}
+    stored = sim.stored_samples()
+    # maxUnavailable 25% of 4 replicas, rounded up: 1; desired = 4 - 1.
+    assert one(stored, "kube_poddisruptionbudget_status_expected_pods", **api) == 4
+    assert one(stored, "kube_poddisruptionbudget_status_desired_healthy", **api) == 3
+    assert one(stored, "kube_poddisruptionbudget_status_current_healthy", **api) == 4
+    assert one(stored, "kube_poddisruptionbudget_status_pod_disruptions_allowed", **api) == 1
+    # minAvailable 50% of 2 replicas, rounded up: 1.
+    assert one(stored, "kube_poddisruptionbudget_status_desired_healthy", **db) == 1
+    sim.apply_fault(scenario("unavailable-replicas", namespace=NS, workload="api"), 2)
+    sim.advance_to(130.0)
+    stored = sim.stored_samples()
+    assert one(stored, "kube_poddisruptionbudget_status_current_healthy", **api) == 2
+    assert one(stored, "kube_poddisruptionbudget_status_pod_disruptions_allowed", **api) == 0
+
+
+def test_pdb_unsatisfiable_raises_min_available_past_the_replicas_until_the_revert() -> None:
+    sim = _with_policies()
+    db = {"namespace": NS, "poddisruptionbudget": "db"}
+    handle = sim.apply_fault(scenario("pdb-unsatisfiable", namespace=NS, workload="db"), None)
+    stored = sim.stored_samples()
+    # an integer minAvailable: the expected count is the selected pods, desired is minAvailable itself
+    assert one(stored, "kube_poddisruptionbudget_status_desired_healthy", **db) == 3
+    assert one(stored, "kube_poddisruptionbudget_status_current_healthy", **db) == 2
+    assert one(stored, "kube_poddisruptionbudget_status_observed_generation", **db) == 2
+    sim.revert_fault(handle)
+    assert one(sim.stored_samples(), "kube_poddisruptionbudget_status_desired_healthy", **db) == 1
+
+
+def test_hpa_maxed_holds_the_autoscaler_at_its_maximum_until_the_revert() -> None:
+    sim = _with_policies()
+    hpa = {"namespace": NS, "horizontalpodautoscaler": "api"}
+    stored = sim.stored_samples()
+    assert one(stored, "kube_horizontalpodautoscaler_spec_max_replicas", **hpa) == 8
+    assert one(stored, "kube_horizontalpodautoscaler_status_current_replicas", **hpa) == 4
+    assert one(stored, "kube_horizontalpodautoscaler_status_desired_replicas", **hpa) == 4
+    handle = sim.apply_fault(scenario("hpa-maxed", namespace=NS, workload="api"), None)
+    stored = sim.stored_samples()
+    assert one(stored, "kube_horizontalpodautoscaler_spec_max_replicas", **hpa) == 4
+    assert one(stored, "kube_horizontalpodautoscaler_spec_min_replicas", **hpa) == 2
+    assert one(stored, "kube_horizontalpodautoscaler_status_current_replicas", **hpa) == 4
+    sim.revert_fault(handle)
+    assert one(sim.stored_samples(), "kube_horizontalpodautoscaler_spec_max_replicas", **hpa) == 8
+
+
+def test_policy_faults_name_what_is_missing() -> None:
+    sim = _with_policies()
+    with pytest.raises(ValueError, match="no autoscaler scales ml/db"):
+        sim.apply_fault(scenario("hpa-maxed", namespace=NS, workload="db"), None)
+    with pytest.raises(ValueError, match="no disruption budget selects agent"):
+        sim.apply_fault(scenario("pdb-unsatisfiable", namespace=NS, workload="agent"), None)
+    with pytest.raises(ValueError, match=r"sets no hard limit on requests\.memory"):
+        sim.apply_fault(scenario("quota-usage", {"resource": "requests.memory"}, namespace=NS, quota="team"), 0.95)
+
+
+def test_a_pod_left_terminating_on_a_lost_node_stops_counting_against_the_quota_after_its_grace() -> None:
+    """QuotaV1Pod: not charged once its deletionTimestamp plus the grace period is past (the delete plus twice the
+    pod's 30 s grace); meanwhile the ReplicaSet's replacement is charged as well."""
+    sim = _with_policies()
+    quota = {"namespace": NS, "resourcequota": "team", "resource": "pods", "type": "used"}
+    api_pod = next(p for p in sim.pods if p.namespace == NS and p.name.startswith("api-"))
+    before = one(sim.stored_samples(), "kube_resourcequota", **quota)
+    sim.apply_fault(scenario("node-not-ready", node=str(api_pod.node)), None)
+    sim.advance_to(100.0 + 40.0 + 300.0 + 1.0)  # the node's grace and the eviction toleration: marked for deletion
+    assert api_pod.deleting_since is not None
+    lost = [p for p in sim.pods if p.node == api_pod.node and p.namespace == NS and p.deleting_since is not None]
+    assert one(sim.stored_samples(), "kube_resourcequota", **quota) >= before + 1  # replacements charged too
+    sim.advance_to(api_pod.deleting_since + 60.0)
+    charged = one(sim.stored_samples(), "kube_resourcequota", **quota)
+    sim.advance_to(api_pod.deleting_since + 60.5)
+    assert one(sim.stored_samples(), "kube_resourcequota", **quota) == charged - len(lost)

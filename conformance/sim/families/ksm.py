@@ -1,4 +1,5 @@
-"""kube-state-metrics v2: the object state of nodes, pods, controllers, jobs, claims and namespaces.
+"""kube-state-metrics v2: the object state of nodes, pods, controllers, jobs, claims and namespaces (autoscalers,
+quotas and disruption budgets in :mod:`conformance.sim.families.ksm_policies`).
 
 Label sets follow kube-state-metrics' docs (docs/metrics/*): every pod series carries ``namespace``, ``pod``
 and ``uid``; ``*_status_condition`` style families have one series per status (true/false/unknown) valued
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from conformance import versions
 from conformance.sim.exposition import Exposed
+from conformance.sim.families import ksm_policies
 from conformance.sim.naming import hex_id
 from conformance.sim.state import (
     EVICTION_HARD_MEMORY,
@@ -372,6 +374,7 @@ def emit(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         _jobs(cluster, t, out)
     if out.wants("kube_persistentvolume"):
         _claims(cluster, t, out)
+    ksm_policies.emit(cluster, t, out)
 
 
 def _ts(cluster: SimulatedCluster, t: float) -> float:
