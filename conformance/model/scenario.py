@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-TargetKind = Literal["workload", "container", "node", "volume", "job", "none"]
+TargetKind = Literal["workload", "container", "node", "volume", "job", "component", "cluster", "none"]
+"""What a fault's ``target`` names. ``component``: a control-plane component of the simulated cluster
+(:data:`CONTROL_PLANE_COMPONENTS`); ``cluster``: the whole cluster, no object (the scenario has no ``target``, as
+for ``none``)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,28 @@ class FaultKind:
 
 #: The fault that changes nothing: an always-firing alert's scenario (:attr:`Scenario.always`).
 NO_FAULT = "none"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A control-plane component a fault can stop: the scrape job the chart's ServiceMonitor gives it, and whether
+    its target leaves Prometheus's discovery when it stops (a static pod whose mirror pod goes, so its Service's
+    endpoints drop it) or stays discovered with ``up`` 0 (the API server: Prometheus discovers through it)."""
+
+    name: str
+    job: str
+    leaves_discovery: bool
+
+
+#: The components ``control-plane-down`` takes down, by target ``component`` (the kubeadm static pod's name).
+CONTROL_PLANE_COMPONENTS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        Component("kube-apiserver", "apiserver", leaves_discovery=False),
+        Component("kube-scheduler", "kube-scheduler", leaves_discovery=True),
+        Component("kube-controller-manager", "kube-controller-manager", leaves_discovery=True),
+    )
+}
 
 _PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
 #: A crash loop's parameters, held as a count (crash-loop) or as a state (crash-loop-backoff).
@@ -255,6 +280,27 @@ FAULT_KINDS: dict[str, FaultKind] = {
             shareable=True,
             unit="bytes per second",
         ),
+        FaultKind(
+            "control-plane-down",
+            "component",
+            None,
+            "the component stops on every control-plane node (kubeadm: its static pod's manifest moved away); the "
+            "scheduler's and controller manager's targets leave Prometheus's discovery (their mirror pods go), the "
+            "API server's stays discovered and stops answering (up 0: Prometheus discovers through it)",
+            params=(
+                FaultParam("hold_s", "seconds", 1800, "the component stays stopped at most this long", "kind, cluster"),
+            ),
+        ),
+        FaultKind(
+            "kubelets-down",
+            "cluster",
+            None,
+            "every node's kubelet stops: every node Ready=Unknown after the 40s heartbeat grace, the kubelet "
+            "targets stay discovered with up 0; with no node Ready the node controller stops evicting (pods stay)",
+            params=(
+                FaultParam("hold_s", "seconds", 1800, "the kubelets stay stopped at most this long", "kind, cluster"),
+            ),
+        ),
     )
 }
 
@@ -274,9 +320,12 @@ class Target:
     node: str | None = None
     volume_claim: str | None = None
     job: str | None = None
+    component: str | None = None
 
     def describe(self) -> str:
         """A short human name: ``runai/cluster-sync/cluster-sync``, ``node worker-2``."""
+        if self.component:
+            return f"component {self.component}"
         if self.node and not self.workload:
             return f"node {self.node}"
         if self.volume_claim:
@@ -284,7 +333,7 @@ class Target:
         if self.job:
             return f"job {self.namespace}/{self.job}"
         parts = [p for p in (self.namespace, self.workload, self.container) if p]
-        return "/".join(parts) or "the healthy cluster"
+        return "/".join(parts) or "the cluster"
 
 
 @dataclass(frozen=True)
@@ -340,6 +389,19 @@ class Scenario:
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+    @property
+    def component(self) -> Component | None:
+        """The control-plane component the fault stops (None: the fault targets no component)."""
+        return CONTROL_PLANE_COMPONENTS.get(self.target.component or "")
+
+    @property
+    def rejoins_discovery(self) -> bool:
+        """Whether the fault takes scrape targets out of Prometheus's discovery, so that its revert brings them back
+        through discovery again (Prometheus applies a changed target set on its own timers, see
+        :mod:`conformance.observe.expectations`)."""
+        component = self.component
+        return self.fault == "control-plane-down" and component is not None and component.leaves_discovery
 
 
 def describe_matcher(matcher: Mapping[str, str]) -> str:

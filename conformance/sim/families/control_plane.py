@@ -255,6 +255,26 @@ def targets(cluster: SimulatedCluster) -> list[ScrapeTarget]:
     return found
 
 
+def simulated_jobs(cluster: SimulatedCluster) -> set[str]:
+    """The control-plane jobs the simulated cluster runs itself (not stood in for), stopped or not."""
+    replaced = stood_in(cluster)
+    return {place.job for place in _placements(cluster) if place.job not in replaced}
+
+
+def discovered(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
+    """Whether Prometheus discovers ``target`` now. A stopped scheduler or controller manager (kubeadm static
+    pods: the kubelet deletes the mirror pod, the chart's Service endpoints drop it) has left discovery; the API
+    server stays discovered when it stops, because Prometheus's Kubernetes discovery watches through it and keeps
+    its last target set while it cannot reach it (client-go's reflector retries, its store unchanged)."""
+    return not serves(target) or target.job == APISERVER or target.job not in cluster.stopped_components
+
+
+def answers(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
+    """Whether the component behind ``target`` answers scrapes (a stopped one does not: ``up`` 0 while it is
+    still discovered)."""
+    return target.job not in cluster.stopped_components
+
+
 def serves(target: ScrapeTarget) -> bool:
     """Whether ``target`` is one of the control plane's (see :func:`targets`)."""
     return target.id.startswith(ID_PREFIX)
