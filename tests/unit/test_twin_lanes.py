@@ -53,7 +53,7 @@ def test_every_kubelet_down_shares_a_lane_with_no_node_fault() -> None:
 
 
 def test_only_a_component_that_leaves_discovery_is_read_from_a_discovery_file() -> None:
-    profile, pack, runs = world(["A", "B"])
+    _profile, _pack, runs = world(["A", "B"])
     first, second = runs
     scheduler = replace(first, scenario=Scenario("s", "control-plane-down", Target(component="kube-scheduler")))
     api = replace(second, scenario=Scenario("a", "control-plane-down", Target(component="kube-apiserver")))
