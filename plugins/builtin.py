@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance_plugins.control_plane_down import ControlPlaneDown
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
 from conformance_plugins.cpu_throttling import CpuThrottling
@@ -12,6 +13,7 @@ from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
 from conformance_plugins.fill_volume import FillVolume
 from conformance_plugins.kill_pods import KillPods
+from conformance_plugins.kubelets_down import KubeletsDown
 from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
 from conformance_plugins.metric_rate_drop import MetricRateDrop
@@ -46,4 +48,6 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     ErrorCounter,
     NetworkFlood,
     NoFault,
+    ControlPlaneDown,
+    KubeletsDown,
 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.kube.layout import KindLayout
-from conformance.model.scenario import Scenario
+from conformance.model.scenario import FAULT_KINDS, Scenario
 from conformance.model.workloads import Environment, JobSpec, NodeSpec, VolumeClaimSpec, WorkloadSpec
 
 PROTECTED_NAMESPACES = frozenset({"kube-system"})
@@ -38,6 +38,10 @@ class ResolvedTarget:
     standin: bool = True
     #: a namespace the suite manages, for objects a node fault creates (a stress pod)
     work_namespace: str | None = None
+    #: a control-plane component (control-plane-down), on ``node``: the control-plane node (kind; None elsewhere)
+    component: str | None = None
+    #: the fault acts on every node of the cluster (kubelets-down)
+    every_node: bool = False
 
     @property
     def workload_name(self) -> str:
@@ -52,6 +56,10 @@ class ResolvedTarget:
         return self.workload.kind
 
     def describe(self) -> str:
+        if self.component is not None:
+            return f"{self.component} on " + (f"node {self.node}" if self.node else "the control-plane nodes")
+        if self.every_node:
+            return "every node"
         if self.node is not None and self.workload is None:
             return f"node {self.node}"
         if self.claim is not None:
@@ -77,10 +85,17 @@ class Placement:
     layout: KindLayout | None = None
 
     @classmethod
-    def for_kind(cls, environment: Environment, cluster_name: str, fault_nodes: Collection[str] = ()) -> Placement:
-        """``fault_nodes``: the declared nodes with a kind worker of their own (:mod:`conformance.kube.layout`)."""
+    def for_kind(
+        cls,
+        environment: Environment,
+        cluster_name: str,
+        fault_nodes: Collection[str] = (),
+        components: Collection[str] = (),
+    ) -> Placement:
+        """``fault_nodes``: the declared nodes with a kind worker of their own; ``components``: the control-plane
+        components bound for scraping (:mod:`conformance.kube.layout`)."""
         namespaces = {ns: ns for ns in environment.namespaces}
-        layout = KindLayout.for_environment(environment, cluster_name, fault_nodes)
+        layout = KindLayout.for_environment(environment, cluster_name, fault_nodes, components)
         return cls("kind", namespaces, layout.mapping, environment, frozenset(namespaces.values()), layout)
 
     @classmethod
@@ -129,16 +144,21 @@ class Placement:
         )
         job = next((j for j in env.jobs if (j.namespace, j.name) == (target.namespace, target.job)), None)
         node_spec = next((n for n in env.nodes if n.name == target.node), None)
+        node = self.nodes.get(target.node) if target.node else None
+        if target.component and self.layout is not None:
+            node = self.layout.node("control-plane")
         return ResolvedTarget(
             namespace=namespace,
             workload=workload,
             container=target.container,
-            node=self.nodes.get(target.node) if target.node else None,
+            node=node,
             node_spec=node_spec,
             claim=claim,
             job=job,
             standin=standin,
             work_namespace=min(self.standin_namespaces) if self.standin_namespaces else None,
+            component=target.component,
+            every_node=FAULT_KINDS[scenario.fault].target == "cluster",
         )
 
 

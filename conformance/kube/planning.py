@@ -29,6 +29,8 @@ from conformance.replicas import replica_losses, shares_runs
 from conformance.static.cases import boundary_levels
 
 PLAN_RUN_ID = "<run-id>"
+#: The object of a fault on every node: it shares a wave with no other step.
+EVERY_NODE = "node/*"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def step_objects(step: FaultStep) -> frozenset[str]:
     if injector is None:
         return frozenset({f"run/{step.run_id}"})
     target = injector.target
+    if target.every_node:
+        return frozenset({EVERY_NODE})
     objects: set[str] = set()
     if target.node is not None and target.workload is None:
         objects.add(f"node/{target.node}")
@@ -139,11 +143,19 @@ def waves(steps: Sequence[FaultStep]) -> list[list[FaultStep]]:
     """Group ``steps`` in order, each into the first wave it fits: no two steps of a wave act on the same object
     (:func:`step_objects`), hence no two node-loss faults share a worker in a wave. On kind nothing else of the
     suite's runs on a node-fault worker (:mod:`conformance.kube.layout`), so a stopped kubelet there takes no
-    other scenario's object with it."""
+    other scenario's object with it. A fault on every node (kubelets-down) has a wave to itself: every other
+    step's objects are on some node."""
     result: list[list[FaultStep]] = []
+
+    def fits(mine: frozenset[str], wave: list[FaultStep]) -> bool:
+        theirs = [step_objects(other) for other in wave]
+        if EVERY_NODE in mine or any(EVERY_NODE in objects for objects in theirs):
+            return False
+        return all(not mine & objects for objects in theirs)
+
     for step in steps:
         mine = step_objects(step)
-        wave = next((w for w in result if all(not mine & step_objects(other) for other in w)), None)
+        wave = next((w for w in result if fits(mine, w)), None)
         if wave is None:
             result.append([step])
         else:
@@ -160,8 +172,10 @@ def kind_placement(profile: Profile, cluster_name: str, registry: FaultLookup) -
     targeted = _node_targets(scenario for _, scenario, _ in every)
     # skip reasons do not depend on which worker plays a node, so a provisional layout answers them
     provisional = Placement.for_kind(env, cluster_name, fault_nodes=targeted)
-    running = _node_targets(step.scenario for step in runnable(fault_steps(every, provisional, registry)))
-    return Placement.for_kind(env, cluster_name, fault_nodes=running)
+    steps = runnable(fault_steps(every, provisional, registry))
+    running = _node_targets(step.scenario for step in steps)
+    components = {step.scenario.target.component for step in steps if step.scenario.target.component}
+    return Placement.for_kind(env, cluster_name, fault_nodes=running, components=components)
 
 
 def _node_targets(scenarios: Iterable[Scenario]) -> set[str]:

@@ -46,6 +46,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "latency": (Target(namespace=NS, workload="api"), {}, 2.5),
     "metric-rate-drop": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 0.0),
     "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
+    "control-plane-down": (Target(component="kube-scheduler"), {}, None),
+    "kubelets-down": (Target(), {}, None),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
 #: Faults that change nothing on the cluster (an always-firing alert's scenario).
