@@ -360,6 +360,8 @@ def _where(step: FaultStep, placement: Placement) -> str:
     assert step.injector is not None
     target = step.injector.target
     declared = step.scenario.target.node
+    if target.component is not None or target.every_node:
+        return target.describe() + (", node loss" if step.injector.node_loss else "")
     if target.node is not None and target.workload is None:
         loss = ", node loss" if step.injector.node_loss else ""
         return f"node {target.node} (declared {declared}{loss})"
