@@ -12,6 +12,11 @@ controller manager are the leader-elected ones, so only the first control-plane 
 A profile that declares a stand-in workload in ``kube-system`` scraped under a component's job (to take it down
 with a fault) gets that workload instead of the simulated component.
 
+``control-plane-down`` stops a component (:attr:`SimulatedCluster.stopped_components`): a stopped scheduler or
+controller manager leaves discovery (:func:`discovered`; kubeadm's static pod goes with its mirror pod, and the
+chart's Service with its endpoint), a stopped API server stays discovered and does not answer (:func:`answers`):
+Prometheus's Kubernetes discovery watches through it and keeps its last targets while it cannot reach it.
+
 These components are not Kubernetes objects of the simulated cluster (kube-state-metrics does not list them):
 they exist for their scrape targets and their own metrics. Every counter runs at a steady healthy rate
 (:mod:`conformance.sim.families.steady`); series a healthy component has no child for yet (5xx responses,
