@@ -59,3 +59,23 @@ def test_discovery_timers_widen_the_firing_and_the_resolution_in_wall_seconds() 
     rediscovered = Expectation("r", 20.0, 45.0, 1.5, 3.0, (receiver,), 60.0, 3.0, discovery_s=DISCOVERY_WALL_S)
     assert rediscovered.budget_s(receiver, False) - plain.budget_s(receiver, False) == DISCOVERY_WALL_S
     assert rediscovered.resolve_by_s(receiver, 60.0) - plain.resolve_by_s(receiver, 60.0) == DISCOVERY_WALL_S
+
+
+def test_only_a_fault_that_takes_targets_out_of_discovery_gets_the_allowance() -> None:
+    from dataclasses import replace
+
+    from test_observe_engine import world
+
+    from conformance.model.scenario import Scenario
+    from conformance.model.scenario import Target as ScenarioTarget
+    from conformance.observe.expectations import expectation_for
+
+    profile, pack, [run] = world(["A"])
+
+    def allowance(component: str) -> float:
+        scenario = Scenario("s", "control-plane-down", ScenarioTarget(component=component))
+        return expectation_for(replace(run, scenario=scenario), profile, pack, 20.0).discovery_s
+
+    assert allowance("kube-scheduler") == allowance("kube-controller-manager") == DISCOVERY_WALL_S
+    assert allowance("kube-apiserver") == 0.0  # it stays discovered: up 0
+    assert expectation_for(run, profile, pack, 20.0).discovery_s == 0.0
