@@ -92,6 +92,7 @@ def test_kubelets_down_stops_every_kubelet_and_starts_them_all_again(world: Worl
     assert [call for call in world.agent.calls if call[0] == "stop"] == [("stop", node) for node in nodes]
     assert [call for call in world.agent.calls if call[0] == "start"] == [("start", node) for node in nodes]
     assert {n["status"]["conditions"][0]["status"] for n in world.client.list(r.NODES)} == {"True"}
+    assert "every Service loses its endpoints" in str(REGISTRY.get("kubelets-down").skip_reason("kind", every.target))
     assert "stopping every kubelet of a real cluster" in str(
         REGISTRY.get("kubelets-down").skip_reason("cluster", every.target)
     )
