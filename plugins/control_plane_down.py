@@ -5,11 +5,15 @@ manifest in ``/etc/kubernetes/manifests`` and watches the folder. Moving a compo
 the node agent, ``docker exec``) makes the kubelet stop the pod and delete its mirror pod; what follows depends on
 the component:
 
-* kube-scheduler, kube-controller-manager: the chart's Service (selector ``component: <name>``) loses its
-  endpoint and the target leaves Prometheus's discovery: ``up{job="kube-scheduler"}`` becomes absent, which fires
-  ``absent(up{job="kube-scheduler"} == 1)`` (chart 65.1.1) and ``absent(up{job="kube-scheduler"})`` (79.5.0 on).
-  For Prometheus to scrape them at all on kind, the cluster is created with both bound to 0.0.0.0 and the chart's
-  ServiceMonitors for them enabled (:mod:`conformance.kube.layout`, :mod:`conformance.kube.stack`).
+* kube-scheduler: the controller manager's endpoint controllers drop it from the chart's Service (selector
+  ``component: kube-scheduler``) and the target leaves Prometheus's discovery: ``up{job="kube-scheduler"}``
+  becomes absent, which fires ``absent(up{job="kube-scheduler"} == 1)`` (chart 65.1.1) and
+  ``absent(up{job="kube-scheduler"})`` (79.5.0 on).
+* kube-controller-manager: it runs those endpoint controllers itself, so with the only one stopped its Service
+  keeps the address and the target stays discovered with ``up`` 0: 65.1.1's ``absent(up == 1)`` fires,
+  ``absent(up{job="kube-controller-manager"})`` (79.5.0 on) does not.
+* For Prometheus to scrape either at all on kind, the cluster is created with it bound to 0.0.0.0 and the
+  chart's ServiceMonitor for it enabled (:mod:`conformance.kube.layout`, :mod:`conformance.kube.stack`).
 * kube-apiserver: skipped on kind. The suite reads Prometheus, Alertmanager and the capture webhook through the
   API server's proxy, so with the only API server stopped it would see nothing until the revert. (Prometheus
   itself would keep the API server's target with ``up`` 0: its Kubernetes discovery watches through the API

@@ -74,8 +74,10 @@ NO_FAULT = "none"
 @dataclass(frozen=True)
 class Component:
     """A control-plane component a fault can stop: the scrape job the chart's ServiceMonitor gives it, and whether
-    its target leaves Prometheus's discovery when it stops (a static pod whose mirror pod goes, so its Service's
-    endpoints drop it) or stays discovered with ``up`` 0 (the API server: Prometheus discovers through it)."""
+    its target leaves Prometheus's discovery when it stops (a static pod whose mirror pod goes, so that the
+    controller manager's endpoint controllers drop it from its Service) or stays discovered with ``up`` 0: the
+    API server, because Prometheus discovers through it; the controller manager, because it runs the endpoint
+    controllers that would drop it (with every instance stopped nobody updates its Service's endpoints)."""
 
     name: str
     job: str
@@ -88,7 +90,7 @@ CONTROL_PLANE_COMPONENTS: dict[str, Component] = {
     for c in (
         Component("kube-apiserver", "apiserver", leaves_discovery=False),
         Component("kube-scheduler", "kube-scheduler", leaves_discovery=True),
-        Component("kube-controller-manager", "kube-controller-manager", leaves_discovery=True),
+        Component("kube-controller-manager", "kube-controller-manager", leaves_discovery=False),
     )
 }
 
@@ -285,8 +287,9 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "component",
             None,
             "the component stops on every control-plane node (kubeadm: its static pod's manifest moved away); the "
-            "scheduler's and controller manager's targets leave Prometheus's discovery (their mirror pods go), the "
-            "API server's stays discovered and stops answering (up 0: Prometheus discovers through it)",
+            "scheduler's target leaves Prometheus's discovery (its mirror pod goes, the controller manager drops its "
+            "endpoint); the API server's and the controller manager's stay discovered and stop answering (up 0: "
+            "Prometheus discovers through the API server, and the controller manager keeps the endpoints)",
             params=(
                 FaultParam("hold_s", "seconds", 1800, "the component stays stopped at most this long", "kind, cluster"),
             ),

@@ -29,10 +29,12 @@ Levels mean exactly this (the static depth derives them from documented threshol
   with the back-off, and every run climbs again until the revert), ``cpu-near-limit`` (CPU use / limit),
   ``node-memory-pressure`` (1 - MemAvailable/MemTotal, ``ramp_s``).
 * ``control-plane-down`` (target ``component``): the component stops on every control-plane node (kubeadm:
-  its static pod's manifest moved out of ``/etc/kubernetes/manifests``). The scheduler and the controller
-  manager leave Prometheus's discovery at once (the kubelet deletes their mirror pods, the chart's Services'
-  endpoints drop them; the real delay is in :data:`DELAYS`), so ``up{job=...}`` is absent from the next scrape
-  (a staleness marker). The API server stays discovered with ``up`` 0: Prometheus discovers every target through
+  its static pod's manifest moved out of ``/etc/kubernetes/manifests``). The scheduler leaves Prometheus's
+  discovery at once (the kubelet deletes its mirror pod, the controller manager's endpoint controllers drop it
+  from the chart's Service; the real delay is in :data:`DELAYS`), so ``up{job="kube-scheduler"}`` is absent from
+  the next scrape (a staleness marker). The controller manager stays discovered with ``up`` 0: it runs those
+  endpoint controllers, so with every instance stopped its Service keeps the endpoint (and a scheduler stopped
+  meanwhile stays too). The API server stays discovered with ``up`` 0: Prometheus discovers every target through
   it, and its Kubernetes discovery keeps the last target set while the API cannot be reached. Not simulated of a
   stopped API server: the scheduler and controller manager losing their leader leases (they exit and are
   restarted, then wait for the lease), and kube-state-metrics serving its last cached state (what it does anyway).
@@ -163,9 +165,9 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
         BuiltInDelay(
             "leaves discovery",
             5.0,
-            "a scheduler or controller manager leaves Prometheus's discovery a few seconds after its manifest moves: "
-            "the kubelet stops the static pod and deletes its mirror pod at its next housekeeping (every 2s), and "
-            "the Service's endpoints drop it (the simulated cluster drops the target at once; Prometheus's own "
+            "a scheduler leaves Prometheus's discovery a few seconds after its manifest moves: the kubelet stops "
+            "the static pod and deletes its mirror pod at its next housekeeping (every 2s), and the controller "
+            "manager drops the endpoint (the simulated cluster drops the target at once; Prometheus's own "
             "discovery timers are allowed for live)",
         ),
     ),

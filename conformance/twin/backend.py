@@ -561,7 +561,9 @@ def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
     if kind == "cluster":  # every kubelet: shares a lane with no other node fault
         return frozenset(f"node/{node.name}" for node in environment.nodes)
     if kind == "component":
-        return frozenset({f"component/{target.component}"})
+        # One control plane: a stopped controller manager keeps a stopped scheduler's endpoint, so two components
+        # down in one lane would change each other's discovery.
+        return frozenset({"control-plane"})
     if kind in ("workload", "container"):
         return frozenset({f"workload/{target.namespace}/{target.workload}"})
     if kind == "volume":

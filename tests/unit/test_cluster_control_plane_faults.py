@@ -27,23 +27,39 @@ def cluster() -> SimulatedCluster:
     return sim
 
 
-@pytest.mark.parametrize("component", ["kube-scheduler", "kube-controller-manager"])
-def test_a_stopped_static_pod_component_leaves_discovery_and_comes_back(
-    cluster: SimulatedCluster, component: str
-) -> None:
-    """kubeadm's scheduler and controller manager are static pods: with the manifest gone the kubelet stops the
-    pod and deletes its mirror pod, the chart's Service (selector ``component: <name>``) loses the endpoint, and
-    the target leaves Prometheus's discovery: ``up{job=...}`` is absent, not 0."""
-    assert ups(cluster.stored_samples(), component) == [1.0]
-    handle = cluster.apply_fault(down(component), None)
+def test_a_stopped_scheduler_leaves_discovery_and_comes_back(cluster: SimulatedCluster) -> None:
+    """kubeadm's scheduler is a static pod: with the manifest gone the kubelet stops the pod and deletes its mirror
+    pod, the controller manager's endpoint controllers drop it from the chart's Service (selector ``component:
+    kube-scheduler``), and the target leaves Prometheus's discovery: ``up`` is absent, not 0."""
+    assert ups(cluster.stored_samples(), "kube-scheduler") == [1.0]
+    handle = cluster.apply_fault(down("kube-scheduler"), None)
     cluster.advance_to(130.0)
     stored = cluster.stored_samples()
-    assert ups(stored, component) == []
-    assert not any(t.job == component for t in cluster.targets())
-    assert ups(stored, "apiserver") == [1.0]  # the others go on
+    assert ups(stored, "kube-scheduler") == []
+    assert not any(t.job == "kube-scheduler" for t in cluster.targets())
+    assert ups(stored, "apiserver") == ups(stored, "kube-controller-manager") == [1.0]  # the others go on
     cluster.revert_fault(handle)
     cluster.advance_to(160.0)
-    assert ups(cluster.stored_samples(), component) == [1.0]
+    assert ups(cluster.stored_samples(), "kube-scheduler") == [1.0]
+
+
+def test_a_stopped_controller_manager_stays_discovered_and_keeps_a_stopped_scheduler_there(
+    cluster: SimulatedCluster,
+) -> None:
+    """The endpoint and EndpointSlice controllers run in kube-controller-manager: with every instance stopped
+    nobody removes its own mirror pod's address from its Service, so its target stays with up 0, and a scheduler
+    stopped meanwhile stays discovered too."""
+    manager = cluster.apply_fault(down("kube-controller-manager"), None)
+    cluster.advance_to(130.0)
+    assert ups(cluster.stored_samples(), "kube-controller-manager") == [0.0]
+    scheduler = cluster.apply_fault(down("kube-scheduler"), None)
+    cluster.advance_to(160.0)
+    assert ups(cluster.stored_samples(), "kube-scheduler") == [0.0]
+    cluster.revert_fault(manager)  # the controller manager back: the stopped scheduler's endpoint goes
+    cluster.advance_to(190.0)
+    stored = cluster.stored_samples()
+    assert ups(stored, "kube-controller-manager") == [1.0] and ups(stored, "kube-scheduler") == []
+    cluster.revert_fault(scheduler)
 
 
 def test_a_stopped_api_server_stays_discovered_with_up_zero(cluster: SimulatedCluster) -> None:

@@ -53,8 +53,22 @@ def test_every_kubelet_down_shares_a_lane_with_no_node_fault() -> None:
 
 
 def test_only_a_component_that_leaves_discovery_is_read_from_a_discovery_file() -> None:
-    _profile, _pack, runs = world(["A", "B"])
-    first, second = runs
+    _profile, _pack, runs = world(["A", "B", "C"])
+    first, second, third = runs
     scheduler = replace(first, scenario=Scenario("s", "control-plane-down", Target(component="kube-scheduler")))
     api = replace(second, scenario=Scenario("a", "control-plane-down", Target(component="kube-apiserver")))
-    assert _discovered_jobs([scheduler, api]) == frozenset({"kube-scheduler"})
+    manager = replace(third, scenario=Scenario("m", "control-plane-down", Target(component="kube-controller-manager")))
+    assert _discovered_jobs([scheduler, api, manager]) == frozenset({"kube-scheduler"})
+
+
+def test_two_components_down_never_share_a_lane() -> None:
+    """A stopped controller manager keeps a stopped scheduler's endpoint: together they would change each other."""
+    profile, pack, runs = world(["A", "B"])
+    first, second = runs
+    lanes = TwinBackend(profile, pack, time_scale=20)._plan(
+        [
+            replace(first, scenario=Scenario("s", "control-plane-down", Target(component="kube-scheduler"))),
+            replace(second, scenario=Scenario("m", "control-plane-down", Target(component="kube-controller-manager"))),
+        ]
+    )
+    assert len(lanes) == 2

@@ -267,11 +267,15 @@ def simulated_jobs(cluster: SimulatedCluster) -> set[str]:
 
 
 def discovered(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
-    """Whether Prometheus discovers ``target`` now. A stopped scheduler or controller manager (kubeadm static
-    pods: the kubelet deletes the mirror pod, the chart's Service endpoints drop it) has left discovery; the API
-    server stays discovered when it stops, because Prometheus's Kubernetes discovery watches through it and keeps
-    its last target set while it cannot reach it (client-go's reflector retries, its store unchanged)."""
-    return not serves(target) or target.job == APISERVER or target.job not in cluster.stopped_components
+    """Whether Prometheus discovers ``target`` now. A stopped scheduler (a kubeadm static pod: the kubelet deletes
+    its mirror pod, and the controller manager's endpoint controllers drop it from the chart's Service) has left
+    discovery, unless the controller manager is stopped too: then nobody updates the endpoints. A stopped
+    controller manager stays discovered for that reason, and a stopped API server because Prometheus's
+    Kubernetes discovery watches through it and keeps its last target set while it cannot reach it (client-go's
+    reflector retries, its store unchanged)."""
+    if not serves(target) or target.job not in cluster.stopped_components:
+        return True
+    return target.job != SCHEDULER or CONTROLLER_MANAGER in cluster.stopped_components
 
 
 def answers(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
