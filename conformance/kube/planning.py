@@ -31,6 +31,11 @@ from conformance.static.cases import boundary_levels
 PLAN_RUN_ID = "<run-id>"
 #: The object of a fault on every node: it shares a wave with no other step.
 EVERY_NODE = "node/*"
+#: The object of a fault on the control plane: with the scheduler or the controller manager stopped no pod is
+#: scheduled and no controller acts, which would change every other scenario of its wave.
+CONTROL_PLANE = "control-plane"
+#: Objects whose step has a wave to itself.
+EXCLUSIVE = frozenset({EVERY_NODE, CONTROL_PLANE})
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ def step_objects(step: FaultStep) -> frozenset[str]:
     target = injector.target
     if target.every_node:
         return frozenset({EVERY_NODE})
+    if target.component is not None:
+        return frozenset({CONTROL_PLANE})
     objects: set[str] = set()
     if target.node is not None and target.workload is None:
         objects.add(f"node/{target.node}")
@@ -143,13 +150,14 @@ def waves(steps: Sequence[FaultStep]) -> list[list[FaultStep]]:
     """Group ``steps`` in order, each into the first wave it fits: no two steps of a wave act on the same object
     (:func:`step_objects`), hence no two node-loss faults share a worker in a wave. On kind nothing else of the
     suite's runs on a node-fault worker (:mod:`conformance.kube.layout`), so a stopped kubelet there takes no
-    other scenario's object with it. A fault on every node (kubelets-down) has a wave to itself: every other
-    step's objects are on some node."""
+    other scenario's object with it. A fault on every node (kubelets-down) or on the control plane
+    (control-plane-down) has a wave to itself: every other step's objects are on some node, and need the
+    scheduler and the controllers."""
     result: list[list[FaultStep]] = []
 
     def fits(mine: frozenset[str], wave: list[FaultStep]) -> bool:
         theirs = [step_objects(other) for other in wave]
-        if EVERY_NODE in mine or any(EVERY_NODE in objects for objects in theirs):
+        if mine & EXCLUSIVE or any(objects & EXCLUSIVE for objects in theirs):
             return False
         return all(not mine & objects for objects in theirs)
 

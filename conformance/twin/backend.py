@@ -562,7 +562,9 @@ def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
         return frozenset(f"node/{node.name}" for node in environment.nodes)
     if kind == "component":
         # One control plane: a stopped controller manager keeps a stopped scheduler's endpoint, so two components
-        # down in one lane would change each other's discovery.
+        # down in one lane would change each other's discovery. Other runs may share the lane: the simulated
+        # cluster schedules and replaces pods without its simulated scheduler and controller manager (kind, where
+        # they are real, gives such a fault a wave of its own).
         return frozenset({"control-plane"})
     if kind in ("workload", "container"):
         return frozenset({f"workload/{target.namespace}/{target.workload}"})

@@ -115,15 +115,18 @@ def test_kubelets_down_has_a_wave_of_its_own(world: World) -> None:
 
 
 @pytest.mark.parametrize("component", ["kube-scheduler", "kube-controller-manager"])
-def test_two_components_of_one_node_go_in_separate_waves(world: World, component: str) -> None:
-    """Each marks the control-plane node it parks a manifest on: one fault per node at a time."""
+def test_a_component_down_has_a_wave_of_its_own(world: World, component: str) -> None:
+    """No pod is scheduled without a scheduler, no controller acts without the controller manager: every other
+    scenario would change; and two components down would change each other's discovery."""
     alert = AlertContract.__new__(AlertContract)
     steps = [
         FaultStep(name, alert, Scenario(name, "control-plane-down", Target(component=name)), None, made)
         for name in ("kube-scheduler", component)
         for made in [injector(world, "control-plane-down", Target(component=name))]
     ]
-    assert len(waves(steps)) == 2
+    workload = Scenario("t", "target-down", Target(namespace=NS, workload="api"))
+    steps.append(FaultStep("t", alert, workload, None, injector(world, "target-down", workload.target)))
+    assert [len(wave) for wave in waves(steps)] == [1, 1, 1]
 
 
 def test_kind_binds_and_scrapes_only_the_components_a_fault_takes_down() -> None:
