@@ -334,7 +334,8 @@ class _ProfileBuilder:
             )
             for j in raw.get("jobs", [])
         )
-        env = Environment(nodes, namespaces, workloads, claims, jobs, monitoring)
+        self_monitor = bool(raw.get("kube_state_metrics", {}).get("self_monitor", False))
+        env = Environment(nodes, namespaces, workloads, claims, jobs, monitoring, ksm_self_monitor=self_monitor)
         self._check_environment(env)
         return env
 

@@ -12,7 +12,9 @@ from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
 from conformance_plugins.fill_volume import FillVolume
+from conformance_plugins.job_too_long import JobTooLong
 from conformance_plugins.kill_pods import KillPods
+from conformance_plugins.ksm_list_errors import KsmListErrors
 from conformance_plugins.kubelets_down import KubeletsDown
 from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
@@ -21,6 +23,7 @@ from conformance_plugins.network_flood import NetworkFlood
 from conformance_plugins.no_fault import NoFault
 from conformance_plugins.node_memory_pressure import NodeMemoryPressure
 from conformance_plugins.node_not_ready import NodeNotReady
+from conformance_plugins.pv_failed import PvFailed
 from conformance_plugins.stuck_rollout import StuckRollout
 from conformance_plugins.target_down import TargetDown
 from conformance_plugins.unavailable_replicas import UnavailableReplicas
@@ -48,6 +51,9 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     ErrorCounter,
     NetworkFlood,
     NoFault,
+    JobTooLong,
+    PvFailed,
+    KsmListErrors,
     ControlPlaneDown,
     KubeletsDown,
 )

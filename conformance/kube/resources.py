@@ -53,6 +53,7 @@ SERVICEMONITORS = Resource("ServiceMonitor", "servicemonitors", "monitoring.core
 PROMETHEUSES = Resource("Prometheus", "prometheuses", "monitoring.coreos.com", "v1")
 ALERTMANAGERS = Resource("Alertmanager", "alertmanagers", "monitoring.coreos.com", "v1")
 ALERTMANAGERCONFIGS = Resource("AlertmanagerConfig", "alertmanagerconfigs", "monitoring.coreos.com", "v1alpha1")
+CLUSTERROLES = Resource("ClusterRole", "clusterroles", "rbac.authorization.k8s.io", "v1", namespaced=False)
 SELF_SUBJECT_ACCESS_REVIEWS = Resource(
     "SelfSubjectAccessReview", "selfsubjectaccessreviews", "authorization.k8s.io", "v1", namespaced=False
 )
@@ -79,6 +80,7 @@ ALL: tuple[Resource, ...] = (
     ALERTMANAGERS,
     ALERTMANAGERCONFIGS,
     SELF_SUBJECT_ACCESS_REVIEWS,
+    CLUSTERROLES,
 )
 WORKLOADS: dict[str, Resource] = {r.kind: r for r in (DEPLOYMENTS, STATEFULSETS, DAEMONSETS)}
 

@@ -125,7 +125,12 @@ def stack_values(
             "nodeSelector": _on_monitoring(),
             "admissionWebhooks": {"patch": {"nodeSelector": _on_monitoring()}},
         },
-        "kube-state-metrics": {"nodeSelector": _on_monitoring()},
+        "kube-state-metrics": {
+            "nodeSelector": _on_monitoring(),
+            # Its telemetry port (kube_state_metrics_*) is scraped only where the profile turns it on, as a user
+            # of the chart does with this value; the chart's default is off.
+            "selfMonitor": {"enabled": profile.environment.ksm_self_monitor},
+        },
     }
     for component in components:
         values[CHART_COMPONENT_KEYS[component]] = {"enabled": True}

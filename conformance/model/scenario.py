@@ -283,6 +283,54 @@ FAULT_KINDS: dict[str, FaultKind] = {
             unit="bytes per second",
         ),
         FaultKind(
+            "job-too-long",
+            "job",
+            None,
+            "a run of the job that never completes (its container sleeps, no activeDeadlineSeconds): Job active, "
+            "its pod Running, from the fault until the revert deletes it",
+        ),
+        FaultKind(
+            "pv-failed",
+            "volume",
+            None,
+            "a hostPath PersistentVolume (reclaim policy Delete) bound to a claim of its own beside the target claim "
+            "(which is not touched); the claim is deleted, the PV controller cannot delete a hostPath volume outside "
+            "/tmp and marks the PV Failed; revert deletes the PV",
+            params=(
+                FaultParam(
+                    "host_path",
+                    "path",
+                    "/var/lib/alert-conformance/pv-failed",
+                    "the PV's hostPath, outside /tmp so that the deleter refuses it (no pod mounts it)",
+                    "kind, cluster",
+                ),
+            ),
+        ),
+        FaultKind(
+            "ksm-list-errors",
+            "none",
+            None,
+            "kube-state-metrics loses permission to list and watch one resource (param resource; param denied=watch: "
+            "to watch only): every list (watch) of its reflector fails (result=error), retried with client-go's "
+            "back-off (800ms doubling to 30s); revert restores its ClusterRole",
+            params=(
+                FaultParam(
+                    "resource",
+                    "resource",
+                    "leases",
+                    "the resource (plural, one of the chart's collectors) kube-state-metrics loses; the default is one "
+                    "whose families (kube_lease_*) no default alert reads",
+                ),
+                FaultParam(
+                    "denied",
+                    "list-watch | watch",
+                    "list-watch",
+                    "the verbs taken away: both (every List fails: list errors) or only watch (every List succeeds "
+                    "and the Watch after it fails: watch errors)",
+                ),
+            ),
+        ),
+        FaultKind(
             "control-plane-down",
             "component",
             None,
@@ -306,6 +354,17 @@ FAULT_KINDS: dict[str, FaultKind] = {
         ),
     )
 }
+
+
+def injected_name(base: str, what: str) -> str:
+    """The name of an object a fault creates beside a declared one (``base``), the same on every backend so that
+    the alert's labels (``job_name``, ``persistentvolume``) are the ones predicted."""
+    return f"{base}-{what}-by-alert-conformance"[:63].rstrip("-")
+
+
+def fault_job_name(job: str, cronjob: str | None, what: str) -> str:
+    """The name of the Job a job fault creates beside the declared one (``what``: ``running``)."""
+    return injected_name(cronjob or job, what)
 
 
 def param_value(scenario: Scenario, name: str) -> float | str | None:

@@ -141,6 +141,9 @@ class Environment:
     #: a fault on the node hosting kube-state-metrics would otherwise silence every kube_* series until the pod
     #: is evicted and rescheduled (over five minutes), and the alert under test would fire that much later.
     fault_nodes: frozenset[str] = frozenset()
+    #: The chart's ``kube-state-metrics.selfMonitor.enabled`` (default false): kube-state-metrics' telemetry port
+    #: is scraped too, where its own families (``kube_state_metrics_*``) are.
+    ksm_self_monitor: bool = False
 
     def workload(self, namespace: str, name: str) -> WorkloadSpec:
         """The declared workload, or ``KeyError`` naming what was asked for."""

@@ -26,11 +26,13 @@ from conformance.sim.families import (
     cadvisor,
     control_plane,
     ksm,
+    ksm_self,
     kubelet,
     kubelet_health,
     node_exporter,
     operator,
 )
+from conformance.sim.families.ksm_self import ListDenial
 from conformance.sim.faults import FaultHandle
 from conformance.sim.latency import LatencyModel, latency_model
 from conformance.sim.naming import hex_id, name_suffix, object_uid, revision_hash
@@ -43,6 +45,7 @@ from conformance.sim.state import (
     JobRun,
     NodeState,
     PodState,
+    VolumeState,
     WorkloadState,
 )
 from conformance.sim.types import Sample, ScrapeTarget, SeriesKey, series_key
@@ -112,6 +115,8 @@ class SimulatedCluster:
         self.pods: list[PodState] = []
         self.jobs: list[JobRun] = []
         self.claims: list[ClaimState] = []
+        self.volumes: list[VolumeState] = []  # PersistentVolumes a fault created, beside the claims' own
+        self.ksm_denials: list[ListDenial] = []  # resources kube-state-metrics lost the right to list (a fault)
         self.tolerate_all: set[tuple[str, str]] = set()
         self.host_network: set[tuple[str, str]] = set()
         #: Control-plane components control-plane-down stopped, by scrape job (sim.families.control_plane).
@@ -242,16 +247,21 @@ class SimulatedCluster:
                 slot = f"{spec.name}-{ordinal}" if spec.kind == "StatefulSet" else None
                 self.new_pod(workload, start, node=self.pick_node(workload, start), slot_name=slot)
 
-    def _add_job_run(self, spec: JobSpec, *, created: float, failed: bool) -> JobRun:
+    def _add_job_run(
+        self, spec: JobSpec, *, created: float, failed: bool, name: str | None = None, completes: bool = True
+    ) -> JobRun:
+        """A run of ``spec`` created at ``created``: it fails, or succeeds after the job's ``run_seconds``, or
+        (``completes`` False) runs until it is deleted. ``name``: the Job's own name (a fault's Job)."""
         # A CronJob names its Jobs after the scheduled minute; a plain Job keeps its own name.
-        name = f"{spec.cronjob}-{int((self.epoch + created) // 60)}" if spec.cronjob else spec.name
+        if name is None:
+            name = f"{spec.cronjob}-{int((self.epoch + created) // 60)}" if spec.cronjob else spec.name
         count = sum(1 for run in self.jobs if run.spec == spec) + 1
         run = JobRun(
             spec=spec,
             name=name,
             uid=object_uid(self.seed, "job", spec.namespace, name, count),
             created=created,
-            completed=None if failed else created + spec.run_seconds,
+            completed=None if failed or not completes else created + spec.run_seconds,
             failed=failed,
         )
         self.jobs.append(run)
@@ -264,12 +274,14 @@ class SimulatedCluster:
             spec=ContainerSpec(name=spec.name, image=spec.image, cpu_limit_cores=None, memory_limit_bytes=None),
             image=spec.image,
         )
+        node_state = self.nodes.get(node) if node else None
         self.pods.append(
             PodState(
                 name=pod_name,
                 namespace=spec.namespace,
                 uid=uid,
-                ip="",
+                # A pod that keeps running holds its sandbox's address; the short runs are long gone.
+                ip=self._alloc_ip(node_state) if node_state is not None and not completes else "",
                 node=node,
                 owner_kind="Job",
                 owner_name=name,
@@ -560,6 +572,25 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
+            if self.env.ksm_self_monitor:
+                targets.append(
+                    ScrapeTarget(
+                        id="kube-state-metrics-telemetry" if pod is ksm_pods[0] else f"ksm-telemetry-{pod.name}",
+                        job="kube-state-metrics",
+                        metrics_path="/metrics",
+                        honor_labels=True,
+                        labels={
+                            "job": "kube-state-metrics",
+                            "instance": f"{pod.ip}:{ksm_self.TELEMETRY_PORT}",
+                            "namespace": ns,
+                            "pod": pod.name,
+                            "service": self.ksm_name,
+                            "endpoint": ksm_self.ENDPOINT,
+                            "container": "kube-state-metrics",
+                        },
+                        node=pod.node,
+                    )
+                )
         targets += [t for t in self._fixed().values() if t.job == "kubelet"]
         for pod in self._pods_named(ns, self.node_exporter_name):
             node_state = self.nodes[pod.node] if pod.node else None
@@ -651,7 +682,11 @@ class SimulatedCluster:
             pod = self._pod_by_name(target.labels["namespace"], target.labels["pod"])
             if pod is None or not pod.container_running(pod.containers[0], t):
                 return None
-            if not skip:
+            if skip:
+                return out
+            if target.labels.get("endpoint") == ksm_self.ENDPOINT:
+                ksm_self.emit(self, pod, t, out)
+            else:
                 ksm.emit(self, t, out)
             return out
         if target.job == "kubelet":
@@ -783,7 +818,7 @@ class SimulatedCluster:
 def _exporter_prefixes(target: ScrapeTarget) -> tuple[str, ...] | None:
     """Name prefixes of every family an exporter serves (None: an app, which may serve any name)."""
     if target.job == "kube-state-metrics":
-        return ("kube_",)
+        return ksm_self.PREFIXES if target.labels.get("endpoint") == ksm_self.ENDPOINT else ("kube_",)
     if target.job == "kubelet":
         return {"/metrics/cadvisor": ("container_", "machine_"), "/metrics/probes": ("prober_",)}.get(
             target.metrics_path, ("kubelet_", "kubernetes_build_info")

@@ -65,6 +65,8 @@ from conformance.model.scenario import (
     FAULT_KINDS,
     NO_FAULT,
     Scenario,
+    fault_job_name,
+    injected_name,
     param_value,
     share_levels,
 )
@@ -78,7 +80,7 @@ from conformance.sim.backoff import (
     crash_schedule,
     held_crash_schedule,
 )
-from conformance.sim.families import control_plane
+from conformance.sim.families import control_plane, ksm_self
 from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
 from conformance.sim.state import (
@@ -87,6 +89,7 @@ from conformance.sim.state import (
     NODE_MONITOR_GRACE_S,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
+    ClaimState,
     ContainerState,
     JobRun,
     NodeState,
@@ -94,10 +97,12 @@ from conformance.sim.state import (
     PodState,
     Ramp,
     Termination,
+    VolumeState,
     WorkloadState,
 )
 
 if TYPE_CHECKING:
+    from conformance.model.workloads import JobSpec
     from conformance.sim.cluster import SimulatedCluster
 
 
@@ -161,6 +166,22 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
         ),
     ),
     "kill-pods": (_POD_READY,),
+    "ksm-list-errors": (
+        BuiltInDelay(
+            "watch timeout",
+            2 * ksm_self.MIN_WATCH_TIMEOUT_S,
+            "the reflector's open watch keeps streaming until the API server ends it (5 to 10 minutes after it "
+            f"started); only then is a request refused. The simulated cluster ends it {ksm_self.WATCH_RESIDUAL_S:g}s "
+            "after the fault",
+        ),
+        BuiltInDelay(
+            "list back-off",
+            ksm_self.capped_wait(),
+            "each refused List is retried after client-go's back-off: 800ms doubling to 30s, jittered up to twice "
+            f"that ({ksm_self.capped_wait():g}s on average once capped)",
+            False,
+        ),
+    ),
     "control-plane-down": (
         BuiltInDelay(
             "leaves discovery",
@@ -535,8 +556,7 @@ def _stuck_rollout(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[
     return undo
 
 
-def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
-    scenario = handle.scenario
+def _claim(cluster: SimulatedCluster, scenario: Scenario) -> ClaimState:
     target = scenario.target
     matches = [
         c
@@ -548,7 +568,12 @@ def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[],
         raise ValueError(
             f"scenario {scenario.id}: no volume claim {target.namespace}/{target.volume_claim}; declared: {known}"
         )
-    claim = matches[0]
+    return matches[0]
+
+
+def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    scenario = handle.scenario
+    claim = _claim(cluster, scenario)
     available = _ratio(scenario, handle.level)
     most = 1.0 - EXT4_RESERVED_SHARE
     if available > most:
@@ -564,6 +589,44 @@ def _fill_volume(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[],
 
     def undo() -> None:
         claim.used_ratio = None
+
+    return undo
+
+
+#: The PV the pv-failed fault creates: small, as nothing is written to it.
+PV_FAILED_CAPACITY_BYTES = 2**30
+
+
+def _pv_failed(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """A hostPath PV (reclaim policy Delete) and a claim bound to it, in the target claim's namespace; the claim
+    is deleted at once. The PV controller (pkg/controller/volume/persistentvolume, deleteVolumeOperation) finds
+    the volume released and asks the hostPath plugin's deleter, which refuses any path outside /tmp
+    (pkg/volume/hostpath/host_path.go, hostPathDeleter.Delete); the failed delete marks the PV Failed
+    (VolumeFailedDelete), within a sync of the claim's deletion, and every later sync retries and fails again.
+    The short-lived claim never reaches a scrape; the target claim itself is not touched."""
+    scenario = handle.scenario
+    target = scenario.target
+    claim = _claim(cluster, scenario)
+    name = injected_name(claim.spec.name, "failed-pv")
+    if any(v.name == name for v in cluster.volumes):
+        raise ValueError(f"scenario {scenario.id}: PV {name} already exists")
+    now = cluster.now
+    volume = VolumeState(
+        name=name,
+        capacity_bytes=PV_FAILED_CAPACITY_BYTES,
+        host_path=str(param_value(scenario, "host_path")),
+        reclaim_policy="Delete",
+        claim_namespace=target.namespace or claim.spec.namespace,
+        claim_name=name,
+        created=now,
+        failed_since=now,
+    )
+    cluster.volumes.append(volume)
+    cluster.breakpoint(now)
+
+    def undo() -> None:
+        cluster.volumes.remove(volume)
+        cluster.breakpoint(cluster.now)
 
     return undo
 
@@ -783,8 +846,7 @@ def _node_memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[],
     return undo
 
 
-def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
-    scenario = handle.scenario
+def _job_spec(cluster: SimulatedCluster, scenario: Scenario) -> JobSpec:
     target = scenario.target
     specs = [
         j
@@ -794,7 +856,11 @@ def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], No
     if not specs:
         known = sorted(f"{j.namespace}/{j.name}" for j in cluster.env.jobs)
         raise ValueError(f"scenario {scenario.id}: no job {target.namespace}/{target.job}; declared: {known}")
-    spec = specs[0]
+    return specs[0]
+
+
+def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    spec = _job_spec(cluster, handle.scenario)
     now = cluster.now
     replaced = []
     if not spec.cronjob:
@@ -808,6 +874,22 @@ def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], No
         if replaced:
             # Re-applying the fixed Job: it runs again and succeeds.
             cluster._add_job_run(spec, created=cluster.now, failed=False)
+
+    return undo
+
+
+def _job_too_long(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """A Job created beside the declared one whose container sleeps: the Job controller sets its startTime when
+    it first syncs it (at once) and counts its Running pod in status.active; with no activeDeadlineSeconds and
+    no exit it never gets a Complete or Failed condition. The declared job and its runs are left as they are."""
+    spec = _job_spec(cluster, handle.scenario)
+    name = fault_job_name(spec.name, spec.cronjob, "running")
+    run = cluster._add_job_run(spec, created=cluster.now, failed=False, name=name, completes=False)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        _delete_runs(cluster, [run])
+        cluster.breakpoint(cluster.now)
 
     return undo
 
@@ -922,6 +1004,36 @@ def _kill_pods(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], N
     return undo
 
 
+def _ksm_list_errors(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """kube-state-metrics loses the right to list and watch a resource: its reflector meets the refusal when the
+    open watch ends and then fails every List with client-go's back-off (:mod:`conformance.sim.families.ksm_self`).
+    Its object series of that resource stay as the last sync left them (the store is not emptied)."""
+    scenario = handle.scenario
+    resource = str(param_value(scenario, "resource"))
+    if resource not in ksm_self.RESOURCES:
+        raise ValueError(
+            f"scenario {scenario.id}: kube-state-metrics does not watch {resource!r}; it watches {ksm_self.RESOURCES}"
+        )
+    if not cluster.env.ksm_self_monitor:
+        handle.notes.append(
+            "kube-state-metrics' telemetry port is not scraped (the chart's selfMonitor.enabled is false; "
+            "environment kube_state_metrics.self_monitor): no series shows the errors"
+        )
+    denied = str(param_value(scenario, "denied"))
+    if denied not in ("list-watch", "watch"):
+        raise ValueError(f"scenario {scenario.id}: param denied must be 'list-watch' or 'watch', got {denied!r}")
+    denial = ksm_self.ListDenial(resource, cluster.now, watch_only=denied == "watch")
+    cluster.ksm_denials.append(denial)
+    for moment in denial.ramp_moments():
+        cluster.breakpoint(moment)
+
+    def undo() -> None:
+        denial.until = cluster.now
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
 def _no_fault(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     """Fault ``none``: the healthy cluster stays as it is (an always-firing alert's scenario)."""
 
@@ -952,6 +1064,9 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "error-counter": _vendor_rate,
     "network-flood": _network_flood,
     NO_FAULT: _no_fault,
+    "job-too-long": _job_too_long,
+    "pv-failed": _pv_failed,
+    "ksm-list-errors": _ksm_list_errors,
     "control-plane-down": _control_plane_down,
     "kubelets-down": _kubelets_down,
 }

@@ -334,3 +334,21 @@ class ClaimState:
     def available_share(self, t: float) -> float:
         """What a non-root writer may still use, as a share of capacity (statfs f_bavail / f_blocks)."""
         return max(0.0, 1.0 - EXT4_RESERVED_SHARE - self.used_share(t))
+
+
+@dataclass
+class VolumeState:
+    """A PersistentVolume created by a fault with a claim of its own (a claim's provisioned volume is
+    :class:`ClaimState`'s). ``failed_since``: when the PV controller marked it Failed (None: still Bound)."""
+
+    name: str
+    capacity_bytes: int
+    host_path: str
+    reclaim_policy: str
+    claim_namespace: str
+    claim_name: str
+    created: float
+    failed_since: float | None = None
+
+    def phase(self, t: float) -> str:
+        return "Failed" if self.failed_since is not None and t >= self.failed_since else "Bound"

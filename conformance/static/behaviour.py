@@ -27,11 +27,13 @@ from conformance.model.workloads import Environment
 from conformance.packs.loader import write_rule_files
 from conformance.packs.model import Pack, Rule
 from conformance.packs.selection import select_rules
+from conformance.sim import DEFAULT_EPOCH
 from conformance.static.basis import JudgedDuration, judged_for, judged_window
 from conformance.static.cases import Case, Timing, build_cases, round_up
 from conformance.static.clock import ScrapeClock
 from conformance.static.closure import Lookback, describe_cycle, graph_of
 from conformance.static.closure import longest as closure_longest
+from conformance.static.epoch import at_epoch
 from conformance.static.grid import Grid, choose_grid
 from conformance.static.promtool_runner import Batch, CaseInput, Timeline, run_cases
 from conformance.static.series import Selector, SeriesKey, record_case, selectors_in
@@ -510,7 +512,14 @@ def _batches(
         subset = Pack(
             root=pack.root,
             groups=tuple(
-                replace(group, rules=tuple(rule for rule in group.rules if id(rule) in needed))
+                replace(
+                    group,
+                    rules=tuple(
+                        replace(rule, expr=at_epoch(rule.expr, DEFAULT_EPOCH))
+                        for rule in group.rules
+                        if id(rule) in needed
+                    ),
+                )
                 for group in pack.groups
                 if any(id(rule) in needed for rule in group.rules)
             ),

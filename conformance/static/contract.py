@@ -129,8 +129,9 @@ def _kept(node: object) -> set[str] | None:
             return None if inner is None else inner - labels
         return labels
     if isinstance(node, promql_parser.BinaryExpr):
-        lhs_scalar = isinstance(node.lhs, promql_parser.NumberLiteral)
-        rhs_scalar = isinstance(node.rhs, promql_parser.NumberLiteral)
+        # A scalar side (a number, time(), scalar(...)) matches nothing: the result has the other side's labels.
+        lhs_scalar = _scalar(node.lhs)
+        rhs_scalar = _scalar(node.rhs)
         if rhs_scalar:
             return _kept(node.lhs)
         if lhs_scalar:
@@ -169,6 +170,15 @@ def _kept(node: object) -> set[str] | None:
     return None
 
 
+def _scalar(node: object) -> bool:
+    """Whether ``node`` is a scalar: a number, or a call of time() or scalar()."""
+    if isinstance(node, promql_parser.NumberLiteral):
+        return True
+    if isinstance(node, promql_parser.ParenExpr):
+        return _scalar(node.expr)
+    return isinstance(node, promql_parser.Call) and str(getattr(node.func, "name", "")) in ("time", "scalar")
+
+
 def _ranges(expr: str) -> set[float]:
     """The range windows (``[5m]``, subquery ranges) an expression reads, in seconds."""
     found: set[float] = set()
@@ -186,12 +196,29 @@ def _ranges(expr: str) -> set[float]:
 _HOLDING_FUNCTIONS = frozenset({"min_over_time", "max_over_time"})
 
 
+def _age_bound_s(node: object) -> float:
+    """N for ``time() - <start timestamps> > N`` (or ``>=``): the expression fires only once the state it reads
+    started N seconds ago (KubeJobNotCompleted's ``time() - kube_job_status_start_time ... > 43200``), a hold
+    written as an age; 0 for anything else."""
+    if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) not in (">", ">="):
+        return 0.0
+    lhs, rhs = node.lhs, node.rhs
+    if not isinstance(rhs, promql_parser.NumberLiteral) or not isinstance(lhs, promql_parser.BinaryExpr):
+        return 0.0
+    clock = lhs.lhs
+    if str(lhs.op) != "-" or not isinstance(clock, promql_parser.Call):
+        return 0.0
+    return float(rhs.val) if str(getattr(clock.func, "name", "")) == "time" else 0.0
+
+
 def expression_hold_s(expr: str) -> float:
-    """The longest range over which the expression itself requires its input to hold (``min_over_time(x[5m])``)."""
+    """The longest time the expression itself requires its input to hold: the range of a holding function
+    (``min_over_time(x[5m])``), or the age an ``time() - start > N`` comparison asks of a state."""
     longest = 0.0
 
     def visit(node: object) -> None:
         nonlocal longest
+        longest = max(longest, _age_bound_s(node))
         if isinstance(node, promql_parser.Call) and str(getattr(node.func, "name", "")) in _HOLDING_FUNCTIONS:
             for arg in node.args:
                 if isinstance(arg, promql_parser.MatrixSelector | promql_parser.SubqueryExpr) and arg.range is not None:

@@ -82,6 +82,33 @@ def make_ready(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, 
             status["updatedReplicas"] = obj["spec"].get("replicas", 1)
 
 
+def pv_controller(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, Any]) -> None:
+    """A stand-in PV controller: a claim naming its volume binds at once; deleting a bound claim releases the
+    volume, whose hostPath the deleter refuses (outside /tmp): the PV turns Failed."""
+    if resource is not r.PVCS or not obj.get("spec", {}).get("volumeName"):
+        return
+    volume = obj["spec"]["volumeName"]
+    if event == "create":
+        obj["status"] = {"phase": "Bound"}
+        api.update(r.PVS, volume, None, lambda pv: pv.__setitem__("status", {"phase": "Bound"}))
+    elif event == "delete" and api.get(r.PVS, volume) is not None:
+        path = api.get(r.PVS, volume)["spec"]["hostPath"]["path"]  # type: ignore[index]
+        phase = "Released" if path.startswith("/tmp/") else "Failed"
+        api.update(r.PVS, volume, None, lambda pv: pv.__setitem__("status", {"phase": phase}))
+
+
+#: The chart's ClusterRole for kube-state-metrics, three of its collectors' rules.
+KSM_ROLE = ko.cluster_role(
+    "alert-conformance-kube-state-metrics",
+    {"app.kubernetes.io/name": "kube-state-metrics"},
+    [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["list", "watch"]},
+    ],
+)
+
+
 def ready_on_create(api: FakeKubeApi, event: str, resource: Resource, obj: dict[str, Any]) -> None:
     """A stand-in controller: a created or patched workload is at once fully available (one pod per DaemonSet)."""
     if event in ("create", "patch") and resource in (r.DEPLOYMENTS, r.STATEFULSETS, r.DAEMONSETS):
@@ -197,6 +224,7 @@ def populate(api: FakeKubeApi) -> list[tuple[str, str]]:
     api.add(ko.workload("DaemonSet", "agent", NS, replicas=2, containers=[ko.container("agent")]))
     api.add(ko.pvc("data", NS))
     api.add(ko.cronjob("nightly", NS))
+    api.add(KSM_ROLE)
     admin: list[tuple[str, str]] = []
     for index in range(3):
         name = f"api-{index}"
@@ -220,6 +248,7 @@ FAST = Timeouts(rollout_s=0.5, node_s=0.5, delete_s=0.5, exec_s=2.0, poll_s=0.02
 def world(fake_kube_api: FakeKubeApi, tmp_path: Path) -> Iterator[World]:
     admin = populate(fake_kube_api)
     fake_kube_api.reactors.append(make_ready)
+    fake_kube_api.reactors.append(pv_controller)
     client = KubeClient.from_kubeconfig(fake_kube_api.write_kubeconfig(tmp_path / "kubeconfig"))
     client.request_timeout_s = 5.0
     executor = FakeExecutor(exec_answers)

@@ -162,6 +162,31 @@ def test_leftovers_of_a_killed_run_are_restored_or_deleted(world: World) -> None
     assert deployment is not None and deployment["metadata"]["annotations"][lb.FAULT_ANNOTATION] == "crash-loop"
 
 
+def test_leftover_pv_and_cluster_role_of_a_killed_run_are_deleted_and_restored(world: World) -> None:
+    from conformance.model.scenario import Scenario, Target
+
+    old = dataclasses.replace(world.ctx, run_id="r-old")
+    pv_scenario = Scenario("p", "pv-failed", Target(namespace=NS, volume_claim="data"))
+    ksm_scenario = Scenario("k", "ksm-list-errors", Target(), {"resource": "leases"})
+    for scenario in (pv_scenario, ksm_scenario):
+        injector = REGISTRY.get(scenario.fault).build(scenario, world.placement.resolve(scenario), None)
+        injector.apply(old)
+    done = clean_leftovers(world.ctx, [NS], REGISTRY.get)
+    assert sorted(done) == [
+        "deleted PersistentVolume data-failed-pv-by-alert-conformance",
+        "restored ClusterRole alert-conformance-kube-state-metrics",
+    ]
+    role = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+    assert role is not None and ["leases"] in [rule["resources"] for rule in role["rules"]]
+
+
+def test_an_identity_that_may_not_list_pvs_or_cluster_roles_still_cleans_the_rest(world: World) -> None:
+    world.api.fail("GET", "/persistentvolumes", 403)
+    world.api.fail("GET", "/clusterroles", 403)
+    assert clean_leftovers(world.ctx, [NS], REGISTRY.get) == []
+    assert world.api.failures == [], "both lists were asked for and refused"
+
+
 def test_leftover_cleanup_never_looks_into_kube_system(world: World) -> None:
     clean_leftovers(world.ctx, [NS, "kube-system"], REGISTRY.get)
     assert not [c for c in world.api.calls if "kube-system" in c.path]

@@ -46,6 +46,9 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "latency": (Target(namespace=NS, workload="api"), {}, 2.5),
     "metric-rate-drop": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 0.0),
     "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
+    "job-too-long": (Target(namespace=NS, job="nightly"), {}, None),
+    "pv-failed": (Target(namespace=NS, volume_claim="data"), {}, None),
+    "ksm-list-errors": (Target(), {"resource": "leases"}, None),
     "control-plane-down": (Target(component="kube-scheduler"), {}, None),
     "kubelets-down": (Target(), {}, None),
 }
@@ -214,6 +217,10 @@ def test_a_failing_revert_is_reported_and_the_others_still_run(world: World) -> 
 def applied(world: World, fault: str) -> list[tuple[str, str, Any]]:
     injector = prepare(world, fault)
     injector.apply(world.ctx)
+    return [(c.method, c.path, c.body) for c in world.api.writes]
+
+
+def writes(world: World) -> list[tuple[str, str, Any]]:
     return [(c.method, c.path, c.body) for c in world.api.writes]
 
 
@@ -446,6 +453,86 @@ def test_fail_job_creates_a_failing_run_owned_by_the_cronjob(world: World) -> No
     assert body["spec"]["template"]["spec"]["containers"][0]["command"] == ["sh", "-c", "exit 1"]
     assert body["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
     assert body["metadata"]["labels"][lb.CREATED_KEY] == "true"
+
+
+def test_job_too_long_creates_a_sleeping_run_without_a_deadline(world: World) -> None:
+    [(method, path, body)] = applied(world, "job-too-long")
+    assert (method, path) == ("POST", "/apis/batch/v1/namespaces/demo/jobs")
+    assert body["metadata"]["name"] == "nightly-running-by-alert-conformance"
+    assert "activeDeadlineSeconds" not in body["spec"]
+    [container] = body["spec"]["template"]["spec"]["containers"]
+    assert container["command"][0] == "sleep" and int(container["command"][1]) >= 7 * 24 * 3600
+    assert body["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+
+
+def test_pv_failed_binds_its_own_claim_then_deletes_it_and_the_pv_turns_failed(world: World) -> None:
+    seen: list[str] = []
+
+    def hold() -> None:
+        pv = world.api.get(r.PVS, "data-failed-pv-by-alert-conformance")
+        assert pv is not None
+        seen.append(pv["status"]["phase"])
+        assert world.api.get(r.PVCS, "data-failed-pv-by-alert-conformance", NS) is None
+
+    inject(world.ctx, [build(world, "pv-failed")], hold)
+    assert seen == ["Failed"]
+    [(_, _, pv)] = [c for c in writes(world) if c[1] == "/api/v1/persistentvolumes"]
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    assert not pv["spec"]["hostPath"]["path"].startswith("/tmp/")
+    assert pv["spec"]["claimRef"] == {"namespace": NS, "name": "data-failed-pv-by-alert-conformance"}
+    # The declared claim is never touched.
+    assert not [c for c in writes(world) if c[1].endswith("/persistentvolumeclaims/data")]
+    assert world.api.get(r.PVS, "data-failed-pv-by-alert-conformance") is None
+
+
+def test_pv_failed_refuses_a_path_the_deleter_accepts(world: World) -> None:
+    scenario = Scenario("p", "pv-failed", Target(namespace=NS, volume_claim="data"), {"host_path": "/tmp/x"})
+    with pytest.raises(ValueError, match="under /tmp"):
+        REGISTRY.get("pv-failed").build(scenario, world.placement.resolve(scenario), None)
+
+
+def test_ksm_list_errors_takes_the_resource_out_of_the_cluster_role_and_puts_it_back(world: World) -> None:
+    before = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+    assert before is not None
+    seen: list[Any] = []
+
+    def hold() -> None:
+        role = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+        assert role is not None
+        seen.append([rule["resources"] for rule in role["rules"]])
+
+    inject(world.ctx, [build(world, "ksm-list-errors")], hold)
+    assert seen == [[["nodes"], ["pods", "services"]]]
+    after = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+    assert after is not None and after["rules"] == before["rules"]
+
+
+def test_ksm_watch_errors_keeps_the_list_verb_in_a_rule_of_its_own(world: World) -> None:
+    scenario = Scenario("k", "ksm-list-errors", Target(), {"resource": "pods", "denied": "watch"})
+    injector = REGISTRY.get("ksm-list-errors").build(scenario, world.placement.resolve(scenario), None)
+    seen: list[Any] = []
+
+    def hold() -> None:
+        role = world.api.get(r.CLUSTERROLES, "alert-conformance-kube-state-metrics")
+        assert role is not None
+        seen.append([(rule["resources"], rule["verbs"]) for rule in role["rules"]])
+
+    inject(world.ctx, [injector], hold)
+    assert seen == [
+        [
+            (["nodes"], ["list", "watch"]),
+            (["leases"], ["list", "watch"]),
+            (["services"], ["list", "watch"]),
+            (["pods"], ["list"]),
+        ]
+    ]
+
+
+def test_ksm_list_errors_on_a_resource_it_does_not_watch_is_one_clear_error(world: World) -> None:
+    scenario = Scenario("k", "ksm-list-errors", Target(), {"resource": "secrets"})
+    injector = REGISTRY.get("ksm-list-errors").build(scenario, world.placement.resolve(scenario), None)
+    with pytest.raises(BackendError, match="grants nothing on secrets"):
+        inject(world.ctx, [injector], lambda: None)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ are scheduled, and the duration estimate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -210,6 +211,15 @@ def test_the_stack_and_the_capture_webhook_run_on_the_monitoring_worker(runai: t
     capture = capture_manifests("monitoring", "r", placement=Placement.for_kind(ENVIRONMENT, "ac"))
     [deployment] = [o for o in capture if o["kind"] == "Deployment"]
     assert pod_spec(deployment)["nodeSelector"] == selector
+
+
+def test_kube_state_metrics_self_monitoring_follows_the_profile(runai: tuple[Profile, Pack]) -> None:
+    """The chart's kube-state-metrics.selfMonitor.enabled (default false) is on only where the profile asks."""
+    profile, pack = runai
+    assert stack_values(profile, pack, "monitoring")["kube-state-metrics"]["selfMonitor"] == {"enabled": False}
+    monitored = replace(profile, environment=replace(profile.environment, ksm_self_monitor=True))
+    values = stack_values(monitored, pack, "monitoring")
+    assert values["kube-state-metrics"]["selfMonitor"] == {"enabled": True}
 
 
 # -- the duration estimate -------------------------------------------------------------------------------------

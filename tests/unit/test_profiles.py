@@ -277,7 +277,7 @@ def test_a_fault_other_than_none_without_a_target_says_why_the_target_is_needed(
         load_profile(str(path))
     assert str(caught.value).endswith(
         "(alerts[0].scenarios[0]): breaks the profile schema: missing required key 'target' "
-        "(every fault but `none` and `kubelets-down` needs a target)"
+        "(every fault but `none`, `ksm-list-errors` and `kubelets-down` needs a target)"
     )
 
 

@@ -131,6 +131,19 @@ def test_a_hold_written_in_the_expression_is_left_to_behaviour() -> None:
     ]
 
 
+def test_an_age_written_in_the_expression_is_a_hold() -> None:
+    """KubeJobNotCompleted has no ``for``: it compares the Job's age, ``time() - start > 43200``; the scalar
+    time() keeps the vector side's labels for the annotations ($labels.pod of the default summary)."""
+    aged = "time() - max by (namespace, pod) (start and active > 0) > 300"
+    assert check_contract(_contract(), _pack(_rule(expr=aged, for_s=0.0))).problems == []
+    young = _rule(expr="time() - max by (namespace, pod) (start and active > 0) > 120", for_s=0.0)
+    assert check_contract(_contract(), _pack(young)).problems == [
+        "`for` 0s is shorter than the documented 5m (rules.yaml:4)"
+    ]
+    # A difference with time() compared the other way bounds nothing.
+    assert check_contract(_contract(), _pack(_rule(expr="time() - start < 300", for_s=0.0))).problems != []
+
+
 def test_annotation_label_dropped_by_aggregation() -> None:
     rule = _rule(annotations={"summary": "{{ $labels.namespace }}/{{ $labels.pod }} near its limit"})
     (problem,) = check_contract(_contract(), _pack(rule)).problems

@@ -21,6 +21,7 @@ from conformance.sim.state import (
     ContainerState,
     NodeState,
     PodState,
+    VolumeState,
     WorkloadState,
 )
 from conformance.sim.types import Labels
@@ -847,3 +848,25 @@ def _claims(cluster: SimulatedCluster, t: float, out: Exposed) -> None:
         for phase in ("Pending", "Available", "Bound", "Released", "Failed"):
             out.add("kube_persistentvolume_status_phase", {**pv, "phase": phase}, 1.0 if phase == "Bound" else 0.0)
         out.add("kube_persistentvolume_capacity_bytes", pv, float(spec.capacity_bytes))
+    for volume in cluster.volumes:
+        _volume(volume, t, out)
+
+
+def _volume(volume: VolumeState, t: float, out: Exposed) -> None:
+    """A PV of its own (no storage class, hostPath): its claimRef stays after the claim is deleted, as the PV
+    controller leaves it on a Released or Failed volume."""
+    pv = {"persistentvolume": volume.name}
+    out.add(
+        "kube_persistentvolume_info",
+        {**pv, "storageclass": "", "host_path": volume.host_path, "reclaim_policy": volume.reclaim_policy},
+        1,
+    )
+    out.add(
+        "kube_persistentvolume_claim_ref",
+        {**pv, "name": volume.claim_name, "claim_namespace": volume.claim_namespace},
+        1,
+    )
+    phase = volume.phase(t)
+    for value in ("Pending", "Available", "Bound", "Released", "Failed"):
+        out.add("kube_persistentvolume_status_phase", {**pv, "phase": value}, 1.0 if value == phase else 0.0)
+    out.add("kube_persistentvolume_capacity_bytes", pv, float(volume.capacity_bytes))
