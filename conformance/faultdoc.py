@@ -18,6 +18,8 @@ TARGET_FIELDS = {
     "node": "node",
     "volume": "namespace, volume_claim",
     "job": "namespace, job",
+    "component": "component (a control-plane component: kube-apiserver, kube-scheduler, kube-controller-manager)",
+    "cluster": "none (the whole cluster: no `target`)",
     "none": "none (no `target`)",
     "quota": "namespace, quota",
 }

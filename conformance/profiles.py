@@ -30,7 +30,14 @@ from conformance.model.contract import (
 )
 from conformance.model.durations import parse_duration
 from conformance.model.profile import Profile
-from conformance.model.scenario import FAULT_KINDS, Scenario, Target, param_value, share_levels
+from conformance.model.scenario import (
+    CONTROL_PLANE_COMPONENTS,
+    FAULT_KINDS,
+    Scenario,
+    Target,
+    param_value,
+    share_levels,
+)
 from conformance.model.workloads import (
     AutoscalerSpec,
     ContainerSpec,
@@ -771,6 +778,13 @@ class _ProfileBuilder:
             if scenario.silent:
                 raise self.fail(f"fault {scenario.fault} is the healthy cluster: it cannot be a silent scenario", where)
             return
+        if kind.target == "cluster":
+            if target != Target():
+                raise self.fail(f"fault {scenario.fault} acts on the whole cluster and takes no target", where)
+            return
+        if kind.target == "component":
+            self._check_component(scenario, target, env, where)
+            return
         if kind.target in ("workload", "container"):
             if not (target.namespace and target.workload):
                 raise self.fail(f"fault {scenario.fault} needs target.namespace and target.workload", where)
@@ -841,6 +855,33 @@ class _ProfileBuilder:
             raise self.fail(
                 f"{name} runs {replicas} replicas, autoscaler {autoscaler.name}'s min_replicas: maxReplicas lowered "
                 "to them would equal minReplicas, which is not maxed out; declare more replicas than min_replicas",
+                where,
+            )
+
+    def _check_component(self, scenario: Scenario, target: Target, env: Environment, where: list[str | int]) -> None:
+        """A known control-plane component, simulated (no control-plane node: a managed control plane, only its
+        API server is there; a stand-in in kube-system scraped under its job replaces it)."""
+        if target.component not in CONTROL_PLANE_COMPONENTS or target != Target(component=target.component):
+            raise self.fail(
+                f"fault {scenario.fault} needs target.component (only), one of {sorted(CONTROL_PLANE_COMPONENTS)}",
+                where,
+            )
+        component = CONTROL_PLANE_COMPONENTS[target.component]
+        if component.name != "kube-apiserver" and not any(n.role == "control-plane" for n in env.nodes):
+            raise self.fail(
+                f"{component.name} runs on control-plane nodes and the environment declares none (a managed control "
+                "plane exposes only its API server)",
+                where,
+            )
+        stand_ins = [
+            f"{w.namespace}/{w.name}"
+            for w in env.workloads
+            if w.namespace == "kube-system" and w.scrape is not None and w.scrape.job == component.job
+        ]
+        if stand_ins:
+            raise self.fail(
+                f"job {component.job} is stood in for by {', '.join(stand_ins)}, which replaces the simulated "
+                f"{component.name}: take the stand-in down with target-down, or remove it",
                 where,
             )
 

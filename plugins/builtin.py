@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance_plugins.control_plane_down import ControlPlaneDown
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
 from conformance_plugins.cpu_throttling import CpuThrottling
@@ -15,6 +16,7 @@ from conformance_plugins.hpa_maxed import HpaMaxed
 from conformance_plugins.job_too_long import JobTooLong
 from conformance_plugins.kill_pods import KillPods
 from conformance_plugins.ksm_list_errors import KsmListErrors
+from conformance_plugins.kubelets_down import KubeletsDown
 from conformance_plugins.latency import Latency
 from conformance_plugins.memory_near_limit import MemoryNearLimit
 from conformance_plugins.metric_rate_drop import MetricRateDrop
@@ -58,4 +60,6 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     HpaMaxed,
     QuotaUsage,
     PdbUnsatisfiable,
+    ControlPlaneDown,
+    KubeletsDown,
 )

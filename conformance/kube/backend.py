@@ -203,7 +203,9 @@ class KubeBackend:
         monitoring = env.monitoring_namespace
         helm = find_kind_tools(self.options)["helm"]
         values = self.workdir / "values.yaml"
-        values.write_text(dump(stack_values(self.profile, self.pack, monitoring)), encoding="utf-8")
+        layout = self.plan.placement.layout
+        components = layout.components if layout is not None else ()
+        values.write_text(dump(stack_values(self.profile, self.pack, monitoring, components)), encoding="utf-8")
         status(f"installing kube-prometheus-stack into {monitoring}")
         result = self.runner(helm_install_argv(helm, monitoring, values), timeout=900.0)
         if result.returncode != 0:

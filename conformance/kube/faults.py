@@ -58,11 +58,21 @@ class Timeouts:
 
 
 class NodeAgent(Protocol):
-    """Stops and starts a node's kubelet (kind: ``docker exec``; existing cluster: a privileged pod)."""
+    """Acts on a node itself (kind: ``docker exec``): its kubelet, and the kubelet's static pod manifests."""
 
     def stop_kubelet(self, node: str, *, hold_s: float) -> None: ...
 
     def start_kubelet(self, node: str) -> None: ...
+
+    def move_static_manifest(self, node: str, component: str, *, away: bool) -> None:
+        """Move ``/etc/kubernetes/manifests/<component>.yaml`` out of the kubelet's static pod folder (``away``)
+        or back; doing it twice is harmless."""
+
+    def container_running(self, node: str, component: str) -> bool:
+        """Whether a container named ``component`` runs on the node (the container runtime's view)."""
+
+    def healthy(self, node: str, url: str) -> bool:
+        """Whether ``url`` (a component's health endpoint on the node's loopback) answers 2xx."""
 
 
 @dataclass

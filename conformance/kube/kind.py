@@ -16,6 +16,10 @@ from conformance.options import KeepCluster, Options
 from conformance.tools import CommandResult, CommandRunner, find_tool, run_command
 
 KIND_TOOLS = ("kind", "helm", "docker")
+#: kubeadm's static pod folder, and where control-plane-down parks a manifest (outside it: the kubelet reads every
+#: file of the folder).
+STATIC_MANIFESTS = "/etc/kubernetes/manifests"
+PARKED_MANIFESTS = "/etc/kubernetes/alert-conformance-parked"
 
 
 def find_kind_tools(options: Options) -> dict[str, Path]:
@@ -125,6 +129,33 @@ class DockerNodeAgent:
 
     def start_kubelet(self, node: str) -> None:
         self._systemctl(node, "start")
+
+    def move_static_manifest(self, node: str, component: str, *, away: bool) -> None:
+        """kubeadm's static pods: the kubelet runs every manifest in /etc/kubernetes/manifests and stops the pod
+        of one that goes (it watches the folder), deleting its mirror pod."""
+        inside, outside = f"{STATIC_MANIFESTS}/{component}.yaml", f"{PARKED_MANIFESTS}/{component}.yaml"
+        source, target = (inside, outside) if away else (outside, inside)
+        script = (
+            f"mkdir -p {PARKED_MANIFESTS} && if [ -f {source} ]; then mv {source} {target}; else test -f {target}; fi"
+        )
+        argv = [str(self.docker), "exec", node, "sh", "-c", script]
+        result = self.runner(argv, timeout=60.0)
+        if result.returncode != 0:
+            where = "out of" if away else "back into"
+            raise ToolError(
+                f"moving {component}.yaml {where} {STATIC_MANIFESTS} on {node} failed", argv=argv, stderr=result.stderr
+            )
+
+    def container_running(self, node: str, component: str) -> bool:
+        argv = [str(self.docker), "exec", node, "crictl", "ps", "--name", f"^{component}$", "--state", "running", "-q"]
+        result = self.runner(argv, timeout=60.0)
+        if result.returncode != 0:
+            raise ToolError(f"crictl ps on {node} failed", argv=argv, stderr=result.stderr)
+        return bool(result.stdout.strip())
+
+    def healthy(self, node: str, url: str) -> bool:
+        argv = [str(self.docker), "exec", node, "curl", "-ksf", "--max-time", "5", url]
+        return self.runner(argv, timeout=30.0).returncode == 0
 
     def mount_tmpfs(self, node: str, path: str, size_bytes: int) -> None:
         """A size-limited filesystem for a local PersistentVolume, so its volume stats are its own."""

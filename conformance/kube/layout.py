@@ -17,6 +17,12 @@ leaves ``updated < desired`` as on a real cluster, and never on a node a fault s
 
 Declared control-plane nodes map to ``<cluster>-control-plane``. Declared node labels are not copied: the kubelet
 refuses ``node-role.kubernetes.io/*`` labels at registration, and no stand-in selects nodes by them.
+
+kubeadm binds the scheduler and the controller manager to the node's loopback, where Prometheus cannot scrape them.
+When a scenario takes one down (control-plane-down) the layout has kubeadm bind it to 0.0.0.0 (a
+``kubeadmConfigPatches`` entry for each kubeadm config version kind may generate, v1beta3 and v1beta4; kind applies
+the one whose apiVersion matches) and the stack enables the chart's ServiceMonitor for it
+(:func:`conformance.kube.stack.stack_values`). A reused cluster is not checked for it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from conformance.model.workloads import Environment
 from conformance.yamlio import dump
 
 ROLE_LABEL = "alert-conformance/role"
+#: The kubeadm ClusterConfiguration field of each control-plane component that can be bound for scraping.
+BOUND_FIELDS = {"kube-controller-manager": "controllerManager", "kube-scheduler": "scheduler"}
 Part = Literal["control-plane", "workloads", "monitoring", "node-faults"]
 CONFIG_NAME = "kind-cluster.yaml"
 
@@ -54,10 +62,15 @@ class KindLayout:
 
     cluster_name: str
     nodes: tuple[KindNode, ...]
+    #: The control-plane components bound to 0.0.0.0 for Prometheus to scrape (kube-scheduler, ...).
+    components: tuple[str, ...] = ()
 
     @classmethod
-    def for_environment(cls, environment: Environment, cluster_name: str, fault_nodes: Collection[str]) -> KindLayout:
-        """``fault_nodes``: the declared nodes a node fault that runs on kind targets (each gets its own worker)."""
+    def for_environment(
+        cls, environment: Environment, cluster_name: str, fault_nodes: Collection[str], components: Collection[str] = ()
+    ) -> KindLayout:
+        """``fault_nodes``: the declared nodes a node fault that runs on kind targets (each gets its own worker);
+        ``components``: the control-plane components a fault that runs on kind takes down."""
         workers = [n.name for n in environment.nodes if n.role == "worker"]
         planes = tuple(n.name for n in environment.nodes if n.role == "control-plane")
         dedicated = [name for name in workers if name in fault_nodes]
@@ -70,7 +83,7 @@ class KindLayout:
         nodes += [
             KindNode(worker_name(cluster_name, 3 + i), "node-faults", (name,)) for i, name in enumerate(dedicated)
         ]
-        return cls(cluster_name, tuple(nodes))
+        return cls(cluster_name, tuple(nodes), tuple(sorted(set(components) & set(BOUND_FIELDS))))
 
     def node(self, part: Part) -> str:
         """The first node of ``part`` (workloads, monitoring and control-plane have exactly one)."""
@@ -93,7 +106,20 @@ class KindLayout:
             if node.role == "worker":
                 entry["labels"] = {ROLE_LABEL: node.part}
             nodes.append(entry)
-        return {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": nodes}
+        config: dict[str, Any] = {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": nodes}
+        if self.components:
+            config["kubeadmConfigPatches"] = [dump(patch) for patch in self._bind_patches()]
+        return config
+
+    def _bind_patches(self) -> list[dict[str, Any]]:
+        """kubeadm ClusterConfiguration patches binding the scraped components to 0.0.0.0, in both forms."""
+        fields = [BOUND_FIELDS[component] for component in self.components]
+        v1beta3 = {field: {"extraArgs": {"bind-address": "0.0.0.0"}} for field in fields}
+        v1beta4 = {field: {"extraArgs": [{"name": "bind-address", "value": "0.0.0.0"}]} for field in fields}
+        return [
+            {"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration", **v1beta3},
+            {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration", **v1beta4},
+        ]
 
     def write_config(self, folder: Path) -> Path:
         """Write :meth:`config` as ``kind-cluster.yaml`` into ``folder`` (the run's work folder)."""

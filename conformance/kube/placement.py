@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.kube.layout import KindLayout
-from conformance.model.scenario import Scenario
+from conformance.model.scenario import FAULT_KINDS, Scenario
 from conformance.model.workloads import (
     AutoscalerSpec,
     DisruptionBudgetSpec,
@@ -51,6 +51,10 @@ class ResolvedTarget:
     #: the autoscaler and the disruption budget over the target workload, where the profile declares them
     autoscaler: AutoscalerSpec | None = None
     budget: DisruptionBudgetSpec | None = None
+    #: a control-plane component (control-plane-down), on ``node``: the control-plane node (kind; None elsewhere)
+    component: str | None = None
+    #: the fault acts on every node of the cluster (kubelets-down)
+    every_node: bool = False
 
     @property
     def workload_name(self) -> str:
@@ -65,6 +69,10 @@ class ResolvedTarget:
         return self.workload.kind
 
     def describe(self) -> str:
+        if self.component is not None:
+            return f"{self.component} on " + (f"node {self.node}" if self.node else "the control-plane nodes")
+        if self.every_node:
+            return "every node"
         if self.node is not None and self.workload is None:
             return f"node {self.node}"
         if self.claim is not None:
@@ -92,10 +100,17 @@ class Placement:
     layout: KindLayout | None = None
 
     @classmethod
-    def for_kind(cls, environment: Environment, cluster_name: str, fault_nodes: Collection[str] = ()) -> Placement:
-        """``fault_nodes``: the declared nodes with a kind worker of their own (:mod:`conformance.kube.layout`)."""
+    def for_kind(
+        cls,
+        environment: Environment,
+        cluster_name: str,
+        fault_nodes: Collection[str] = (),
+        components: Collection[str] = (),
+    ) -> Placement:
+        """``fault_nodes``: the declared nodes with a kind worker of their own; ``components``: the control-plane
+        components bound for scraping (:mod:`conformance.kube.layout`)."""
         namespaces = {ns: ns for ns in environment.namespaces}
-        layout = KindLayout.for_environment(environment, cluster_name, fault_nodes)
+        layout = KindLayout.for_environment(environment, cluster_name, fault_nodes, components)
         return cls("kind", namespaces, layout.mapping, environment, frozenset(namespaces.values()), layout)
 
     @classmethod
@@ -146,11 +161,14 @@ class Placement:
         node_spec = next((n for n in env.nodes if n.name == target.node), None)
         quota = next((q for q in env.quotas if (q.namespace, q.name) == (target.namespace, target.quota)), None)
         owner = (target.namespace or "", target.workload or "")
+        node = self.nodes.get(target.node) if target.node else None
+        if target.component and self.layout is not None:
+            node = self.layout.node("control-plane")
         return ResolvedTarget(
             namespace=namespace,
             workload=workload,
             container=target.container,
-            node=self.nodes.get(target.node) if target.node else None,
+            node=node,
             node_spec=node_spec,
             claim=claim,
             job=job,
@@ -159,6 +177,8 @@ class Placement:
             quota=quota,
             autoscaler=env.autoscaler_of(*owner),
             budget=env.budget_of(*owner),
+            component=target.component,
+            every_node=FAULT_KINDS[scenario.fault].target == "cluster",
         )
 
 

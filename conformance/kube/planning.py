@@ -29,6 +29,13 @@ from conformance.replicas import replica_losses, shares_runs
 from conformance.static.cases import boundary_levels
 
 PLAN_RUN_ID = "<run-id>"
+#: The object of a fault on every node: it shares a wave with no other step.
+EVERY_NODE = "node/*"
+#: The object of a fault on the control plane: with the scheduler or the controller manager stopped no pod is
+#: scheduled and no controller acts, which would change every other scenario of its wave.
+CONTROL_PLANE = "control-plane"
+#: Objects whose step has a wave to itself.
+EXCLUSIVE = frozenset({EVERY_NODE, CONTROL_PLANE})
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,10 @@ def step_objects(step: FaultStep) -> frozenset[str]:
     if injector is None:
         return frozenset({f"run/{step.run_id}"})
     target = injector.target
+    if target.every_node:
+        return frozenset({EVERY_NODE})
+    if target.component is not None:
+        return frozenset({CONTROL_PLANE})
     objects: set[str] = set()
     if target.node is not None and target.workload is None:
         objects.add(f"node/{target.node}")
@@ -139,11 +150,20 @@ def waves(steps: Sequence[FaultStep]) -> list[list[FaultStep]]:
     """Group ``steps`` in order, each into the first wave it fits: no two steps of a wave act on the same object
     (:func:`step_objects`), hence no two node-loss faults share a worker in a wave. On kind nothing else of the
     suite's runs on a node-fault worker (:mod:`conformance.kube.layout`), so a stopped kubelet there takes no
-    other scenario's object with it."""
+    other scenario's object with it. A fault on every node (kubelets-down) or on the control plane
+    (control-plane-down) has a wave to itself: every other step's objects are on some node, and need the
+    scheduler and the controllers."""
     result: list[list[FaultStep]] = []
+
+    def fits(mine: frozenset[str], wave: list[FaultStep]) -> bool:
+        theirs = [step_objects(other) for other in wave]
+        if mine & EXCLUSIVE or any(objects & EXCLUSIVE for objects in theirs):
+            return False
+        return all(not mine & objects for objects in theirs)
+
     for step in steps:
         mine = step_objects(step)
-        wave = next((w for w in result if all(not mine & step_objects(other) for other in w)), None)
+        wave = next((w for w in result if fits(mine, w)), None)
         if wave is None:
             result.append([step])
         else:
@@ -160,8 +180,10 @@ def kind_placement(profile: Profile, cluster_name: str, registry: FaultLookup) -
     targeted = _node_targets(scenario for _, scenario, _ in every)
     # skip reasons do not depend on which worker plays a node, so a provisional layout answers them
     provisional = Placement.for_kind(env, cluster_name, fault_nodes=targeted)
-    running = _node_targets(step.scenario for step in runnable(fault_steps(every, provisional, registry)))
-    return Placement.for_kind(env, cluster_name, fault_nodes=running)
+    steps = runnable(fault_steps(every, provisional, registry))
+    running = _node_targets(step.scenario for step in steps)
+    components = {step.scenario.target.component for step in steps if step.scenario.target.component}
+    return Placement.for_kind(env, cluster_name, fault_nodes=running, components=components)
 
 
 def _node_targets(scenarios: Iterable[Scenario]) -> set[str]:
@@ -346,6 +368,8 @@ def _where(step: FaultStep, placement: Placement) -> str:
     assert step.injector is not None
     target = step.injector.target
     declared = step.scenario.target.node
+    if target.component is not None or target.every_node:
+        return target.describe() + (", node loss" if step.injector.node_loss else "")
     if target.node is not None and target.workload is None:
         loss = ", node loss" if step.injector.node_loss else ""
         return f"node {target.node} (declared {declared}{loss})"

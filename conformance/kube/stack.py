@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ RELEASE = "alert-conformance"
 STACK_INTERVAL_S = 10.0
 CAPTURE_NAME = "alert-conformance-capture"
 CAPTURE_PORT = 8080
+#: The chart's values key of each control-plane component a kind layout can bind for scraping.
+CHART_COMPONENT_KEYS = {"kube-controller-manager": "kubeControllerManager", "kube-scheduler": "kubeScheduler"}
 
 
 def capture_url(namespace: str) -> str:
@@ -85,8 +88,11 @@ def _on_monitoring() -> dict[str, str]:
     return selector
 
 
-def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[str, Any]:
-    """kube-prometheus-stack values for a kind run."""
+def stack_values(
+    profile: Profile, pack: Pack, capture_namespace: str, components: Collection[str] = ()
+) -> dict[str, Any]:
+    """kube-prometheus-stack values for a kind run; ``components``: the control-plane components the layout binds
+    for scraping (:mod:`conformance.kube.layout`), whose ServiceMonitors are enabled."""
     interval = format_duration(min(STACK_INTERVAL_S, profile.scrape_interval_s))
     evaluation = format_duration(min(STACK_INTERVAL_S, profile.evaluation_interval_s))
     values: dict[str, Any] = {
@@ -126,6 +132,8 @@ def stack_values(profile: Profile, pack: Pack, capture_namespace: str) -> dict[s
             "selfMonitor": {"enabled": profile.environment.ksm_self_monitor},
         },
     }
+    for component in components:
+        values[CHART_COMPONENT_KEYS[component]] = {"enabled": True}
     # High availability: the replicas the pack (else the profile) sets; the chart's one Alertmanager runs the
     # pack's set-ups together, so it gets the most any of them asks for. The operator meshes its replicas.
     prometheus = prometheus_replicas(profile, pack)

@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-TargetKind = Literal["workload", "container", "node", "volume", "job", "none", "quota"]
+TargetKind = Literal["workload", "container", "node", "volume", "job", "component", "cluster", "none", "quota"]
+"""What a fault's ``target`` names. ``component``: a control-plane component of the simulated cluster
+(:data:`CONTROL_PLANE_COMPONENTS`); ``cluster``: the whole cluster, no object (the scenario has no ``target``, as
+for ``none``)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,30 @@ class FaultKind:
 
 #: The fault that changes nothing: an always-firing alert's scenario (:attr:`Scenario.always`).
 NO_FAULT = "none"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A control-plane component a fault can stop: the scrape job the chart's ServiceMonitor gives it, and whether
+    its target leaves Prometheus's discovery when it stops (a static pod whose mirror pod goes, so that the
+    controller manager's endpoint controllers drop it from its Service) or stays discovered with ``up`` 0: the
+    API server, because Prometheus discovers through it; the controller manager, because it runs the endpoint
+    controllers that would drop it (with every instance stopped nobody updates its Service's endpoints)."""
+
+    name: str
+    job: str
+    leaves_discovery: bool
+
+
+#: The components ``control-plane-down`` takes down, by target ``component`` (the kubeadm static pod's name).
+CONTROL_PLANE_COMPONENTS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        Component("kube-apiserver", "apiserver", leaves_discovery=False),
+        Component("kube-scheduler", "kube-scheduler", leaves_discovery=True),
+        Component("kube-controller-manager", "kube-controller-manager", leaves_discovery=False),
+    )
+}
 
 _PODS = FaultParam("pods", "all | one", "all", "the fault hits every pod of the workload, or only the first")
 #: A crash loop's parameters, held as a count (crash-loop) or as a state (crash-loop-backoff).
@@ -335,6 +362,28 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "the PodDisruptionBudget over the workload's pods has minAvailable raised above the pods that can be "
             "healthy (replicas + 1), so desired healthy > current healthy; revert restores the budget",
         ),
+        FaultKind(
+            "control-plane-down",
+            "component",
+            None,
+            "the component stops on every control-plane node (kubeadm: its static pod's manifest moved away); the "
+            "scheduler's target leaves Prometheus's discovery (its mirror pod goes, the controller manager drops its "
+            "endpoint); the API server's and the controller manager's stay discovered and stop answering (up 0: "
+            "Prometheus discovers through the API server, and the controller manager keeps the endpoints)",
+            params=(
+                FaultParam("hold_s", "seconds", 1800, "the component stays stopped at most this long", "kind, cluster"),
+            ),
+        ),
+        FaultKind(
+            "kubelets-down",
+            "cluster",
+            None,
+            "every node's kubelet stops: every node Ready=Unknown after the 40s heartbeat grace, the kubelet "
+            "targets stay discovered with up 0; with no node Ready the node controller stops evicting (pods stay)",
+            params=(
+                FaultParam("hold_s", "seconds", 1800, "the kubelets stay stopped at most this long", "kind, cluster"),
+            ),
+        ),
     )
 }
 
@@ -366,9 +415,12 @@ class Target:
     volume_claim: str | None = None
     job: str | None = None
     quota: str | None = None
+    component: str | None = None
 
     def describe(self) -> str:
         """A short human name: ``runai/cluster-sync/cluster-sync``, ``node worker-2``."""
+        if self.component:
+            return f"component {self.component}"
         if self.node and not self.workload:
             return f"node {self.node}"
         if self.volume_claim:
@@ -378,7 +430,7 @@ class Target:
         if self.quota:
             return f"quota {self.namespace}/{self.quota}"
         parts = [p for p in (self.namespace, self.workload, self.container) if p]
-        return "/".join(parts) or "the healthy cluster"
+        return "/".join(parts) or "the cluster"
 
 
 @dataclass(frozen=True)
@@ -434,6 +486,19 @@ class Scenario:
     @property
     def kind(self) -> FaultKind:
         return FAULT_KINDS[self.fault]
+
+    @property
+    def component(self) -> Component | None:
+        """The control-plane component the fault stops (None: the fault targets no component)."""
+        return CONTROL_PLANE_COMPONENTS.get(self.target.component or "")
+
+    @property
+    def rejoins_discovery(self) -> bool:
+        """Whether the fault takes scrape targets out of Prometheus's discovery, so that its revert brings them back
+        through discovery again (Prometheus applies a changed target set on its own timers, see
+        :mod:`conformance.observe.expectations`)."""
+        component = self.component
+        return self.fault == "control-plane-down" and component is not None and component.leaves_discovery
 
 
 def describe_matcher(matcher: Mapping[str, str]) -> str:

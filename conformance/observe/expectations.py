@@ -34,6 +34,12 @@ from conformance.routing.defaults import PEER_TIMEOUT_S, ROUTE_TIMER_DEFAULTS, p
 #: Wall seconds allowed on top of the budget for HTTP round trips and process scheduling.
 TOLERANCE_S = 0.5
 
+#: Wall seconds Prometheus may take to apply a target set its discovery changed, whatever the time scale: the
+#: discovery manager sends updates on a 5 s tick (discovery/manager.go ``updatert``) and the scrape manager
+#: applies them on its own 5 s reload tick (scrape/manager.go ``reloader``). A run whose fault takes targets out
+#: of discovery (:attr:`Scenario.rejoins_discovery`) gets it on its firing and on its resolution.
+DISCOVERY_WALL_S = 10.0
+
 
 AGGREGATE_METRICS = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
@@ -125,6 +131,8 @@ class Expectation:
     heals_s: float | None = None
     #: The replica losses the run must go through (:meth:`ReplicaLoss.describe`).
     losses: tuple[str, ...] = ()
+    #: Wall seconds Prometheus's discovery may add, after the fault and after the revert (:data:`DISCOVERY_WALL_S`).
+    discovery_s: float = 0.0
 
     def earliest_notify_s(self) -> float | None:
         if self.fire_s is None:
@@ -135,6 +143,7 @@ class Expectation:
         if self.fire_s is None:
             return None
         budget = self.scrape_s + self.evaluation_s + self.chain_s + receiver.group_wait_s / self.scale
+        budget += self.discovery_s
         budget += receiver.peer_wait_s / self.scale
         if group_notified:
             budget += receiver.group_interval_s / self.scale
@@ -147,7 +156,7 @@ class Expectation:
     def resolve_by_s(self, receiver: ReceiverExpectation, reverted_s: float) -> float:
         """Latest wall second for the resolved notification, given the actual revert time."""
         delta = self.resolve_delta_s if self.resolve_delta_s is not None else self.scrape_s + 2 * self.evaluation_s
-        resolved = max(reverted_s + delta, self.self_resolve_s or 0.0)
+        resolved = max(reverted_s + self.discovery_s + delta, self.self_resolve_s or 0.0)
         return resolved + self.scrape_s + self.evaluation_s + receiver.group_interval_s / self.scale + TOLERANCE_S
 
 
@@ -321,4 +330,5 @@ def expectation_for(
         quiet_receivers=quiet_receivers(profile, pack),
         losses=tuple(loss.describe() for loss in run.losses),
         heals_s=None if prediction.heals_after_s is None else prediction.heals_after_s / scale,
+        discovery_s=DISCOVERY_WALL_S if run.scenario.rejoins_discovery else 0.0,
     )

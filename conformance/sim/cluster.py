@@ -125,6 +125,8 @@ class SimulatedCluster:
         self.budgets: list[BudgetState] = []
         self.tolerate_all: set[tuple[str, str]] = set()
         self.host_network: set[tuple[str, str]] = set()
+        #: Control-plane components control-plane-down stopped, by scrape job (sim.families.control_plane).
+        self.stopped_components: set[str] = set()
         self._next_ip: dict[str, int] = {}
         self._faults: list[FaultHandle] = []
         self._fault_ids = itertools.count(1)
@@ -627,7 +629,8 @@ class SimulatedCluster:
                     node=pod.node,
                 )
             )
-        targets += [t for t in self._fixed().values() if t.job != "kubelet"]
+        # A stopped control-plane component whose mirror pod went has left its Service's endpoints (discovery).
+        targets += [t for t in self._fixed().values() if t.job != "kubelet" and control_plane.discovered(self, t)]
         for workload in self.workloads:
             scrape = workload.spec.scrape
             if scrape is None:
@@ -724,6 +727,8 @@ class SimulatedCluster:
                 node_exporter.emit(self, self.nodes[target.node or ""], t, out)
             return out
         if control_plane.serves(target):
+            if not control_plane.answers(self, target):
+                return None
             if not skip:
                 control_plane.emit(self, target, t, out)
             return out

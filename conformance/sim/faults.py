@@ -28,6 +28,22 @@ Levels mean exactly this (the static depth derives them from documented threshol
   kernel OOM-kills the container when its working set reaches the limit, ``OOMKilled`` exit code 137, restarted
   with the back-off, and every run climbs again until the revert), ``cpu-near-limit`` (CPU use / limit),
   ``node-memory-pressure`` (1 - MemAvailable/MemTotal, ``ramp_s``).
+* ``control-plane-down`` (target ``component``): the component stops on every control-plane node (kubeadm:
+  its static pod's manifest moved out of ``/etc/kubernetes/manifests``). The scheduler leaves Prometheus's
+  discovery at once (the kubelet deletes its mirror pod, the controller manager's endpoint controllers drop it
+  from the chart's Service; the real delay is in :data:`DELAYS`), so ``up{job="kube-scheduler"}`` is absent from
+  the next scrape (a staleness marker). The controller manager stays discovered with ``up`` 0: it runs those
+  endpoint controllers, so with every instance stopped its Service keeps the endpoint (and a scheduler stopped
+  meanwhile stays too). The API server stays discovered with ``up`` 0: Prometheus discovers every target through
+  it, and its Kubernetes discovery keeps the last target set while the API cannot be reached. Not simulated of a
+  stopped API server: the scheduler and controller manager losing their leader leases (they exit and are
+  restarted, then wait for the lease), and kube-state-metrics serving its last cached state (what it does anyway).
+* ``kubelets-down`` (no target): every node's kubelet stops, as ``node-not-ready`` (unknown) on each node at
+  once: Ready=Unknown after the grace, the kubelets' targets (``/metrics``, cAdvisor, probes) stay discovered
+  with ``up`` 0 (the Node objects and so the kubelet Service's endpoints remain). With no node Ready, the node
+  lifecycle controller enters "master disruption mode": it removes the NoExecute taints and stops evicting
+  (pkg/controller/nodelifecycle ``handleDisruption``), so no pod is marked for deletion; the NoSchedule
+  unreachable taint stays. Static pods and every other container keep running.
 * ``fail-job``; ``target-down``; ``error-rate`` (share answering 500); ``latency`` (the q-quantile in seconds,
   param ``quantile`` default 0.95); ``metric-rate-drop`` and ``error-counter`` (param ``metric``: a declared
   vendor counter's growth per second, per pod); ``network-flood`` (bytes/s transmitted, summed over the
@@ -49,6 +65,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from conformance.model.scenario import (
+    CONTROL_PLANE_COMPONENTS,
     FAULT_KINDS,
     NO_FAULT,
     Scenario,
@@ -70,7 +87,7 @@ from conformance.sim.backoff import (
     crash_schedule,
     held_crash_schedule,
 )
-from conformance.sim.families import ksm_self
+from conformance.sim.families import control_plane, ksm_self
 from conformance.sim.families.cadvisor import usage_for_throttled_share
 from conformance.sim.latency import latency_model
 from conformance.sim.policies import quota_release_at
@@ -171,6 +188,23 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
             "each refused List is retried after client-go's back-off: 800ms doubling to 30s, jittered up to twice "
             f"that ({ksm_self.capped_wait():g}s on average once capped)",
             False,
+        ),
+    ),
+    "control-plane-down": (
+        BuiltInDelay(
+            "leaves discovery",
+            5.0,
+            "a scheduler leaves Prometheus's discovery a few seconds after its manifest moves: the kubelet stops "
+            "the static pod and deletes its mirror pod at its next housekeeping (every 2s), and the controller "
+            "manager drops the endpoint (the simulated cluster drops the target at once; Prometheus's own "
+            "discovery timers are allowed for live)",
+        ),
+    ),
+    "kubelets-down": (
+        BuiltInDelay(
+            "node monitor grace",
+            NODE_MONITOR_GRACE_S,
+            "every node turns Ready=Unknown this long after its kubelet stops; the kubelets' targets are down at once",
         ),
     ),
 }
@@ -682,6 +716,58 @@ def _node_not_ready(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[
     return undo
 
 
+def _kubelets_down(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """Every kubelet silent at once (see the module docstring): each node as ``node-not-ready`` unknown, with the
+    node lifecycle controller's evictions halted because no node is Ready."""
+    down = [node.name for node in cluster.nodes.values() if node.not_ready_since is not None]
+    if down:
+        raise ValueError(f"scenario {handle.scenario.id}: node(s) {', '.join(down)} already not ready")
+    now = cluster.now
+    for node in cluster.nodes.values():
+        node.not_ready_mode = "unknown"
+        node.not_ready_since = now
+        node.evictions_halted = True
+    cluster.breakpoint(now)
+    cluster.breakpoint(now + NODE_MONITOR_GRACE_S)
+
+    def undo() -> None:
+        """The kubelets are back: every node Ready at its next status update, nothing was evicted."""
+        for node in cluster.nodes.values():
+            node.not_ready_mode = None
+            node.not_ready_since = None
+            node.evictions_halted = False
+        cluster.schedule_pending(cluster.now)
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _control_plane_down(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The component stops on every control-plane node (see the module docstring for what each one does)."""
+    scenario = handle.scenario
+    component = scenario.component
+    if component is None:
+        raise ValueError(
+            f"scenario {scenario.id}: control-plane-down needs target.component, one of "
+            f"{sorted(CONTROL_PLANE_COMPONENTS)}"
+        )
+    if component.job in cluster.stopped_components:
+        raise ValueError(f"scenario {scenario.id}: {component.name} is already stopped")
+    if component.job not in control_plane.simulated_jobs(cluster):
+        raise ValueError(
+            f"scenario {scenario.id}: the simulated cluster runs no {component.name} (no control-plane node, or "
+            "a stand-in replaces it)"
+        )
+    cluster.stopped_components.add(component.job)
+    cluster.breakpoint(cluster.now)
+
+    def undo() -> None:
+        cluster.stopped_components.discard(component.job)
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
 def _memory(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
     scenario = handle.scenario
     ratio = _ratio(scenario, handle.level, upper=math.inf)
@@ -1066,4 +1152,6 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "hpa-maxed": _hpa_maxed,
     "quota-usage": _quota_usage,
     "pdb-unsatisfiable": _pdb_unsatisfiable,
+    "control-plane-down": _control_plane_down,
+    "kubelets-down": _kubelets_down,
 }

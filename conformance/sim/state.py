@@ -111,6 +111,9 @@ class NodeState:
     # node-not-ready: when the kubelet stopped posting status (unknown) or reported NotReady (false).
     not_ready_mode: Literal["unknown", "false"] | None = None
     not_ready_since: float | None = None
+    #: No node of the cluster is Ready (every kubelet down): the node lifecycle controller's "master disruption
+    #: mode" removes the NoExecute taints and stops evicting, so the node keeps only its NoSchedule taint.
+    evictions_halted: bool = False
     memory_used: Ramp | None = None
 
     @property
@@ -146,7 +149,8 @@ class NodeState:
         if status != "true":
             key = "node.kubernetes.io/unreachable" if status == "unknown" else "node.kubernetes.io/not-ready"
             taints.append(Taint(key, "", "NoSchedule"))
-            taints.append(Taint(key, "", "NoExecute"))
+            if not self.evictions_halted:
+                taints.append(Taint(key, "", "NoExecute"))
         return taints
 
     def memory_used_ratio(self, t: float) -> float:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -163,6 +163,7 @@ class TwinFaults:
                 lane.handles[run.id] = cluster.apply_fault(run.scenario, run.level, **run.prediction.timing())
         except (ValueError, KeyError) as error:
             raise ConformanceError(str(error)) from error
+        lane.stack.rediscover()  # a target the fault took away leaves Prometheus's discovery
 
     def revert(self, watch: RunWatch) -> None:
         lane = self.lanes[watch.run.id]
@@ -170,6 +171,7 @@ class TwinFaults:
         if handle is not None and lane.stack is not None:
             with lane.stack.cluster_server.at_now() as cluster:
                 cluster.revert_fault(handle)
+            lane.stack.rediscover()
 
     def lose(self, loss: ReplicaLoss, watch: RunWatch) -> str:
         """Kill one replica of the run's lane (SIGKILL, as when its node stops responding): the first Prometheus,
@@ -401,7 +403,7 @@ class TwinBackend:
                 lane = TwinLane(f"{prefix}-{len(lanes)}")
                 lanes.append(lane)
             else:
-                family = families[(prefix, "nodes" if run.scenario.kind.target == "node" else "main")]
+                family = families[(prefix, "nodes" if run.scenario.kind.target in ("node", "cluster") else "main")]
                 touched = _objects_of(run, self.profile.environment)
                 free = [
                     lane
@@ -485,7 +487,7 @@ class TwinBackend:
             lane.stack = TwinStack(
                 cluster,
                 self.pack,
-                self._settings(lane.name, backfill=samples),
+                replace(self._settings(lane.name, backfill=samples), discovered_jobs=_discovered_jobs(lane.runs)),
                 promtool_slots=promtool_slots,
                 sampled_together=sampled_together if samples else None,
             )
@@ -556,6 +558,14 @@ def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
     target, kind = run.scenario.target, run.scenario.kind.target
     if kind == "node":
         return frozenset({f"node/{target.node}"})
+    if kind == "cluster":  # every kubelet: shares a lane with no other node fault
+        return frozenset(f"node/{node.name}" for node in environment.nodes)
+    if kind == "component":
+        # One control plane: a stopped controller manager keeps a stopped scheduler's endpoint, so two components
+        # down in one lane would change each other's discovery. Other runs may share the lane: the simulated
+        # cluster schedules and replaces pods without its simulated scheduler and controller manager (kind, where
+        # they are real, gives such a fault a wave of its own).
+        return frozenset({"control-plane"})
     if kind in ("workload", "container"):
         return frozenset({f"workload/{target.namespace}/{target.workload}"})
     if kind == "volume":
@@ -568,6 +578,15 @@ def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
     if kind == "job":
         return frozenset({f"job/{target.namespace}/{target.job}"})
     return frozenset()
+
+
+def _discovered_jobs(runs: Sequence[ScenarioRun]) -> frozenset[str]:
+    """The scrape jobs whose targets the lane's faults take out of discovery (and bring back on revert)."""
+    return frozenset(
+        run.scenario.component.job
+        for run in runs
+        if run.scenario.rejoins_discovery and run.scenario.component is not None
+    )
 
 
 def _max_range_s(expr: str, *, over: set[str] | None = None) -> float:

@@ -6,12 +6,21 @@ per target, so two scrape configs (kubelet's ``/metrics`` and ``/metrics/cadviso
 ``job="kubelet"``. A target's ``metric_drop`` (the ServiceMonitor's ``metricRelabelings`` that drop by name)
 becomes a ``metric_relabel_configs`` drop: the live Prometheus stores what the simulated cluster's
 ``stored_samples`` (depth 3, the backfilled warm-up) say it stores.
+
+A group whose targets can leave discovery during the run (a stopped scheduler's mirror pod goes, and with it its
+endpoint) is discovered from a file instead (``file_sd_configs``, one file per group, :func:`discovery_entries`):
+Prometheus watches the file (inotify; ``refresh_interval`` as a fallback), and a target gone from it is dropped
+as Kubernetes discovery drops one, its series marked stale at what would have been its next scrape. Changing a
+static config would not do: a scrape config removed on reload stops its pool without staleness markers, so its
+series would linger for the lookback delta. Either way Prometheus applies a changed target set on its discovery
+manager's 5 s send tick and its scrape manager's 5 s reload tick (see
+:data:`conformance.observe.expectations.DISCOVERY_WALL_S`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +41,44 @@ def _job_name(job: str, honor: bool, taken: set[str]) -> str:
     return name
 
 
+#: One scrape config per (job, honor_labels, metric drop).
+GroupKey = tuple[str, bool, str]
+
+#: How often Prometheus re-reads a discovery file besides watching it (wall seconds, a fallback to inotify).
+DISCOVERY_REFRESH = "5s"
+
+
+def group_key(target: ScrapeTargetLike) -> GroupKey:
+    return (target.job, bool(target.honor_labels), target.metric_drop)
+
+
+def _groups(targets: Sequence[ScrapeTargetLike]) -> dict[GroupKey, list[ScrapeTargetLike]]:
+    groups: dict[GroupKey, list[ScrapeTargetLike]] = {}
+    for target in targets:
+        groups.setdefault(group_key(target), []).append(target)
+    return dict(sorted(groups.items()))
+
+
+def _entry(target: ScrapeTargetLike, cluster_address: str) -> dict[str, Any]:
+    """One target as Prometheus reads it from a static config or a discovery file."""
+    return {
+        "targets": [cluster_address],
+        "labels": {
+            "job": target.job,
+            **{k: v for k, v in target.labels.items() if k != "job"},
+            "__metrics_path__": target_path(target.id),
+        },
+    }
+
+
+def discovery_entries(
+    targets: Sequence[ScrapeTargetLike], cluster_address: str, keys: Collection[GroupKey]
+) -> dict[GroupKey, list[dict[str, Any]]]:
+    """What each discovery file of ``keys`` holds for ``targets`` now (an empty list: every target has left)."""
+    groups = _groups(targets)
+    return {key: [_entry(target, cluster_address) for target in groups.get(key, [])] for key in keys}
+
+
 def prometheus_config(
     targets: Sequence[ScrapeTargetLike],
     cluster_address: str,
@@ -41,17 +88,22 @@ def prometheus_config(
     scrape_s: float,
     evaluation_s: float,
     scraper: str = "prometheus",
+    discovery_files: Mapping[GroupKey, Path] | None = None,
 ) -> dict[str, Any]:
     """The config as a dict; intervals are already scaled, in seconds. Every scrape names ``scraper`` (the
-    replica) in its query: the cluster server keeps each replica's scrape grid apart."""
-    groups: dict[tuple[str, bool, str], list[ScrapeTargetLike]] = {}
-    for target in targets:
-        key = (target.job, bool(target.honor_labels), target.metric_drop)
-        groups.setdefault(key, []).append(target)
+    replica) in its query: the cluster server keeps each replica's scrape grid apart. The groups of
+    ``discovery_files`` read their targets from those files (:func:`discovery_entries` writes what they hold)."""
+    files = discovery_files or {}
     taken: set[str] = set()
     scrape_configs = []
-    for (job, honor, drop), members in sorted(groups.items()):
+    for key, members in _groups(targets).items():
+        job, honor, drop = key
         drops = [{"source_labels": ["__name__"], "regex": drop, "action": "drop"}] if drop else []
+        found: dict[str, Any] = (
+            {"file_sd_configs": [{"files": [str(files[key])], "refresh_interval": DISCOVERY_REFRESH}]}
+            if key in files
+            else {"static_configs": [_entry(target, cluster_address) for target in members]}
+        )
         scrape_configs.append(
             {
                 "job_name": _job_name(job, honor, taken),
@@ -59,17 +111,7 @@ def prometheus_config(
                 "scrape_interval": format_duration(scrape_s),
                 "scrape_timeout": format_duration(scrape_s),
                 "params": {SCRAPER_PARAM: [scraper]},
-                "static_configs": [
-                    {
-                        "targets": [cluster_address],
-                        "labels": {
-                            "job": job,
-                            **{k: v for k, v in target.labels.items() if k != "job"},
-                            "__metrics_path__": target_path(target.id),
-                        },
-                    }
-                    for target in members
-                ],
+                **found,
                 **({"metric_relabel_configs": drops} if drops else {}),
             }
         )

@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
+import os
 import shutil
 import threading
 import time
@@ -50,7 +52,14 @@ from conformance.twin.processes import (
     remove_temp_dir,
     stop_processes,
 )
-from conformance.twin.promconfig import prometheus_config, scaled_rule_groups, write_yaml
+from conformance.twin.promconfig import (
+    GroupKey,
+    discovery_entries,
+    group_key,
+    prometheus_config,
+    scaled_rule_groups,
+    write_yaml,
+)
 from conformance.twin.reach import Reach
 from conformance.twin.scraped import scraped
 from conformance.twin.selfscrape import SelfJobs, SelfTarget, scrape_configs
@@ -98,6 +107,9 @@ class StackSettings:
     self_jobs: SelfJobs | None = None
     #: The metric names that choose the targets Prometheus scrapes (see :mod:`.scraped`); None: every target.
     scraped_names: frozenset[str] | None = None
+    #: The scrape jobs whose targets can leave discovery during the run: read from files the stack rewrites
+    #: (:meth:`TwinStack.rediscover`) instead of static configs (see :mod:`.promconfig`).
+    discovered_jobs: frozenset[str] = frozenset()
 
     def scaled(self, seconds: float) -> float:
         return scale_seconds(seconds, self.scale)
@@ -181,6 +193,8 @@ class TwinStack:
         self._relaunch: dict[str, Callable[..., Any]] = {}  # by replica name: start it again (fresh_ports=True)
         #: By Prometheus home: its configuration without the self-scrape, and the replica ports that was written with.
         self._self_scraped: dict[Path, tuple[dict[str, Any], tuple[int, ...]]] = {}
+        #: The discovery file of each scrape group of a job in ``settings.discovered_jobs`` (every replica reads it).
+        self._discovery_files: dict[GroupKey, Path] = {}
 
     def __enter__(self) -> TwinStack:
         return self.start()
@@ -284,6 +298,8 @@ class TwinStack:
             self._ready(self.alertmanagers, position)
 
         rules = write_yaml(home / "rules.yml", scaled_rule_groups(self.pack, settings.scale))
+        self._discovery_files = self._discovery_paths(workdir)
+        self.rediscover()
         # Every replica may scrape every other one (the self-scrape): their ports are picked before any starts.
         ports = [self._port() for _ in homes]
         for replica, replica_home in enumerate(homes):
@@ -296,6 +312,7 @@ class TwinStack:
                 scrape_s=settings.scaled(settings.scrape_s),
                 evaluation_s=settings.scaled(settings.evaluation_s),
                 scraper=name,
+                discovery_files=self._discovery_files,
             )
             if replicas > 1:
                 # As the Prometheus Operator configures every replica of a Prometheus resource.
@@ -316,6 +333,33 @@ class TwinStack:
     def scraped_targets(self) -> list[ScrapeTargetLike]:
         """The cluster's targets its Prometheus scrapes (:mod:`conformance.twin.scraped`)."""
         return scraped(self.cluster_server.cluster, self.settings.scraped_names)
+
+    def _discovery_paths(self, workdir: Path) -> dict[GroupKey, Path]:
+        """A discovery file for each scrape group of the jobs whose targets can leave discovery."""
+        folder = workdir / "discovery"
+        folder.mkdir(exist_ok=True)
+        keys = sorted({group_key(t) for t in self.scraped_targets() if t.job in self.settings.discovered_jobs})
+        return {key: folder / f"{index}.json" for index, key in enumerate(keys)}
+
+    def rediscover(self) -> bool:
+        """Write every discovery file with the targets the cluster has now, as Kubernetes discovery would see them
+        (a file that changed is replaced whole, by a rename, so Prometheus never reads half of it). Called after
+        every fault and revert; True when a file changed."""
+        if not self._discovery_files:
+            return False
+        server = self.cluster_server
+        with server.at_now():
+            entries = discovery_entries(self.scraped_targets(), server.address, self._discovery_files)
+        changed = False
+        for key, path in self._discovery_files.items():
+            text = json.dumps(entries[key], sort_keys=True)
+            if path.exists() and path.read_text(encoding="utf-8") == text:
+                continue
+            fresh = path.with_name(path.name + ".new")
+            fresh.write_text(text, encoding="utf-8")
+            os.replace(fresh, path)
+            changed = True
+        return changed
 
     def _port(self) -> int:
         port = free_port()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_plugins.control_plane_down import HEALTH_URLS
 from conformance_plugins.registry import FaultRegistry
 
 import conformance.testing.objects as ko
@@ -165,6 +166,24 @@ class FakeNodeAgent:
     def start_kubelet(self, node: str) -> None:
         self.calls.append(("start", node))
         self._set(node, "True")
+
+    #: (node, component) of every static pod manifest moved out of the kubelet's folder
+    parked: set[tuple[str, str]] = field(default_factory=set)
+
+    def move_static_manifest(self, node: str, component: str, *, away: bool) -> None:
+        self.calls.append(("park" if away else "unpark", f"{node}/{component}"))
+        if away:
+            self.parked.add((node, component))
+        else:
+            self.parked.discard((node, component))
+
+    def container_running(self, node: str, component: str) -> bool:
+        return (node, component) not in self.parked
+
+    def healthy(self, node: str, url: str) -> bool:
+        self.calls.append(("health", f"{node} {url}"))
+        component = next(name for name, health in HEALTH_URLS.items() if health == url)
+        return (node, component) not in self.parked
 
 
 def exec_answers(call: ExecCall) -> ExecResult:

@@ -52,6 +52,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "hpa-maxed": (Target(namespace=NS, workload="api"), {}, None),
     "quota-usage": (Target(namespace=NS, quota="team"), {"resource": "requests.memory"}, 0.92),
     "pdb-unsatisfiable": (Target(namespace=NS, workload="db"), {}, None),
+    "control-plane-down": (Target(component="kube-scheduler"), {}, None),
+    "kubelets-down": (Target(), {}, None),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
 #: Faults that change nothing on the cluster (an always-firing alert's scenario).

@@ -6,6 +6,7 @@ A new case is a new file in ``tests/data/profiles/good`` or ``bad`` plus its ``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,7 @@ def test_a_fault_other_than_none_without_a_target_says_why_the_target_is_needed(
         load_profile(str(path))
     assert str(caught.value).endswith(
         "(alerts[0].scenarios[0]): breaks the profile schema: missing required key 'target' "
-        "(every fault but `none` and `ksm-list-errors` needs a target)"
+        "(every fault but `none`, `ksm-list-errors` and `kubelets-down` needs a target)"
     )
 
 
@@ -290,3 +291,56 @@ def test_a_wrong_type_says_what_was_expected_and_what_was_found(tmp_path: Path) 
         "line 24 (alerts[0].source): breaks the profile schema: expected a mapping with the keys seed, section, "
         "quote, got the string 'the runbook'"
     )
+
+
+def test_kubelets_down_takes_no_target(tmp_path: Path) -> None:
+    path = _broken_minimal(tmp_path, ("      - fault: target-down\n", "      - fault: kubelets-down\n"))
+    with pytest.raises(errors.ProfileError, match="acts on the whole cluster and takes no target"):
+        load_profile(str(path))
+    path = _broken_minimal(
+        tmp_path,
+        (
+            "      - fault: target-down\n        target: {namespace: shop, workload: api}\n",
+            "      - fault: kubelets-down\n",
+        ),
+    )
+    assert load_profile(str(path)).alerts[0].scenarios[0].kind.target == "cluster"
+
+
+@pytest.mark.parametrize(
+    ("nodes", "target", "problem"),
+    [
+        ("    - {name: worker-1}\n", "{component: kube-scheduler}", "declares none"),
+        ("    - {name: cp, role: control-plane}\n", "{component: etcd}", "'etcd' is not one of: kube-apiserver"),
+        ("    - {name: cp, role: control-plane}\n", "{component: kube-scheduler, node: cp}", "(only)"),
+    ],
+)
+def test_control_plane_down_names_a_simulated_component(tmp_path: Path, nodes: str, target: str, problem: str) -> None:
+    path = _broken_minimal(
+        tmp_path,
+        ("    - {name: worker-1}\n", nodes),
+        (
+            "      - fault: target-down\n        target: {namespace: shop, workload: api}\n",
+            f"      - fault: control-plane-down\n        target: {target}\n",
+        ),
+    )
+    with pytest.raises(errors.ProfileError, match=re.escape(problem)):
+        load_profile(str(path))
+
+
+def test_control_plane_down_refuses_a_component_a_stand_in_replaces(tmp_path: Path) -> None:
+    path = _broken_minimal(
+        tmp_path,
+        ("    - {name: worker-1}\n", "    - {name: cp, role: control-plane}\n    - {name: worker-1}\n"),
+        ("  namespaces: [shop]\n", "  namespaces: [shop, kube-system]\n"),
+        (
+            "      namespace: shop\n      containers: [{name: api}]\n      scrape: {job: api}\n",
+            "      namespace: kube-system\n      containers: [{name: api}]\n      scrape: {job: kube-scheduler}\n",
+        ),
+        (
+            "      - fault: target-down\n        target: {namespace: shop, workload: api}\n",
+            "      - fault: control-plane-down\n        target: {component: kube-scheduler}\n",
+        ),
+    )
+    with pytest.raises(errors.ProfileError, match="stood in for by kube-system/api"):
+        load_profile(str(path))

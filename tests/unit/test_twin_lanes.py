@@ -7,7 +7,7 @@ from dataclasses import replace
 from test_observe_engine import world
 
 from conformance.model.scenario import Scenario, Target
-from conformance.twin.backend import TwinBackend
+from conformance.twin.backend import TwinBackend, _discovered_jobs
 
 
 def test_two_faults_on_one_workload_run_in_separate_lanes() -> None:
@@ -33,3 +33,42 @@ def test_a_fault_on_a_container_and_one_on_its_workload_act_on_one_object() -> N
     )
     where = {run.alert.name: lane.name for lane in lanes for run in lane.runs}
     assert where["A"] != where["B"]
+
+
+def test_every_kubelet_down_shares_a_lane_with_no_node_fault() -> None:
+    """kubelets-down takes every node: a node fault beside it would find its node already down."""
+    profile, pack, runs = world(["A", "B", "C"])
+    node = profile.environment.nodes[0].name
+    first, second, other = runs
+    lanes = TwinBackend(profile, pack, time_scale=20)._plan(
+        [
+            replace(first, scenario=Scenario("k", "kubelets-down", Target())),
+            replace(second, scenario=Scenario("n", "node-not-ready", Target(node=node))),
+            other,
+        ]
+    )
+    where = {run.alert.name: lane.name for lane in lanes for run in lane.runs}
+    assert where["A"] != where["B"] and "nodes" in where["A"] and "nodes" in where["B"]
+    assert where["C"] == "twin"
+
+
+def test_only_a_component_that_leaves_discovery_is_read_from_a_discovery_file() -> None:
+    _profile, _pack, runs = world(["A", "B", "C"])
+    first, second, third = runs
+    scheduler = replace(first, scenario=Scenario("s", "control-plane-down", Target(component="kube-scheduler")))
+    api = replace(second, scenario=Scenario("a", "control-plane-down", Target(component="kube-apiserver")))
+    manager = replace(third, scenario=Scenario("m", "control-plane-down", Target(component="kube-controller-manager")))
+    assert _discovered_jobs([scheduler, api, manager]) == frozenset({"kube-scheduler"})
+
+
+def test_two_components_down_never_share_a_lane() -> None:
+    """A stopped controller manager keeps a stopped scheduler's endpoint: together they would change each other."""
+    profile, pack, runs = world(["A", "B"])
+    first, second = runs
+    lanes = TwinBackend(profile, pack, time_scale=20)._plan(
+        [
+            replace(first, scenario=Scenario("s", "control-plane-down", Target(component="kube-scheduler"))),
+            replace(second, scenario=Scenario("m", "control-plane-down", Target(component="kube-controller-manager"))),
+        ]
+    )
+    assert len(lanes) == 2

@@ -12,6 +12,11 @@ controller manager are the leader-elected ones, so only the first control-plane 
 A profile that declares a stand-in workload in ``kube-system`` scraped under a component's job (to take it down
 with a fault) gets that workload instead of the simulated component.
 
+``control-plane-down`` stops a component (:attr:`SimulatedCluster.stopped_components`): a stopped scheduler or
+controller manager leaves discovery (:func:`discovered`; kubeadm's static pod goes with its mirror pod, and the
+chart's Service with its endpoint), a stopped API server stays discovered and does not answer (:func:`answers`):
+Prometheus's Kubernetes discovery watches through it and keeps its last targets while it cannot reach it.
+
 These components are not Kubernetes objects of the simulated cluster (kube-state-metrics does not list them):
 they exist for their scrape targets and their own metrics. Every counter runs at a steady healthy rate
 (:mod:`conformance.sim.families.steady`); series a healthy component has no child for yet (5xx responses,
@@ -253,6 +258,30 @@ def targets(cluster: SimulatedCluster) -> list[ScrapeTarget]:
         target_id = ID_PREFIX + (place.pod or f"{place.job}-{place.node.name}")
         found.append(ScrapeTarget(target_id, place.job, "/metrics", False, labels, node=place.node.name))
     return found
+
+
+def simulated_jobs(cluster: SimulatedCluster) -> set[str]:
+    """The control-plane jobs the simulated cluster runs itself (not stood in for), stopped or not."""
+    replaced = stood_in(cluster)
+    return {place.job for place in _placements(cluster) if place.job not in replaced}
+
+
+def discovered(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
+    """Whether Prometheus discovers ``target`` now. A stopped scheduler (a kubeadm static pod: the kubelet deletes
+    its mirror pod, and the controller manager's endpoint controllers drop it from the chart's Service) has left
+    discovery, unless the controller manager is stopped too: then nobody updates the endpoints. A stopped
+    controller manager stays discovered for that reason, and a stopped API server because Prometheus's
+    Kubernetes discovery watches through it and keeps its last target set while it cannot reach it (client-go's
+    reflector retries, its store unchanged)."""
+    if not serves(target) or target.job not in cluster.stopped_components:
+        return True
+    return target.job != SCHEDULER or CONTROLLER_MANAGER in cluster.stopped_components
+
+
+def answers(cluster: SimulatedCluster, target: ScrapeTarget) -> bool:
+    """Whether the component behind ``target`` answers scrapes (a stopped one does not: ``up`` 0 while it is
+    still discovered)."""
+    return target.job not in cluster.stopped_components
 
 
 def serves(target: ScrapeTarget) -> bool:
