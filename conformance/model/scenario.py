@@ -42,6 +42,10 @@ class FaultKind:
     a total several objects can carry between them (a scenario's ``spread``); every backend that injects the
     fault must then split it (the Kubernetes backends skip network-flood altogether).
 
+    ``level_optional`` marks a fault whose level is one of its effects among others (a clock's offset, besides
+    losing its synchronisation): an alert with no threshold on the quantity applies it without a level, and the
+    quantity keeps its healthy value.
+
     ``unit`` is the level's unit; ``params`` the scenario parameters it reads. Its built-in Kubernetes delays
     (progress deadline, node grace, back-off) are the simulated cluster's (:data:`conformance.sim.faults.DELAYS`).
     """
@@ -56,6 +60,7 @@ class FaultKind:
     shareable: bool = False
     unit: str = ""
     params: tuple[FaultParam, ...] = ()
+    level_optional: bool = False
 
     def param(self, name: str) -> FaultParam:
         for param in self.params:
@@ -254,6 +259,47 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "the workload's pods transmit at the level in bytes per second, summed over its pods",
             shareable=True,
             unit="bytes per second",
+        ),
+        FaultKind(
+            "fill-node-filesystem",
+            "node",
+            "node_filesystem_available_ratio",
+            "write to a filesystem of the node until what non-root may still write (node-exporter's avail_bytes) is "
+            "the level's share of its size; fill_s makes the fill linear (twin: the node's root filesystem, ext4 "
+            "with its 5% root reserve; kind and clusters: a dedicated tmpfs mounted on the node)",
+            ceiling=1.0,
+            unit="ratio of the filesystem's size (0-1)",
+            params=(
+                FaultParam(
+                    "size", "bytes (quantity)", "64Mi", "the size of the tmpfs mounted and filled", "kind, cluster"
+                ),
+                FaultParam(
+                    "namespace", "namespace", "the target's", "where the privileged filling pod runs", "kind, cluster"
+                ),
+            ),
+        ),
+        FaultKind(
+            "clock-drift",
+            "node",
+            "clock_offset_seconds",
+            "the node's clock is off its reference by the level (node_timex_offset_seconds, held); with "
+            "synchronised false it is no longer synchronised: sync status 0 and the kernel's maximum error growing "
+            "500us per second up to 16s (kernel/time/ntp.c); no level: the offset stays as it was",
+            ceiling=0.5,
+            unit="seconds (at most the kernel's MAXPHASE, 0.5)",
+            level_optional=True,
+            params=(
+                FaultParam(
+                    "synchronised",
+                    "true | false",
+                    "true",
+                    "false: the clock is no longer synchronised (the kernel's STA_UNSYNC), its maximum error grows",
+                ),
+                FaultParam(
+                    "namespace", "namespace", "the target's", "where the privileged adjtimex pod runs", "cluster"
+                ),
+                _MAX_HOLD,
+            ),
         ),
     )
 }

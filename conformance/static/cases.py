@@ -162,7 +162,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
     """All cases for ``alert``; ``warmup_s`` of healthy cluster come first so range windows are full."""
     cases: list[Case] = []
     for scenario in alert.scenarios:
-        intrinsic = INTRINSIC_DELAY_S.get(scenario.fault, 0.0)
+        intrinsic = intrinsic_delay_s(scenario.fault, scenario)
         fire_level: float | None = None
         healthy_level: float | None = None
         if alert.threshold is not None and scenario.kind.quantity is not None:
