@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance_plugins.clock_drift import ClockDrift
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
 from conformance_plugins.cpu_throttling import CpuThrottling
@@ -10,6 +11,7 @@ from conformance_plugins.crash_loop_backoff import CrashLoopBackOff
 from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
+from conformance_plugins.fill_node_filesystem import FillNodeFilesystem
 from conformance_plugins.fill_volume import FillVolume
 from conformance_plugins.kill_pods import KillPods
 from conformance_plugins.latency import Latency
@@ -46,4 +48,6 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     ErrorCounter,
     NetworkFlood,
     NoFault,
+    FillNodeFilesystem,
+    ClockDrift,
 )

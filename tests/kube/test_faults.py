@@ -46,6 +46,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "latency": (Target(namespace=NS, workload="api"), {}, 2.5),
     "metric-rate-drop": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 0.0),
     "error-counter": (Target(namespace=NS, workload="api"), {"metric": "pushes_total"}, 1.0),
+    "fill-node-filesystem": (Target(node="node-a"), {"namespace": NS}, 0.04),
+    "clock-drift": (Target(node="node-b"), {"namespace": NS}, 0.06),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
 #: Faults that change nothing on the cluster (an always-firing alert's scenario).
@@ -58,9 +60,27 @@ def build(world: World, fault: str) -> Injector:
     return REGISTRY.get(fault).build(scenario, world.placement.resolve(scenario), level)
 
 
+#: busybox adjtimex on a node whose NTP daemon uses the kernel PLL (status 1: STA_PLL), offset 120 us.
+ADJTIMEX_OUTPUT = "    mode:         0\n-o  offset:       120 us\n    status:       1 (PLL)\n"
+#: df of the 64 MiB tmpfs the node filesystem fault mounts, empty.
+TMPFS_DF = "Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 65536 0 65536 0% /mnt/alert-conformance-fill\n"
+
+
+def node_answers(call: ExecCall) -> ExecResult:
+    """What a node pod answers: busybox adjtimex, df of the tmpfs (through nsenter); everything else succeeds."""
+    if call.argv[0] == "adjtimex":
+        return ExecResult(0, ADJTIMEX_OUTPUT)
+    if "df" in call.argv:
+        return ExecResult(0, TMPFS_DF)
+    return ExecResult(0, "")
+
+
 def prepare(world: World, fault: str) -> Injector:
-    if fault == "node-memory-pressure":
-        world.ctx.backend = "cluster"  # skipped on kind (see test_skips); proven on the existing-cluster path
+    if fault in ("node-memory-pressure", "fill-node-filesystem", "clock-drift"):
+        if fault != "fill-node-filesystem":
+            world.ctx.backend = "cluster"  # skipped on kind (see test_skips); proven on the existing-cluster path
+        if fault != "node-memory-pressure":
+            world.executor.handler = node_answers
 
         def pod_running(api: Any, event: str, resource: Any, obj: dict[str, Any]) -> None:
             if event == "create" and resource is r.PODS:
@@ -507,3 +527,66 @@ def test_a_second_fault_on_the_same_object_is_refused(world: World) -> None:
 
 
 Check = Callable[[World], None]
+
+
+def test_fill_node_filesystem_mounts_fills_and_unmounts_a_tmpfs(world: World) -> None:
+    """The fill happens in the node's mount namespace on a tmpfs of its own (never the node's root filesystem):
+    64 MiB, 4 % of it left available; the revert removes the file, unmounts and deletes the pod."""
+    injector = prepare(world, "fill-node-filesystem")
+    before = comparable(world)
+    inject(world.ctx, [injector], lambda: None)
+    pods = [c for c in world.api.calls if c.method == "POST" and c.path.endswith("/pods")]
+    spec = pods[0].body["spec"]
+    assert spec["nodeName"] == NODE_A and spec["hostPID"] is True
+    assert spec["containers"][0]["securityContext"] == {"privileged": True}
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    assert all(a.startswith("nsenter -t 1 -m -- ") for a in argvs)
+    assert "mount -t tmpfs -o size=67108864 tmpfs /mnt/alert-conformance-fill" in argvs[0]
+    to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
+    assert f"fallocate -l {to_write} /mnt/alert-conformance-fill/fill" in argvs[2]
+    assert "umount /mnt/alert-conformance-fill" in argvs[3]
+    assert_restored(world, before)
+
+
+def test_fill_node_filesystem_refuses_a_level_above_what_is_available(world: World) -> None:
+    injector = prepare(world, "fill-node-filesystem")
+    injector = type(injector).build(
+        Scenario("f", "fill-node-filesystem", Target(node="node-a")), injector.target, 1.0
+    )
+    world.executor.handler = node_answers
+    with pytest.raises(BackendError, match="already has only 100.0% available"):
+        inject(world.ctx, [injector], lambda: None)
+
+
+def test_clock_drift_sets_the_offset_in_a_loop_and_restores_what_it_read(world: World) -> None:
+    """busybox adjtimex -o takes microseconds; the loop re-hands the kernel the level every second (the kernel
+    slews an offset away); the revert stops it and hands back the 120 us it read."""
+    injector = prepare(world, "clock-drift")
+    before = comparable(world)
+    inject(world.ctx, [injector], lambda: None)
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    assert argvs[0] == "adjtimex"
+    assert "echo 120 > " in argvs[1] and "adjtimex -q -o 60000; sleep 1" in argvs[1]
+    assert "pkill -KILL -f alert-conformance-clock" in argvs[2] and "adjtimex -q -o $(cat " in argvs[2]
+    assert_restored(world, before)
+
+
+def test_clock_drift_refuses_a_kernel_without_its_pll(world: World) -> None:
+    injector = prepare(world, "clock-drift")
+    world.executor.handler = lambda call: (
+        ExecResult(0, "-o  offset: 0 us\n    status: 64 (UNSYNC)\n") if call.argv[0] == "adjtimex" else ExecResult(0, "")
+    )
+    with pytest.raises(BackendError, match="not in PLL mode"):
+        inject(world.ctx, [injector], lambda: None)
+    assert not [k for k in world.api.objects if k[1] == "pods" and "clock" in k[3]]
+
+
+def test_clock_drift_is_skipped_on_kind_and_unsynchronised_everywhere(world: World) -> None:
+    injector = build(world, "clock-drift")
+    assert "one kernel clock" in str(type(injector).skip_reason("kind", injector.target))
+    assert type(injector).skip_reason("cluster", injector.target) is None
+    unsynced = type(injector).build(
+        Scenario("c", "clock-drift", Target(node="node-b"), params={"synchronised": "false"}), injector.target, None
+    )
+    assert "STA_UNSYNC" in str(unsynced.params_skip_reason("cluster"))
+    assert injector.disruptive and injector.node_fault

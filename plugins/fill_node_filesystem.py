@@ -1,0 +1,132 @@
+"""fill-node-filesystem: a filesystem of the node, as node-exporter reports it, filled until avail/size is the level.
+
+Filling a kind node's own root filesystem would fill the CI machine's disk (kind nodes are containers on the
+host's filesystem), and filling a real node's root filesystem would starve its kubelet and pods. So the fault
+mounts a small dedicated tmpfs on the node (param ``size``, default 64Mi; it costs that much of the node's memory
+while it holds) at ``/mnt/alert-conformance-fill`` and fills it: the alert names that filesystem, **device
+``tmpfs``, fstype ``tmpfs``, mountpoint ``/mnt/alert-conformance-fill``**. The chart's node-exporter reports it:
+kube-prometheus-stack 88.5.3's values pass ``--collector.filesystem.fs-types-exclude`` without tmpfs and
+``--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)``
+(``/mnt`` is not excluded), and prometheus-node-exporter 4.56.1 mounts the node's ``/`` at ``/host/root`` with
+``mountPropagation: HostToContainer``, so a mount made after node-exporter started reaches it. tmpfs has no root
+reserve: avail_bytes equals free_bytes there (the twin's ext4 root filesystem keeps 5 % for root).
+
+How: a privileged busybox pod with ``hostPID`` on the node (:mod:`conformance_plugins._node_pod`; on kind the node
+container's PID 1 is its systemd) enters the node's mount namespace with ``nsenter -t 1 -m``, mounts the tmpfs,
+reads ``df`` and writes the difference with ``fallocate`` (``dd`` where fallocate is missing). Revert: remove the
+file, unmount, remove the directory, delete the pod (a leftover pod of a killed run is cleaned the same way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance_plugins._node_pod import (
+    delete_node_pod,
+    node_pod_name,
+    node_pod_permissions,
+    pod_running,
+    run_in_node_pod,
+    start_node_pod,
+)
+from conformance_plugins.fill_volume import parse_df
+
+from conformance.errors import BackendError, InputError
+from conformance.kube.client import Obj
+from conformance.kube.faults import FaultContext, Injector, Permission
+from conformance.kube.placement import ResolvedTarget
+from conformance.kube.resources import Resource
+from conformance.model.scenario import Scenario, param_value
+from conformance.quantities import parse_quantity
+
+MOUNT_POINT = "/mnt/alert-conformance-fill"
+FILL_FILE = f"{MOUNT_POINT}/fill"
+NODE_MOUNTS = ["nsenter", "-t", "1", "-m", "--"]  # PID 1's mount namespace: the node's own mounts
+
+
+@dataclass(frozen=True)
+class FillNodeParams:
+    available_ratio: float
+    size_bytes: int
+    namespace: str
+    max_hold_s: int = 1800
+
+
+class FillNodeFilesystem(Injector):
+    fault = "fill-node-filesystem"
+    node_fault = True
+
+    @classmethod
+    def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
+        if level is None:
+            raise ValueError("fill-node-filesystem needs a level (the share of the filesystem left available)")
+        size = str(param_value(scenario, "size"))
+        try:
+            size_bytes = parse_quantity(size)
+        except ValueError:
+            raise InputError(f"scenario {scenario.id}: size {size!r} is not a Kubernetes quantity of bytes") from None
+        namespace = str(scenario.params.get("namespace", target.namespace or target.work_namespace or "default"))
+        return cls(target, FillNodeParams(float(level), int(size_bytes), namespace))
+
+    @property
+    def pod_name(self) -> str:
+        return node_pod_name("fill", str(self.target.node))
+
+    def describe(self) -> str:
+        return (
+            f"mount a {self.params.size_bytes // 2**20}Mi tmpfs at {MOUNT_POINT} on node {self.target.node} (pod "
+            f"{self.params.namespace}/{self.pod_name}, privileged) and fill it until "
+            f"{self.params.available_ratio:.1%} is available; the alert names device tmpfs, mountpoint {MOUNT_POINT}"
+        )
+
+    def describe_revert(self) -> str:
+        return f"remove the file, unmount {MOUNT_POINT} on node {self.target.node}, delete the pod"
+
+    def permissions(self) -> list[Permission]:
+        return node_pod_permissions(self.params.namespace)
+
+    def apply(self, ctx: FaultContext) -> None:
+        ns, pod = self.params.namespace, self.pod_name
+        start_node_pod(
+            ctx,
+            name=pod,
+            namespace=ns,
+            node=str(self.target.node),
+            fault=self.fault,
+            max_hold_s=self.params.max_hold_s,
+            host_pid=True,
+        )
+        mount = (
+            f"mkdir -p {MOUNT_POINT} && (mountpoint -q {MOUNT_POINT} || "
+            f"mount -t tmpfs -o size={self.params.size_bytes} tmpfs {MOUNT_POINT})"
+        )
+        run_in_node_pod(ctx, pod, ns, [*NODE_MOUNTS, "sh", "-c", mount], f"mounting a tmpfs on {self.target.node}")
+        df = run_in_node_pod(ctx, pod, ns, [*NODE_MOUNTS, "df", "-Pk", MOUNT_POINT], f"df of {MOUNT_POINT}")
+        size, available = parse_df(df.stdout)
+        to_write = available - int(self.params.available_ratio * size)
+        if to_write <= 0:
+            raise BackendError(
+                f"{MOUNT_POINT} on node {self.target.node} already has only {available / size:.1%} available; "
+                f"cannot fill it to {self.params.available_ratio:.1%}"
+            )
+        fill = (
+            f"fallocate -l {to_write} {FILL_FILE} 2>/dev/null || "
+            f"dd if=/dev/zero of={FILL_FILE} bs=1024 count={to_write // 1024} 2>/dev/null; sync"
+        )
+        run_in_node_pod(ctx, pod, ns, [*NODE_MOUNTS, "sh", "-c", fill], f"filling {MOUNT_POINT}")
+
+    def revert(self, ctx: FaultContext) -> None:
+        self._clean(ctx, self.pod_name, self.params.namespace)
+
+    @classmethod
+    def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
+        if pod_running(ctx, pod, namespace):
+            script = f"rm -f {FILL_FILE}; if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; rmdir {MOUNT_POINT} 2>/dev/null; true"
+            run_in_node_pod(ctx, pod, namespace, [*NODE_MOUNTS, "sh", "-c", script], f"unmounting {MOUNT_POINT}")
+        delete_node_pod(ctx, pod, namespace)
+
+    @classmethod
+    def clean_leftover(cls, ctx: FaultContext, resource: Resource, obj: Obj) -> str:
+        meta = obj["metadata"]
+        cls._clean(ctx, meta["name"], meta["namespace"])
+        return f"unmounted {MOUNT_POINT} and deleted pod {meta['namespace']}/{meta['name']}"
