@@ -121,7 +121,10 @@ class FillNodeFilesystem(Injector):
     @classmethod
     def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
         if pod_running(ctx, pod, namespace):
-            script = f"rm -f {FILL_FILE}; if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; rmdir {MOUNT_POINT} 2>/dev/null; true"
+            script = (
+                f"rm -f {FILL_FILE}; if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
+                f"rmdir {MOUNT_POINT} 2>/dev/null; true"
+            )
             run_in_node_pod(ctx, pod, namespace, [*NODE_MOUNTS, "sh", "-c", script], f"unmounting {MOUNT_POINT}")
         delete_node_pod(ctx, pod, namespace)
 

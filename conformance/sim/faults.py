@@ -68,20 +68,20 @@ from conformance.sim.state import (
     EXT4_RESERVED_SHARE,
     MAX_PHASE_S,
     MAXERROR_GROWTH_PER_S,
-    NTP_PHASE_LIMIT_S,
-    ClockFault,
     NODE_MONITOR_GRACE_S,
+    NTP_PHASE_LIMIT_S,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
+    ClockFault,
     ContainerState,
     JobRun,
     NodeState,
     OomRun,
-    maxerror_climb_s,
     PodState,
     Ramp,
     Termination,
     WorkloadState,
+    maxerror_climb_s,
 )
 
 if TYPE_CHECKING:

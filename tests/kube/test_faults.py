@@ -63,7 +63,9 @@ def build(world: World, fault: str) -> Injector:
 #: busybox adjtimex on a node whose NTP daemon uses the kernel PLL (status 1: STA_PLL), offset 120 us.
 ADJTIMEX_OUTPUT = "    mode:         0\n-o  offset:       120 us\n    status:       1 (PLL)\n"
 #: df of the 64 MiB tmpfs the node filesystem fault mounts, empty.
-TMPFS_DF = "Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 65536 0 65536 0% /mnt/alert-conformance-fill\n"
+TMPFS_DF = (
+    "Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 65536 0 65536 0% /mnt/alert-conformance-fill\n"
+)
 
 
 def node_answers(call: ExecCall) -> ExecResult:
@@ -550,11 +552,9 @@ def test_fill_node_filesystem_mounts_fills_and_unmounts_a_tmpfs(world: World) ->
 
 def test_fill_node_filesystem_refuses_a_level_above_what_is_available(world: World) -> None:
     injector = prepare(world, "fill-node-filesystem")
-    injector = type(injector).build(
-        Scenario("f", "fill-node-filesystem", Target(node="node-a")), injector.target, 1.0
-    )
+    injector = type(injector).build(Scenario("f", "fill-node-filesystem", Target(node="node-a")), injector.target, 1.0)
     world.executor.handler = node_answers
-    with pytest.raises(BackendError, match="already has only 100.0% available"):
+    with pytest.raises(BackendError, match=r"already has only 100\.0% available"):
         inject(world.ctx, [injector], lambda: None)
 
 
@@ -573,9 +573,8 @@ def test_clock_drift_sets_the_offset_in_a_loop_and_restores_what_it_read(world: 
 
 def test_clock_drift_refuses_a_kernel_without_its_pll(world: World) -> None:
     injector = prepare(world, "clock-drift")
-    world.executor.handler = lambda call: (
-        ExecResult(0, "-o  offset: 0 us\n    status: 64 (UNSYNC)\n") if call.argv[0] == "adjtimex" else ExecResult(0, "")
-    )
+    unsynced = "-o  offset: 0 us\n    status: 64 (UNSYNC)\n"
+    world.executor.handler = lambda call: ExecResult(0, unsynced if call.argv[0] == "adjtimex" else "")
     with pytest.raises(BackendError, match="not in PLL mode"):
         inject(world.ctx, [injector], lambda: None)
     assert not [k for k in world.api.objects if k[1] == "pods" and "clock" in k[3]]

@@ -61,7 +61,8 @@ def test_only_injectors_register() -> None:
 
 
 def test_unknown_fault_names_the_known_ones() -> None:
-    with pytest.raises(BackendError, match="no injector is registered for fault 'nope' \\(known: clock-drift, cordon-node"):
+    known = "no injector is registered for fault 'nope' \\(known: clock-drift, cordon-node"
+    with pytest.raises(BackendError, match=known):
         FaultRegistry().get("nope")
 
 

@@ -685,7 +685,7 @@ def test_clock_drift_holds_the_offset_node_exporter_reads(cluster: SimulatedClus
     assert one(stored, "node_timex_maxerror_seconds", **labels) == pytest.approx(0.0105)
     cluster.revert_fault(handle)
     assert one(cluster.stored_samples(), "node_timex_offset_seconds", **labels) < 0.001
-    with pytest.raises(ValueError, match="at most 0.5"):
+    with pytest.raises(ValueError, match=r"at most 0\.5"):
         cluster.apply_fault(scenario("clock-drift", node="w1"), 0.6)  # the kernel's MAXPHASE clamps an offset
 
 
