@@ -13,12 +13,15 @@ reserve: avail_bytes equals free_bytes there (the twin's ext4 root filesystem ke
 
 How: a privileged busybox pod with ``hostPID`` on the node (:mod:`conformance_plugins._node_pod`; on kind the node
 container's PID 1 is its systemd) enters the node's mount namespace with ``nsenter -t 1 -m``, mounts the tmpfs,
-reads ``df`` and writes the difference with ``fallocate`` (``dd`` where fallocate is missing). Revert: remove the
-file, unmount, remove the directory, delete the pod (a leftover pod of a killed run is cleaned the same way).
+reads ``df`` and writes the difference with ``fallocate`` (``dd`` where fallocate is missing): at once, or with
+``fill_s`` in equal chunks every :data:`FILL_STEP_S` seconds (a background loop in the pod, so the hold does not
+wait on it). Revert: stop the loop, remove the files, unmount, remove the directory, delete the pod (a leftover
+pod of a killed run is cleaned the same way).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from conformance_plugins._node_pod import (
@@ -41,6 +44,9 @@ from conformance.quantities import parse_quantity
 
 MOUNT_POINT = "/mnt/alert-conformance-fill"
 FILL_FILE = f"{MOUNT_POINT}/fill"
+MARKER = "alert-conformance-fill"
+#: A gradual fill writes one chunk this often: node-exporter is scraped every 30 s by the chart's ServiceMonitor.
+FILL_STEP_S = 30.0
 NODE_MOUNTS = ["nsenter", "-t", "1", "-m", "--"]  # PID 1's mount namespace: the node's own mounts
 
 
@@ -50,6 +56,7 @@ class FillNodeParams:
     size_bytes: int
     namespace: str
     max_hold_s: int = 1800
+    fill_s: float = 0.0
 
 
 class FillNodeFilesystem(Injector):
@@ -66,7 +73,9 @@ class FillNodeFilesystem(Injector):
         except ValueError:
             raise InputError(f"scenario {scenario.id}: size {size!r} is not a Kubernetes quantity of bytes") from None
         namespace = str(scenario.params.get("namespace", target.namespace or target.work_namespace or "default"))
-        return cls(target, FillNodeParams(float(level), int(size_bytes), namespace))
+        max_hold = int(scenario.params.get("max_hold_s", 1800))
+        fill_s = float(scenario.params.get("fill_s", 0))
+        return cls(target, FillNodeParams(float(level), int(size_bytes), namespace, max_hold, fill_s))
 
     @property
     def pod_name(self) -> str:
@@ -109,11 +118,20 @@ class FillNodeFilesystem(Injector):
                 f"{MOUNT_POINT} on node {self.target.node} already has only {available / size:.1%} available; "
                 f"cannot fill it to {self.params.available_ratio:.1%}"
             )
-        fill = (
-            f"fallocate -l {to_write} {FILL_FILE} 2>/dev/null || "
-            f"dd if=/dev/zero of={FILL_FILE} bs=1024 count={to_write // 1024} 2>/dev/null; sync"
+        run_in_node_pod(ctx, pod, ns, [*NODE_MOUNTS, "sh", "-c", self.fill_script(to_write)], f"filling {MOUNT_POINT}")
+
+    def fill_script(self, to_write: int) -> str:
+        """Write ``to_write`` bytes: one file at once, or equal chunk files one every :data:`FILL_STEP_S`."""
+        steps = max(1, math.ceil(self.params.fill_s / FILL_STEP_S))
+        if steps == 1:
+            return _write(FILL_FILE, to_write) + "; sync"
+        chunk = to_write // steps
+        last = to_write - chunk * (steps - 1)
+        loop = (
+            f"i=1; while [ $i -lt {steps} ]; do {_write(FILL_FILE + '.$i', chunk)}; sync; sleep {FILL_STEP_S:g}; "
+            f"i=$((i+1)); done; {_write(FILL_FILE + '.last', last)}; sync"
         )
-        run_in_node_pod(ctx, pod, ns, [*NODE_MOUNTS, "sh", "-c", fill], f"filling {MOUNT_POINT}")
+        return f"nohup timeout -s KILL {self.params.max_hold_s} sh -c '{loop}' {MARKER} >/dev/null 2>&1 &"
 
     def revert(self, ctx: FaultContext) -> None:
         self._clean(ctx, self.pod_name, self.params.namespace)
@@ -122,7 +140,8 @@ class FillNodeFilesystem(Injector):
     def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
         if pod_running(ctx, pod, namespace):
             script = (
-                f"rm -f {FILL_FILE}; if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
+                f"pkill -KILL -f {MARKER}; rm -f {FILL_FILE} {FILL_FILE}.*; "
+                f"if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
                 f"rmdir {MOUNT_POINT} 2>/dev/null; true"
             )
             run_in_node_pod(ctx, pod, namespace, [*NODE_MOUNTS, "sh", "-c", script], f"unmounting {MOUNT_POINT}")
@@ -133,3 +152,9 @@ class FillNodeFilesystem(Injector):
         meta = obj["metadata"]
         cls._clean(ctx, meta["name"], meta["namespace"])
         return f"unmounted {MOUNT_POINT} and deleted pod {meta['namespace']}/{meta['name']}"
+
+
+def _write(path: str, size: int) -> str:
+    """A shell command writing a file of ``size`` bytes (``dd`` where the filesystem has no fallocate)."""
+    dd = f"dd if=/dev/zero of={path} bs=1024 count={size // 1024} 2>/dev/null"
+    return f"(fallocate -l {size} {path} 2>/dev/null || {dd})"

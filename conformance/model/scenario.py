@@ -271,10 +271,25 @@ FAULT_KINDS: dict[str, FaultKind] = {
             unit="ratio of the filesystem's size (0-1)",
             params=(
                 FaultParam(
+                    "fill_s",
+                    "seconds",
+                    0,
+                    "fill linearly over this long (0: at once), so alerts on predict_linear see the trend a filling "
+                    "disk draws; the alert's latest acceptable time-to-fire grows by as much",
+                ),
+                FaultParam(
                     "size", "bytes (quantity)", "64Mi", "the size of the tmpfs mounted and filled", "kind, cluster"
                 ),
                 FaultParam(
                     "namespace", "namespace", "the target's", "where the privileged filling pod runs", "kind, cluster"
+                ),
+                FaultParam(
+                    "max_hold_s",
+                    "seconds",
+                    1800,
+                    "the privileged pod ends by itself after this long (the tmpfs stays until a revert or the next "
+                    "run's clean-up unmounts it)",
+                    "kind, cluster",
                 ),
             ),
         ),
@@ -298,7 +313,13 @@ FAULT_KINDS: dict[str, FaultKind] = {
                 FaultParam(
                     "namespace", "namespace", "the target's", "where the privileged adjtimex pod runs", "cluster"
                 ),
-                _MAX_HOLD,
+                FaultParam(
+                    "max_hold_s",
+                    "seconds",
+                    1800,
+                    "the privileged pod and its adjtimex loop end by themselves after this long",
+                    "cluster",
+                ),
             ),
         ),
     )

@@ -545,7 +545,7 @@ def test_fill_node_filesystem_mounts_fills_and_unmounts_a_tmpfs(world: World) ->
     assert all(a.startswith("nsenter -t 1 -m -- ") for a in argvs)
     assert "mount -t tmpfs -o size=67108864 tmpfs /mnt/alert-conformance-fill" in argvs[0]
     to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
-    assert f"fallocate -l {to_write} /mnt/alert-conformance-fill/fill" in argvs[2]
+    assert f"fallocate -l {to_write} /mnt/alert-conformance-fill/fill " in argvs[2]
     assert "umount /mnt/alert-conformance-fill" in argvs[3]
     assert_restored(world, before)
 
@@ -589,3 +589,19 @@ def test_clock_drift_is_skipped_on_kind_and_unsynchronised_everywhere(world: Wor
     )
     assert "STA_UNSYNC" in str(unsynced.params_skip_reason("cluster"))
     assert injector.disruptive and injector.node_fault
+
+
+def test_fill_node_filesystem_spreads_a_gradual_fill_in_chunks(world: World) -> None:
+    """fill_s 120: four chunks 30 s apart (node-exporter is scraped every 30 s), in a background loop the
+    revert kills before it removes the chunks and unmounts."""
+    prepare(world, "fill-node-filesystem")
+    scenario = Scenario("f", "fill-node-filesystem", Target(node="node-a"), params={"namespace": NS, "fill_s": 120})
+    injector = REGISTRY.get("fill-node-filesystem").build(scenario, world.placement.resolve(scenario), 0.04)
+    inject(world.ctx, [injector], lambda: None)
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
+    chunk = to_write // 4
+    assert "while [ $i -lt 4 ]" in argvs[2] and f"fallocate -l {chunk} /mnt/alert-conformance-fill/fill.$i" in argvs[2]
+    assert f"fallocate -l {to_write - 3 * chunk} /mnt/alert-conformance-fill/fill.last" in argvs[2]
+    assert "sleep 30;" in argvs[2] and argvs[2].startswith("nsenter -t 1 -m -- sh -c nohup timeout -s KILL 1800 ")
+    assert "pkill -KILL -f alert-conformance-fill; rm -f /mnt/alert-conformance-fill/fill " in argvs[3]
