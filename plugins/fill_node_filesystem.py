@@ -35,6 +35,7 @@ from conformance_plugins._node_pod import (
 from conformance_plugins.fill_volume import parse_df
 
 from conformance.errors import BackendError, InputError
+from conformance.kube import resources as r
 from conformance.kube.client import Obj
 from conformance.kube.faults import FaultContext, Injector, Permission
 from conformance.kube.placement import ResolvedTarget
@@ -47,6 +48,8 @@ FILL_FILE = f"{MOUNT_POINT}/fill"
 MARKER = "alert-conformance-fill"
 #: A gradual fill writes one chunk this often: node-exporter is scraped every 30 s by the chart's ServiceMonitor.
 FILL_STEP_S = 30.0
+#: How long a pod started again only to unmount may live.
+CLEAN_S = 300
 NODE_MOUNTS = ["nsenter", "-t", "1", "-m", "--"]  # PID 1's mount namespace: the node's own mounts
 
 
@@ -84,9 +87,12 @@ class FillNodeFilesystem(Injector):
     def describe(self) -> str:
         return (
             f"mount a {self.params.size_bytes // 2**20}Mi tmpfs at {MOUNT_POINT} on node {self.target.node} (pod "
-            f"{self.params.namespace}/{self.pod_name}, privileged) and fill it until "
+            f"{self.params.namespace}/{self.pod_name}, privileged) and fill it{self._over()} until "
             f"{self.params.available_ratio:.1%} is available; the alert names device tmpfs, mountpoint {MOUNT_POINT}"
         )
+
+    def _over(self) -> str:
+        return f" linearly over {self.params.fill_s:g}s" if self.params.fill_s > 0 else ""
 
     def describe_revert(self) -> str:
         return f"remove the file, unmount {MOUNT_POINT} on node {self.target.node}, delete the pod"
@@ -102,7 +108,7 @@ class FillNodeFilesystem(Injector):
             namespace=ns,
             node=str(self.target.node),
             fault=self.fault,
-            max_hold_s=self.params.max_hold_s,
+            max_hold_s=round(self.params.fill_s) + self.params.max_hold_s,
             host_pid=True,
         )
         mount = (
@@ -131,26 +137,35 @@ class FillNodeFilesystem(Injector):
             f"i=1; while [ $i -lt {steps} ]; do {_write(FILL_FILE + '.$i', chunk)}; sync; sleep {FILL_STEP_S:g}; "
             f"i=$((i+1)); done; {_write(FILL_FILE + '.last', last)}; sync"
         )
-        return f"nohup timeout -s KILL {self.params.max_hold_s} sh -c '{loop}' {MARKER} >/dev/null 2>&1 &"
+        ends = math.ceil(self.params.fill_s + 2 * FILL_STEP_S)
+        return f"nohup timeout -s KILL {ends} sh -c '{loop}' {MARKER} >/dev/null 2>&1 &"
 
     def revert(self, ctx: FaultContext) -> None:
-        self._clean(ctx, self.pod_name, self.params.namespace)
+        self._clean(ctx, self.pod_name, self.params.namespace, str(self.target.node))
 
     @classmethod
-    def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
-        if pod_running(ctx, pod, namespace):
-            script = (
-                f"pkill -KILL -f {MARKER}; rm -f {FILL_FILE} {FILL_FILE}.*; "
-                f"if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
-                f"rmdir {MOUNT_POINT} 2>/dev/null; true"
+    def _clean(cls, ctx: FaultContext, pod: str, namespace: str, node: str) -> None:
+        """Unmount through the fault's pod; one that has ended (its maximum hold passed) is started again for
+        that, since the tmpfs outlives it. Nothing to do when the pod never existed (apply never ran)."""
+        if ctx.client.get_or_none(r.PODS, pod, namespace) is None:
+            return
+        if not pod_running(ctx, pod, namespace):
+            delete_node_pod(ctx, pod, namespace)
+            start_node_pod(
+                ctx, name=pod, namespace=namespace, node=node, fault=cls.fault, max_hold_s=CLEAN_S, host_pid=True
             )
-            run_in_node_pod(ctx, pod, namespace, [*NODE_MOUNTS, "sh", "-c", script], f"unmounting {MOUNT_POINT}")
+        script = (
+            f"pkill -KILL -f {MARKER}; rm -f {FILL_FILE} {FILL_FILE}.*; "
+            f"if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
+            f"rmdir {MOUNT_POINT} 2>/dev/null; true"
+        )
+        run_in_node_pod(ctx, pod, namespace, [*NODE_MOUNTS, "sh", "-c", script], f"unmounting {MOUNT_POINT}")
         delete_node_pod(ctx, pod, namespace)
 
     @classmethod
     def clean_leftover(cls, ctx: FaultContext, resource: Resource, obj: Obj) -> str:
         meta = obj["metadata"]
-        cls._clean(ctx, meta["name"], meta["namespace"])
+        cls._clean(ctx, meta["name"], meta["namespace"], obj["spec"]["nodeName"])
         return f"unmounted {MOUNT_POINT} and deleted pod {meta['namespace']}/{meta['name']}"
 
 

@@ -287,8 +287,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
                     "max_hold_s",
                     "seconds",
                     1800,
-                    "the privileged pod ends by itself after this long (the tmpfs stays until a revert or the next "
-                    "run's clean-up unmounts it)",
+                    "the privileged pod ends by itself this long after the fill (the tmpfs stays mounted until the "
+                    "revert, or the next run's clean-up, unmounts it through a pod started again for that)",
                     "kind, cluster",
                 ),
             ),

@@ -603,5 +603,24 @@ def test_fill_node_filesystem_spreads_a_gradual_fill_in_chunks(world: World) -> 
     chunk = to_write // 4
     assert "while [ $i -lt 4 ]" in argvs[2] and f"fallocate -l {chunk} /mnt/alert-conformance-fill/fill.$i" in argvs[2]
     assert f"fallocate -l {to_write - 3 * chunk} /mnt/alert-conformance-fill/fill.last" in argvs[2]
-    assert "sleep 30;" in argvs[2] and argvs[2].startswith("nsenter -t 1 -m -- sh -c nohup timeout -s KILL 1800 ")
+    assert "sleep 30;" in argvs[2] and argvs[2].startswith("nsenter -t 1 -m -- sh -c nohup timeout -s KILL 180 ")
     assert "pkill -KILL -f alert-conformance-fill; rm -f /mnt/alert-conformance-fill/fill " in argvs[3]
+    pod = world.api.calls_to("POST", "/pods")[0].body
+    assert pod["spec"]["containers"][0]["command"] == ["sleep", "1920"]  # the fill, then the maximum hold
+
+
+def test_fill_node_filesystem_unmounts_through_a_new_pod_when_its_own_has_ended(world: World) -> None:
+    """The tmpfs outlives the pod: a pod that ended (its maximum hold passed) is started again to unmount."""
+    injector = prepare(world, "fill-node-filesystem")
+    before = comparable(world)
+    injector.apply(world.ctx)
+    name = "alert-conformance-fill-" + NODE_A
+
+    def ended(obj: dict[str, Any]) -> None:
+        obj["status"] = {"phase": "Succeeded", "conditions": [{"type": "Ready", "status": "False"}]}
+
+    world.api.update(r.PODS, name, NS, ended)
+    injector.revert(world.ctx)
+    assert len(world.api.calls_to("POST", "/pods")) == 2
+    assert "umount /mnt/alert-conformance-fill" in " ".join(world.executor.calls[-1].argv)
+    assert_restored(world, before)
