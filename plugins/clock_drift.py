@@ -13,7 +13,8 @@ nanoseconds with STA_NANO) as node_timex_offset_seconds. The kernel only takes a
 without the kernel PLL (chronyd, systemd-timesyncd) refuses, and the fault fails with that line rather than
 pretend. This moves the node's real clock (the kernel slews towards the offset): disruptive, the node's NTP
 daemon steps it back after the revert, which stops the loop, deletes the pod and hands the kernel the offset it
-read before.
+read before. The pod and its loop end by themselves after ``max_hold_s`` (default 1800 s, longer than
+NodeClockSkewDetected's hold); a revert after that only deletes the pod, the daemon having taken the clock back.
 
 ``synchronised: false`` (sync status 0: the kernel's STA_UNSYNC) is skipped on both backends: busybox adjtimex
 sets only the offset, frequency, tick and time constant (``-o -f -t -p``), never the status word.
