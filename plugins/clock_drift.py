@@ -33,6 +33,7 @@ from conformance_plugins._node_pod import (
     run_in_node_pod,
     start_node_pod,
 )
+from conformance_plugins._stress import kill_pattern
 
 from conformance.errors import BackendError, InputError
 from conformance.kube.client import Obj
@@ -41,6 +42,7 @@ from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.kube.resources import Resource
 from conformance.model.scenario import Scenario, param_value
 
+#: The adjtimex loop carries this in its argv; the revert kills it by :func:`kill_pattern`.
 MARKER = "alert-conformance-clock"
 #: The kernel's STA_PLL status bit (include/uapi/linux/timex.h): offsets are taken only in PLL mode.
 STA_PLL = 0x0001
@@ -139,9 +141,8 @@ class ClockDrift(Injector):
     @classmethod
     def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
         if pod_running(ctx, pod, namespace):
-            script = (
-                f"pkill -KILL -f {MARKER}; if [ -f {BEFORE_FILE} ]; then adjtimex -q -o $(cat {BEFORE_FILE}); fi; true"
-            )
+            restore = f"if [ -f {BEFORE_FILE} ]; then adjtimex -q -o $(cat {BEFORE_FILE}); fi"
+            script = f"pkill -KILL -f '{kill_pattern(MARKER)}'; {restore}; true"
             run_in_node_pod(ctx, pod, namespace, ["sh", "-c", script], "restoring the clock offset")
         delete_node_pod(ctx, pod, namespace)
 

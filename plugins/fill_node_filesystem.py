@@ -32,6 +32,7 @@ from conformance_plugins._node_pod import (
     run_in_node_pod,
     start_node_pod,
 )
+from conformance_plugins._stress import kill_pattern
 from conformance_plugins.fill_volume import parse_df
 
 from conformance.errors import BackendError, InputError
@@ -45,7 +46,8 @@ from conformance.quantities import parse_quantity
 
 MOUNT_POINT = "/mnt/alert-conformance-fill"
 FILL_FILE = f"{MOUNT_POINT}/fill"
-MARKER = "alert-conformance-fill"
+#: The gradual fill's loop carries this in its argv; the revert kills it by :func:`kill_pattern`.
+MARKER = "alert-conformance-filler"
 #: A gradual fill writes one chunk this often: node-exporter is scraped every 30 s by the chart's ServiceMonitor.
 FILL_STEP_S = 30.0
 #: How long a pod started again only to unmount may live.
@@ -154,8 +156,12 @@ class FillNodeFilesystem(Injector):
             start_node_pod(
                 ctx, name=pod, namespace=namespace, node=node, fault=cls.fault, max_hold_s=CLEAN_S, host_pid=True
             )
+        # The fill loop first (busybox pkill in the pod, which sees the node's processes), then the files and mount.
+        run_in_node_pod(
+            ctx, pod, namespace, ["sh", "-c", f"pkill -KILL -f '{kill_pattern(MARKER)}'; true"], "stopping the fill"
+        )
         script = (
-            f"pkill -KILL -f {MARKER}; rm -f {FILL_FILE} {FILL_FILE}.*; "
+            f"rm -f {FILL_FILE} {FILL_FILE}.*; "
             f"if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
             f"rmdir {MOUNT_POINT} 2>/dev/null; true"
         )

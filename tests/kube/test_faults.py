@@ -442,7 +442,7 @@ def test_cpu_near_limit_runs_one_loop_per_core(world: World) -> None:
 def test_stress_revert_kills_by_marker(world: World) -> None:
     injector = build(world, "memory-near-limit")
     inject(world.ctx, [injector], lambda: None)
-    assert world.executor.calls[-1].argv == ("sh", "-c", "pkill -KILL -f alert-conformance-stress; true")
+    assert world.executor.calls[-1].argv == ("sh", "-c", "pkill -KILL -f '[a]lert-conformance-stress'; true")
 
 
 def test_node_not_ready_stops_and_starts_the_kubelet(world: World) -> None:
@@ -542,11 +542,13 @@ def test_fill_node_filesystem_mounts_fills_and_unmounts_a_tmpfs(world: World) ->
     assert spec["nodeName"] == NODE_A and spec["hostPID"] is True
     assert spec["containers"][0]["securityContext"] == {"privileged": True}
     argvs = [" ".join(c.argv) for c in world.executor.calls]
-    assert all(a.startswith("nsenter -t 1 -m -- ") for a in argvs)
+    # Everything on the node's filesystem goes through its mount namespace; only the pkill runs in the pod.
+    assert all(a.startswith("nsenter -t 1 -m -- ") for a in argvs if "pkill" not in a)
     assert "mount -t tmpfs -o size=67108864 tmpfs /mnt/alert-conformance-fill" in argvs[0]
     to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
     assert f"fallocate -l {to_write} /mnt/alert-conformance-fill/fill " in argvs[2]
-    assert "umount /mnt/alert-conformance-fill" in argvs[3]
+    assert argvs[3] == "sh -c pkill -KILL -f '[a]lert-conformance-filler'; true"
+    assert "umount /mnt/alert-conformance-fill" in argvs[4]
     assert_restored(world, before)
 
 
@@ -567,7 +569,7 @@ def test_clock_drift_sets_the_offset_in_a_loop_and_restores_what_it_read(world: 
     argvs = [" ".join(c.argv) for c in world.executor.calls]
     assert argvs[0] == "adjtimex"
     assert "echo 120 > " in argvs[1] and "adjtimex -q -o 60000; sleep 1" in argvs[1]
-    assert "pkill -KILL -f alert-conformance-clock" in argvs[2] and "adjtimex -q -o $(cat " in argvs[2]
+    assert "pkill -KILL -f '[a]lert-conformance-clock'" in argvs[2] and "adjtimex -q -o $(cat " in argvs[2]
     assert_restored(world, before)
 
 
@@ -604,7 +606,8 @@ def test_fill_node_filesystem_spreads_a_gradual_fill_in_chunks(world: World) -> 
     assert "while [ $i -lt 4 ]" in argvs[2] and f"fallocate -l {chunk} /mnt/alert-conformance-fill/fill.$i" in argvs[2]
     assert f"fallocate -l {to_write - 3 * chunk} /mnt/alert-conformance-fill/fill.last" in argvs[2]
     assert "sleep 30;" in argvs[2] and argvs[2].startswith("nsenter -t 1 -m -- sh -c nohup timeout -s KILL 180 ")
-    assert "pkill -KILL -f alert-conformance-fill; rm -f /mnt/alert-conformance-fill/fill " in argvs[3]
+    assert "[a]lert-conformance-filler" in argvs[3] and "alert-conformance-filler >/dev/null" in argvs[2]
+    assert "rm -f /mnt/alert-conformance-fill/fill /mnt/alert-conformance-fill/fill.*" in argvs[4]
     pod = world.api.calls_to("POST", "/pods")[0].body
     assert pod["spec"]["containers"][0]["command"] == ["sleep", "1920"]  # the fill, then the maximum hold
 
@@ -624,3 +627,14 @@ def test_fill_node_filesystem_unmounts_through_a_new_pod_when_its_own_has_ended(
     assert len(world.api.calls_to("POST", "/pods")) == 2
     assert "umount /mnt/alert-conformance-fill" in " ".join(world.executor.calls[-1].argv)
     assert_restored(world, before)
+
+
+def test_the_kill_pattern_spares_the_shell_that_runs_it() -> None:
+    """``pkill -f`` matches whole command lines and spares only itself: with the bare marker it also killed the
+    ``sh -c`` running it (exit 137, a failed revert). The bracket pattern matches the stress process's command
+    line and not the revert's own."""
+    from conformance_plugins._stress import MARKER, kill_argv, kill_pattern
+
+    pattern = re.compile(kill_pattern(MARKER))
+    assert pattern.search(f"timeout -s KILL 1800 awk BEGIN{{}} {MARKER}")
+    assert not pattern.search(" ".join(kill_argv()))
