@@ -56,11 +56,18 @@ def _level(kind: FaultKind) -> str:
     if kind.quantity is None:
         return "none (the fault is on or off)"
     whole = ", a whole number" if kind.integer else ""
+    if kind.level_optional:
+        return (
+            f"`{kind.quantity}` in {kind.unit}{whole}, optional: set against a threshold on {kind.quantity} where the "
+            "alert has one, else left as it is"
+        )
     return f"`{kind.quantity}` in {kind.unit}{whole}; needs a threshold on {kind.quantity}"
 
 
 def _delay(delay: BuiltInDelay) -> str:
     state = "delays the state" if delay.delays_state else "does not delay the state"
+    if delay.when is not None:
+        state += f", only with {delay.when[0]} {delay.when[1]}"
     return f"{delay.name}, {delay.seconds:g}s ({state}): {delay.what}"
 
 

@@ -700,7 +700,8 @@ class _ProfileBuilder:
                     f"no level of {quantity} stays inside {threshold.describe()}: give the silent scenario a `level`",
                     [*where, "scenarios", index],
                 )
-            if quantity is not None and threshold is None and scenario.level is None:
+            level_needed = quantity is not None and not scenario.kind.level_optional
+            if level_needed and threshold is None and scenario.level is None:
                 # The level is derived from the threshold (just past it, just inside it): without one there is
                 # no level to inject.
                 self.note(

@@ -21,9 +21,16 @@ def cpu_burner_argv(processes: int, max_s: int) -> list[str]:
     return ["sh", "-c", " ".join([one] * processes)]
 
 
+def kill_pattern(marker: str) -> str:
+    """A ``pkill -f`` pattern matching ``marker`` but not its own text: ``[a]lert-...``. ``pkill -f`` matches whole
+    command lines and spares only itself, so with the bare marker it also kills the ``sh -c`` running it (whose
+    command line holds the marker), and the exec ends with 137 before anything after it runs."""
+    return f"[{marker[0]}]{marker[1:]}"
+
+
 def kill_argv() -> list[str]:
     """Kill every stress process of the suite in the container; exit 0 also when none is left."""
-    return ["sh", "-c", f"pkill -KILL -f {MARKER}; true"]
+    return ["sh", "-c", f"pkill -KILL -f '{kill_pattern(MARKER)}'; true"]
 
 
 CGROUP_MEMORY_ARGV = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance_plugins.clock_drift import ClockDrift
 from conformance_plugins.control_plane_down import ControlPlaneDown
 from conformance_plugins.cordon_node import CordonNode
 from conformance_plugins.cpu_near_limit import CpuNearLimit
@@ -11,6 +12,7 @@ from conformance_plugins.crash_loop_backoff import CrashLoopBackOff
 from conformance_plugins.error_counter import ErrorCounter
 from conformance_plugins.error_rate import ErrorRate
 from conformance_plugins.fail_job import FailJob
+from conformance_plugins.fill_node_filesystem import FillNodeFilesystem
 from conformance_plugins.fill_volume import FillVolume
 from conformance_plugins.hpa_maxed import HpaMaxed
 from conformance_plugins.job_too_long import JobTooLong
@@ -62,4 +64,6 @@ BUILTIN_INJECTORS: tuple[type[Injector], ...] = (
     PdbUnsatisfiable,
     ControlPlaneDown,
     KubeletsDown,
+    FillNodeFilesystem,
+    ClockDrift,
 )

@@ -45,6 +45,10 @@ class FaultKind:
     a total several objects can carry between them (a scenario's ``spread``); every backend that injects the
     fault must then split it (the Kubernetes backends skip network-flood altogether).
 
+    ``level_optional`` marks a fault whose level is one of its effects among others (a clock's offset, besides
+    losing its synchronisation): an alert with no threshold on the quantity applies it without a level, and the
+    quantity keeps its healthy value.
+
     ``unit`` is the level's unit; ``params`` the scenario parameters it reads. Its built-in Kubernetes delays
     (progress deadline, node grace, back-off) are the simulated cluster's (:data:`conformance.sim.faults.DELAYS`).
     """
@@ -59,6 +63,7 @@ class FaultKind:
     shareable: bool = False
     unit: str = ""
     params: tuple[FaultParam, ...] = ()
+    level_optional: bool = False
 
     def param(self, name: str) -> FaultParam:
         for param in self.params:
@@ -382,6 +387,68 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "targets stay discovered with up 0; with no node Ready the node controller stops evicting (pods stay)",
             params=(
                 FaultParam("hold_s", "seconds", 1800, "the kubelets stay stopped at most this long", "kind, cluster"),
+            ),
+        ),
+        FaultKind(
+            "fill-node-filesystem",
+            "node",
+            "node_filesystem_available_ratio",
+            "write to a filesystem of the node until what non-root may still write (node-exporter's avail_bytes) is "
+            "the level's share of its size; fill_s makes the fill linear (twin: the node's root filesystem, ext4 "
+            "with its 5% root reserve; kind and clusters: a dedicated tmpfs mounted on the node)",
+            ceiling=1.0,
+            unit="ratio of the filesystem's size (0-1)",
+            params=(
+                FaultParam(
+                    "fill_s",
+                    "seconds",
+                    0,
+                    "fill linearly over this long (0: at once), so alerts on predict_linear see the trend a filling "
+                    "disk draws; the alert's latest acceptable time-to-fire grows by as much",
+                ),
+                FaultParam(
+                    "size", "bytes (quantity)", "64Mi", "the size of the tmpfs mounted and filled", "kind, cluster"
+                ),
+                FaultParam(
+                    "namespace", "namespace", "the target's", "where the privileged filling pod runs", "kind, cluster"
+                ),
+                FaultParam(
+                    "max_hold_s",
+                    "seconds",
+                    1800,
+                    "the privileged pod ends by itself this long after the fill (the tmpfs stays mounted until the "
+                    "revert, or the next run's clean-up, unmounts it through a pod started again for that)",
+                    "kind, cluster",
+                ),
+            ),
+        ),
+        FaultKind(
+            "clock-drift",
+            "node",
+            "clock_offset_seconds",
+            "the node's clock is off its reference by the level (node_timex_offset_seconds, held); with "
+            "synchronised false it is no longer synchronised: sync status 0 and the kernel's maximum error growing "
+            "500us per second up to 16s (kernel/time/ntp.c); no level: the offset stays as it was",
+            ceiling=0.5,
+            unit="seconds (at most the kernel's MAXPHASE, 0.5)",
+            level_optional=True,
+            params=(
+                FaultParam(
+                    "synchronised",
+                    "true | false",
+                    "true",
+                    "false: the clock is no longer synchronised (the kernel's STA_UNSYNC), its maximum error grows",
+                ),
+                FaultParam(
+                    "namespace", "namespace", "the target's", "where the privileged adjtimex pod runs", "cluster"
+                ),
+                FaultParam(
+                    "max_hold_s",
+                    "seconds",
+                    1800,
+                    "the privileged pod and its adjtimex loop end by themselves after this long",
+                    "cluster",
+                ),
             ),
         ),
     )

@@ -52,6 +52,12 @@ Levels mean exactly this (the static depth derives them from documented threshol
   min); revert restores it. ``quota-usage``: used/hard of one resource (param ``resource``), by lowering the hard
   limit (on the resource's step: millicores, bytes, whole pods); above 1 the quota is below what is used.
   ``pdb-unsatisfiable``: the budget's minAvailable set to replicas + 1, so desired healthy > current healthy.
+* ``fill-node-filesystem``: node-exporter's avail_bytes/size_bytes of the node's root filesystem (ext4: avail is
+  f_bavail, what a non-root writer may still use, free is f_bfree with root's 5 % reserve, so at most 0.95);
+  ``fill_s`` (default 0) makes the fill linear, so alerts on predict_linear see a trend.
+* ``clock-drift``: the clock's offset in seconds (node_timex_offset_seconds), held; param ``synchronised``
+  (``true`` default, ``false``: sync status 0 and the kernel's maximum error growing 500 us/s to 16 s, see
+  :class:`conformance.sim.state.ClockFault`). No level: the offset stays healthy.
 
 A scenario with ``spread`` applies a shareable fault (:attr:`FaultKind.shareable`) to its target and each
 spread object with an equal share of the level: the total is the level, no object carries it alone.
@@ -94,10 +100,14 @@ from conformance.sim.policies import quota_release_at
 from conformance.sim.state import (
     EVICTION_TOLERATION_S,
     EXT4_RESERVED_SHARE,
+    MAX_PHASE_S,
+    MAXERROR_GROWTH_PER_S,
     NODE_MONITOR_GRACE_S,
+    NTP_PHASE_LIMIT_S,
     POD_READY_S,
     PROGRESS_DEADLINE_S,
     ClaimState,
+    ClockFault,
     ContainerState,
     JobRun,
     NodeState,
@@ -107,6 +117,7 @@ from conformance.sim.state import (
     Termination,
     VolumeState,
     WorkloadState,
+    maxerror_climb_s,
 )
 
 if TYPE_CHECKING:
@@ -123,6 +134,14 @@ class BuiltInDelay:
     seconds: float
     what: str
     delays_state: bool = True
+    #: (param, value): the delay applies only to scenarios whose parameter has that value (None: always).
+    when: tuple[str, str] | None = None
+
+    def applies(self, scenario: Scenario | None) -> bool:
+        if self.when is None or scenario is None:
+            return self.when is None
+        name, value = self.when
+        return str(param_value(scenario, name)).lower() == value
 
 
 _POD_READY = BuiltInDelay(
@@ -207,12 +226,26 @@ DELAYS: dict[str, tuple[BuiltInDelay, ...]] = {
             "every node turns Ready=Unknown this long after its kubelet stops; the kubelets' targets are down at once",
         ),
     ),
+    "clock-drift": (
+        BuiltInDelay(
+            "maximum error climb",
+            maxerror_climb_s(),
+            f"with synchronised false, the kernel's maximum error grows {MAXERROR_GROWTH_PER_S * 1e6:g}us per second "
+            f"(MAXFREQ, kernel/time/ntp.c second_overflow) from the ~10ms an NTP daemon left it at, and reaches "
+            f"{NTP_PHASE_LIMIT_S:g}s (NTP_PHASE_LIMIT) only this long after the daemon stopped updating it",
+            when=("synchronised", "false"),
+        ),
+    ),
 }
 
 
-def intrinsic_delay_s(fault: str) -> float:
-    """How long the fault's own Kubernetes mechanics may hold back the state an alert reads."""
-    return max((delay.seconds for delay in DELAYS.get(fault, ()) if delay.delays_state), default=0.0)
+def intrinsic_delay_s(fault: str, scenario: Scenario | None = None) -> float:
+    """How long the fault's own Kubernetes (or kernel) mechanics may hold back the state an alert reads; a delay
+    that depends on a parameter counts only for a ``scenario`` that sets it so."""
+    return max(
+        (delay.seconds for delay in DELAYS.get(fault, ()) if delay.delays_state and delay.applies(scenario)),
+        default=0.0,
+    )
 
 
 TIMING_KEYWORDS: dict[str, frozenset[str]] = {
@@ -220,6 +253,7 @@ TIMING_KEYWORDS: dict[str, frozenset[str]] = {
     "fill-volume": frozenset({"fill_s"}),
     "memory-near-limit": frozenset({"ramp_s"}),
     "node-memory-pressure": frozenset({"ramp_s"}),
+    "fill-node-filesystem": frozenset({"fill_s"}),
 }
 """The timing keyword arguments each fault accepts (seconds); any other raises TypeError."""
 
@@ -267,7 +301,7 @@ def apply(
             )
     if kind.quantity is None and level is not None:
         raise ValueError(f"fault {kind.name} takes no level, got {level!r}")
-    if kind.quantity is not None:
+    if kind.quantity is not None and not (kind.level_optional and level is None):
         if level is None or isinstance(level, bool) or math.isnan(float(level)):
             raise ValueError(f"fault {kind.name} needs a level ({kind.quantity}), got {level!r}")
         if level < 0:
@@ -634,6 +668,55 @@ def _pv_failed(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], N
 
     def undo() -> None:
         cluster.volumes.remove(volume)
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _fill_node_filesystem(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The node's root filesystem filled until avail/size is the level (linearly over ``fill_s``)."""
+    node = _node(cluster, handle.scenario)
+    available = _ratio(handle.scenario, handle.level)
+    most = 1.0 - EXT4_RESERVED_SHARE
+    if available > most:
+        handle.effective_level = most
+        handle.notes.append(
+            f"ext4 reserves {EXT4_RESERVED_SHARE:.0%} of the filesystem for root: at most {most:g} of it is available"
+        )
+        available = most
+    now = cluster.now
+    fill_s = float(handle.timing.get("fill_s", 0.0))
+    node.filesystem_used = Ramp(now, fill_s, node.filesystem_used_share(now), most - available)
+    cluster.breakpoint(now)
+    cluster.breakpoint(now + fill_s)  # the fill stops there: avail is constant from then on
+
+    def undo() -> None:
+        node.filesystem_used = None
+        cluster.breakpoint(cluster.now)
+
+    return undo
+
+
+def _clock_drift(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """The node's clock off by the level and/or no longer synchronised (see :class:`ClockFault`)."""
+    scenario = handle.scenario
+    node = _node(cluster, scenario)
+    synchronised = str(param_value(scenario, "synchronised")).lower()
+    if synchronised not in ("true", "false"):
+        raise ValueError(f"scenario {scenario.id}: synchronised must be 'true' or 'false', got {synchronised!r}")
+    offset = None if handle.level is None else _ratio(scenario, handle.level, upper=MAX_PHASE_S)
+    if offset is None and synchronised == "true":
+        raise ValueError(f"scenario {scenario.id}: clock-drift needs a level (offset) or synchronised: false")
+    now = cluster.now
+    node.clock = ClockFault(now, offset, synchronised == "true")
+    cluster.breakpoint(now)
+    limit_at = node.clock.limit_reached_at()
+    if limit_at is not None:
+        cluster.breakpoint(limit_at)  # the maximum error stops growing at 16 s
+
+    def undo() -> None:
+        # The daemon is back: it steps the offset away and resets the maximum error at its next poll.
+        node.clock = None
         cluster.breakpoint(cluster.now)
 
     return undo
@@ -1154,4 +1237,6 @@ _APPLIERS: dict[str, Callable[[SimulatedCluster, FaultHandle], Callable[[], None
     "pdb-unsatisfiable": _pdb_unsatisfiable,
     "control-plane-down": _control_plane_down,
     "kubelets-down": _kubelets_down,
+    "fill-node-filesystem": _fill_node_filesystem,
+    "clock-drift": _clock_drift,
 }

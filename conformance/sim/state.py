@@ -44,6 +44,50 @@ EVICTION_HARD_MEMORY = 100 * 2**20
 
 ReadyStatus = Literal["true", "false", "unknown"]
 
+# The kernel's NTP state (kernel/time/ntp.c) as node-exporter's timex collector reads it through adjtimex(2).
+# Every second without an NTP daemon updating it, second_overflow() adds MAXFREQ (500 ppm: 500 us) to
+# time_maxerror, up to NTP_PHASE_LIMIT (16 s), where the kernel also sets STA_UNSYNC itself.
+MAXERROR_GROWTH_PER_S = 0.0005
+NTP_PHASE_LIMIT_S = 16.0
+# ntp_update_offset() clamps an offset handed to the kernel to MAXPHASE (0.5 s).
+MAX_PHASE_S = 0.5
+# A synchronised node's clock as a healthy chronyd/ntpd keeps it: a sub-millisecond offset, a maximum error
+# the daemon resets to about 10 ms at every poll.
+HEALTHY_CLOCK_OFFSET_S = 0.000125
+HEALTHY_MAXERROR_S = 0.0105
+
+
+@dataclass(frozen=True)
+class ClockFault:
+    """A node clock off its reference (``offset_s``, None: unchanged) and/or no longer synchronised from
+    ``since``: then no daemon resets the kernel's maximum error, which grows 500 us per second until 16 s."""
+
+    since: float
+    offset_s: float | None
+    synchronised: bool
+
+    def offset(self, t: float) -> float:
+        return self.offset_s if self.offset_s is not None and t >= self.since else HEALTHY_CLOCK_OFFSET_S
+
+    def in_sync(self, t: float) -> bool:
+        return self.synchronised or t < self.since
+
+    def maxerror(self, t: float) -> float:
+        if self.in_sync(t):
+            return HEALTHY_MAXERROR_S
+        return min(NTP_PHASE_LIMIT_S, HEALTHY_MAXERROR_S + MAXERROR_GROWTH_PER_S * (t - self.since))
+
+    def limit_reached_at(self) -> float | None:
+        """When the maximum error reaches 16 s (None: it never does, the clock stays synchronised)."""
+        if self.synchronised:
+            return None
+        return self.since + (NTP_PHASE_LIMIT_S - HEALTHY_MAXERROR_S) / MAXERROR_GROWTH_PER_S
+
+
+def maxerror_climb_s() -> float:
+    """How long an unsynchronised kernel takes from a healthy maximum error to the 16 s limit (about 8.9 h)."""
+    return (NTP_PHASE_LIMIT_S - HEALTHY_MAXERROR_S) / MAXERROR_GROWTH_PER_S
+
 
 class Termination(NamedTuple):
     """A container's last termination as its status reports it (``lastState.terminated``)."""
@@ -115,10 +159,17 @@ class NodeState:
     #: mode" removes the NoExecute taints and stops evicting, so the node keeps only its NoSchedule taint.
     evictions_halted: bool = False
     memory_used: Ramp | None = None
+    # fill-node-filesystem: the root filesystem's blocks in use, as a share of its size (None: healthy).
+    filesystem_used: Ramp | None = None
+    clock: ClockFault | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def filesystem_used_share(self, t: float) -> float:
+        """Blocks in use / blocks of the root filesystem (statfs: (f_blocks - f_bfree) / f_blocks)."""
+        return self.filesystem_used.value(t) if self.filesystem_used is not None else ROOT_FILESYSTEM_USED_SHARE
 
     def ready_status(self, t: float) -> ReadyStatus:
         if self.not_ready_since is None or t < self.not_ready_since:
@@ -325,6 +376,9 @@ class JobRun:
 # mke2fs's default reserved-blocks percentage (``-m 5``): blocks only root may write. statfs counts them in
 # f_bfree but not in f_bavail, so the kubelet's used (blocks - bfree) and available (bavail) leave them out both.
 EXT4_RESERVED_SHARE = 0.05
+#: A node's root filesystem (ext4): its size and the share of its blocks in use on a healthy node.
+ROOT_FILESYSTEM_BYTES = 100 * 2**30
+ROOT_FILESYSTEM_USED_SHARE = 0.3
 
 
 @dataclass

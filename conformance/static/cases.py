@@ -48,6 +48,9 @@ FAR_SHARE = 0.9
 #: 600 s progress deadline (the simulated cluster's built-in delays, conformance.sim.faults.DELAYS).
 INTRINSIC_DELAY_S = {fault: intrinsic_delay_s(fault) for fault in DELAYS}
 
+#: Faults whose scenario may spread the fill over ``fill_s`` seconds (a scenario parameter, not a derived timing).
+FILLED_OVER_TIME = frozenset({"fill-node-filesystem"})
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -162,7 +165,7 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
     """All cases for ``alert``; ``warmup_s`` of healthy cluster come first so range windows are full."""
     cases: list[Case] = []
     for scenario in alert.scenarios:
-        intrinsic = INTRINSIC_DELAY_S.get(scenario.fault, 0.0)
+        intrinsic = intrinsic_delay_s(scenario.fault, scenario)
         fire_level: float | None = None
         healthy_level: float | None = None
         if alert.threshold is not None and scenario.kind.quantity is not None:
@@ -176,7 +179,11 @@ def build_cases(alert: AlertContract, timing: Timing, warmup_s: float) -> list[C
                 # Evenly spread, the first and the last of N events are over*(N-1)/N apart: keep that 30% wider
                 # than the window so no window can hold all N.
                 spread_over = timing.window_s * fire_level / (fire_level - 1) * 1.3
-        latest = latest_fire_s(intrinsic, timing, fault_timing.get("over_s", 0.0))
+        if "fill_s" in scenario.params and scenario.fault in FILLED_OVER_TIME:
+            # A fill the scenario spreads over time (a disk filling up): the level comes only at its end.
+            fault_timing["fill_s"] = float(scenario.params["fill_s"])
+        ramp = fault_timing.get("over_s", 0.0) + fault_timing.get("fill_s", 0.0)
+        latest = latest_fire_s(intrinsic, timing, ramp)
         # Hold at least a quarter longer than the latest acceptable time, so a late pack is measured rather than
         # called "never" (a pack later than that is reported as never firing within the hold, which is as
         # clear), and long enough after it to see the alert stay firing.

@@ -54,6 +54,8 @@ CASES: dict[str, tuple[Target, dict[str, Any], float | None]] = {
     "pdb-unsatisfiable": (Target(namespace=NS, workload="db"), {}, None),
     "control-plane-down": (Target(component="kube-scheduler"), {}, None),
     "kubelets-down": (Target(), {}, None),
+    "fill-node-filesystem": (Target(node="node-a"), {"namespace": NS}, 0.04),
+    "clock-drift": (Target(node="node-b"), {"namespace": NS}, 0.06),
 }
 SKIPPED_EVERYWHERE = {"network-flood"}
 #: Faults that change nothing on the cluster (an always-firing alert's scenario).
@@ -66,9 +68,29 @@ def build(world: World, fault: str) -> Injector:
     return REGISTRY.get(fault).build(scenario, world.placement.resolve(scenario), level)
 
 
+#: busybox adjtimex on a node whose NTP daemon uses the kernel PLL (status 1: STA_PLL), offset 120 us.
+ADJTIMEX_OUTPUT = "    mode:         0\n-o  offset:       120 us\n    status:       1 (PLL)\n"
+#: df of the 64 MiB tmpfs the node filesystem fault mounts, empty.
+TMPFS_DF = (
+    "Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 65536 0 65536 0% /mnt/alert-conformance-fill\n"
+)
+
+
+def node_answers(call: ExecCall) -> ExecResult:
+    """What a node pod answers: busybox adjtimex, df of the tmpfs (through nsenter); everything else succeeds."""
+    if call.argv[0] == "adjtimex":
+        return ExecResult(0, ADJTIMEX_OUTPUT)
+    if "df" in call.argv:
+        return ExecResult(0, TMPFS_DF)
+    return ExecResult(0, "")
+
+
 def prepare(world: World, fault: str) -> Injector:
-    if fault == "node-memory-pressure":
-        world.ctx.backend = "cluster"  # skipped on kind (see test_skips); proven on the existing-cluster path
+    if fault in ("node-memory-pressure", "fill-node-filesystem", "clock-drift"):
+        if fault != "fill-node-filesystem":
+            world.ctx.backend = "cluster"  # skipped on kind (see test_skips); proven on the existing-cluster path
+        if fault != "node-memory-pressure":
+            world.executor.handler = node_answers
 
         def pod_running(api: Any, event: str, resource: Any, obj: dict[str, Any]) -> None:
             if event == "create" and resource is r.PODS:
@@ -432,7 +454,7 @@ def test_cpu_near_limit_runs_one_loop_per_core(world: World) -> None:
 def test_stress_revert_kills_by_marker(world: World) -> None:
     injector = build(world, "memory-near-limit")
     inject(world.ctx, [injector], lambda: None)
-    assert world.executor.calls[-1].argv == ("sh", "-c", "pkill -KILL -f alert-conformance-stress; true")
+    assert world.executor.calls[-1].argv == ("sh", "-c", "pkill -KILL -f '[a]lert-conformance-stress'; true")
 
 
 def test_node_not_ready_stops_and_starts_the_kubelet(world: World) -> None:
@@ -670,3 +692,112 @@ def test_policy_faults_are_skipped_without_their_object(world: World) -> None:
         scenario = Scenario(id=fault, fault=fault, target=target)
         reason = REGISTRY.get(fault).skip_reason("kind", world.placement.resolve(scenario))
         assert reason is not None and "declared in the environment" in reason
+
+
+def test_fill_node_filesystem_mounts_fills_and_unmounts_a_tmpfs(world: World) -> None:
+    """The fill happens in the node's mount namespace on a tmpfs of its own (never the node's root filesystem):
+    64 MiB, 4 % of it left available; the revert removes the file, unmounts and deletes the pod."""
+    injector = prepare(world, "fill-node-filesystem")
+    before = comparable(world)
+    inject(world.ctx, [injector], lambda: None)
+    pods = [c for c in world.api.calls if c.method == "POST" and c.path.endswith("/pods")]
+    spec = pods[0].body["spec"]
+    assert spec["nodeName"] == NODE_A and spec["hostPID"] is True
+    assert spec["containers"][0]["securityContext"] == {"privileged": True}
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    # Everything on the node's filesystem goes through its mount namespace; only the pkill runs in the pod.
+    assert all(a.startswith("nsenter -t 1 -m -- ") for a in argvs if "pkill" not in a)
+    assert "mount -t tmpfs -o size=67108864 tmpfs /mnt/alert-conformance-fill" in argvs[0]
+    to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
+    assert f"fallocate -l {to_write} /mnt/alert-conformance-fill/fill " in argvs[2]
+    assert argvs[3] == "sh -c pkill -KILL -f '[a]lert-conformance-filler'; true"
+    assert "umount /mnt/alert-conformance-fill" in argvs[4]
+    assert_restored(world, before)
+
+
+def test_fill_node_filesystem_refuses_a_level_above_what_is_available(world: World) -> None:
+    injector = prepare(world, "fill-node-filesystem")
+    injector = type(injector).build(Scenario("f", "fill-node-filesystem", Target(node="node-a")), injector.target, 1.0)
+    world.executor.handler = node_answers
+    with pytest.raises(BackendError, match=r"already has only 100\.0% available"):
+        inject(world.ctx, [injector], lambda: None)
+
+
+def test_clock_drift_sets_the_offset_in_a_loop_and_restores_what_it_read(world: World) -> None:
+    """busybox adjtimex -o takes microseconds; the loop re-hands the kernel the level every second (the kernel
+    slews an offset away); the revert stops it and hands back the 120 us it read."""
+    injector = prepare(world, "clock-drift")
+    before = comparable(world)
+    inject(world.ctx, [injector], lambda: None)
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    assert argvs[0] == "adjtimex"
+    assert "echo 120 > " in argvs[1] and "adjtimex -q -o 60000; sleep 1" in argvs[1]
+    assert "pkill -KILL -f '[a]lert-conformance-clock'" in argvs[2] and "adjtimex -q -o $(cat " in argvs[2]
+    assert_restored(world, before)
+
+
+def test_clock_drift_refuses_a_kernel_without_its_pll(world: World) -> None:
+    injector = prepare(world, "clock-drift")
+    unsynced = "-o  offset: 0 us\n    status: 64 (UNSYNC)\n"
+    world.executor.handler = lambda call: ExecResult(0, unsynced if call.argv[0] == "adjtimex" else "")
+    with pytest.raises(BackendError, match="not in PLL mode"):
+        inject(world.ctx, [injector], lambda: None)
+    assert not [k for k in world.api.objects if k[1] == "pods" and "clock" in k[3]]
+
+
+def test_clock_drift_is_skipped_on_kind_and_unsynchronised_everywhere(world: World) -> None:
+    injector = build(world, "clock-drift")
+    assert "one kernel clock" in str(type(injector).skip_reason("kind", injector.target))
+    assert type(injector).skip_reason("cluster", injector.target) is None
+    unsynced = type(injector).build(
+        Scenario("c", "clock-drift", Target(node="node-b"), params={"synchronised": "false"}), injector.target, None
+    )
+    assert "STA_UNSYNC" in str(unsynced.params_skip_reason("cluster"))
+    assert injector.disruptive and injector.node_fault
+
+
+def test_fill_node_filesystem_spreads_a_gradual_fill_in_chunks(world: World) -> None:
+    """fill_s 120: four chunks 30 s apart (node-exporter is scraped every 30 s), in a background loop the
+    revert kills before it removes the chunks and unmounts."""
+    prepare(world, "fill-node-filesystem")
+    scenario = Scenario("f", "fill-node-filesystem", Target(node="node-a"), params={"namespace": NS, "fill_s": 120})
+    injector = REGISTRY.get("fill-node-filesystem").build(scenario, world.placement.resolve(scenario), 0.04)
+    inject(world.ctx, [injector], lambda: None)
+    argvs = [" ".join(c.argv) for c in world.executor.calls]
+    to_write = 65536 * 1024 - int(0.04 * 65536 * 1024)
+    chunk = to_write // 4
+    assert "while [ $i -lt 4 ]" in argvs[2] and f"fallocate -l {chunk} /mnt/alert-conformance-fill/fill.$i" in argvs[2]
+    assert f"fallocate -l {to_write - 3 * chunk} /mnt/alert-conformance-fill/fill.last" in argvs[2]
+    assert "sleep 30;" in argvs[2] and argvs[2].startswith("nsenter -t 1 -m -- sh -c nohup timeout -s KILL 180 ")
+    assert "[a]lert-conformance-filler" in argvs[3] and "alert-conformance-filler >/dev/null" in argvs[2]
+    assert "rm -f /mnt/alert-conformance-fill/fill /mnt/alert-conformance-fill/fill.*" in argvs[4]
+    pod = world.api.calls_to("POST", "/pods")[0].body
+    assert pod["spec"]["containers"][0]["command"] == ["sleep", "1920"]  # the fill, then the maximum hold
+
+
+def test_fill_node_filesystem_unmounts_through_a_new_pod_when_its_own_has_ended(world: World) -> None:
+    """The tmpfs outlives the pod: a pod that ended (its maximum hold passed) is started again to unmount."""
+    injector = prepare(world, "fill-node-filesystem")
+    before = comparable(world)
+    injector.apply(world.ctx)
+    name = "alert-conformance-fill-" + NODE_A
+
+    def ended(obj: dict[str, Any]) -> None:
+        obj["status"] = {"phase": "Succeeded", "conditions": [{"type": "Ready", "status": "False"}]}
+
+    world.api.update(r.PODS, name, NS, ended)
+    injector.revert(world.ctx)
+    assert len(world.api.calls_to("POST", "/pods")) == 2
+    assert "umount /mnt/alert-conformance-fill" in " ".join(world.executor.calls[-1].argv)
+    assert_restored(world, before)
+
+
+def test_the_kill_pattern_spares_the_shell_that_runs_it() -> None:
+    """``pkill -f`` matches whole command lines and spares only itself: with the bare marker it also killed the
+    ``sh -c`` running it (exit 137, a failed revert). The bracket pattern matches the stress process's command
+    line and not the revert's own."""
+    from conformance_plugins._stress import MARKER, kill_argv, kill_pattern
+
+    pattern = re.compile(kill_pattern(MARKER))
+    assert pattern.search(f"timeout -s KILL 1800 awk BEGIN{{}} {MARKER}")
+    assert not pattern.search(" ".join(kill_argv()))

@@ -61,7 +61,7 @@ def test_only_injectors_register() -> None:
 
 
 def test_unknown_fault_names_the_known_ones() -> None:
-    known = "no injector is registered for fault 'nope' \\(known: control-plane-down, cordon-node"
+    known = "no injector is registered for fault 'nope' \\(known: clock-drift, control-plane-down, cordon-node"
     with pytest.raises(BackendError, match=known):
         FaultRegistry().get("nope")
 

@@ -772,3 +772,88 @@ def test_a_pod_left_terminating_on_a_lost_node_stops_counting_against_the_quota_
     charged = one(sim.stored_samples(), "kube_resourcequota", **quota)
     sim.advance_to(api_pod.deleting_since + 60.5)
     assert one(sim.stored_samples(), "kube_resourcequota", **quota) == charged - len(lost)
+
+
+def _node_exporter(cluster: SimulatedCluster, node: str) -> dict[str, str]:
+    return {"instance": f"{cluster.nodes[node].ip}:9100"}
+
+
+def test_fill_node_filesystem_is_statfs_of_ext4_as_node_exporter_reads_it(cluster: SimulatedCluster) -> None:
+    """collector/filesystem_linux.go (node-exporter): size = f_blocks, free = f_bfree, avail = f_bavail (times
+    f_bsize). ext4's root reserve (mke2fs -m 5) is in free, not in avail: the level is avail / size, the quotient
+    NodeFilesystemAlmostOutOfSpace computes; a linear fill (fill_s) gives predict_linear a trend; revert heals."""
+    root = {**_node_exporter(cluster, "w1"), "mountpoint": "/", "fstype": "ext4"}
+    handle = cluster.apply_fault(scenario("fill-node-filesystem", node="w1"), 0.04, fill_s=100)
+
+    def shares() -> tuple[float, float]:
+        stored = cluster.stored_samples()
+        size = one(stored, "node_filesystem_size_bytes", **root)
+        return one(stored, "node_filesystem_avail_bytes", **root) / size, one(
+            stored, "node_filesystem_free_bytes", **root
+        ) / size
+
+    # Healthy: 30 % of the blocks in use leaves 70 % free and 65 % available to non-root writers.
+    assert shares() == pytest.approx((0.65, 0.70), abs=1e-6)
+    cluster.advance_to(150.0)
+    assert shares()[0] == pytest.approx((0.65 + 0.04) / 2, abs=1e-6)
+    cluster.advance_to(200.0)
+    assert shares() == pytest.approx((0.04, 0.09), abs=1e-6)
+    other = {**_node_exporter(cluster, "w2"), "mountpoint": "/"}
+    stored = cluster.stored_samples()
+    assert one(stored, "node_filesystem_avail_bytes", **other) / one(
+        stored, "node_filesystem_size_bytes", **other
+    ) == pytest.approx(0.65, abs=1e-6)
+    cluster.revert_fault(handle)
+    assert shares() == pytest.approx((0.65, 0.70), abs=1e-6)
+    full = cluster.apply_fault(scenario("fill-node-filesystem", node="w1"), 1.0)
+    assert full.effective_level == pytest.approx(0.95) and "reserves 5%" in full.notes[0]
+
+
+def test_clock_drift_holds_the_offset_node_exporter_reads(cluster: SimulatedCluster) -> None:
+    """collector/timex.go: offset_seconds is adjtimex(2)'s timex.offset in seconds; held at the level, its deriv
+    is 0 (NodeClockSkewDetected's `deriv >= 0` holds); a synchronised clock keeps sync_status 1."""
+    labels = _node_exporter(cluster, "w1")
+    handle = cluster.apply_fault(scenario("clock-drift", node="w1"), 0.06)
+    cluster.advance_to(400.0)
+    stored = cluster.stored_samples()
+    assert one(stored, "node_timex_offset_seconds", **labels) == pytest.approx(0.06)
+    assert one(stored, "node_timex_sync_status", **labels) == 1
+    assert one(stored, "node_timex_maxerror_seconds", **labels) == pytest.approx(0.0105)
+    cluster.revert_fault(handle)
+    assert one(cluster.stored_samples(), "node_timex_offset_seconds", **labels) < 0.001
+    with pytest.raises(ValueError, match=r"at most 0\.5"):
+        cluster.apply_fault(scenario("clock-drift", node="w1"), 0.6)  # the kernel's MAXPHASE clamps an offset
+
+
+def test_an_unsynchronised_clock_grows_its_maxerror_as_the_kernel_does(cluster: SimulatedCluster) -> None:
+    """kernel/time/ntp.c second_overflow(): with no daemon resetting it, time_maxerror grows MAXFREQ / 1000 =
+    500 us every second until NTP_PHASE_LIMIT (16 s); adjtimex(2) returns TIME_ERROR with STA_UNSYNC set, which
+    collector/timex.go reports as sync_status 0. From the ~10 ms a daemon leaves, 16 s is ~31979 s away: that is
+    how long NodeClockNotSynchronising (maxerror >= 16) waits before its `for` starts."""
+    labels = _node_exporter(cluster, "w1")
+    handle = cluster.apply_fault(scenario("clock-drift", {"synchronised": "false"}, node="w1"), None)
+    cluster.advance_to(100.0 + 1000.0)
+    stored = cluster.stored_samples()
+    assert one(stored, "node_timex_sync_status", **labels) == 0
+    assert one(stored, "node_timex_maxerror_seconds", **labels) == pytest.approx(0.0105 + 0.5)
+    assert one(stored, "node_timex_offset_seconds", **labels) < 0.001  # no level: the offset is unchanged
+    cluster.advance_to(100.0 + 31_978.0)
+    assert one(cluster.stored_samples(), "node_timex_maxerror_seconds", **labels) < 16.0
+    cluster.advance_to(100.0 + 31_980.0)
+    assert one(cluster.stored_samples(), "node_timex_maxerror_seconds", **labels) == 16.0
+    cluster.advance_to(100.0 + 40_000.0)
+    assert one(cluster.stored_samples(), "node_timex_maxerror_seconds", **labels) == 16.0
+    cluster.revert_fault(handle)
+    stored = cluster.stored_samples()
+    assert one(stored, "node_timex_sync_status", **labels) == 1
+    assert one(stored, "node_timex_maxerror_seconds", **labels) == pytest.approx(0.0105)
+
+
+def test_clock_drift_delay_counts_only_for_an_unsynchronised_clock() -> None:
+    """The maximum-error climb delays NodeClockNotSynchronising's state, not a skewed but synchronised clock."""
+    from conformance.sim.faults import intrinsic_delay_s
+
+    unsynced = scenario("clock-drift", {"synchronised": "false"}, node="w1")
+    assert intrinsic_delay_s("clock-drift", unsynced) == pytest.approx((16 - 0.0105) / 0.0005)
+    assert intrinsic_delay_s("clock-drift", scenario("clock-drift", node="w1")) == 0.0
+    assert intrinsic_delay_s("clock-drift") == 0.0

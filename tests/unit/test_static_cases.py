@@ -194,3 +194,33 @@ def test_an_always_firing_alert_has_one_case_from_the_first_sample_that_must_kee
     assert case.earliest_fire_s is None and case.resolve_by_s is None
     assert case.latest_fire_s == 600 + 300 + 45  # the look-back filled, the documented for, sampling
     assert case.sustain_s is not None and case.hold_s == case.latest_fire_s + case.sustain_s
+
+
+def test_a_gradual_node_fill_moves_the_latest_bound_by_its_fill_time() -> None:
+    """fill-node-filesystem with fill_s: the level comes only at the end of the fill, so the latest acceptable
+    first firing moves by as much, and the fill reaches the simulated cluster as its timing."""
+    alert = _alert("fill-node-filesystem", Threshold("node_filesystem_available_ratio", "<", 0.05, True), None)
+    node = Target(node="n1")
+    at_once = replace(alert, scenarios=(Scenario("s", "fill-node-filesystem", node),))
+    gradual = replace(alert, scenarios=(Scenario("s", "fill-node-filesystem", node, params={"fill_s": 3600}),))
+    (now,) = [c for c in build_cases(at_once, TIMING, 900) if c.kind == "fire"]
+    (later,) = [c for c in build_cases(gradual, TIMING, 900) if c.kind == "fire"]
+    assert now.fault_timing == {} and later.fault_timing == {"fill_s": 3600.0}
+    assert later.latest_fire_s == pytest.approx((now.latest_fire_s or 0) + 3600)
+
+
+def test_an_unsynchronised_clock_waits_for_the_kernels_maxerror_climb() -> None:
+    """NodeClockNotSynchronising reads maxerror >= 16 s, which the kernel reaches ~31979 s after synchronisation
+    stopped (kernel/time/ntp.c): that climb is part of the latest bound; a skewed, synchronised clock has none."""
+    alert = _alert("clock-drift", None, None)
+    unsynced = Scenario("s", "clock-drift", Target(node="n1"), params={"synchronised": "false"})
+    (case,) = build_cases(replace(alert, scenarios=(unsynced,)), TIMING, 900)
+    assert case.level is None
+    assert case.latest_fire_s == pytest.approx(latest_fire_s((16 - 0.0105) / 0.0005, replace(TIMING, window_s=600)))
+    skewed = replace(alert, threshold=Threshold("clock_offset_seconds", ">", 0.05, True))
+    fire = next(
+        c
+        for c in build_cases(replace(skewed, scenarios=(Scenario("s", "clock-drift", Target(node="n1")),)), TIMING, 900)
+        if c.kind == "fire"
+    )
+    assert fire.latest_fire_s == pytest.approx(latest_fire_s(0, TIMING))

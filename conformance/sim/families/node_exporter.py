@@ -1,7 +1,8 @@
 """node-exporter: the node's memory, CPU time, load, filesystems and network as the host sees them.
 
 CPU time per mode follows the pods' CPU use plus a small system overhead; memory in use follows the node's
-baseline ratio or a ``node-memory-pressure`` fault; network follows the pods' traffic.
+baseline ratio or a ``node-memory-pressure`` fault; the root filesystem (ext4, 5 % reserved for root) its healthy
+use or a ``fill-node-filesystem`` fault; network follows the pods' traffic.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from conformance.sim.families.cadvisor import (
     pod_has_sandbox,
     pod_network_rates,
 )
-from conformance.sim.state import NodeState
+from conformance.sim.state import EXT4_RESERVED_SHARE, ROOT_FILESYSTEM_BYTES, NodeState
 
 if TYPE_CHECKING:
     from conformance.sim.cluster import SimulatedCluster
 
 SYSTEM_OVERHEAD_SHARE = 0.03
-ROOT_FILESYSTEM_BYTES = 100 * 2**30
-ROOT_FILESYSTEM_USED = 0.3
 CPU_MODES = ("idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user")
 
 _FAMILIES: dict[str, tuple[str, str]] = {
@@ -136,11 +135,12 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
         out.add(family, {}, round(load, 2))
     fs = {"device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}
     size = float(ROOT_FILESYSTEM_BYTES)
-    free = math.floor(size * (1.0 - ROOT_FILESYSTEM_USED))
+    # statfs: free is f_bfree (root's reserve included), avail is f_bavail: ext4 reserves 5% for root, so what
+    # ordinary users may still write is that much less than what is free (never below zero).
+    free = math.floor(size * (1.0 - node.filesystem_used_share(t)))
     out.add("node_filesystem_size_bytes", fs, size)
     out.add("node_filesystem_free_bytes", fs, free)
-    # ext4 reserves 5% for root, so what ordinary users may use is a little less than what is free.
-    out.add("node_filesystem_avail_bytes", fs, free - math.floor(size * 0.05))
+    out.add("node_filesystem_avail_bytes", fs, max(0, free - math.floor(size * EXT4_RESERVED_SHARE)))
     out.add("node_filesystem_files", fs, ROOT_FILESYSTEM_BYTES // 16384)
     out.add("node_filesystem_files_free", fs, ROOT_FILESYSTEM_BYTES // 16384 - 250000)
     out.add("node_filesystem_readonly", fs, 0)

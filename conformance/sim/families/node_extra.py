@@ -1,6 +1,7 @@
 """node-exporter's default collectors beyond memory, CPU, load, filesystems and network: the clock (timex), file
 descriptors (filefd), connection tracking (conntrack), virtual memory events (vmstat), disk I/O (diskstats),
-slab memory and the textfile collector's error flag, as a healthy host reports them.
+slab memory and the textfile collector's error flag, as a healthy host reports them (the clock also as a
+``clock-drift`` fault leaves it, :class:`conformance.sim.state.ClockFault`).
 
 Collectors that are off by default (``systemd``) or report hardware a kind node has not (``mdadm`` arrays,
 ``bonding``) serve nothing. Kernel counters count since boot (the node's creation), at steady healthy rates.
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from conformance.sim.exposition import Exposed
 from conformance.sim.families.steady import steady_count
-from conformance.sim.state import NodeState
+from conformance.sim.state import HEALTHY_CLOCK_OFFSET_S, HEALTHY_MAXERROR_S, NodeState
 
 if TYPE_CHECKING:
     from conformance.sim.cluster import SimulatedCluster
@@ -64,9 +65,12 @@ def emit(cluster: SimulatedCluster, node: NodeState, t: float, out: Exposed) -> 
     for name, (type_, help_) in _FAMILIES.items():
         out.declare(name, type_, help_)
     boot = node.created
-    out.add("node_timex_offset_seconds", {}, 0.000125)
-    out.add("node_timex_sync_status", {}, 1)
-    out.add("node_timex_maxerror_seconds", {}, 0.0105)
+    clock = node.clock
+    # collector/timex.go (node-exporter): offset = timex.offset (us, or ns with STA_NANO) in seconds; sync_status
+    # = 0 when adjtimex(2) returns TIME_ERROR (STA_UNSYNC set), else 1; maxerror = timex.maxerror (us) in seconds.
+    out.add("node_timex_offset_seconds", {}, clock.offset(t) if clock else HEALTHY_CLOCK_OFFSET_S)
+    out.add("node_timex_sync_status", {}, 1 if clock is None or clock.in_sync(t) else 0)
+    out.add("node_timex_maxerror_seconds", {}, clock.maxerror(t) if clock else HEALTHY_MAXERROR_S)
     out.add("node_timex_estimated_error_seconds", {}, 0.00002)
     pods = sum(1 for pod in cluster.pods if pod.node == node.name and pod.job is None)
     out.add("node_filefd_allocated", {}, 2048 + 160 * pods)
