@@ -38,10 +38,16 @@ WAIT_S = 90.0
 ALWAYS_FIRING = {"Watchdog", "InfoInhibitor"}
 
 
-def test_healthy_twin_raises_nothing_but_the_always_firing_alerts() -> None:
+#: The environments judged: the upstream profile's, and the bundled profile's (autoscalers, quotas, disruption
+#: budgets, kube-state-metrics' self-monitoring, the stand-ins: every kind of object the twin simulates).
+ENVIRONMENTS = [pytest.param(str(PROFILE), id="upstream-profile"), pytest.param("kube-prometheus", id="bundled")]
+
+
+@pytest.mark.parametrize("profile_name", ENVIRONMENTS)
+def test_healthy_twin_raises_nothing_but_the_always_firing_alerts(profile_name: str) -> None:
     if not any(PACK.glob("*-prometheusRule.yaml")):
         pytest.skip(f"the kube-prometheus pack is not in {PACK} (never committed): see {PROFILE / 'README.md'}")
-    profile = load_profile(str(PROFILE))
+    profile = load_profile(profile_name)
     pack = load_pack(PACK)
     settings = StackSettings(
         scale=SCALE,
