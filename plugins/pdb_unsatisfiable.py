@@ -8,63 +8,30 @@ recorded on the budget; the revert restores it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from conformance_plugins._workload_policy import WorkloadPolicyFault
 
 from conformance.kube import resources as r
-from conformance.kube.faults import (
-    FaultContext,
-    Injector,
-    Permission,
-    patch_with_restore,
-    restore,
-    workload_permissions,
-    workload_resource,
-)
-from conformance.kube.placement import BackendName, ResolvedTarget
-from conformance.model.scenario import Scenario
+from conformance.kube.faults import FaultContext
+from conformance.kube.placement import ResolvedTarget
 from conformance.model.workloads import unsatisfiable_min_available
 
 
-@dataclass(frozen=True)
-class PdbParams:
-    budget: str
-
-
-class PdbUnsatisfiable(Injector):
+class PdbUnsatisfiable(WorkloadPolicyFault):
     fault = "pdb-unsatisfiable"
+    policy = r.PDBS
 
     @classmethod
-    def build(cls, scenario: Scenario, target: ResolvedTarget, level: float | None) -> Injector:
-        return cls(target, PdbParams(target.budget.name if target.budget else ""))
-
-    @classmethod
-    def skip_reason(cls, backend: BackendName, target: ResolvedTarget) -> str | None:
-        if target.budget is None:
-            return f"{target.describe()} has no PodDisruptionBudget declared in the environment"
-        return None
+    def policy_name(cls, target: ResolvedTarget) -> str | None:
+        return target.budget.name if target.budget else None
 
     def describe(self) -> str:
-        return (
-            f"set PodDisruptionBudget {self.target.namespace}/{self.params.budget}'s minAvailable to one more than "
-            f"the replicas of {self.target.describe()}"
-        )
+        return f"set {self.policy_ref}'s minAvailable to one more than the replicas of {self.target.describe()}"
 
     def describe_revert(self) -> str:
-        return f"restore PodDisruptionBudget {self.target.namespace}/{self.params.budget}'s spec"
-
-    def permissions(self) -> list[Permission]:
-        ns = self.target.namespace
-        return [
-            *workload_permissions(self.target, "get"),
-            Permission("get", r.PDBS.plural, r.PDBS.group, ns),
-            Permission("patch", r.PDBS.plural, r.PDBS.group, ns),
-        ]
+        return f"restore {self.policy_ref}'s spec"
 
     def apply(self, ctx: FaultContext) -> None:
-        workload = ctx.client.get(workload_resource(self.target), self.target.workload_name, self.target.namespace)
-        replicas = int(workload.get("spec", {}).get("replicas", 1))
-        patch = {"spec": {"minAvailable": unsatisfiable_min_available(replicas), "maxUnavailable": None}}
-        patch_with_restore(ctx, r.PDBS, self.params.budget, self.target.namespace, patch, self.fault)
-
-    def revert(self, ctx: FaultContext) -> None:
-        restore(ctx, r.PDBS, self.params.budget, self.target.namespace)
+        replicas = self.workload_replicas(ctx)
+        self.patch_policy(
+            ctx, {"spec": {"minAvailable": unsatisfiable_min_available(replicas), "maxUnavailable": None}}
+        )
