@@ -123,10 +123,13 @@ def runnable(steps: Sequence[FaultStep]) -> list[FaultStep]:
 
 def step_objects(step: FaultStep) -> frozenset[str]:
     """The cluster objects a step acts on: its node, its workload, its claim and the workload mounting it, its
-    job. A node-loss fault's object is its node, so two node-loss faults on one worker share an object."""
+    job, its quota, or the one object a fault without a target changes (:attr:`FaultKind.acts_on`). A node-loss
+    fault's object is its node, so two node-loss faults on one worker share an object."""
     injector = step.injector
     if injector is None:
         return frozenset({f"run/{step.run_id}"})
+    if step.scenario.kind.acts_on is not None:
+        return frozenset({step.scenario.kind.acts_on})
     target = injector.target
     if target.every_node:
         return frozenset({EVERY_NODE})
@@ -143,6 +146,8 @@ def step_objects(step: FaultStep) -> frozenset[str]:
             objects.add(f"workload/{target.namespace}/{target.claim.mounted_by}")
     if target.job is not None:
         objects.add(f"job/{target.namespace}/{target.job.name}")
+    if target.quota is not None:
+        objects.add(f"quota/{target.namespace}/{target.quota.name}")
     return frozenset(objects or {f"run/{step.run_id}"})
 
 

@@ -49,6 +49,8 @@ class FaultKind:
     losing its synchronisation): an alert with no threshold on the quantity applies it without a level, and the
     quantity keeps its healthy value.
 
+    ``acts_on`` names the one object a fault without a target changes (kube-state-metrics' ClusterRole).
+
     ``unit`` is the level's unit; ``params`` the scenario parameters it reads. Its built-in Kubernetes delays
     (progress deadline, node grace, back-off) are the simulated cluster's (:data:`conformance.sim.faults.DELAYS`).
     """
@@ -64,6 +66,9 @@ class FaultKind:
     unit: str = ""
     params: tuple[FaultParam, ...] = ()
     level_optional: bool = False
+    #: For a fault without a target that still acts on one object of the cluster: that object (two such runs
+    #: never share a wave or a lane, as two faults on one workload do not).
+    acts_on: str | None = None
 
     def param(self, name: str) -> FaultParam:
         for param in self.params:
@@ -334,6 +339,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
                     "and the Watch after it fails: watch errors)",
                 ),
             ),
+            acts_on="clusterrole/kube-state-metrics",
         ),
         FaultKind(
             "hpa-maxed",

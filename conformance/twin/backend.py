@@ -553,7 +553,8 @@ class TwinBackend:
 
 def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
     """The objects a run's fault acts on: a node, a workload (whether the fault targets it or one of its
-    containers), a claim and the workload writing to it, a job; none for fault ``none``. Two runs that share one
+    containers), a claim and the workload writing to it, a job, a quota, the one object a fault without a target
+    changes (:attr:`FaultKind.acts_on`); none for fault ``none``. Two runs that share one
     never share a lane, as the Kubernetes backends put them in separate waves."""
     target, kind = run.scenario.target, run.scenario.kind.target
     if kind == "node":
@@ -577,6 +578,10 @@ def _objects_of(run: ScenarioRun, environment: Environment) -> frozenset[str]:
         return frozenset({f"claim/{target.namespace}/{target.volume_claim}", *writer})
     if kind == "job":
         return frozenset({f"job/{target.namespace}/{target.job}"})
+    if kind == "quota":
+        return frozenset({f"quota/{target.namespace}/{target.quota}"})
+    if run.scenario.kind.acts_on is not None:
+        return frozenset({run.scenario.kind.acts_on})
     return frozenset()
 
 

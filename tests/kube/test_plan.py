@@ -141,6 +141,21 @@ def test_a_claim_and_the_workload_writing_to_it_are_one_object(runai: tuple[Prof
     assert len(waves(steps)) == 2
 
 
+def test_two_faults_on_kube_state_metrics_cluster_role_never_share_a_wave(runai: tuple[Profile, Pack]) -> None:
+    """ksm-list-errors has no target but one object, kube-state-metrics' ClusterRole: the injector of the second
+    would find the first's change applied."""
+    placement = Placement.for_kind(ENVIRONMENT, "ac")
+    alert = runai[0].alerts[0]
+    lists = Scenario("l", "ksm-list-errors", Target(), params={"resource": "leases"})
+    watches = Scenario("w", "ksm-list-errors", Target(), params={"resource": "secrets", "denied": "watch"})
+    steps = [
+        FaultStep(f"A:{s.id}", alert, s, None, REGISTRY.get(s.fault).build(s, placement.resolve(s), None))
+        for s in (lists, watches)
+    ]
+    assert step_objects(steps[0]) == step_objects(steps[1]) == {"clusterrole/kube-state-metrics"}
+    assert len(waves(steps)) == 2
+
+
 # -- honest skips ----------------------------------------------------------------------------------------------
 
 

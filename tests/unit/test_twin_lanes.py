@@ -72,3 +72,19 @@ def test_two_components_down_never_share_a_lane() -> None:
         ]
     )
     assert len(lanes) == 2
+
+
+def test_two_faults_on_kube_state_metrics_cluster_role_never_share_a_lane() -> None:
+    """Target-less, yet one object each: kube-state-metrics' ClusterRole (as kind puts them in separate waves)."""
+    profile, pack, runs = world(["A", "B", "C"])
+    first, second, other = runs
+    lanes = TwinBackend(profile, pack, time_scale=20)._plan(
+        [
+            replace(first, scenario=Scenario("l", "ksm-list-errors", Target(), params={"resource": "leases"})),
+            replace(second, scenario=Scenario("w", "ksm-list-errors", Target(), params={"denied": "watch"})),
+            other,
+        ]
+    )
+    where = {run.alert.name: lane.name for lane in lanes for run in lane.runs}
+    assert where["A"] != where["B"]
+    assert where["C"] == where["A"] == "twin"
