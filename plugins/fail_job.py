@@ -1,7 +1,7 @@
 """fail-job: a run of the job that fails (``backoffLimit: 0``, the container exits 1).
 
-A new Job is created beside the declared one (:mod:`conformance_plugins._job_run`). Revert: delete that Job and
-its pods.
+A new Job is created beside the declared one (:mod:`conformance_plugins._job_run`), named as the simulated cluster
+names it (:func:`conformance.model.scenario.fault_job_name`). Revert: delete that Job and its pods.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from conformance_plugins._job_run import JobRunFault
 
 from conformance.kube.faults import Injector
 from conformance.kube.placement import ResolvedTarget
-from conformance.model.scenario import Scenario
+from conformance.model.scenario import Scenario, fault_job_name
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class FailJob(JobRunFault):
 
     @property
     def job_name(self) -> str:
-        base = self.target.job.cronjob or self.target.job.name if self.target.job else "job"
-        return f"{base}-failed-by-alert-conformance"[:63].rstrip("-")
+        job = self.target.job
+        return fault_job_name(job.name if job else "job", job.cronjob if job else None, "failed")
 
     def describe(self) -> str:
         return (

@@ -15,7 +15,7 @@ from typing import Literal
 TargetKind = Literal["workload", "container", "node", "volume", "job", "component", "cluster", "none", "quota"]
 """What a fault's ``target`` names. ``component``: a control-plane component of the simulated cluster
 (:data:`CONTROL_PLANE_COMPONENTS`); ``cluster``: the whole cluster, no object (the scenario has no ``target``, as
-for ``none``)."""
+for ``none``); ``quota``: a ResourceQuota declared in ``environment.quotas``."""
 
 
 @dataclass(frozen=True)
@@ -468,7 +468,7 @@ def injected_name(base: str, what: str) -> str:
 
 
 def fault_job_name(job: str, cronjob: str | None, what: str) -> str:
-    """The name of the Job a job fault creates beside the declared one (``what``: ``running``)."""
+    """The name of the Job a job fault creates beside the declared one (``what``: ``failed``, ``running``)."""
     return injected_name(cronjob or job, what)
 
 

@@ -953,20 +953,14 @@ def _job_spec(cluster: SimulatedCluster, scenario: Scenario) -> JobSpec:
 
 
 def _fail_job(cluster: SimulatedCluster, handle: FaultHandle) -> Callable[[], None]:
+    """A failed run of the job created beside it (the declared Job or CronJob is not touched), named as the
+    Kubernetes backends name it (:func:`fault_job_name`), so the alert's ``job_name`` is the one predicted."""
     spec = _job_spec(cluster, handle.scenario)
-    now = cluster.now
-    replaced = []
-    if not spec.cronjob:
-        # A plain Job is re-run by deleting and re-creating it under the same name.
-        replaced = [run for run in cluster.jobs if run.spec == spec]
-        _delete_runs(cluster, replaced)
-    failed = cluster._add_job_run(spec, created=now, failed=True)
+    name = fault_job_name(spec.name, spec.cronjob, "failed")
+    failed = cluster._add_job_run(spec, created=cluster.now, failed=True, name=name)
 
     def undo() -> None:
         _delete_runs(cluster, [failed])
-        if replaced:
-            # Re-applying the fixed Job: it runs again and succeeds.
-            cluster._add_job_run(spec, created=cluster.now, failed=False)
 
     return undo
 

@@ -43,11 +43,6 @@ CaseKind = Literal["fire", "healthy", "spread", "immediate", "silent"]
 FAR_FACTOR = 10.0
 FAR_SHARE = 0.9
 
-#: How long the Kubernetes mechanics behind a fault take before its state is visible (seconds): a node goes
-#: Ready=Unknown only after the node controller's 40 s heartbeat grace, a rollout is declared stuck after its
-#: 600 s progress deadline (the simulated cluster's built-in delays, conformance.sim.faults.DELAYS).
-INTRINSIC_DELAY_S = {fault: intrinsic_delay_s(fault) for fault in DELAYS}
-
 #: Faults whose scenario may spread the fill over ``fill_s`` seconds (a scenario parameter, not a derived timing).
 FILLED_OVER_TIME = frozenset({"fill-node-filesystem"})
 

@@ -20,7 +20,7 @@ from conformance.kube.exec import ExecCall, ExecResult
 from conformance.kube.faults import Injector
 from conformance.kube.inject import inject
 from conformance.kube.reverts import RevertError
-from conformance.model.scenario import FAULT_KINDS, Scenario, Target
+from conformance.model.scenario import FAULT_KINDS, Scenario, Target, fault_job_name
 from conformance.sim import SimulatedCluster, matching
 from conformance.sim.examples import example_environment
 
@@ -478,6 +478,8 @@ def test_fail_job_creates_a_failing_run_owned_by_the_cronjob(world: World) -> No
     assert body["spec"]["template"]["spec"]["containers"][0]["command"] == ["sh", "-c", "exit 1"]
     assert body["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
     assert body["metadata"]["labels"][lb.CREATED_KEY] == "true"
+    # The simulated cluster's failed run has this name too: the alert's job_name is the one depth 3 predicted.
+    assert body["metadata"]["name"] == fault_job_name("nightly", "nightly", "failed")
 
 
 def test_job_too_long_creates_a_sleeping_run_without_a_deadline(world: World) -> None:

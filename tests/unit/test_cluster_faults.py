@@ -435,14 +435,17 @@ def test_volume_stats_are_statfs_of_an_ext4_volume(cluster: SimulatedCluster) ->
 
 
 def test_fail_job_and_revert(cluster: SimulatedCluster) -> None:
+    """The failed run is a Job beside the declared one, named as the kind and cluster injector names it."""
     handle = cluster.apply_fault(scenario("fail-job", namespace=NS, job="migrate"), None)
     stored = cluster.stored_samples()
-    assert one(stored, "kube_job_failed", job_name="migrate", condition="true") == 1
-    assert one(stored, "kube_job_status_failed", job_name="migrate", reason="BackoffLimitExceeded") == 1
-    assert one(stored, "kube_job_status_active", job_name="migrate") == 0
+    failed = "migrate-failed-by-alert-conformance"
+    assert one(stored, "kube_job_failed", job_name=failed, condition="true") == 1
+    assert one(stored, "kube_job_status_failed", job_name=failed, reason="BackoffLimitExceeded") == 1
+    assert one(stored, "kube_job_status_active", job_name=failed) == 0
+    assert one(stored, "kube_job_complete", job_name="migrate", condition="true") == 1  # the declared Job stays
     cluster.revert_fault(handle)
     stored = cluster.stored_samples()
-    assert not matching(stored, "kube_job_failed", job_name="migrate")
+    assert not matching(stored, "kube_job_failed", job_name=failed)
     cron = cluster.apply_fault(scenario("fail-job", namespace=NS, job="backup"), None)
     assert len(matching(cluster.stored_samples(), "kube_job_owner", owner_name="backup")) == 2
     cluster.revert_fault(cron)

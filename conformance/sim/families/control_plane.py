@@ -12,9 +12,10 @@ controller manager are the leader-elected ones, so only the first control-plane 
 A profile that declares a stand-in workload in ``kube-system`` scraped under a component's job (to take it down
 with a fault) gets that workload instead of the simulated component.
 
-``control-plane-down`` stops a component (:attr:`SimulatedCluster.stopped_components`): a stopped scheduler or
-controller manager leaves discovery (:func:`discovered`; kubeadm's static pod goes with its mirror pod, and the
-chart's Service with its endpoint), a stopped API server stays discovered and does not answer (:func:`answers`):
+``control-plane-down`` stops a component (:attr:`SimulatedCluster.stopped_components`): a stopped scheduler
+leaves discovery (:func:`discovered`; kubeadm's static pod goes with its mirror pod, and the controller manager
+drops its endpoint from the chart's Service); a stopped controller manager stays discovered and does not answer
+(:func:`answers`), as the endpoint controllers that would drop it run inside it; so does a stopped API server:
 Prometheus's Kubernetes discovery watches through it and keeps its last targets while it cannot reach it.
 
 These components are not Kubernetes objects of the simulated cluster (kube-state-metrics does not list them):
