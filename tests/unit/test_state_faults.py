@@ -6,24 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from test_cluster_faults import NS, one, scenario
 
-from conformance.model.scenario import Scenario, Target, injected_name
+from conformance.model.scenario import injected_name
 from conformance.sim import SimulatedCluster, matching
 from conformance.sim.examples import example_environment
 from conformance.sim.families import ksm_self
-from conformance.sim.types import SeriesKey
-
-NS = "ml"
-
-
-def scenario(fault: str, params: dict[str, float | int | str] | None = None, **target: str) -> Scenario:
-    return Scenario(id=f"t-{fault}", fault=fault, target=Target(**target), params=dict(params or {}))
-
-
-def one(stored: dict[SeriesKey, float], name: str, **labels: str) -> float:
-    found = matching(stored, name, **labels)
-    assert len(found) == 1, f"expected one {name}{labels}, found {sorted(found)}"
-    return next(iter(found.values()))
 
 
 @pytest.fixture
