@@ -9,15 +9,21 @@ from __future__ import annotations
 MARKER = "alert-conformance-stress"
 
 
+def in_background(program: str, max_s: float, marker: str = MARKER) -> str:
+    """A shell command starting ``program`` (an interpreter and its quoted script: ``awk '...'``, ``sh -c '...'``)
+    detached, killed after ``max_s`` at the latest, with ``marker`` in its argv for :func:`kill_command`."""
+    return f"nohup timeout -s KILL {max_s} {program} {marker} >/dev/null 2>&1 &"
+
+
 def memory_hog_argv(hold_bytes: int, max_s: int) -> list[str]:
     """An awk process holding a string of ``hold_bytes`` bytes until killed or ``max_s`` pass."""
     program = f'BEGIN{{s=sprintf("%{hold_bytes}s", ""); system("sleep {max_s}")}}'
-    return ["sh", "-c", f"nohup timeout -s KILL {max_s} awk '{program}' {MARKER} >/dev/null 2>&1 &"]
+    return ["sh", "-c", in_background(f"awk '{program}'", max_s)]
 
 
 def cpu_burner_argv(processes: int, max_s: int) -> list[str]:
     """``processes`` awk busy loops (one core each, capped by the container's CPU limit)."""
-    one = f"nohup timeout -s KILL {max_s} awk 'BEGIN{{while(1){{}}}}' {MARKER} >/dev/null 2>&1 &"
+    one = in_background("awk 'BEGIN{while(1){}}'", max_s)
     return ["sh", "-c", " ".join([one] * processes)]
 
 
@@ -28,9 +34,14 @@ def kill_pattern(marker: str) -> str:
     return f"[{marker[0]}]{marker[1:]}"
 
 
+def kill_command(marker: str = MARKER) -> str:
+    """A shell command killing every process started with ``marker``; it succeeds also when none is left."""
+    return f"pkill -KILL -f '{kill_pattern(marker)}'; true"
+
+
 def kill_argv() -> list[str]:
     """Kill every stress process of the suite in the container; exit 0 also when none is left."""
-    return ["sh", "-c", f"pkill -KILL -f '{kill_pattern(MARKER)}'; true"]
+    return ["sh", "-c", kill_command()]
 
 
 CGROUP_MEMORY_ARGV = [

@@ -33,7 +33,7 @@ from conformance_plugins._node_pod import (
     run_in_node_pod,
     start_node_pod,
 )
-from conformance_plugins._stress import kill_pattern
+from conformance_plugins._stress import in_background, kill_command
 
 from conformance.errors import BackendError, InputError
 from conformance.kube.client import Obj
@@ -42,7 +42,7 @@ from conformance.kube.placement import BackendName, ResolvedTarget
 from conformance.kube.resources import Resource
 from conformance.model.scenario import Scenario, param_value
 
-#: The adjtimex loop carries this in its argv; the revert kills it by :func:`kill_pattern`.
+#: The adjtimex loop carries this in its argv; the revert kills it with :func:`kill_command`.
 MARKER = "alert-conformance-clock"
 #: The kernel's STA_PLL status bit (include/uapi/linux/timex.h): offsets are taken only in PLL mode.
 STA_PLL = 0x0001
@@ -129,10 +129,8 @@ class ClockDrift(Injector):
                 f"node {self.target.node}: the kernel is not in PLL mode (status {status}, no STA_PLL), so it "
                 "ignores an offset; its NTP daemon disciplines the clock without the kernel PLL"
             )
-        loop = (
-            f"echo {offset_us} > {BEFORE_FILE}; nohup timeout -s KILL {self.params.max_hold_s} "
-            f"sh -c 'while :; do adjtimex -q -o {self.offset_us}; sleep 1; done' {MARKER} >/dev/null 2>&1 &"
-        )
+        adjust = f"sh -c 'while :; do adjtimex -q -o {self.offset_us}; sleep 1; done'"
+        loop = f"echo {offset_us} > {BEFORE_FILE}; {in_background(adjust, self.params.max_hold_s, MARKER)}"
         run_in_node_pod(ctx, pod, ns, ["sh", "-c", loop], f"setting the clock offset of {self.target.node}")
 
     def revert(self, ctx: FaultContext) -> None:
@@ -142,7 +140,7 @@ class ClockDrift(Injector):
     def _clean(cls, ctx: FaultContext, pod: str, namespace: str) -> None:
         if pod_running(ctx, pod, namespace):
             restore = f"if [ -f {BEFORE_FILE} ]; then adjtimex -q -o $(cat {BEFORE_FILE}); fi"
-            script = f"pkill -KILL -f '{kill_pattern(MARKER)}'; {restore}; true"
+            script = f"{kill_command(MARKER)}; {restore}; true"
             run_in_node_pod(ctx, pod, namespace, ["sh", "-c", script], "restoring the clock offset")
         delete_node_pod(ctx, pod, namespace)
 

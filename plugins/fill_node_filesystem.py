@@ -32,7 +32,7 @@ from conformance_plugins._node_pod import (
     run_in_node_pod,
     start_node_pod,
 )
-from conformance_plugins._stress import kill_pattern
+from conformance_plugins._stress import in_background, kill_command
 from conformance_plugins.fill_volume import parse_df
 
 from conformance.errors import BackendError, InputError
@@ -46,7 +46,7 @@ from conformance.quantities import parse_quantity
 
 MOUNT_POINT = "/mnt/alert-conformance-fill"
 FILL_FILE = f"{MOUNT_POINT}/fill"
-#: The gradual fill's loop carries this in its argv; the revert kills it by :func:`kill_pattern`.
+#: The gradual fill's loop carries this in its argv; the revert kills it with :func:`kill_command`.
 MARKER = "alert-conformance-filler"
 #: A gradual fill writes one chunk this often: node-exporter is scraped every 30 s by the chart's ServiceMonitor.
 FILL_STEP_S = 30.0
@@ -140,7 +140,7 @@ class FillNodeFilesystem(Injector):
             f"i=$((i+1)); done; {_write(FILL_FILE + '.last', last)}; sync"
         )
         ends = math.ceil(self.params.fill_s + 2 * FILL_STEP_S)
-        return f"nohup timeout -s KILL {ends} sh -c '{loop}' {MARKER} >/dev/null 2>&1 &"
+        return in_background(f"sh -c '{loop}'", ends, MARKER)
 
     def revert(self, ctx: FaultContext) -> None:
         self._clean(ctx, self.pod_name, self.params.namespace, str(self.target.node))
@@ -157,9 +157,7 @@ class FillNodeFilesystem(Injector):
                 ctx, name=pod, namespace=namespace, node=node, fault=cls.fault, max_hold_s=CLEAN_S, host_pid=True
             )
         # The fill loop first (busybox pkill in the pod, which sees the node's processes), then the files and mount.
-        run_in_node_pod(
-            ctx, pod, namespace, ["sh", "-c", f"pkill -KILL -f '{kill_pattern(MARKER)}'; true"], "stopping the fill"
-        )
+        run_in_node_pod(ctx, pod, namespace, ["sh", "-c", kill_command(MARKER)], "stopping the fill")
         script = (
             f"rm -f {FILL_FILE} {FILL_FILE}.*; "
             f"if mountpoint -q {MOUNT_POINT}; then umount {MOUNT_POINT}; fi; "
